@@ -1,0 +1,120 @@
+"""The analyzer: one text in, the token views the index stores for a text field out.
+
+Views (each a tuple of :class:`Token`, offsets into the original text):
+
+``syllables``
+    exact syllables, lowercased, with positions; compounds and their parts included.
+``folded``
+    the same tokens folded (``đường`` -> ``duong``): what unaccented queries match.
+``bigrams`` / ``folded_bigrams``
+    pairs of neighbouring syllables (``tổ chức``) not separated by punctuation or a line
+    break; nearly as good as words for ranking and they survive unaccented queries.
+``words``
+    pyvi's words, lowercased (``trung ương``).
+
+design.md §2 measured each view on UIT-ViQuAD; which of them the index uses, and with
+what weight, is decided by the ranking work, not here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+from vnsearch.analysis.fold import fold
+from vnsearch.analysis.normalize import normalize_with_map
+from vnsearch.analysis.segment import segment_normalized
+from vnsearch.analysis.syllables import tokenize_normalized
+from vnsearch.analysis.token import Token
+
+__all__ = ["VIEWS", "Analysis", "analyze", "bigrams", "folded"]
+
+VIEWS = ("syllables", "folded", "bigrams", "folded_bigrams", "words")
+
+# What may stand between the two syllables of a bigram: spaces, not punctuation or a newline.
+_GAP = " \t\u00a0\u2009\u202f\u200b\u200c\u200d\u2060\ufeff"
+
+
+@dataclass(frozen=True)
+class Analysis(Mapping[str, tuple[Token, ...]]):
+    """The views of one text, as data: ``analysis["words"]`` is a tuple of tokens.
+
+    >>> a = analyze("Thuỷ điện Hòa Bình")
+    >>> [t.text for t in a["folded"]]
+    ['thuy', 'dien', 'hoa', 'binh']
+    >>> [t.text for t in a["words"]]
+    ['thuỷ điện', 'hoà bình']
+    """
+
+    text: str
+    views: Mapping[str, tuple[Token, ...]]
+
+    def __getitem__(self, view: str) -> tuple[Token, ...]:
+        return self.views[view]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.views)
+
+    def __len__(self) -> int:
+        return len(self.views)
+
+    def terms(self, view: str) -> list[str]:
+        """The terms of one view, in order."""
+        return [t.text for t in self.views[view]]
+
+    def __str__(self) -> str:
+        width = max(map(len, self.views), default=0)
+        lines = []
+        for name, tokens in self.views.items():
+            cells = " ".join(f"{t.text}@{t.position}[{t.start}:{t.end}]" for t in tokens)
+            lines.append(f"{name:<{width}}  {cells}")
+        return "\n".join(lines)
+
+
+def folded(tokens: tuple[Token, ...] | list[Token]) -> tuple[Token, ...]:
+    """The tokens with folded text; tokens that fold to nothing (symbols) are dropped."""
+    out = []
+    for t in tokens:
+        term = fold(t.text).replace(" ", "")
+        if term:
+            out.append(t._replace(text=term))
+    return tuple(out)
+
+
+def bigrams(text: str, tokens: tuple[Token, ...] | list[Token]) -> tuple[Token, ...]:
+    """Bigrams of neighbouring primary tokens (parts of compounds are skipped).
+
+    ``text`` is the original string the tokens point into, used to see what separates them.
+    """
+    primary = [t for t in tokens if t.kind != "part"]
+    out = []
+    for a, b in zip(primary, primary[1:]):
+        if not text[a.end : b.start].strip(_GAP):
+            out.append(Token(f"{a.text} {b.text}", a.start, b.end, a.position, "bigram"))
+    return tuple(out)
+
+
+def analyze(text: str) -> Analysis:
+    """Analyze ``text`` into the views of :data:`VIEWS`.
+
+    >>> print(analyze("Ở Hà Nội"))
+    syllables       ở@0[0:1] hà@1[2:4] nội@2[5:8]
+    folded          o@0[0:1] ha@1[2:4] noi@2[5:8]
+    bigrams         ở hà@0[0:4] hà nội@1[2:8]
+    folded_bigrams  o ha@0[0:4] ha noi@1[2:8]
+    words           ở@0[0:1] hà nội@1[2:8]
+    """
+    norm, offsets = normalize_with_map(text)
+    syl = tuple(t._replace(text=t.text.lower()) for t in tokenize_normalized(norm, offsets))
+    fsyl = folded(syl)
+    words = tuple(t._replace(text=t.text.lower()) for t in segment_normalized(norm, offsets))
+    return Analysis(
+        text=text,
+        views={
+            "syllables": syl,
+            "folded": fsyl,
+            "bigrams": bigrams(text, syl),
+            "folded_bigrams": bigrams(text, fsyl),
+            "words": words,
+        },
+    )

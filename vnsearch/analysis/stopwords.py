@@ -1,0 +1,30 @@
+"""An optional list of Vietnamese stop words (function words and fillers), in normal form.
+
+Whether the index drops them is a ranking decision taken by measurement (design.md §2),
+so nothing in the analyzer applies this list on its own.
+
+>>> is_stopword("Của"), is_stopword("nhà")
+(True, False)
+"""
+
+from __future__ import annotations
+
+from vnsearch.analysis.normalize import normalize
+
+__all__ = ["STOPWORDS", "is_stopword"]
+
+_WORDS = """
+à ạ ai ấy bao bị bởi cả các cái cần càng chỉ chiếc cho chứ chưa có còn của cùng cũng
+đã đang đây để đến đều điều do đó được gì hay hoặc khi không là lại lên lúc mà mỗi một
+này nên nếu ngay nhiều như nhưng những nơi nữa ở qua ra rằng rất rồi sau sẽ so sự tại
+theo thì trên trong từ từng và vào vẫn về vì việc với vừa
+bị_cho_là cho_nên của_mình đến_nỗi do_đó hơn_nữa mặc_dù như_vậy nhưng_mà tuy_nhiên
+vì_vậy vì_thế bởi_vì cho_dù thế_nhưng trong_khi trong_đó ngoài_ra
+""".split()
+
+STOPWORDS: frozenset[str] = frozenset(normalize(w.replace("_", " ")) for w in _WORDS)
+
+
+def is_stopword(term: str) -> bool:
+    """Is ``term`` (a syllable or a space-separated word, any case) a stop word?"""
+    return normalize(term).lower() in STOPWORDS
