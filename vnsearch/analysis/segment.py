@@ -101,6 +101,10 @@ class Segmenter:
         self._memo[token] = feats
         return feats
 
+    def segment(self, text: str) -> list[Token]:
+        """Words of ``text``, with offsets into ``text``."""
+        return self.segment_normalized(*normalize_with_map(text))
+
     def segment_normalized(self, norm: str, offsets: OffsetMap) -> list[Token]:
         """Words of an already normalized text; ``offsets`` maps back to the original."""
         parts = _PYVI_SYLLABLE.split(norm)
@@ -168,5 +172,4 @@ def segment(text: str) -> list[Token]:
     >>> [w.text for w in segment("Ban Tổ chức Trung ương đã tổ chức Hội nghị")]
     ['Ban', 'Tổ chức', 'Trung ương', 'đã', 'tổ chức', 'Hội nghị']
     """
-    norm, offsets = normalize_with_map(text)
-    return segment_normalized(norm, offsets)
+    return default_segmenter().segment(text)
