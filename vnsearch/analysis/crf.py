@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import codecs
 import importlib.util
-import io
 import pickle
 import struct
 import threading
@@ -145,7 +144,7 @@ def parse_crfsuite(data: bytes) -> tuple[list[str], list[str], np.ndarray]:
 
 def _read_words(path: Path) -> tuple[frozenset[str], frozenset[str]]:
     bigrams, trigrams = set(), set()
-    with io.open(path, encoding="utf-8") as f:
+    with open(path, encoding="utf-8") as f:
         for line in f.read().split("\n"):
             n = line.count(" ")
             if n == 1:

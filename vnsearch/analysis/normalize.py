@@ -51,9 +51,7 @@ _COMPOSING_STARTERS = frozenset(
 
 # Step 4: old-style tone placement in an open syllable -> new style.
 _TONE_MARKS = "\u0300\u0301\u0309\u0303\u0323"  # huyền, sắc, hỏi, ngã, nặng
-_OLD_STYLE = re.compile(
-    "([òóỏõọÒÓỎÕỌ])([aAeE])(?![^\\W\\d_])|([ùúủũụÙÚỦŨỤ])([yY])(?![^\\W\\d_])"
-)
+_OLD_STYLE = re.compile("([òóỏõọÒÓỎÕỌ])([aAeE])(?![^\\W\\d_])|([ùúủũụÙÚỦŨỤ])([yY])(?![^\\W\\d_])")
 
 
 def _move_tone(m: re.Match[str]) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import string
+import threading
 from itertools import accumulate, repeat
 from typing import NamedTuple
 
@@ -149,12 +150,15 @@ class Segmenter:
 
 
 _default: list[Segmenter] = []
+_default_lock = threading.Lock()
 
 
 def default_segmenter() -> Segmenter:
     """The process-wide segmenter (the model is loaded on first use, not at import)."""
     if not _default:
-        _default.append(Segmenter())
+        with _default_lock:
+            if not _default:
+                _default.append(Segmenter())
     return _default[0]
 
 

@@ -72,8 +72,10 @@ def tokenize_normalized(norm: str, offsets: OffsetMap) -> list[Token]:
 def syllables(text: str) -> list[Token]:
     """Split ``text`` into syllable tokens with offsets into ``text`` itself.
 
-    >>> [t.text for t in syllables("Ở Đà Nẵng, ngày 29/6/2020 (Quyết định 205-QĐ/TW).")]
-    ['Ở', 'Đà', 'Nẵng', 'ngày', '29/6/2020', '29', '6', '2020', 'Quyết', 'định', '205-QĐ/TW', '205', 'QĐ', 'TW']
+    >>> [t.text for t in syllables("Ở Đà Nẵng, ngày 29/6/2020")]
+    ['Ở', 'Đà', 'Nẵng', 'ngày', '29/6/2020', '29', '6', '2020']
+    >>> [(t.text, t.position) for t in syllables("Quyết định 205-QĐ/TW.")]
+    [('Quyết', 0), ('định', 1), ('205-QĐ/TW', 2), ('205', 2), ('QĐ', 3), ('TW', 4)]
     """
     norm, offsets = normalize_with_map(text)
     return tokenize_normalized(norm, offsets)
