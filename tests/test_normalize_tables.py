@@ -15,9 +15,12 @@ def test_composing_starters_table_is_complete() -> None:
         if not decomposition or decomposition.startswith("<"):
             continue
         parts = [int(x, 16) for x in decomposition.split()]
-        if len(parts) == 2 and unicodedata.combining(chr(parts[1])) == 0:
-            if unicodedata.normalize("NFC", chr(parts[0]) + chr(parts[1])) == chr(cp):
-                found.add(parts[1])
+        if (
+            len(parts) == 2
+            and unicodedata.combining(chr(parts[1])) == 0
+            and unicodedata.normalize("NFC", chr(parts[0]) + chr(parts[1])) == chr(cp)
+        ):
+            found.add(parts[1])
     assert found <= _COMPOSING_STARTERS
 
 

@@ -26,6 +26,8 @@ def fold(text: str) -> str:
     >>> fold("Thuỷ điện Hoà Bình, ĐÀ NẴNG")
     'thuy dien hoa binh, da nang'
     """
+    if not isinstance(text, str):
+        raise TypeError(f"expected str, got {type(text).__name__}")
     s = text.translate(_TABLE)
     if not s.isascii():
         s = unidecode(s)

@@ -114,39 +114,22 @@ class OffsetMap:
         return os_ + ol
 
 
-def _nfc_segments(text: str, norm_start: int, orig_start: int, out: list, segs: list) -> int:
-    """NFC ``text`` (which has no removable characters) cluster by cluster.
+def _nfc_segments(text: str, out: list[str], segs: list) -> None:
+    """NFC ``text`` (which has no removable characters), keeping a map back to it.
 
-    Appends output pieces to ``out`` and mapping segments to ``segs``; returns the new
-    normalized length. Text that is already NFC is one identity segment.
+    Appends output pieces to ``out`` and mapping segments to ``segs``. Whitespace never
+    composes with its neighbours, so NFC is applied run by run, and only runs that are not
+    NFC already are taken apart cluster by cluster.
     """
-    if unicodedata.is_normalized("NFC", text):
-        if text:
-            _add(segs, norm_start, len(text), orig_start, len(text), True)
-            out.append(text)
-        return norm_start + len(text)
-    # Whitespace never takes part in composition, so NFC can be applied chunk by chunk.
-    pos = 0
-    for m in re.finditer(r"\S+", text):
-        if m.start() > pos:
-            gap = text[pos : m.start()]
-            _add(segs, norm_start, len(gap), orig_start + pos, len(gap), True)
-            out.append(gap)
-            norm_start += len(gap)
+    norm_start = 0
+    for m in re.finditer(r"\s+|\S+", text):
         chunk = m.group()
         if unicodedata.is_normalized("NFC", chunk):
-            _add(segs, norm_start, len(chunk), orig_start + m.start(), len(chunk), True)
+            _add(segs, norm_start, len(chunk), m.start(), len(chunk), True)
             out.append(chunk)
             norm_start += len(chunk)
         else:
-            norm_start = _nfc_clusters(chunk, norm_start, orig_start + m.start(), out, segs)
-        pos = m.end()
-    if pos < len(text):
-        gap = text[pos:]
-        _add(segs, norm_start, len(gap), orig_start + pos, len(gap), True)
-        out.append(gap)
-        norm_start += len(gap)
-    return norm_start
+            norm_start = _nfc_clusters(chunk, norm_start, m.start(), out, segs)
 
 
 def _nfc_clusters(chunk: str, norm_start: int, orig_start: int, out: list, segs: list) -> int:
@@ -158,7 +141,7 @@ def _nfc_clusters(chunk: str, norm_start: int, orig_start: int, out: list, segs:
         while j < n and (combining(chunk[j]) or ord(chunk[j]) in _COMPOSING_STARTERS):
             j += 1
         piece = unicodedata.normalize("NFC", chunk[i:j])
-        ident = piece == chunk[i:j] and len(piece) == 1
+        ident = piece == chunk[i:j]
         _add(segs, norm_start, len(piece), orig_start + i, j - i, ident)
         out.append(piece)
         norm_start += len(piece)
@@ -194,19 +177,46 @@ def normalize_with_map(text: str) -> tuple[str, OffsetMap]:
     if _INVISIBLE.search(text) is None and unicodedata.is_normalized("NFC", text):
         norm, offsets = text, OffsetMap()
     else:
-        out: list[str] = []
+        # 1. remove invisible characters (they may sit between a letter and its mark)
+        visible: list[str] = []
         segs: list[tuple[int, int, int, int, bool]] = []
-        norm_len = 0
-        pos = 0
-        for m in _INVISIBLE.finditer(text):
-            norm_len = _nfc_segments(text[pos : m.start()], norm_len, pos, out, segs)
-            pos = m.end()
-        _nfc_segments(text[pos:], norm_len, pos, out, segs)
-        norm = "".join(out)
+        pos = length = 0
+        for m in [*_INVISIBLE.finditer(text), None]:
+            piece = text[pos : m.start()] if m else text[pos:]
+            _add(segs, length, len(piece), pos, len(piece), True)
+            visible.append(piece)
+            length += len(piece)
+            pos = m.end() if m else pos
+        norm = "".join(visible)
         offsets = OffsetMap(segs) if segs else _EmptyMap(len(text))
+        # 2. compose
+        if not unicodedata.is_normalized("NFC", norm):
+            out: list[str] = []
+            nfc_segs: list[tuple[int, int, int, int, bool]] = []
+            _nfc_segments(norm, out, nfc_segs)
+            norm = "".join(out)
+            nfc_map = OffsetMap(nfc_segs)
+            offsets = nfc_map if offsets.identity else _ComposedMap(nfc_map, offsets)
     # Tone placement swaps marks between two neighbouring characters: length-preserving.
     norm = _OLD_STYLE.sub(_move_tone, norm)
     return norm, offsets
+
+
+class _ComposedMap(OffsetMap):
+    """``outer`` maps into an intermediate text that ``inner`` maps into the original."""
+
+    __slots__ = ("_inner", "_outer")
+
+    def __init__(self, outer: OffsetMap, inner: OffsetMap) -> None:
+        super().__init__()
+        self.identity = False
+        self._outer, self._inner = outer, inner
+
+    def start(self, j: int) -> int:
+        return self._inner.start(self._outer.start(j))
+
+    def end(self, j: int) -> int:
+        return self._inner.end(self._outer.end(j))
 
 
 class _EmptyMap(OffsetMap):

@@ -40,7 +40,10 @@ _PYVI_SYLLABLE = re.compile(
             ">>",
             "\n",
             "\\w+://[^\\s]+",
-            "[a-zA-Z0-9_.+-]+@(?:[a-zA-Z0-9-]+\\.)+[a-zA-Z0-9-]+",
+            # pyvi's e-mail pattern, behind a bounded look-ahead that keeps it linear on
+            # runs like "a+a+a+..." (pyvi itself is quadratic there); it differs from pyvi
+            # only for e-mails whose local part is longer than 256 characters
+            "(?=[a-zA-Z0-9_.+-]{1,256}@)[a-zA-Z0-9_.+-]+@(?:[a-zA-Z0-9-]+\\.)+[a-zA-Z0-9-]+",
             "\\d+(?:[\\.,_]\\d+)+",
             "[^\\w\\s]",
             "\\w+",

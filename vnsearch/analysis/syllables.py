@@ -23,10 +23,11 @@ _ALNUM = "(?:[^\\W_]|[\u0300-\u036f])+"
 _JOIN = "(?:[-./_](?=[^\\W_])|(?<=\\d)[,:\u2013](?=\\d))"
 _PATTERN = re.compile(
     "(?P<url>(?:(?:https?|ftp)://|www\\.)[^\\s<>\"'`]*[^\\s<>\"'`.,;:!?)\\]}])"
-    "|(?P<email>[^\\W_][\\w.+-]*@[^\\W_][\\w-]*(?:\\.[\\w-]+)+)"
+    # the bounded look-ahead keeps the e-mail alternative linear on runs like "a+a+a+..."
+    "|(?P<email>(?=[\\w.+-]{1,64}@)[^\\W_][\\w.+-]*@[^\\W_][\\w-]*(?:\\.[\\w-]+)+)"
     f"|(?P<token>{_ALNUM}(?:{_JOIN}{_ALNUM})*)"
 )
-_PART = re.compile("[^\\W_]+")
+_PART = re.compile(_ALNUM)
 _JOINER = re.compile("[-./_,:\u2013]")
 
 
