@@ -17,14 +17,43 @@ from vnsearch.analysis import (
     segment,
     syllables,
 )
+from vnsearch.index import (
+    DATETIME,
+    ID,
+    KEYWORD,
+    NUMERIC,
+    STORED,
+    TEXT,
+    Index,
+    IndexLocked,
+    Schema,
+    SchemaError,
+    Writer,
+)
+from vnsearch.ranking import Explanation, Hit, Ranking, Results
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "DATETIME",
+    "ID",
+    "KEYWORD",
+    "NUMERIC",
     "STOPWORDS",
+    "STORED",
+    "TEXT",
     "VIEWS",
     "Analysis",
+    "Explanation",
+    "Hit",
+    "Index",
+    "IndexLocked",
+    "Ranking",
+    "Results",
+    "Schema",
+    "SchemaError",
     "Token",
+    "Writer",
     "__version__",
     "analyze",
     "fold",

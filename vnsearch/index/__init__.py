@@ -1,0 +1,33 @@
+"""The index: schema, codec, writer and the on-disk (or in-memory) store."""
+
+from vnsearch.index.schema import (
+    DATETIME,
+    FORMAT_VERSION,
+    ID,
+    KEYWORD,
+    NUMERIC,
+    STORED,
+    TEXT,
+    FieldType,
+    Schema,
+    SchemaError,
+)
+from vnsearch.index.store import Index, IndexError_, IndexLocked
+from vnsearch.index.writer import Writer
+
+__all__ = [
+    "DATETIME",
+    "FORMAT_VERSION",
+    "ID",
+    "KEYWORD",
+    "NUMERIC",
+    "STORED",
+    "TEXT",
+    "FieldType",
+    "Index",
+    "IndexError_",
+    "IndexLocked",
+    "Schema",
+    "SchemaError",
+    "Writer",
+]

@@ -1,0 +1,244 @@
+"""The vnsearch codec: Whoosh's segments, with postings and field lengths numpy can read.
+
+Whoosh's W3 codec pickles each block of 128 postings as Python ints; reading a long posting
+list costs milliseconds and scoring then goes one posting at a time. This codec keeps all of
+Whoosh (segments, table of contents, term dictionary, stored fields, deletions, locking,
+merging) and changes two things:
+
+* a term's postings are one block of raw little-endian arrays: document numbers
+  (``uint32``), term frequencies (``float32``) and, for fields with positions, an offsets
+  array (``uint32``, n + 1) into a flat ``uint32`` positions array. ``postings_arrays``
+  reads them with ``numpy.frombuffer``, no per-posting Python;
+* exact field lengths (Whoosh stores a one-byte approximation) go to one ``.vnl`` file per
+  segment, read as ``uint32`` arrays; merges carry them over exactly.
+
+Whoosh's own searcher still reads such an index: ``postings_reader`` hands it an ordinary
+``ListMatcher`` (tests use Whoosh as an oracle).
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from array import array
+from typing import Any
+
+import numpy as np
+from whoosh.codec import whoosh3
+from whoosh.formats import Format, Positions
+from whoosh.matching import ListMatcher
+
+__all__ = ["FORMAT_MAGIC", "PostingArrays", "RawPositions", "VnCodec", "postings_arrays"]
+
+FORMAT_MAGIC = b"VNP1"
+_HEAD = struct.Struct("<4sIB")  # magic, number of postings, has positions
+_LENGTHS_EXT = ".vnl"
+_LENGTHS_MAGIC = b"VNL1"
+
+
+class RawPositions(Positions):
+    """Positions stored as raw ``uint32`` bytes (not Whoosh's pickled deltas)."""
+
+    def encode(self, poslist: list[int]) -> bytes:
+        return array("I", poslist).tobytes()
+
+    def decode_positions(self, valuestring: bytes) -> list[int]:
+        out = array("I")
+        out.frombytes(valuestring)
+        return out.tolist()
+
+    def decode_frequency(self, valuestring: bytes) -> int:
+        return len(valuestring) // 4
+
+    def combine(self, vs: list[bytes]) -> bytes:
+        s: set[int] = set()
+        for v in vs:
+            s.update(self.decode_positions(v))
+        return self.encode(sorted(s))
+
+
+class PostingArrays:
+    """A term's postings in one segment, as numpy arrays (views into the file's bytes)."""
+
+    __slots__ = ("_data", "_pos_at", "docs", "freqs", "has_positions")
+
+    def __init__(self, data: bytes | memoryview) -> None:
+        magic, n, has_positions = _HEAD.unpack_from(data, 0)
+        if magic != FORMAT_MAGIC:
+            raise ValueError("not a vnsearch postings block")
+        off = _HEAD.size
+        self.docs = np.frombuffer(data, dtype="<u4", count=n, offset=off)
+        self.freqs = np.frombuffer(data, dtype="<f4", count=n, offset=off + 4 * n)
+        self.has_positions = bool(has_positions)
+        self._data = data
+        self._pos_at = off + 8 * n
+
+    def positions(self, i: int) -> np.ndarray:
+        """Positions of the ``i``-th posting (requires a field with positions)."""
+        n = len(self.docs)
+        offsets = np.frombuffer(self._data, dtype="<u4", count=n + 1, offset=self._pos_at)
+        base = self._pos_at + 4 * (n + 1)
+        a, b = int(offsets[i]), int(offsets[i + 1])
+        return np.frombuffer(self._data, dtype="<u4", count=b - a, offset=base + 4 * a)
+
+    def all_positions(self) -> tuple[np.ndarray, np.ndarray]:
+        """(offsets, flat positions): posting ``i`` has ``flat[offsets[i]:offsets[i+1]]``."""
+        n = len(self.docs)
+        offsets = np.frombuffer(self._data, dtype="<u4", count=n + 1, offset=self._pos_at)
+        base = self._pos_at + 4 * (n + 1)
+        flat = np.frombuffer(self._data, dtype="<u4", count=int(offsets[-1]), offset=base)
+        return offsets, flat
+
+
+def _pack(ids: list[int], weights: list[float], values: list[bytes], positions: bool) -> bytes:
+    n = len(ids)
+    parts = [_HEAD.pack(FORMAT_MAGIC, n, positions)]
+    parts.append(np.asarray(ids, dtype="<u4").tobytes())
+    parts.append(np.asarray(weights, dtype="<f4").tobytes())
+    if positions:
+        lengths = np.fromiter((len(v) // 4 for v in values), dtype=np.int64, count=n)
+        offsets = np.zeros(n + 1, dtype="<u4")
+        np.cumsum(lengths, out=offsets[1:])
+        parts.append(offsets.tobytes())
+        parts.append(b"".join(values))
+    return b"".join(parts)
+
+
+class VnPostingsWriter(whoosh3.W3PostingsWriter):
+    """Writes all postings of a term as one block of raw arrays."""
+
+    def __init__(self, postfile: Any) -> None:
+        super().__init__(postfile, blocklimit=2**31, byteids=False, compression=0, inlinelimit=0)
+
+    def add_posting(self, id_: int, weight: float, vbytes: bytes, length: int | None = None):
+        self._ids.append(id_)
+        self._weights.append(weight)
+        self._values.append(vbytes)
+        if weight > self._maxweight:
+            self._maxweight = weight
+        if length:
+            if self._minlength is None or length < self._minlength:
+                self._minlength = length
+            if length > self._maxlength:
+                self._maxlength = length
+
+    def finish_postings(self):
+        terminfo = self._terminfo
+        terminfo.add_block(self)
+        positions = isinstance(self._format, Positions)
+        data = _pack(self._ids, self._weights, self._values, positions)
+        start = self._postfile.tell()
+        self._postfile.write(data)
+        terminfo.set_extent(start, len(data))
+        self._terminfo = None
+        self._new_block()
+        return terminfo
+
+
+def postings_arrays(postfile: Any, terminfo: Any) -> PostingArrays:
+    """Read a term's postings block (given its Whoosh ``TermInfo``) as numpy arrays."""
+    offset, length = terminfo.extent()
+    if isinstance(length, tuple):  # W3TermInfo.from_bytes keeps struct.unpack's tuple
+        length = length[0]
+    return PostingArrays(postfile.get(offset, length))
+
+
+class _ExactLengthsWriter(whoosh3.W3PerDocWriter):
+    """Whoosh's per-document writer, plus exact field lengths in a ``.vnl`` file."""
+
+    def __init__(self, codec, storage, segment):
+        super().__init__(codec, storage, segment)
+        self._exact: dict[str, array] = {}
+
+    def add_field(self, fieldname, fieldobj, value, length):
+        super().add_field(fieldname, fieldobj, value, length)
+        if fieldobj.scorable and length:
+            column = self._exact.get(fieldname)
+            if column is None:
+                column = self._exact[fieldname] = array("I")
+            if len(column) <= self._docnum:
+                column.extend([0] * (self._docnum + 1 - len(column)))
+            column[self._docnum] = length
+
+    def close(self):
+        doccount = self._doccount
+        header: dict[str, list[int]] = {}
+        body = []
+        at = 0
+        for name, column in sorted(self._exact.items()):
+            if len(column) < doccount:
+                column.extend([0] * (doccount - len(column)))
+            raw = column.tobytes()
+            header[name] = [at, doccount]
+            body.append(raw)
+            at += len(raw)
+        head = json.dumps(header).encode("utf-8")
+        f = self._segment.create_file(self._storage, _LENGTHS_EXT)
+        f.write(_LENGTHS_MAGIC + struct.pack("<I", len(head)) + head + b"".join(body))
+        f.close()
+        super().close()
+
+
+class _ExactLengthsReader(whoosh3.W3PerDocReader):
+    """Whoosh's per-document reader; field lengths come exact from the ``.vnl`` file."""
+
+    def __init__(self, storage, segment):
+        super().__init__(storage, segment)
+        f = segment.open_file(storage, _LENGTHS_EXT)
+        data = f.read()
+        f.close()
+        if data[:4] != _LENGTHS_MAGIC:
+            raise ValueError(f"segment {segment.segid}: bad field-length file")
+        (hlen,) = struct.unpack_from("<I", data, 4)
+        header = json.loads(data[8 : 8 + hlen].decode("utf-8"))
+        base = 8 + hlen
+        self._exact_lengths = {
+            name: np.frombuffer(data, dtype="<u4", count=count, offset=base + at)
+            for name, (at, count) in header.items()
+        }
+
+    def exact_lengths(self, fieldname: str) -> np.ndarray:
+        """Exact lengths of ``fieldname`` for every document of the segment (0 if absent)."""
+        column = self._exact_lengths.get(fieldname)
+        if column is None:
+            return np.zeros(self._doccount, dtype="<u4")
+        return column
+
+    def doc_field_length(self, docnum, fieldname, default=0):
+        column = self._exact_lengths.get(fieldname)
+        if column is None:
+            return default
+        return int(column[docnum]) or default
+
+
+class VnCodec(whoosh3.W3Codec):
+    """Whoosh's W3 codec with numpy-readable postings and exact field lengths."""
+
+    def postings_writer(self, dbfile, byteids=False):
+        if byteids:  # term vectors: not used by vnsearch, keep Whoosh's
+            return super().postings_writer(dbfile, byteids)
+        return VnPostingsWriter(dbfile)
+
+    def postings_reader(self, dbfile, terminfo, format_: Format, term=None, scorer=None):
+        if terminfo.is_inlined():
+            return super().postings_reader(dbfile, terminfo, format_, term, scorer)
+        arrays = postings_arrays(dbfile, terminfo)
+        docs = arrays.docs.tolist()
+        weights = arrays.freqs.tolist()
+        if arrays.has_positions:
+            offsets, flat = arrays.all_positions()
+            raw = flat.tobytes()
+            values = [
+                raw[4 * a : 4 * b] for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist())
+            ]
+        else:
+            values = [b""] * len(docs)
+        return ListMatcher(
+            docs, weights, values, format_, scorer=scorer, term=term, terminfo=terminfo
+        )
+
+    def per_document_writer(self, storage, segment):
+        return _ExactLengthsWriter(self, storage, segment)
+
+    def per_document_reader(self, storage, segment):
+        return _ExactLengthsReader(storage, segment)

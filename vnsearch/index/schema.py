@@ -1,0 +1,252 @@
+"""Schemas: which fields a document has, how each is indexed, saved with the index as JSON.
+
+A ``TEXT`` field becomes one hidden Whoosh field per analysis view (``title.syllables``,
+``title.folded``, ...), fed with tokens vnsearch analyzed once; the original text, if
+stored, lives in a Whoosh ``STORED`` field of the field's own name.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar
+
+from whoosh import fields as wf
+from whoosh.formats import Frequency
+
+from vnsearch.analysis import VIEWS
+from vnsearch.index.codec import RawPositions
+
+__all__ = [
+    "DATETIME",
+    "FORMAT_VERSION",
+    "ID",
+    "KEYWORD",
+    "NUMERIC",
+    "STORED",
+    "TEXT",
+    "FieldType",
+    "Schema",
+    "SchemaError",
+    "view_field",
+]
+
+FORMAT_VERSION = 1
+# Views indexed with positions (phrase queries run on them).
+POSITIONAL_VIEWS = frozenset({"syllables", "folded"})
+
+
+class SchemaError(ValueError):
+    """A schema is invalid, or does not match the index it is used with."""
+
+
+def view_field(name: str, view: str) -> str:
+    """The hidden Whoosh field that holds one view of a TEXT field."""
+    return f"{name}.{view}"
+
+
+class ViewField(wf.FieldType):
+    """A Whoosh field fed with pre-analyzed ``(term, position)`` pairs, not with text."""
+
+    def __init__(self, positions: bool) -> None:
+        self.format = RawPositions() if positions else Frequency()
+        self.analyzer = None
+        self.scorable = True
+        self.stored = False
+        self.unique = False
+        self.vector = None
+        self.column_type = None
+
+    def index(self, value: list[tuple[str, int]], **kwargs: Any):
+        postings: dict[str, list[int]] = {}
+        for term, position in value:
+            postings.setdefault(term, []).append(position)
+        encode = self.format.encode if isinstance(self.format, RawPositions) else None
+        for term, positions in sorted(postings.items()):
+            vbytes = encode(positions) if encode else b""
+            yield term.encode("utf-8"), len(positions), float(len(positions)), vbytes
+
+
+@dataclass(frozen=True)
+class FieldType:
+    """Base of vnsearch's field types."""
+
+    kind: ClassVar[str] = ""
+    stored: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": self.kind, **asdict(self)}
+
+
+@dataclass(frozen=True)
+class TEXT(FieldType):
+    """Vietnamese text: analyzed into every view, ranked with BM25F, weighted by ``boost``.
+
+    >>> TEXT(stored=True, boost=2.0).to_json()
+    {'type': 'TEXT', 'stored': True, 'boost': 2.0}
+    """
+
+    kind: ClassVar[str] = "TEXT"
+    boost: float = 1.0
+
+
+@dataclass(frozen=True)
+class ID(FieldType):
+    """An exact value (not analyzed); ``unique=True`` makes it the document's identity.
+
+    >>> ID(stored=True, unique=True).unique
+    True
+    """
+
+    kind: ClassVar[str] = "ID"
+    unique: bool = False
+
+
+@dataclass(frozen=True)
+class KEYWORD(FieldType):
+    """Exact values for filtering (a string, or a list of strings), lowercased by default.
+
+    >>> KEYWORD().lowercase
+    True
+    """
+
+    kind: ClassVar[str] = "KEYWORD"
+    lowercase: bool = True
+
+
+@dataclass(frozen=True)
+class NUMERIC(FieldType):
+    """A number (``int`` or ``float``): filterable and sortable.
+
+    >>> NUMERIC(numtype="float").numtype
+    'float'
+    """
+
+    kind: ClassVar[str] = "NUMERIC"
+    numtype: str = "int"
+
+
+@dataclass(frozen=True)
+class DATETIME(FieldType):
+    """A ``datetime.datetime``: filterable and sortable.
+
+    >>> DATETIME(stored=True).stored
+    True
+    """
+
+    kind: ClassVar[str] = "DATETIME"
+
+
+@dataclass(frozen=True)
+class STORED(FieldType):
+    """Kept with the document and returned with hits, not indexed.
+
+    >>> STORED().stored
+    True
+    """
+
+    kind: ClassVar[str] = "STORED"
+    stored: bool = True
+
+
+_TYPES: dict[str, type[FieldType]] = {
+    t.kind: t for t in (TEXT, ID, KEYWORD, NUMERIC, DATETIME, STORED)
+}
+
+
+class Schema(Mapping[str, FieldType]):
+    """The fields of the documents of an index.
+
+    >>> s = Schema(id=ID(stored=True, unique=True), title=TEXT(stored=True, boost=2.0))
+    >>> s.unique_field, s.text_fields
+    ('id', ('title',))
+    >>> Schema.from_json(s.to_json()) == s
+    True
+    """
+
+    def __init__(self, **fields: FieldType) -> None:
+        if not fields:
+            raise SchemaError("a schema needs at least one field")
+        for name, ftype in fields.items():
+            if not isinstance(ftype, FieldType):
+                raise SchemaError(f"field {name!r}: {ftype!r} is not a vnsearch field type")
+            if not name.isidentifier() or name.startswith("_"):
+                raise SchemaError(f"field name {name!r}: use letters, digits and _, not first")
+        unique = [n for n, f in fields.items() if isinstance(f, ID) and f.unique]
+        if len(unique) > 1:
+            raise SchemaError(f"only one unique field is allowed, got {unique}")
+        self._fields = dict(fields)
+        self.unique_field: str | None = unique[0] if unique else None
+        self.text_fields = tuple(n for n, f in fields.items() if isinstance(f, TEXT))
+
+    def __getitem__(self, name: str) -> FieldType:
+        return self._fields[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._fields)
+
+    def __len__(self) -> int:
+        return len(self._fields)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Schema) and self._fields == other._fields
+
+    def __hash__(self) -> int:
+        return hash(tuple(self._fields.items()))
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{n}={f!r}" for n, f in self._fields.items())
+        return f"Schema({inner})"
+
+    def to_json(self) -> str:
+        """The schema as JSON, with vnsearch's index format version."""
+        data = {
+            "format": FORMAT_VERSION,
+            "fields": {n: f.to_json() for n, f in self._fields.items()},
+        }
+        return json.dumps(data, ensure_ascii=False, indent=2)
+
+    @classmethod
+    def from_json(cls, text: str) -> Schema:
+        """Read a schema saved by :meth:`to_json`; checks the format version."""
+        try:
+            data = json.loads(text)
+            version = data["format"]
+            specs = data["fields"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise SchemaError(f"not a vnsearch schema: {exc}") from None
+        if version != FORMAT_VERSION:
+            raise SchemaError(
+                f"index format version {version}, this vnsearch reads version {FORMAT_VERSION}"
+            )
+        fields = {}
+        for name, spec in specs.items():
+            spec = dict(spec)
+            ftype = _TYPES.get(spec.pop("type", None))
+            if ftype is None:
+                raise SchemaError(f"field {name!r}: unknown type")
+            fields[name] = ftype(**spec)
+        return cls(**fields)
+
+    def whoosh_schema(self) -> wf.Schema:
+        """The Whoosh schema that stores this one."""
+        out: dict[str, wf.FieldType] = {}
+        for name, f in self._fields.items():
+            if isinstance(f, TEXT):
+                if f.stored:
+                    out[name] = wf.STORED()
+                for view in VIEWS:
+                    out[view_field(name, view)] = ViewField(view in POSITIONAL_VIEWS)
+            elif isinstance(f, ID):
+                out[name] = wf.ID(stored=f.stored, unique=f.unique)
+            elif isinstance(f, KEYWORD):
+                out[name] = wf.KEYWORD(stored=f.stored, lowercase=f.lowercase, commas=True)
+            elif isinstance(f, NUMERIC):
+                numtype = float if f.numtype == "float" else int
+                out[name] = wf.NUMERIC(numtype=numtype, bits=64, stored=f.stored, sortable=True)
+            elif isinstance(f, DATETIME):
+                out[name] = wf.DATETIME(stored=f.stored, sortable=True)
+            else:
+                out[name] = wf.STORED()
+        return wf.Schema(**out)

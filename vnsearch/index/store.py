@@ -1,0 +1,153 @@
+"""The index: a folder (or memory) holding a Whoosh index written with the vnsearch codec.
+
+``vnsearch.json`` beside Whoosh's files holds the schema and the format version.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from whoosh.filedb.filestore import FileStorage, RamStorage
+from whoosh.index import EmptyIndexError, LockError
+
+from vnsearch.index.codec import VnCodec
+from vnsearch.index.schema import Schema, SchemaError
+from vnsearch.index.writer import Writer
+
+__all__ = ["Index", "IndexError_", "IndexLocked"]
+
+SCHEMA_FILE = "vnsearch.json"
+INDEX_NAME = "MAIN"
+
+
+class IndexError_(RuntimeError):
+    """The index is missing, foreign, or of another format."""
+
+
+class IndexLocked(RuntimeError):
+    """Another writer holds the index's lock."""
+
+
+class Index:
+    """A searchable collection of documents.
+
+    >>> import vnsearch
+    >>> schema = vnsearch.Schema(id=vnsearch.ID(stored=True, unique=True),
+    ...                          title=vnsearch.TEXT(stored=True, boost=2.0))
+    >>> ix = vnsearch.Index.in_memory(schema)
+    >>> with ix.writer() as w:
+    ...     w.add({"id": "1", "title": "Thủy điện Hòa Bình"})
+    >>> [hit.id for hit in ix.search("thuy dien hoa binh")]
+    ['1']
+    """
+
+    def __init__(self, schema: Schema, storage: Any, path: Path | None) -> None:
+        self.schema = schema
+        self.path = path
+        self._storage = storage
+        self._ix = storage.open_index(INDEX_NAME)
+        self._lock = threading.Lock()
+        self._snapshot: Any = None
+
+    # -- creating and opening ----------------------------------------------------------
+
+    @classmethod
+    def create(cls, path: str | Path, schema: Schema) -> Index:
+        """Create an empty index in the folder ``path`` (created if needed; must not hold one)."""
+        if not isinstance(schema, Schema):
+            raise TypeError("schema must be a vnsearch.Schema")
+        folder = Path(path)
+        if (folder / SCHEMA_FILE).exists():
+            raise IndexError_(f"{folder}: already holds a vnsearch index (open it instead)")
+        folder.mkdir(parents=True, exist_ok=True)
+        storage = FileStorage(str(folder))
+        storage.create_index(schema.whoosh_schema(), indexname=INDEX_NAME)
+        (folder / SCHEMA_FILE).write_text(schema.to_json(), encoding="utf-8")
+        return cls(schema, storage, folder)
+
+    @classmethod
+    def open(cls, path: str | Path, schema: Schema | None = None) -> Index:
+        """Open the index in ``path``; if ``schema`` is given it must be the index's."""
+        folder = Path(path)
+        if not folder.is_dir():
+            raise IndexError_(f"{folder}: no such index folder")
+        schema_file = folder / SCHEMA_FILE
+        if not schema_file.exists():
+            raise IndexError_(f"{folder}: not a vnsearch index (no {SCHEMA_FILE})")
+        try:
+            saved = Schema.from_json(schema_file.read_text(encoding="utf-8"))
+        except SchemaError as exc:
+            raise IndexError_(f"{folder}: {exc}") from None
+        if schema is not None and schema != saved:
+            raise SchemaError(f"{folder}: the index was created with another schema: {saved!r}")
+        storage = FileStorage(str(folder))
+        try:
+            return cls(saved, storage, folder)
+        except EmptyIndexError:
+            raise IndexError_(f"{folder}: the index files are missing") from None
+
+    @classmethod
+    def in_memory(cls, schema: Schema) -> Index:
+        """An index that lives in this process's memory only."""
+        storage = RamStorage()
+        storage.create_index(schema.whoosh_schema(), indexname=INDEX_NAME)
+        return cls(schema, storage, None)
+
+    # -- writing -----------------------------------------------------------------------
+
+    def writer(self, timeout: float = 10.0) -> Writer:
+        """The index's writer; waits up to ``timeout`` seconds for another writer to finish."""
+        try:
+            w = self._ix.writer(codec=VnCodec(), timeout=timeout)
+        except LockError:
+            raise IndexLocked(f"{self.path or 'index'}: another writer holds the lock") from None
+        return Writer(self.schema, w)
+
+    # -- reading -----------------------------------------------------------------------
+
+    def snapshot(self):
+        """The searcher state of the last commit (reopened when a newer commit exists)."""
+        from vnsearch.ranking.snapshot import Snapshot
+
+        current = self._snapshot
+        generation = self._ix.latest_generation()
+        if current is not None and current.generation == generation:
+            return current
+        with self._lock:
+            current = self._snapshot
+            if current is None or current.generation != self._ix.latest_generation():
+                # the old snapshot may still serve searches in other threads: it is left
+                # to the garbage collector, not closed here
+                current = self._snapshot = Snapshot(self.schema, self._ix)
+            return current
+
+    @property
+    def doc_count(self) -> int:
+        """Number of (not deleted) documents in the last commit."""
+        return self.snapshot().doc_count
+
+    def search(self, query: str, limit: int = 10, **options: Any):
+        """Rank documents for ``query``; see :func:`vnsearch.ranking.search.search`."""
+        from vnsearch.ranking.search import search
+
+        return search(self.snapshot(), query, limit=limit, **options)
+
+    def explain(self, query: str, doc_id: Any, **options: Any):
+        """Why the document with unique field ``doc_id`` got its score for ``query``."""
+        from vnsearch.ranking.search import explain
+
+        return explain(self.snapshot(), query, doc_id, **options)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._snapshot is not None:
+                self._snapshot.close()
+                self._snapshot = None
+
+    def __enter__(self) -> Index:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

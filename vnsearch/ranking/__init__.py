@@ -1,0 +1,5 @@
+"""Ranking: BM25F over fields and views, vectorized with numpy; results and explanations."""
+
+from vnsearch.ranking.search import DEFAULT_RANKING, Explanation, Hit, Ranking, Results
+
+__all__ = ["DEFAULT_RANKING", "Explanation", "Hit", "Ranking", "Results"]

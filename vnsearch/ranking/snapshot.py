@@ -1,0 +1,138 @@
+"""A snapshot: the last commit of an index, arranged for vectorized ranking.
+
+Documents get global numbers (segment base + local number). For every scorable hidden field
+the snapshot holds the exact length of every document as one ``float64`` array, the number
+of live documents and their average length; deleted documents are masked out of every
+statistic, so scores are the same before and after a merge, and across reopen.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import numpy as np
+from whoosh.reading import TermNotFound
+
+from vnsearch.analysis import VIEWS
+from vnsearch.index.codec import postings_arrays
+from vnsearch.index.schema import TEXT, Schema, view_field
+
+__all__ = ["Snapshot", "TermPostings"]
+
+
+class TermPostings:
+    """One term of one hidden field, over all segments: global doc numbers and frequencies.
+
+    Only live documents are kept. ``positions(i)`` gives the positions of posting ``i``.
+    """
+
+    __slots__ = ("_parts", "docs", "freqs")
+
+    def __init__(
+        self, docs: np.ndarray, freqs: np.ndarray, parts: list[tuple[int, Any, np.ndarray]]
+    ):
+        self.docs = docs
+        self.freqs = freqs
+        self._parts = parts  # (global offset of the part's first posting, arrays, kept index)
+
+    @property
+    def df(self) -> int:
+        return len(self.docs)
+
+    def positions_of(self, doc: int) -> np.ndarray:
+        """Positions of the term in global document ``doc`` (empty if absent)."""
+        i = int(np.searchsorted(self.docs, doc))
+        if i >= len(self.docs) or self.docs[i] != doc:
+            return np.empty(0, dtype=np.uint32)
+        for start, arrays, kept in reversed(self._parts):
+            if i >= start:
+                return arrays.positions(int(kept[i - start]))
+        raise AssertionError("unreachable")
+
+
+class Snapshot:
+    """Searcher state of one commit; immutable and safe to share between threads."""
+
+    def __init__(self, schema: Schema, whoosh_index: Any) -> None:
+        self.schema = schema
+        self.reader = whoosh_index.reader()
+        self.generation = self.reader.generation()
+        self._stored_lock = threading.Lock()
+        leaves = self.reader.leaf_readers()
+        self.segments: list[tuple[Any, int]] = leaves
+        self.total = sum(r.doc_count_all() for r, _ in leaves) if leaves else 0
+        live = np.ones(self.total, dtype=bool)
+        for r, base in leaves:
+            deleted = list(r._perdoc.deleted_docs())
+            if deleted:
+                live[base + np.asarray(deleted, dtype=np.int64)] = False
+        self.live = live
+        self.doc_count = int(live.sum())
+        self.lengths: dict[str, np.ndarray] = {}
+        self.avg_length: dict[str, float] = {}
+        for name, ftype in schema.items():
+            if isinstance(ftype, TEXT):
+                for view in VIEWS:
+                    self._load_lengths(view_field(name, view))
+
+    def _load_lengths(self, field: str) -> None:
+        lengths = np.zeros(self.total, dtype=np.float64)
+        for r, base in self.segments:
+            column = r._perdoc.exact_lengths(field)
+            lengths[base : base + len(column)] = column
+        self.lengths[field] = lengths
+        live_total = float(lengths[self.live].sum())
+        self.avg_length[field] = live_total / self.doc_count if self.doc_count else 0.0
+
+    def postings(self, field: str, term: str | bytes) -> TermPostings | None:
+        """The live postings of ``term`` in the hidden or plain field ``field``."""
+        tbytes = term if isinstance(term, bytes) else term.encode("utf-8")
+        docs, freqs, parts = [], [], []
+        count = 0
+        for r, base in self.segments:
+            terms = r._terms
+            try:
+                info = terms.term_info(field, tbytes)
+            except (TermNotFound, KeyError):
+                continue
+            if info.is_inlined():
+                ids, weights, _values = info.inlined_postings()
+                local = np.asarray(ids, dtype=np.int64)
+                tf = np.asarray(weights, dtype=np.float64)
+                arrays = None
+            else:
+                arrays = postings_arrays(terms._postfile, info)
+                local = arrays.docs.astype(np.int64)
+                tf = arrays.freqs.astype(np.float64)
+            glob = local + base
+            keep = np.flatnonzero(self.live[glob])
+            if len(keep) != len(glob):
+                glob, tf = glob[keep], tf[keep]
+            docs.append(glob)
+            freqs.append(tf)
+            parts.append((count, arrays, keep))
+            count += len(glob)
+        if not docs:
+            return None
+        if len(docs) == 1:
+            return TermPostings(docs[0], freqs[0], parts)
+        return TermPostings(np.concatenate(docs), np.concatenate(freqs), parts)
+
+    def stored_fields(self, doc: int) -> dict[str, Any]:
+        """The stored fields of global document ``doc``."""
+        with self._stored_lock:
+            return self.reader.stored_fields(doc)
+
+    def doc_for_id(self, doc_id: Any) -> int | None:
+        """Global number of the live document whose unique field is ``doc_id``."""
+        unique = self.schema.unique_field
+        if unique is None:
+            return None
+        postings = self.postings(unique, str(doc_id))
+        if postings is None or not len(postings.docs):
+            return None
+        return int(postings.docs[-1])
+
+    def close(self) -> None:
+        self.reader.close()
