@@ -5,7 +5,11 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 import threading
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +32,40 @@ class IndexError_(RuntimeError):
 
 class IndexLocked(RuntimeError):
     """Another writer holds the index's lock."""
+
+
+class _NonBlockingLock:
+    """A thread lock whose ``acquire()`` does not block (Whoosh retries it until a timeout)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def acquire(self, blocking: bool = False) -> bool:
+        return self._lock.acquire(blocking)
+
+    def release(self) -> None:
+        self._lock.release()
+
+
+class _MemoryStorage(RamStorage):
+    """Whoosh's RamStorage with a lock that honours timeouts and private temporary files.
+
+    (Whoosh's own gives every in-memory index the same ``<tmp>/MAIN.tmp`` folder, so two
+    in-memory writers, even in two processes, delete each other's files.)
+    """
+
+    def lock(self, name: str) -> _NonBlockingLock:
+        if name not in self.locks:
+            self.locks[name] = _NonBlockingLock()
+        return self.locks[name]
+
+    _tmpdir: str | None = None
+
+    def temp_storage(self, name: str | None = None) -> FileStorage:
+        if self._tmpdir is None:
+            self._tmpdir = tempfile.mkdtemp(prefix="vnsearch-")
+            weakref.finalize(self, shutil.rmtree, self._tmpdir, True)
+        return FileStorage(os.path.join(self._tmpdir, name or "tmp")).create()
 
 
 class Index:
@@ -91,7 +129,7 @@ class Index:
     @classmethod
     def in_memory(cls, schema: Schema) -> Index:
         """An index that lives in this process's memory only."""
-        storage = RamStorage()
+        storage = _MemoryStorage()
         storage.create_index(schema.whoosh_schema(), indexname=INDEX_NAME)
         return cls(schema, storage, None)
 

@@ -88,7 +88,7 @@ class Writer:
         self._open = True
         # unique value -> document number in the segment being written: Whoosh's own
         # update/delete only see committed documents, so this writer's are handled here
-        self._pending: dict[str, int] = {}
+        self._pending: dict[str, list[int]] = {}
 
     def _check_open(self) -> None:
         if not self._open:
@@ -104,14 +104,13 @@ class Writer:
     def _remember(self, fields: Mapping[str, Any]) -> None:
         unique = self._schema.unique_field
         if unique is not None and unique in fields:
-            self._pending[fields[unique]] = self._w.docnum
+            self._pending.setdefault(fields[unique], []).append(self._w.docnum)
 
     def _forget(self, value: str) -> int:
-        docnum = self._pending.pop(value, None)
-        if docnum is None:
-            return 0
-        self._w.newsegment.delete_document(docnum)
-        return 1
+        docnums = self._pending.pop(value, [])
+        for docnum in docnums:
+            self._w.newsegment.delete_document(docnum)
+        return len(docnums)
 
     def update(self, doc: Mapping[str, Any]) -> None:
         """Add ``doc``, replacing any committed document with the same unique field value."""
