@@ -71,14 +71,19 @@ class Analysis(Mapping[str, tuple[Token, ...]]):
         return "\n".join(lines)
 
 
+_new_tuple = tuple.__new__
+
+
+def _retexted(tokens, texts) -> tuple[Token, ...]:
+    """``tokens`` with new texts (offsets, positions and kinds kept); empty texts dropped."""
+    return tuple(
+        _new_tuple(Token, (text, t[1], t[2], t[3], t[4])) for t, text in zip(tokens, texts) if text
+    )
+
+
 def folded(tokens: tuple[Token, ...] | list[Token]) -> tuple[Token, ...]:
     """The tokens with folded text; tokens that fold to nothing (symbols) are dropped."""
-    out = []
-    for t in tokens:
-        term = fold(t.text).replace(" ", "")
-        if term:
-            out.append(t._replace(text=term))
-    return tuple(out)
+    return _retexted(tokens, [fold(t.text).replace(" ", "") for t in tokens])
 
 
 def bigrams(text: str, tokens: tuple[Token, ...] | list[Token]) -> tuple[Token, ...]:
@@ -105,9 +110,11 @@ def analyze(text: str) -> Analysis:
     words           ở@0[0:1] hà nội@1[2:8]
     """
     norm, offsets = normalize_with_map(text)
-    syl = tuple(t._replace(text=t.text.lower()) for t in tokenize_normalized(norm, offsets))
+    syl = tokenize_normalized(norm, offsets)
+    syl = _retexted(syl, [t.text.lower() for t in syl])
     fsyl = folded(syl)
-    words = tuple(t._replace(text=t.text.lower()) for t in segment_normalized(norm, offsets))
+    words = segment_normalized(norm, offsets)
+    words = _retexted(words, [t.text.lower() for t in words])
     return Analysis(
         text=text,
         views={

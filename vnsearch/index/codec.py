@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import json
 import struct
+import sys
 from array import array
+from itertools import accumulate
 from typing import Any
 
 import numpy as np
@@ -32,6 +34,7 @@ __all__ = ["FORMAT_MAGIC", "PostingArrays", "RawPositions", "VnCodec", "postings
 
 FORMAT_MAGIC = b"VNP1"
 _HEAD = struct.Struct("<4sIB")  # magic, number of postings, has positions
+assert array("I").itemsize == 4 and array("f").itemsize == 4 and sys.byteorder == "little"
 _LENGTHS_EXT = ".vnl"
 _LENGTHS_MAGIC = b"VNL1"
 
@@ -90,17 +93,14 @@ class PostingArrays:
         return offsets, flat
 
 
-def _pack(ids: list[int], weights: list[float], values: list[bytes], positions: bool) -> bytes:
-    n = len(ids)
-    parts = [_HEAD.pack(FORMAT_MAGIC, n, positions)]
-    parts.append(np.asarray(ids, dtype="<u4").tobytes())
-    parts.append(np.asarray(weights, dtype="<f4").tobytes())
+def _pack(ids: array, weights: array, values: list[bytes], positions: bool) -> bytes:
+    """One postings block; ``ids`` is ``array("I")`` and ``weights`` ``array("f")``."""
+    parts = [_HEAD.pack(FORMAT_MAGIC, len(ids), positions), ids.tobytes(), weights.tobytes()]
     if positions:
-        lengths = np.fromiter((len(v) // 4 for v in values), dtype=np.int64, count=n)
-        offsets = np.zeros(n + 1, dtype="<u4")
-        np.cumsum(lengths, out=offsets[1:])
+        offsets = array("I", [0])
+        offsets.extend(accumulate(len(v) >> 2 for v in values))
         parts.append(offsets.tobytes())
-        parts.append(b"".join(values))
+        parts.extend(values)
     return b"".join(parts)
 
 
