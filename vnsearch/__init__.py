@@ -1,9 +1,17 @@
 """vnsearch: full-text search for Vietnamese, with or without diacritics.
 
+The analyzer is imported with the package; the index and ranking (and Whoosh) load on
+first use of one of their names, so ``import vnsearch`` stays light.
+
 >>> import vnsearch
 >>> vnsearch.fold("Đà Nẵng")
 'da nang'
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 from vnsearch.analysis import (
     STOPWORDS,
@@ -17,43 +25,32 @@ from vnsearch.analysis import (
     segment,
     syllables,
 )
-from vnsearch.index import (
-    DATETIME,
-    ID,
-    KEYWORD,
-    NUMERIC,
-    STORED,
-    TEXT,
-    Index,
-    IndexLocked,
-    Schema,
-    SchemaError,
-    Writer,
-)
-from vnsearch.ranking import Explanation, Hit, Ranking, Results
 
 __version__ = "0.1.0"
 
+_LAZY = {
+    "DATETIME": "vnsearch.index",
+    "ID": "vnsearch.index",
+    "KEYWORD": "vnsearch.index",
+    "NUMERIC": "vnsearch.index",
+    "STORED": "vnsearch.index",
+    "TEXT": "vnsearch.index",
+    "Index": "vnsearch.index",
+    "IndexLocked": "vnsearch.index",
+    "Schema": "vnsearch.index",
+    "SchemaError": "vnsearch.index",
+    "Writer": "vnsearch.index",
+    "Explanation": "vnsearch.ranking",
+    "Hit": "vnsearch.ranking",
+    "Ranking": "vnsearch.ranking",
+    "Results": "vnsearch.ranking",
+}
+
 __all__ = [
-    "DATETIME",
-    "ID",
-    "KEYWORD",
-    "NUMERIC",
     "STOPWORDS",
-    "STORED",
-    "TEXT",
     "VIEWS",
     "Analysis",
-    "Explanation",
-    "Hit",
-    "Index",
-    "IndexLocked",
-    "Ranking",
-    "Results",
-    "Schema",
-    "SchemaError",
     "Token",
-    "Writer",
     "__version__",
     "analyze",
     "fold",
@@ -61,4 +58,18 @@ __all__ = [
     "normalize",
     "segment",
     "syllables",
+    *sorted(_LAZY),
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'vnsearch' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
