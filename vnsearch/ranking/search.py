@@ -236,28 +236,25 @@ class _Executor:
             if p is not None:
                 mask[p.docs] = True
         for phrase in unit.phrases:
-            for doc in self.phrase_docs(phrase):
-                mask[doc] = True
+            mask[self.phrase_docs(phrase)] = True
         return mask
 
-    def phrase_docs(self, phrase: list[tuple[str, str, int]]) -> list[int]:
+    def phrase_docs(self, phrase: list[tuple[str, str, int]]) -> np.ndarray:
+        """Documents where the phrase's terms stand at their relative positions."""
         lists = [self.postings(f, t) for f, t, _off in phrase]
         if any(p is None for p in lists):
-            return []
+            return np.empty(0, dtype=np.int64)
         docs = lists[0].docs
         for p in lists[1:]:
             docs = np.intersect1d(docs, p.docs, assume_unique=True)
-        out = []
-        for doc in docs.tolist():
-            starts = None
-            for p, (_f, _t, off) in zip(lists, phrase):
-                pos = p.positions_of(doc).astype(np.int64) - off
-                starts = pos if starts is None else np.intersect1d(starts, pos)
-                if not len(starts):
-                    break
-            if starts is not None and len(starts):
-                out.append(doc)
-        return out
+        keys = None
+        for p, (_f, _t, off) in zip(lists, phrase):
+            if not len(docs):
+                break
+            k = np.unique(p.position_keys(docs, off))
+            keys = k if keys is None else np.intersect1d(keys, k, assume_unique=True)
+            docs = np.unique(keys >> 32)
+        return docs
 
 
 def _filter_mask(snap: Snapshot, ex: _Executor, filters: Mapping[str, Any]) -> np.ndarray:

@@ -40,6 +40,30 @@ class TermPostings:
     def df(self) -> int:
         return len(self.docs)
 
+    def position_keys(self, docs: np.ndarray, shift: int) -> np.ndarray:
+        """``doc << 32 | (position - shift + 2**16)`` for every occurrence in ``docs``.
+
+        ``docs`` must be a sorted subset of ``self.docs``. Two terms at positions ``p`` and
+        ``p + k`` of a document give equal keys when the second is asked with ``shift=k``,
+        so a phrase is an intersection of key arrays.
+        """
+        keys = []
+        where = np.searchsorted(self.docs, docs)
+        for start, arrays, kept in self._parts:
+            end = start + len(kept)
+            sel = where[(where >= start) & (where < end)]
+            if not len(sel):
+                continue
+            offsets, flat = arrays.all_positions()
+            idx = kept[sel - start]
+            lo = offsets[idx].astype(np.int64)
+            lengths = offsets[idx + 1].astype(np.int64) - lo
+            before = np.cumsum(lengths) - lengths
+            take = np.repeat(lo - before, lengths) + np.arange(int(lengths.sum()))
+            doc_col = np.repeat(self.docs[sel], lengths)
+            keys.append((doc_col << 32) | (flat[take].astype(np.int64) - shift + (1 << 16)))
+        return np.concatenate(keys) if keys else np.empty(0, dtype=np.int64)
+
     def positions_of(self, doc: int) -> np.ndarray:
         """Positions of the term in global document ``doc`` (empty if absent)."""
         i = int(np.searchsorted(self.docs, doc))
