@@ -212,7 +212,18 @@ class _ExactLengthsReader(whoosh3.W3PerDocReader):
 
 
 class VnCodec(whoosh3.W3Codec):
-    """Whoosh's W3 codec with numpy-readable postings and exact field lengths."""
+    """Whoosh's W3 codec with numpy-readable postings, an array term dictionary
+    (:mod:`vnsearch.index.terms`) and exact field lengths."""
+
+    def field_writer(self, storage, segment):
+        from vnsearch.index.terms import VnFieldWriter
+
+        return VnFieldWriter(_pack, storage, segment)
+
+    def terms_reader(self, storage, segment):
+        from vnsearch.index.terms import VnTermsReader
+
+        return VnTermsReader(self, storage, segment)
 
     def postings_writer(self, dbfile, byteids=False):
         if byteids:  # term vectors: not used by vnsearch, keep Whoosh's

@@ -1,0 +1,293 @@
+"""The term dictionary of a segment: sorted terms and a hash table, as arrays.
+
+Whoosh's W3 dictionary writes one pickled record per term into an on-disk hash file; a
+segment of news text has millions of terms (bigram views multiply them), and that costs
+tens of microseconds each. Here each field of a segment stores:
+
+* its terms, sorted, as one byte blob with an ``uint64`` offsets array;
+* per term: postings offset (``uint64``), postings length, document frequency (``uint32``),
+  total and maximum weight (``float32``);
+* a hash table: terms grouped by ``crc32(term) & mask`` (bucket starts, term numbers), so a
+  lookup compares one or two keys.
+
+The file is read with ``numpy.frombuffer`` (zero-copy on Whoosh's memory-mapped compound
+segments). ``VnTermsReader`` offers Whoosh's ``TermsReader`` interface, so Whoosh's own
+searcher, merging and term iteration work unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+import zlib
+from array import array
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+from whoosh.codec import base
+from whoosh.reading import TermInfo, TermNotFound
+
+__all__ = ["TERMS_EXT", "VnFieldWriter", "VnTermInfo", "VnTermsReader"]
+
+TERMS_EXT = ".vnt"
+POSTS_EXT = ".vnp"
+_MAGIC = b"VNT1"
+_INFO = np.dtype(
+    [("offset", "<u8"), ("length", "<u4"), ("df", "<u4"), ("weight", "<f4"), ("maxw", "<f4")]
+)
+
+
+class MissingTerm(TermNotFound, KeyError):
+    """No such term (Whoosh catches ``TermNotFound`` in some places, ``KeyError`` in others)."""
+
+
+class VnTermInfo(TermInfo):
+    """Whoosh's ``TermInfo`` plus where the term's postings block is."""
+
+    __slots__ = ("_length", "_offset")
+
+    def __init__(self, offset: int, length: int, df: int, weight: float, maxweight: float):
+        # field lengths are not kept per term: the widest bounds keep Whoosh's block-quality
+        # optimizations safe (they only ever overestimate)
+        super().__init__(weight=weight, df=df, minlength=1, maxlength=1 << 30, maxweight=maxweight)
+        self._offset = offset
+        self._length = length
+
+    def extent(self) -> tuple[int, int]:
+        return self._offset, self._length
+
+    def is_inlined(self) -> bool:
+        return False
+
+
+class _FieldBuffer:
+    __slots__ = ("infos", "keys", "name")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.keys: list[bytes] = []
+        self.infos: list[tuple[int, int, int, float, float]] = []
+
+
+class VnFieldWriter(base.FieldWriter):
+    """Writes postings blocks and the array term dictionary of one segment."""
+
+    def __init__(self, pack, storage, segment) -> None:
+        self._pack = pack  # (ids array("I"), weights array("f"), values, positions) -> bytes
+        self._storage = storage
+        self._segment = segment
+        self._postfile = segment.create_file(storage, POSTS_EXT)
+        self._fields: list[_FieldBuffer] = []
+        self._field: _FieldBuffer | None = None
+        self._positions = False
+        self._btext: bytes | None = None
+        self._ids = array("I")
+        self._weights = array("f")
+        self._values: list[bytes] = []
+        self.is_closed = False
+
+    # Whoosh's per-posting interface (used by merges and add_postings)
+
+    def start_field(self, fieldname: str, fieldobj: Any) -> None:
+        from whoosh.formats import Positions
+
+        self._field = _FieldBuffer(fieldname)
+        self._fields.append(self._field)
+        self._positions = isinstance(fieldobj.format, Positions)
+
+    def start_term(self, btext: bytes) -> None:
+        self._btext = btext
+        self._ids = array("I")
+        self._weights = array("f")
+        self._values = []
+
+    def add(self, docnum: int, weight: float, vbytes: bytes, length: int) -> None:
+        self._ids.append(docnum)
+        self._weights.append(weight)
+        self._values.append(vbytes)
+
+    def finish_term(self) -> None:
+        data = self._pack(self._ids, self._weights, self._values, self._positions)
+        offset = self._postfile.tell()
+        self._postfile.write(data)
+        weights = self._weights
+        assert self._field is not None and self._btext is not None
+        self._field.keys.append(self._btext)
+        self._field.infos.append((offset, len(data), len(self._ids), sum(weights), max(weights)))
+
+    def finish_field(self) -> None:
+        self._field = None
+
+    def add_postings(self, schema, lengths, items) -> None:
+        """Whoosh's loop over sorted postings, without a field-length lookup per posting."""
+        lastfn = lasttext = None
+        ids, weights, values = self._ids, self._weights, self._values
+        for fieldname, btext, docnum, weight, value in items:
+            if fieldname != lastfn:
+                if lasttext is not None:
+                    self.finish_term()
+                self.start_field(fieldname, schema[fieldname])
+                lastfn, lasttext = fieldname, None
+            if docnum == -1:  # Whoosh's spelling-graph marker
+                continue
+            if btext != lasttext:
+                if lasttext is not None:
+                    self.finish_term()
+                self.start_term(btext)
+                ids, weights, values = self._ids, self._weights, self._values
+                lasttext = btext
+            ids.append(docnum)
+            weights.append(weight)
+            values.append(value or b"")
+        if lasttext is not None:
+            self.finish_term()
+
+    def close(self) -> None:
+        self._postfile.close()
+        header: dict[str, dict[str, int]] = {}
+        chunks: list[bytes] = []
+        at = 0
+
+        def put(raw: bytes) -> int:
+            nonlocal at
+            start = at
+            pad = (-len(raw)) % 8
+            chunks.append(raw + b"\0" * pad)
+            at += len(raw) + pad
+            return start
+
+        for fb in self._fields:
+            if not fb.keys:
+                continue
+            n = len(fb.keys)
+            key_offsets = np.zeros(n + 1, dtype="<u8")
+            np.cumsum([len(k) for k in fb.keys], out=key_offsets[1:])
+            nb = 1 << max(0, (n - 1).bit_length())
+            buckets = np.fromiter((zlib.crc32(k) for k in fb.keys), dtype=np.uint32, count=n)
+            buckets &= np.uint32(nb - 1)
+            order = np.argsort(buckets, kind="stable").astype("<u4")
+            starts = np.searchsorted(buckets[order], np.arange(nb + 1)).astype("<u4")
+            header[fb.name] = {
+                "n": n,
+                "nb": nb,
+                "keys": put(b"".join(fb.keys)),
+                "key_offsets": put(key_offsets.tobytes()),
+                "infos": put(np.array(fb.infos, dtype=_INFO).tobytes()),
+                "bucket_starts": put(starts.tobytes()),
+                "bucket_terms": put(order.tobytes()),
+            }
+        head = json.dumps(header).encode("utf-8")
+        pad = (-(8 + len(head))) % 8
+        f = self._segment.create_file(self._storage, TERMS_EXT)
+        f.write(_MAGIC + struct.pack("<I", len(head) + pad) + head + b" " * pad)
+        for chunk in chunks:
+            f.write(chunk)
+        f.close()
+        self.is_closed = True
+
+
+class _FieldTerms:
+    """The arrays of one field's dictionary (views into the file's buffer)."""
+
+    __slots__ = ("bucket_starts", "bucket_terms", "infos", "key_offsets", "keys", "mask", "n")
+
+    def __init__(self, buf: Any, base_at: int, spec: dict[str, int]) -> None:
+        n, nb = spec["n"], spec["nb"]
+        self.n = n
+        self.mask = nb - 1
+        end = spec["key_offsets"]
+        self.keys = memoryview(buf)[base_at + spec["keys"] : base_at + end]
+        self.key_offsets = np.frombuffer(buf, "<u8", n + 1, base_at + spec["key_offsets"])
+        self.infos = np.frombuffer(buf, _INFO, n, base_at + spec["infos"])
+        self.bucket_starts = np.frombuffer(buf, "<u4", nb + 1, base_at + spec["bucket_starts"])
+        self.bucket_terms = np.frombuffer(buf, "<u4", n, base_at + spec["bucket_terms"])
+
+    def key(self, i: int) -> bytes:
+        return bytes(self.keys[int(self.key_offsets[i]) : int(self.key_offsets[i + 1])])
+
+    def find(self, key: bytes) -> int:
+        b = zlib.crc32(key) & self.mask
+        lo, hi = int(self.bucket_starts[b]), int(self.bucket_starts[b + 1])
+        for j in range(lo, hi):
+            i = int(self.bucket_terms[j])
+            if self.key(i) == key:
+                return i
+        return -1
+
+
+class VnTermsReader(base.TermsReader):
+    """Whoosh's ``TermsReader`` interface over the array dictionary."""
+
+    def __init__(self, codec, storage, segment) -> None:
+        self._codec = codec
+        self._file = segment.open_file(storage, TERMS_EXT)
+        buf = getattr(self._file, "_buf", None)
+        if buf is None:
+            buf = self._file.read()
+        if bytes(buf[:4]) != _MAGIC:
+            raise ValueError(f"segment {segment.segid}: bad term dictionary")
+        (hlen,) = struct.unpack_from("<I", buf, 4)
+        header = json.loads(bytes(buf[8 : 8 + hlen]).decode("utf-8"))
+        self._fields = {name: _FieldTerms(buf, 8 + hlen, spec) for name, spec in header.items()}
+        self._postfile = segment.open_file(storage, POSTS_EXT)
+
+    def _index(self, fieldname: str, tbytes: bytes) -> tuple[_FieldTerms, int]:
+        ft = self._fields.get(fieldname)
+        i = ft.find(tbytes) if ft is not None else -1
+        if i < 0:
+            raise MissingTerm(f"No term {fieldname}:{tbytes!r}")
+        return ft, i
+
+    def __contains__(self, term: tuple[str, bytes]) -> bool:
+        ft = self._fields.get(term[0])
+        return ft is not None and ft.find(term[1]) >= 0
+
+    def indexed_field_names(self):
+        return self._fields.keys()
+
+    def terms(self) -> Iterator[tuple[str, bytes]]:
+        for name in sorted(self._fields):
+            ft = self._fields[name]
+            for i in range(ft.n):
+                yield name, ft.key(i)
+
+    def terms_from(self, fieldname: str, prefix: bytes) -> Iterator[tuple[str, bytes]]:
+        for name, key in self.terms():
+            if (name, key) >= (fieldname, prefix):
+                yield name, key
+
+    def _info(self, ft: _FieldTerms, i: int) -> VnTermInfo:
+        offset, length, df, weight, maxw = ft.infos[i].tolist()
+        return VnTermInfo(offset, length, df, weight, maxw)
+
+    def items(self):
+        for name, key in self.terms():
+            ft = self._fields[name]
+            yield (name, key), self._info(ft, ft.find(key))
+
+    def items_from(self, fieldname: str, prefix: bytes):
+        for (name, key), info in self.items():
+            if (name, key) >= (fieldname, prefix):
+                yield (name, key), info
+
+    def term_info(self, fieldname: str, tbytes: bytes) -> VnTermInfo:
+        return self._info(*self._index(fieldname, tbytes))
+
+    def frequency(self, fieldname: str, tbytes: bytes) -> float:
+        ft, i = self._index(fieldname, tbytes)
+        return float(ft.infos[i]["weight"])
+
+    def doc_frequency(self, fieldname: str, tbytes: bytes) -> int:
+        ft, i = self._index(fieldname, tbytes)
+        return int(ft.infos[i]["df"])
+
+    def matcher(self, fieldname: str, tbytes: bytes, format_, scorer=None):
+        info = self.term_info(fieldname, tbytes)
+        return self._codec.postings_reader(
+            self._postfile, info, format_, term=(fieldname, tbytes), scorer=scorer
+        )
+
+    def close(self) -> None:
+        self._file.close()
+        self._postfile.close()
