@@ -73,6 +73,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))  # benchmark this checkout, whether installed or not
 
 import vnsearch  # noqa: E402
+import vnsearch.index  # noqa: E402
 
 DATA = Path(os.environ.get("VNSEARCH_DATA", REPO.parent / "shared/data"))
 DEFAULT_CORPUS = DATA / "vntc/vntc_10topics.jsonl.gz"
