@@ -30,6 +30,7 @@ __all__ = [
     "Schema",
     "SchemaError",
     "view_field",
+    "view_postings",
 ]
 
 FORMAT_VERSION = 1
@@ -50,6 +51,7 @@ class ViewField(wf.FieldType):
     """A Whoosh field fed with pre-analyzed ``(term, position)`` pairs, not with text."""
 
     def __init__(self, positions: bool) -> None:
+        self.positional = positions
         self.format = RawPositions() if positions else Frequency()
         self.analyzer = None
         self.scorable = True
@@ -59,13 +61,27 @@ class ViewField(wf.FieldType):
         self.column_type = None
 
     def index(self, value: list[tuple[str, int]], **kwargs: Any):
-        postings: dict[str, list[int]] = {}
-        for term, position in value:
-            postings.setdefault(term, []).append(position)
-        encode = self.format.encode if isinstance(self.format, RawPositions) else None
-        for term, positions in sorted(postings.items()):
-            vbytes = encode(positions) if encode else b""
-            yield term.encode("utf-8"), len(positions), float(len(positions)), vbytes
+        """Whoosh's indexing entry point (vnsearch's writer uses :func:`view_postings`)."""
+        for _f, tbytes, _d, weight, vbytes, freq in sorted(view_postings("", self, value)):
+            yield tbytes, freq, weight, vbytes
+
+
+def view_postings(field: str, wfield: ViewField, pairs) -> list[tuple]:
+    """``(field, term bytes, 0, weight, positions bytes, frequency)`` for each term of a
+    view, from its ``(term, position)`` pairs (or tokens, whose [0] and [3] are those)."""
+    positions: dict[str, list[int]] = {}
+    pos = 1 if pairs and len(pairs[0]) == 2 else 3
+    for t in pairs:
+        p = positions.get(t[0])
+        if p is None:
+            positions[t[0]] = [t[pos]]
+        else:
+            p.append(t[pos])
+    encode = wfield.format.encode if wfield.positional else None
+    return [
+        (field, term.encode("utf-8"), 0, float(len(p)), encode(p) if encode else b"", len(p))
+        for term, p in positions.items()
+    ]
 
 
 @dataclass(frozen=True)
@@ -228,6 +244,13 @@ class Schema(Mapping[str, FieldType]):
                 raise SchemaError(f"field {name!r}: unknown type")
             fields[name] = ftype(**spec)
         return cls(**fields)
+
+    def whoosh_schema_cached(self) -> wf.Schema:
+        """:meth:`whoosh_schema`, built once per schema object."""
+        cached = self.__dict__.get("_whoosh")
+        if cached is None:
+            cached = self.__dict__["_whoosh"] = self.whoosh_schema()
+        return cached
 
     def whoosh_schema(self) -> wf.Schema:
         """The Whoosh schema that stores this one."""

@@ -18,7 +18,7 @@ from whoosh.index import EmptyIndexError, LockError
 
 from vnsearch.index.codec import VnCodec
 from vnsearch.index.schema import Schema, SchemaError
-from vnsearch.index.writer import Writer
+from vnsearch.index.writer import FastSegmentWriter, Writer
 
 __all__ = ["Index", "IndexError_", "IndexLocked"]
 
@@ -138,7 +138,7 @@ class Index:
     def writer(self, timeout: float = 10.0) -> Writer:
         """The index's writer; waits up to ``timeout`` seconds for another writer to finish."""
         try:
-            w = self._ix.writer(codec=VnCodec(), timeout=timeout)
+            w = FastSegmentWriter(self._ix, codec=VnCodec(), timeout=timeout)
         except LockError:
             raise IndexLocked(f"{self.path or 'index'}: another writer holds the lock") from None
         return Writer(self.schema, w)

@@ -6,6 +6,8 @@ import datetime
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from whoosh.writing import SegmentWriter
+
 from vnsearch.analysis import VIEWS, analyze
 from vnsearch.index.schema import (
     DATETIME,
@@ -16,25 +18,68 @@ from vnsearch.index.schema import (
     TEXT,
     SchemaError,
     view_field,
+    view_postings,
 )
 
 if TYPE_CHECKING:
-    from whoosh.writing import SegmentWriter
-
     from vnsearch.index.schema import Schema
 
-__all__ = ["Writer", "whoosh_document"]
+__all__ = ["FastSegmentWriter", "Writer", "whoosh_document"]
+
+# Whoosh's PostingPool estimate of one posting's memory, without the value bytes.
+_POSTING_SIZE = 28 + 20 + 21 + 26 + 18 + 16 + 21
 
 
-def whoosh_document(schema: Schema, doc: Mapping[str, Any]) -> dict[str, Any]:
-    """Turn one vnsearch document into the keyword arguments of Whoosh's ``add_document``.
+class FastSegmentWriter(SegmentWriter):
+    """Whoosh's segment writer with a bulk entry point for pre-analyzed documents.
 
-    TEXT fields are analyzed once here; each view goes to its hidden field as
-    ``(term, position)`` pairs.
+    ``add_document`` asks every field to index its value and pushes each posting into the
+    pool with one call; vnsearch has the postings of a document ready, so
+    :meth:`add_prepared` writes the per-document data and extends the pool in one go.
+    """
+
+    def add_prepared(self, fields: dict[str, Any], postings: list[tuple]) -> None:
+        """Add one document: ``fields`` as for ``add_document``, ``postings`` its
+        ``(field, term bytes, docnum placeholder, weight, value bytes)`` tuples."""
+        self._check_state()
+        docnum = self.docnum
+        schema = self.schema
+        pdw = self.perdocwriter
+        lengths: dict[str, int] = {}
+        for item in postings:
+            lengths[item[0]] = lengths.get(item[0], 0) + item[5]
+        pdw.start_doc(docnum)
+        for name in sorted(fields):
+            value = fields[name]
+            field = schema[name]
+            stored = value if field.stored else None
+            pdw.add_field(name, field, stored, lengths.get(name, 0) if field.scorable else 0)
+            column = field.column_type
+            if column and value is not None:
+                pdw.add_column_value(name, column, field.to_column_value(value))
+        pdw.finish_doc()
+        pool = self.pool
+        pool.fieldnames.update(lengths)
+        pool.current.extend([(f, t, docnum, w, v) for f, t, _d, w, v, _n in postings])
+        pool.currentsize += _POSTING_SIZE * len(postings) + sum(len(p[4]) for p in postings)
+        if pool.currentsize > pool.limit:
+            pool.save()
+        self._added = True
+        self.docnum += 1
+
+
+def whoosh_document(schema: Schema, doc: Mapping[str, Any]) -> tuple[dict[str, Any], list]:
+    """One vnsearch document as Whoosh field values and postings.
+
+    Returns ``(fields, postings)``: ``fields`` maps each Whoosh field with a value to it (the
+    original text for stored TEXT fields); ``postings`` are ``(field, term bytes, 0, weight,
+    value bytes, frequency)`` tuples. TEXT fields are analyzed once, here.
     """
     if not isinstance(doc, Mapping):
         raise TypeError(f"a document is a mapping of field names to values, got {type(doc)}")
-    out: dict[str, Any] = {}
+    fields: dict[str, Any] = {}
+    postings: list[tuple] = []
+    wschema = schema.whoosh_schema_cached()
     for name, value in doc.items():
         ftype = schema.get(name)
         if ftype is None:
@@ -46,25 +91,31 @@ def whoosh_document(schema: Schema, doc: Mapping[str, Any]) -> dict[str, Any]:
                 raise TypeError(f"field {name!r} is TEXT: expected str, got {type(value).__name__}")
             analysis = analyze(value)
             for view in VIEWS:
-                out[view_field(name, view)] = [(t.text, t.position) for t in analysis[view]]
+                hidden = view_field(name, view)
+                postings.extend(view_postings(hidden, wschema[hidden], analysis[view]))
+                fields[hidden] = True
             if ftype.stored:
-                out[name] = value
-        elif isinstance(ftype, ID):
-            out[name] = str(value)
+                fields[name] = value
+            continue
+        if isinstance(ftype, ID):
+            value = str(value)
         elif isinstance(ftype, KEYWORD):
             values = [value] if isinstance(value, str) else list(value)
-            out[name] = ",".join(str(v).replace(",", " ") for v in values)
+            value = ",".join(str(v).replace(",", " ") for v in values)
         elif isinstance(ftype, NUMERIC):
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise TypeError(f"field {name!r} is NUMERIC: expected a number, got {value!r}")
-            out[name] = float(value) if ftype.numtype == "float" else int(value)
+            value = float(value) if ftype.numtype == "float" else int(value)
         elif isinstance(ftype, DATETIME):
             if not isinstance(value, datetime.datetime):
                 raise TypeError(f"field {name!r} is DATETIME: expected datetime, got {value!r}")
-            out[name] = value
-        elif isinstance(ftype, STORED):
-            out[name] = value
-    return out
+        elif not isinstance(ftype, STORED):
+            raise SchemaError(f"field {name!r}: unsupported type {ftype!r}")
+        fields[name] = value
+        wfield = wschema[name]
+        if wfield.indexed:
+            postings.extend((name, t, 0, w, v or b"", f) for t, f, w, v in wfield.index(value))
+    return fields, postings
 
 
 class Writer:
@@ -82,7 +133,7 @@ class Writer:
     1
     """
 
-    def __init__(self, schema: Schema, whoosh_writer: SegmentWriter) -> None:
+    def __init__(self, schema: Schema, whoosh_writer: FastSegmentWriter) -> None:
         self._schema = schema
         self._w = whoosh_writer
         self._open = True
@@ -97,9 +148,9 @@ class Writer:
     def add(self, doc: Mapping[str, Any]) -> None:
         """Add a document (no check for an existing one with the same id: see ``update``)."""
         self._check_open()
-        fields = whoosh_document(self._schema, doc)
+        fields, postings = whoosh_document(self._schema, doc)
         self._remember(fields)
-        self._w.add_document(**fields)
+        self._w.add_prepared(fields, postings)
 
     def _remember(self, fields: Mapping[str, Any]) -> None:
         unique = self._schema.unique_field
@@ -120,10 +171,11 @@ class Writer:
             raise SchemaError("update needs a unique field: ID(unique=True) in the schema")
         if doc.get(unique) is None:
             raise SchemaError(f"update needs a value for the unique field {unique!r}")
-        fields = whoosh_document(self._schema, doc)
+        fields, postings = whoosh_document(self._schema, doc)
         self._forget(fields[unique])
+        self._w.delete_by_term(unique, fields[unique])
         self._remember(fields)
-        self._w.update_document(**fields)
+        self._w.add_prepared(fields, postings)
 
     def delete(self, doc_id: Any) -> int:
         """Delete the document(s) whose unique field is ``doc_id``; returns how many."""
