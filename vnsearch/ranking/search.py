@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from vnsearch.analysis import fold, segment, syllables
+from vnsearch.analysis.analyzer import fold_term
 from vnsearch.index.schema import DATETIME, ID, KEYWORD, NUMERIC, TEXT, view_field
 from vnsearch.query import Or, ParsedQuery, Phrase, Term, parse
 from vnsearch.ranking.snapshot import Snapshot, TermPostings
@@ -110,7 +111,7 @@ class _Plan:
 
 def _syllable_scoring(tok: str, fields: Sequence[str], schema, ranking: Ranking) -> list[_Scoring]:
     exact = tok.lower()
-    folded = fold(exact).replace(" ", "")
+    folded = fold_term(exact)
     out = []
     for name in fields:
         boost = schema[name].boost
@@ -145,7 +146,7 @@ def _plan_item(item: Term | Phrase, unit: _Unit, schema, fields: list[str], rank
     for t in toks:
         unit.scoring.extend(_syllable_scoring(t.text, scope, schema, ranking))
     if len(toks) == 1 and isinstance(item, Term):
-        folded = fold(toks[0].text.lower()).replace(" ", "")
+        folded = fold_term(toks[0].text.lower())
         unit.any_of.extend((view_field(f, "folded"), folded) for f in scope)
         return
     accented = any(fold(t.text) != t.text.lower() for t in toks)
@@ -154,7 +155,7 @@ def _plan_item(item: Term | Phrase, unit: _Unit, schema, fields: list[str], rank
     for f in scope:
         terms = []
         for t in toks:
-            term = t.text.lower() if accented else fold(t.text.lower()).replace(" ", "")
+            term = t.text.lower() if accented else fold_term(t.text.lower())
             terms.append((view_field(f, view), term, t.position - first))
         unit.phrases.append(terms)
 
@@ -179,7 +180,7 @@ def _bonus(text: str, schema, fields: list[str], ranking: Ranking) -> list[_Scor
     """Bigram and word terms of the plain words: they reward words found side by side."""
     out: list[_Scoring] = []
     toks = [t.text.lower() for t in syllables(text) if t.kind != "part"]
-    pairs = [(f"{a} {b}", f"{fold(a)} {fold(b)}") for a, b in zip(toks, toks[1:])]
+    pairs = [(f"{a} {b}", f"{fold_term(a)} {fold_term(b)}") for a, b in zip(toks, toks[1:])]
     words = [w.text.lower() for w in segment(text)] if len(toks) > 1 else []
     for name in fields:
         boost = schema[name].boost
