@@ -22,8 +22,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import os
-import platform
 import re
 import statistics
 import subprocess
@@ -38,10 +36,10 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))  # benchmark this checkout, whether installed or not
 
+from _common import DEFAULT_CORPUS, machine  # noqa: E402
+
 import vnsearch  # noqa: E402
 
-DATA = Path(os.environ.get("VNSEARCH_DATA", REPO.parent / "shared/data"))
-DEFAULT_CORPUS = DATA / "vntc/vntc_10topics.jsonl.gz"
 CHECK_DOCS = 200
 IMPORT_RUNS = 5
 _WORD_CHAR = re.compile(r"\w")
@@ -216,26 +214,6 @@ def sklearn_imported() -> bool:
 # --- report -------------------------------------------------------------------------------
 
 
-def machine() -> dict[str, Any]:
-    return {
-        "cpus": os.cpu_count(),
-        "processor": platform.processor() or platform.machine(),
-        "cpu_model": _cpu_model(),
-        "python": platform.python_version(),
-    }
-
-
-def _cpu_model() -> str:
-    try:
-        cpuinfo = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return platform.processor() or platform.machine()
-    for line in cpuinfo.splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.machine()
-
-
 def measure(docs: list[Doc], repeat: int) -> Figures:
     texts = [doc.text for doc in docs]
     syllable_count = count_syllables(texts)
@@ -267,7 +245,7 @@ def measure(docs: list[Doc], repeat: int) -> Figures:
 def report(f: Figures) -> str:
     m = f.machine
     lines = [
-        f"machine   {m['cpus']} CPUs, {m['cpu_model']} ({m['processor']}), Python {m['python']}",
+        f"machine   {m['cpus']} CPUs, {m['cpu_model']} ({m['machine']}), Python {m['python']}",
         f"sample    {f.docs:,} documents ({f.topics} topics), {f.syllables:,} syllables, "
         f"{f.megabytes:.1f} MB of text",
         f"import    vnsearch {f.import_ms:.1f} ms (median of {IMPORT_RUNS}), "

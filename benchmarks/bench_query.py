@@ -53,8 +53,6 @@ import gc
 import gzip
 import hashlib
 import json
-import os
-import platform
 import random
 import shutil
 import sqlite3
@@ -72,11 +70,11 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))  # benchmark this checkout, whether installed or not
 
+from _common import DEFAULT_CORPUS, machine  # noqa: E402
+
 import vnsearch  # noqa: E402
 import vnsearch.index  # noqa: E402
 
-DATA = Path(os.environ.get("VNSEARCH_DATA", REPO.parent / "shared/data"))
-DEFAULT_CORPUS = DATA / "vntc/vntc_10topics.jsonl.gz"
 CACHE = REPO / "benchmarks/.cache"
 BUILD_FORMAT = 1  # bump to invalidate every cached index
 LIMIT = 10
@@ -591,26 +589,6 @@ def mean_total(run: Run) -> float | None:
 
 
 # --- report -------------------------------------------------------------------------------
-
-
-def machine() -> dict[str, Any]:
-    return {
-        "cpus": os.cpu_count(),
-        "cpu_model": _cpu_model(),
-        "machine": platform.machine(),
-        "python": platform.python_version(),
-    }
-
-
-def _cpu_model() -> str:
-    try:
-        cpuinfo = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return platform.processor() or platform.machine()
-    for line in cpuinfo.splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.machine()
 
 
 def versions() -> dict[str, str]:
