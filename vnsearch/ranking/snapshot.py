@@ -34,7 +34,8 @@ class TermPostings:
     ):
         self.docs = docs
         self.freqs = freqs
-        self._parts = parts  # (global offset of the part's first posting, arrays, kept index)
+        # (global offset of the part's first posting, arrays, kept indexes or None for all)
+        self._parts = parts
 
     @property
     def df(self) -> int:
@@ -50,12 +51,12 @@ class TermPostings:
         keys = []
         where = np.searchsorted(self.docs, docs)
         for start, arrays, kept in self._parts:
-            end = start + len(kept)
+            end = start + (len(arrays.docs) if kept is None else len(kept))
             sel = where[(where >= start) & (where < end)]
             if not len(sel):
                 continue
             offsets, flat = arrays.all_positions()
-            idx = kept[sel - start]
+            idx = sel - start if kept is None else kept[sel - start]
             lo = offsets[idx].astype(np.int64)
             lengths = offsets[idx + 1].astype(np.int64) - lo
             before = np.cumsum(lengths) - lengths
@@ -71,7 +72,7 @@ class TermPostings:
             return np.empty(0, dtype=np.uint32)
         for start, arrays, kept in reversed(self._parts):
             if i >= start:
-                return arrays.positions(int(kept[i - start]))
+                return arrays.positions(i - start if kept is None else int(kept[i - start]))
         raise AssertionError("unreachable")
 
 
@@ -87,10 +88,12 @@ class Snapshot:
         self.segments: list[tuple[Any, int]] = leaves
         self.total = sum(r.doc_count_all() for r, _ in leaves) if leaves else 0
         live = np.ones(self.total, dtype=bool)
+        self._with_deletions: set[int] = set()  # bases of segments that have deleted docs
         for r, base in leaves:
             deleted = list(r._perdoc.deleted_docs())
             if deleted:
                 live[base + np.asarray(deleted, dtype=np.int64)] = False
+                self._with_deletions.add(base)
         self.live = live
         self.doc_count = int(live.sum())
         self.lengths: dict[str, np.ndarray] = {}
@@ -130,8 +133,9 @@ class Snapshot:
                 local = arrays.docs.astype(np.int64)
                 tf = arrays.freqs.astype(np.float64)
             glob = local + base
-            keep = np.flatnonzero(self.live[glob])
-            if len(keep) != len(glob):
+            keep = None  # posting i of this part is posting i of the segment's list
+            if base in self._with_deletions:
+                keep = np.flatnonzero(self.live[glob])
                 glob, tf = glob[keep], tf[keep]
             docs.append(glob)
             freqs.append(tf)
