@@ -271,6 +271,15 @@ class VnTermsReader(base.TermsReader):
             if (name, key) >= (fieldname, prefix):
                 yield (name, key), info
 
+    def extent(self, fieldname: str, tbytes: bytes) -> tuple[int, int] | None:
+        """(offset, length) of the term's postings block, or None: the fast path."""
+        ft = self._fields.get(fieldname)
+        i = ft.find(tbytes) if ft is not None else -1
+        if i < 0:
+            return None
+        info = ft.infos[i]
+        return int(info["offset"]), int(info["length"])
+
     def term_info(self, fieldname: str, tbytes: bytes) -> VnTermInfo:
         return self._info(*self._index(fieldname, tbytes))
 

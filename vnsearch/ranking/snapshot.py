@@ -12,10 +12,9 @@ import threading
 from typing import Any
 
 import numpy as np
-from whoosh.reading import TermNotFound
 
 from vnsearch.analysis import VIEWS
-from vnsearch.index.codec import postings_arrays
+from vnsearch.index.codec import PostingArrays
 from vnsearch.index.schema import TEXT, Schema, view_field
 
 __all__ = ["Snapshot", "TermPostings"]
@@ -119,20 +118,13 @@ class Snapshot:
         count = 0
         for r, base in self.segments:
             terms = r._terms
-            try:
-                info = terms.term_info(field, tbytes)
-            except (TermNotFound, KeyError):
+            extent = terms.extent(field, tbytes)
+            if extent is None:
                 continue
-            if info.is_inlined():
-                ids, weights, _values = info.inlined_postings()
-                local = np.asarray(ids, dtype=np.int64)
-                tf = np.asarray(weights, dtype=np.float64)
-                arrays = None
-            else:
-                arrays = postings_arrays(terms._postfile, info)
-                local = arrays.docs.astype(np.int64)
-                tf = arrays.freqs.astype(np.float64)
-            glob = local + base
+            arrays = PostingArrays(terms._postfile.get(*extent))
+            glob = arrays.docs.astype(np.int64)
+            glob += base
+            tf = arrays.freqs.astype(np.float64)
             keep = None  # posting i of this part is posting i of the segment's list
             if base in self._with_deletions:
                 keep = np.flatnonzero(self.live[glob])
