@@ -1,14 +1,16 @@
 """The vnsearch codec: Whoosh's segments, with postings and field lengths numpy can read.
 
 Whoosh's W3 codec pickles each block of 128 postings as Python ints; reading a long posting
-list costs milliseconds and scoring then goes one posting at a time. This codec keeps all of
-Whoosh (segments, table of contents, term dictionary, stored fields, deletions, locking,
-merging) and changes two things:
+list costs milliseconds and scoring then goes one posting at a time. This codec keeps
+Whoosh's segments, table of contents, stored fields, deletions, locking and merging, and
+changes three things:
 
 * a term's postings are one block of raw little-endian arrays: document numbers
   (``uint32``), term frequencies (``float32``) and, for fields with positions, an offsets
-  array (``uint32``, n + 1) into a flat ``uint32`` positions array. ``postings_arrays``
+  array (``uint32``, n + 1) into a flat ``uint32`` positions array. ``PostingArrays``
   reads them with ``numpy.frombuffer``, no per-posting Python;
+* the term dictionary is arrays too (:mod:`vnsearch.index.terms`, whose field writer also
+  writes the postings blocks);
 * exact field lengths (Whoosh stores a one-byte approximation) go to one ``.vnl`` file per
   segment, read as ``uint32`` arrays; merges carry them over exactly.
 
@@ -104,37 +106,6 @@ def _pack(ids: array, weights: array, values: list[bytes], positions: bool) -> b
     return b"".join(parts)
 
 
-class VnPostingsWriter(whoosh3.W3PostingsWriter):
-    """Writes all postings of a term as one block of raw arrays."""
-
-    def __init__(self, postfile: Any) -> None:
-        super().__init__(postfile, blocklimit=2**31, byteids=False, compression=0, inlinelimit=0)
-
-    def add_posting(self, id_: int, weight: float, vbytes: bytes, length: int | None = None):
-        self._ids.append(id_)
-        self._weights.append(weight)
-        self._values.append(vbytes)
-        if weight > self._maxweight:
-            self._maxweight = weight
-        if length:
-            if self._minlength is None or length < self._minlength:
-                self._minlength = length
-            if length > self._maxlength:
-                self._maxlength = length
-
-    def finish_postings(self):
-        terminfo = self._terminfo
-        terminfo.add_block(self)
-        positions = isinstance(self._format, Positions)
-        data = _pack(self._ids, self._weights, self._values, positions)
-        start = self._postfile.tell()
-        self._postfile.write(data)
-        terminfo.set_extent(start, len(data))
-        self._terminfo = None
-        self._new_block()
-        return terminfo
-
-
 def postings_arrays(postfile: Any, terminfo: Any) -> PostingArrays:
     """Read a term's postings block (given its Whoosh ``TermInfo``) as numpy arrays."""
     offset, length = terminfo.extent()
@@ -224,11 +195,6 @@ class VnCodec(whoosh3.W3Codec):
         from vnsearch.index.terms import VnTermsReader
 
         return VnTermsReader(self, storage, segment)
-
-    def postings_writer(self, dbfile, byteids=False):
-        if byteids:  # term vectors: not used by vnsearch, keep Whoosh's
-            return super().postings_writer(dbfile, byteids)
-        return VnPostingsWriter(dbfile)
 
     def postings_reader(self, dbfile, terminfo, format_: Format, term=None, scorer=None):
         if terminfo.is_inlined():
