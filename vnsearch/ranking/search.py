@@ -217,11 +217,11 @@ class _Executor:
         p = self.postings(s.field, s.term)
         if p is None or not p.df:
             return None
-        snap, r = self.snap, self.ranking
-        idf = lucene_idf(p.df, snap.doc_count)
-        avg = snap.avg_length[s.field] or 1.0
-        norm = r.k1 * (1.0 - r.b + r.b * snap.lengths[s.field][p.docs] / avg)
-        return p, s.weight * idf * p.freqs / (p.freqs + norm), idf
+        idf = lucene_idf(p.df, self.snap.doc_count)
+        norm = self.snap.length_norms(s.field, self.ranking.k1, self.ranking.b)[p.docs]
+        values = p.freqs / (p.freqs + norm)
+        values *= s.weight * idf
+        return p, values, idf
 
     def add_scores(self, scores: np.ndarray, scoring: Iterable[_Scoring]) -> None:
         for s in scoring:

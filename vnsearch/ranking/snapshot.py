@@ -96,6 +96,7 @@ class Snapshot:
         self.live = live
         self.doc_count = int(live.sum())
         self.lengths: dict[str, np.ndarray] = {}
+        self._norms: dict[tuple[str, float, float], np.ndarray] = {}  # filled on first use
         self.avg_length: dict[str, float] = {}
         for name, ftype in schema.items():
             if isinstance(ftype, TEXT):
@@ -110,6 +111,15 @@ class Snapshot:
         self.lengths[field] = lengths
         live_total = float(lengths[self.live].sum())
         self.avg_length[field] = live_total / self.doc_count if self.doc_count else 0.0
+
+    def length_norms(self, field: str, k1: float, b: float) -> np.ndarray:
+        """BM25's ``k1 * (1 - b + b * len / avglen)`` for every document, computed once."""
+        key = (field, k1, b)
+        norms = self._norms.get(key)
+        if norms is None:
+            avg = self.avg_length[field] or 1.0
+            norms = self._norms[key] = k1 * (1.0 - b + b * self.lengths[field] / avg)
+        return norms
 
     def postings(self, field: str, term: str | bytes) -> TermPostings | None:
         """The live postings of ``term`` in the hidden or plain field ``field``."""
