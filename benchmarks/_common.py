@@ -12,6 +12,14 @@ DATA = Path(os.environ.get("VNSEARCH_DATA", REPO.parent / "shared/data"))
 DEFAULT_CORPUS = DATA / "vntc/vntc_10topics.jsonl.gz"
 
 
+def corpus_missing(path: Path) -> str:
+    """The one-line error for a missing corpus file."""
+    return (
+        f"error: corpus not found: {path} (the data comes from the public VNTC release, "
+        "duyvuleo/VNTC; see benchmarks/README.md)"
+    )
+
+
 def machine() -> dict[str, Any]:
     """CPU count and model, architecture and Python version of this machine."""
     return {

@@ -267,11 +267,7 @@ def report(f: Figures) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if not args.corpus.is_file():
-        print(
-            f"error: corpus not found: {args.corpus} (the data comes from the public VNTC "
-            "release, duyvuleo/VNTC; see benchmarks/README.md)",
-            file=sys.stderr,
-        )
+        print(corpus_missing(args.corpus), file=sys.stderr)
         return 2
     figures = measure(load_sample(args.corpus, args.docs), args.repeat)
     print(report(figures))

@@ -790,11 +790,7 @@ def report(s: dict[str, Any], queries: Sequence[Query]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if not args.corpus.is_file():
-        print(
-            f"error: corpus not found: {args.corpus} (the data comes from the public VNTC "
-            "release, duyvuleo/VNTC; see benchmarks/README.md)",
-            file=sys.stderr,
-        )
+        print(corpus_missing(args.corpus), file=sys.stderr)
         return 2
     lines, summary = run(args)
     print("\n".join(lines))
