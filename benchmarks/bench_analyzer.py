@@ -36,7 +36,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))  # benchmark this checkout, whether installed or not
 
-from _common import DEFAULT_CORPUS, machine  # noqa: E402
+from _common import DEFAULT_CORPUS, corpus_missing, machine  # noqa: E402
 
 import vnsearch  # noqa: E402
 
