@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from vnsearch.analysis import fold, segment, syllables
+from vnsearch.analysis import segment, syllables
 from vnsearch.analysis.analyzer import fold_term
 from vnsearch.index.schema import DATETIME, ID, KEYWORD, NUMERIC, TEXT, view_field
 from vnsearch.query import Or, ParsedQuery, Phrase, Term, parse
@@ -149,7 +149,7 @@ def _plan_item(item: Term | Phrase, unit: _Unit, schema, fields: list[str], rank
         folded = fold_term(toks[0].text.lower())
         unit.any_of.extend((view_field(f, "folded"), folded) for f in scope)
         return
-    accented = any(fold(t.text) != t.text.lower() for t in toks)
+    accented = any(fold_term(t.text.lower()) != t.text.lower() for t in toks)
     view = "syllables" if accented else "folded"
     first = toks[0].position
     for f in scope:
