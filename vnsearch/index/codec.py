@@ -78,14 +78,6 @@ class PostingArrays:
         self._data = data
         self._pos_at = off + 8 * n
 
-    def positions(self, i: int) -> np.ndarray:
-        """Positions of the ``i``-th posting (requires a field with positions)."""
-        n = len(self.docs)
-        offsets = np.frombuffer(self._data, dtype="<u4", count=n + 1, offset=self._pos_at)
-        base = self._pos_at + 4 * (n + 1)
-        a, b = int(offsets[i]), int(offsets[i + 1])
-        return np.frombuffer(self._data, dtype="<u4", count=b - a, offset=base + 4 * a)
-
     def all_positions(self) -> tuple[np.ndarray, np.ndarray]:
         """(offsets, flat positions): posting ``i`` has ``flat[offsets[i]:offsets[i+1]]``."""
         n = len(self.docs)

@@ -23,7 +23,7 @@ __all__ = ["Snapshot", "TermPostings"]
 class TermPostings:
     """One term of one hidden field, over all segments: global doc numbers and frequencies.
 
-    Only live documents are kept. ``positions(i)`` gives the positions of posting ``i``.
+    Only live documents are kept; ``position_keys`` gives their positions for phrases.
     """
 
     __slots__ = ("_parts", "docs", "freqs")
@@ -63,16 +63,6 @@ class TermPostings:
             doc_col = np.repeat(self.docs[sel], lengths)
             keys.append((doc_col << 32) | (flat[take].astype(np.int64) - shift + (1 << 16)))
         return np.concatenate(keys) if keys else np.empty(0, dtype=np.int64)
-
-    def positions_of(self, doc: int) -> np.ndarray:
-        """Positions of the term in global document ``doc`` (empty if absent)."""
-        i = int(np.searchsorted(self.docs, doc))
-        if i >= len(self.docs) or self.docs[i] != doc:
-            return np.empty(0, dtype=np.uint32)
-        for start, arrays, kept in reversed(self._parts):
-            if i >= start:
-                return arrays.positions(i - start if kept is None else int(kept[i - start]))
-        raise AssertionError("unreachable")
 
 
 class Snapshot:
