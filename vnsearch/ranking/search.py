@@ -205,7 +205,7 @@ class _Executor:
     def __init__(self, snap: Snapshot, ranking: Ranking) -> None:
         self.snap = snap
         self.ranking = ranking
-        self._cache: dict[tuple[str, str], TermPostings | None] = {}
+        self._cache: dict[tuple[str, str | bytes], TermPostings | None] = {}
 
     def postings(self, field: str, term: str | bytes) -> TermPostings | None:
         key = (field, term)
@@ -214,6 +214,7 @@ class _Executor:
         return self._cache[key]
 
     def contribution(self, s: _Scoring) -> tuple[TermPostings, np.ndarray, float] | None:
+        """The term's postings, its BM25 value in each of them, and its idf."""
         p = self.postings(s.field, s.term)
         if p is None or not p.df:
             return None
@@ -223,12 +224,17 @@ class _Executor:
         values *= s.weight * idf
         return p, values, idf
 
-    def add_scores(self, scores: np.ndarray, scoring: Iterable[_Scoring]) -> None:
-        for s in scoring:
-            c = self.contribution(s)
-            if c is not None:
-                p, values, _idf = c
-                scores[p.docs] += values
+    def values_at(self, s: _Scoring, p: TermPostings, idf: float, docs: np.ndarray) -> np.ndarray:
+        """The term's BM25 value in each of ``docs`` (sorted; 0 where it does not occur)."""
+        out = np.zeros(len(docs), dtype=np.float64)
+        i = np.searchsorted(p.docs, docs)
+        i[i == len(p.docs)] = 0
+        found = p.docs[i] == docs
+        i = i[found]
+        tf = p.freqs[i]
+        norm = self.snap.length_norms(s.field, self.ranking.k1, self.ranking.b)[docs[found]]
+        out[found] = tf / (tf + norm) * (s.weight * idf)
+        return out
 
     def matches(self, unit: _Unit) -> np.ndarray:
         mask = np.zeros(self.snap.total, dtype=bool)
@@ -280,34 +286,116 @@ def _filter_mask(snap: Snapshot, ex: _Executor, filters: Mapping[str, Any]) -> n
     return mask
 
 
-def _run(snap: Snapshot, query: str, fields, filters, ranking: Ranking):
+@dataclass
+class _Matched:
+    """Which documents a query matches, before any scoring."""
+
+    ex: _Executor
+    scoring: list[_Scoring]  # every term that adds to scores (clauses, then bonuses)
+    coord: np.ndarray  # per document: how many positive clauses it matches
+    candidates: np.ndarray  # per document: whether it is a result
+
+
+def _match(snap: Snapshot, query: str, fields, filters, ranking: Ranking) -> _Matched:
     if not isinstance(query, str):
         raise TypeError(f"query must be a str, got {type(query).__name__}")
     schema = snap.schema
     names = _text_fields(schema, fields)
     plan = _plan(parse(query, list(schema)), schema, names, ranking)
     ex = _Executor(snap, ranking)
-    scores = np.zeros(snap.total, dtype=np.float64)
     coord = np.zeros(snap.total, dtype=np.int32)
     required = snap.live.copy()
-    has_positive = False
+    scoring: list[_Scoring] = []
     for unit in plan.units:
         matched = ex.matches(unit)
         if unit.occur == "must_not":
             required &= ~matched
             continue
-        has_positive = True
-        ex.add_scores(scores, unit.scoring)
+        scoring.extend(unit.scoring)
         coord += matched
         if unit.occur == "must":
             required &= matched
-    if not has_positive:
-        return ex, plan, scores, coord, np.zeros(snap.total, dtype=bool)
-    ex.add_scores(scores, plan.bonus)
+    if not any(u.occur != "must_not" for u in plan.units):
+        return _Matched(ex, [], coord, np.zeros(snap.total, dtype=bool))
+    scoring.extend(plan.bonus)
     candidates = required & (coord > 0)
     if filters:
         candidates &= _filter_mask(snap, ex, filters)
-    return ex, plan, scores, coord, candidates
+    return _Matched(ex, scoring, coord, candidates)
+
+
+# A term whose postings cover more than this share of the documents is scored, when it can
+# be, only for the documents that may still reach the top hits (see ``_top``).
+_DEFER_SHARE = 1 / 8
+# Looking a document up in postings (a binary search) costs about this many postings read
+# in full; below that ratio the whole postings are read instead.
+_LOOKUP_COST = 12
+
+
+def _top(m: _Matched, cand: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
+    """The best ``limit`` of the documents ``cand`` (sorted) and their scores, best first.
+
+    Ordered by (clauses matched, score, document number). Exact, but lazy in two ways:
+    only documents in the highest tiers of matched clauses that hold ``limit`` documents
+    can be returned, and frequent terms (which add little to any score) are scored only for
+    the documents whose partial score plus the most those terms could add still reaches
+    the ``limit``-th best partial score (the MaxScore bound; a BM25 term adds less than
+    ``weight * idf``).
+    """
+    snap = m.ex.snap
+    coord = m.coord[cand]
+    k = min(limit, len(cand))
+    at_least = np.cumsum(np.bincount(coord)[::-1])[::-1]  # documents with >= c clauses
+    tier = int(np.flatnonzero(at_least >= k)[-1])
+    if tier > 1:
+        keep = coord >= tier
+        cand, coord = cand[keep], coord[keep]
+    terms = _terms(m)
+    light = [t for t in terms if t[1].df <= _DEFER_SHARE * snap.total]
+    heavy = [t for t in terms if t[1].df > _DEFER_SHARE * snap.total]
+    if not light or len(cand) <= k:
+        light, heavy = terms, []
+    scores = _score(m.ex, light, cand)
+    if heavy:
+        bound = sum(s.weight * idf for s, _p, idf in heavy)
+        step = float(scores.max()) + bound + 1.0  # one tier of clauses outweighs any score
+        key = coord * step + scores
+        kth = np.partition(key, len(key) - k)[len(key) - k]
+        alive = np.flatnonzero(key + bound >= kth - 1e-9 * abs(kth))
+        cand, coord, scores = cand[alive], coord[alive], scores[alive]
+        scores += _score(m.ex, heavy, cand)
+    step = float(scores.max()) + 1.0
+    key = coord * step + scores
+    part = np.argpartition(-key, k - 1)[:k] if k < len(key) else np.arange(len(key))
+    order = part[np.lexsort((cand[part], -scores[part], -coord[part]))]
+    return cand[order], scores[order]
+
+
+def _terms(m: _Matched) -> list[tuple[_Scoring, TermPostings, float]]:
+    """(scoring term, its postings, its idf) of every scoring term found in the index."""
+    out = []
+    for s in m.scoring:
+        p = m.ex.postings(s.field, s.term)
+        if p is not None and p.df:
+            out.append((s, p, lucene_idf(p.df, m.ex.snap.doc_count)))
+    return out
+
+
+def _score(ex: _Executor, terms: list, docs: np.ndarray) -> np.ndarray:
+    """Summed BM25 values of ``terms`` for the sorted documents ``docs``."""
+    out = np.zeros(len(docs), dtype=np.float64)
+    dense = None
+    for s, p, idf in terms:
+        if p.df > _LOOKUP_COST * len(docs):
+            out += ex.values_at(s, p, idf, docs)
+            continue
+        if dense is None:
+            dense = np.zeros(ex.snap.total, dtype=np.float64)
+        _p, values, _idf = ex.contribution(s)
+        dense[p.docs] += values
+    if dense is not None:
+        out += dense[docs]
+    return out
 
 
 def search(
@@ -319,23 +407,18 @@ def search(
     ranking: Ranking = DEFAULT_RANKING,
 ) -> Results:
     """Rank the documents of ``snap`` for ``query``; the top ``limit`` hits and the total."""
-    _ex, _plan, scores, coord, candidates = _run(snap, query, fields, filter, ranking)
-    cand = np.flatnonzero(candidates)
+    m = _match(snap, query, fields, filter, ranking)
+    cand = np.flatnonzero(m.candidates)
     total = len(cand)
     if not total or limit <= 0:
         return Results((), total)
-    top_scores = scores[cand]
-    key = coord[cand] * (float(top_scores.max()) + 1.0) + top_scores
-    k = min(limit, total)
-    part = np.argpartition(-key, k - 1)[:k] if k < total else np.arange(total)
-    order = part[np.lexsort((cand[part], -key[part]))]
+    docs, scores = _top(m, cand, limit)
     hits = []
     unique = snap.schema.unique_field
-    for i in order.tolist():
-        doc = int(cand[i])
+    for doc, score in zip(docs.tolist(), scores.tolist()):
         stored = snap.stored_fields(doc)
         hit_id = stored.get(unique, doc) if unique else doc
-        hits.append(Hit(hit_id, float(top_scores[i]), stored, doc))
+        hits.append(Hit(hit_id, score, stored, doc))
     return Results(tuple(hits), total)
 
 
@@ -366,10 +449,11 @@ def explain(
     doc = snap.doc_for_id(doc_id)
     if doc is None:
         raise KeyError(f"no document with id {doc_id!r}")
-    ex, plan, scores, _coord, candidates = _run(snap, query, fields, None, ranking)
+    m = _match(snap, query, fields, None, ranking)
+    ex = m.ex
     lines = []
     r = ranking
-    for s in [sc for u in plan.units if u.occur != "must_not" for sc in u.scoring] + plan.bonus:
+    for s in m.scoring:
         c = ex.contribution(s)
         if c is None:
             continue
@@ -383,4 +467,5 @@ def explain(
                 f" x tf {p.freqs[i]:g} / (tf + {r.k1:g} x (1 - {r.b:g} + {r.b:g} x len"
                 f" {length:g} / avg {snap.avg_length[s.field]:.1f}))   [{s.term!r}]"
             )
-    return Explanation(doc_id, float(scores[doc]), bool(candidates[doc]), tuple(lines))
+    score = float(_score(ex, _terms(m), np.array([doc], dtype=np.int64))[0])
+    return Explanation(doc_id, score, bool(m.candidates[doc]), tuple(lines))
