@@ -84,10 +84,13 @@ def _same_up_to_ties(got, expected) -> bool:
     return [key(h.score) for h in got] == [key(r[2]) for r in expected]
 
 
+SKEWED = VOCAB[:3] * 12 + VOCAB  # a few words in most documents, the rest rare
+
+
 @settings(derandomize=True, max_examples=60, deadline=None)
 @given(
     texts=st.lists(
-        st.lists(st.sampled_from(VOCAB), min_size=1, max_size=20).map(" ".join),
+        st.lists(st.sampled_from(SKEWED), min_size=1, max_size=20).map(" ".join),
         min_size=10,
         max_size=40,
     ),
