@@ -84,15 +84,15 @@ def _same_up_to_ties(got, expected) -> bool:
     return [key(h.score) for h in got] == [key(r[2]) for r in expected]
 
 
-SKEWED = VOCAB[:3] * 12 + VOCAB  # a few words in most documents, the rest rare
+SKEWED = VOCAB[:3] * 30 + VOCAB  # a few words in most documents, the rest rare
 
 
 @settings(derandomize=True, max_examples=60, deadline=None)
 @given(
     texts=st.lists(
         st.lists(st.sampled_from(SKEWED), min_size=1, max_size=20).map(" ".join),
-        min_size=10,
-        max_size=40,
+        min_size=20,
+        max_size=60,
     ),
     query=st.lists(st.sampled_from(VOCAB), min_size=1, max_size=5),
     limit=st.sampled_from([1, 2, 3, 5]),
@@ -148,3 +148,34 @@ def test_engine_matches_naive_bm25(texts: list[str], query: list[str], data) -> 
     w = ix.writer()
     w.commit(optimize=True)
     assert_same(ix, docs, query)
+
+
+def _rare_words_index() -> vnsearch.Index:
+    """40 filler documents; "đường" in 5 documents, "bình" in 4, both in two (ab1, ab2)."""
+    schema = vnsearch.Schema(
+        id=vnsearch.ID(stored=True, unique=True),
+        body=vnsearch.TEXT(),
+        topic=vnsearch.KEYWORD(stored=True),
+    )
+    ix = vnsearch.Index.in_memory(schema)
+    docs = {f"f{i}": "trung ương kinh tế tổ chức đảng" for i in range(40)}
+    docs |= {f"a{i}": "đường đường đường đường kinh" for i in range(3)}  # high tf, one word
+    docs |= {f"b{i}": "bình bình bình bình tế" for i in range(2)}
+    docs["ab1"] = "đường bình chức"  # short: scores highest of the two
+    docs["ab2"] = "đường ở trung ương kinh tế và bình"
+    with ix.writer() as w:
+        for i, text in docs.items():
+            w.add({"id": i, "body": text, "topic": "x" if i == "ab2" else "y"})
+    return ix
+
+
+def test_documents_with_every_word_come_first_when_starting_from_the_rarest():
+    """With enough documents holding every word, the engine only looks at those: the ones
+    with one word repeated must not slip in, nor excluded or filtered ones."""
+    ix = _rare_words_index()
+    assert [h.id for h in ix.search("đường bình", limit=2)] == ["ab1", "ab2"]
+    assert ix.search("đường bình", limit=2).total == 7
+    assert [h.id for h in ix.search("đường bình -chức", limit=1)] == ["ab2"]
+    assert [h.id for h in ix.search("đường bình", limit=1, filter={"topic": "x"})] == ["ab2"]
+    top = ix.search("đường bình", limit=7)  # more than match both words: every tier
+    assert [h.id for h in top][:2] == ["ab1", "ab2"] and top.total == 7

@@ -16,7 +16,7 @@ the query's words rank first (``coord``), then by score.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,18 +70,34 @@ class Hit:
     docnum: int
 
 
-@dataclass(frozen=True)
 class Results(Sequence[Hit]):
-    """The top hits of a query, best first, and ``total``: how many documents matched."""
+    """The top hits of a query, best first, and ``total``: how many documents matched.
 
-    hits: tuple[Hit, ...]
-    total: int
+    The total is counted when first asked for (ranking the top hits does not need it).
+    """
+
+    __slots__ = ("_count", "_total", "hits")
+
+    def __init__(self, hits: tuple[Hit, ...], total: int | Callable[[], int]) -> None:
+        self.hits = hits
+        self._total = total if isinstance(total, int) else None
+        self._count = None if isinstance(total, int) else total
+
+    @property
+    def total(self) -> int:
+        if self._total is None:
+            self._total = self._count()
+            self._count = None
+        return self._total
 
     def __getitem__(self, i):  # type: ignore[override]
         return self.hits[i]
 
     def __len__(self) -> int:
         return len(self.hits)
+
+    def __repr__(self) -> str:
+        return f"Results(hits={list(self.hits)!r}, total={self.total})"
 
 
 @dataclass(frozen=True)
@@ -227,11 +243,8 @@ class _Executor:
     def values_at(self, s: _Scoring, p: TermPostings, idf: float, docs: np.ndarray) -> np.ndarray:
         """The term's BM25 value in each of ``docs`` (sorted; 0 where it does not occur)."""
         out = np.zeros(len(docs), dtype=np.float64)
-        i = np.searchsorted(p.docs, docs)
-        i[i == len(p.docs)] = 0
-        found = p.docs[i] == docs
-        i = i[found]
-        tf = p.freqs[i]
+        found, i = _lookup(p.docs, docs)
+        tf = p.freqs[i[found]]
         norm = self.snap.length_norms(s.field, self.ranking.k1, self.ranking.b)[docs[found]]
         out[found] = tf / (tf + norm) * (s.weight * idf)
         return out
@@ -245,6 +258,36 @@ class _Executor:
         for phrase in unit.phrases:
             mask[self.phrase_docs(phrase)] = True
         return mask
+
+    def unit_size(self, unit: _Unit) -> int:
+        """At least as many documents as ``unit`` matches (cheap: document frequencies)."""
+        size = 0
+        for f, term in unit.any_of:
+            p = self.postings(f, term)
+            size += p.df if p is not None else 0
+        for phrase in unit.phrases:
+            lists = [self.postings(f, t) for f, t, _off in phrase]
+            size += min(p.df if p is not None else 0 for p in lists)
+        return size
+
+    def unit_docs(self, unit: _Unit) -> np.ndarray:
+        """The sorted documents ``unit`` matches."""
+        parts = [p.docs for f, t in unit.any_of if (p := self.postings(f, t)) is not None]
+        parts += [self.phrase_docs(phrase) for phrase in unit.phrases]
+        if not parts:
+            return np.empty(0, dtype=np.int64)
+        return parts[0] if len(parts) == 1 else np.unique(np.concatenate(parts))
+
+    def unit_contains(self, unit: _Unit, docs: np.ndarray) -> np.ndarray:
+        """Whether ``unit`` matches each of the sorted documents ``docs``."""
+        found = np.zeros(len(docs), dtype=bool)
+        for f, term in unit.any_of:
+            p = self.postings(f, term)
+            if p is not None:
+                found |= _member(p.docs, docs)
+        for phrase in unit.phrases:
+            found |= _member(self.phrase_docs(phrase), docs)
+        return found
 
     def phrase_docs(self, phrase: list[tuple[str, str, int]]) -> np.ndarray:
         """Documents where the phrase's terms stand at their relative positions."""
@@ -262,6 +305,20 @@ class _Executor:
             keys = k if keys is None else np.intersect1d(keys, k, assume_unique=True)
             docs = np.unique(keys >> 32)
         return docs
+
+
+def _lookup(sorted_docs: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Whether each of ``docs`` is in ``sorted_docs`` (not empty), and where."""
+    i = np.searchsorted(sorted_docs, docs)
+    i[i == len(sorted_docs)] = 0
+    return sorted_docs[i] == docs, i
+
+
+def _member(sorted_docs: np.ndarray, docs: np.ndarray) -> np.ndarray:
+    """Whether each of ``docs`` is in ``sorted_docs``."""
+    if not len(sorted_docs):
+        return np.zeros(len(docs), dtype=bool)
+    return _lookup(sorted_docs, docs)[0]
 
 
 def _filter_mask(snap: Snapshot, ex: _Executor, filters: Mapping[str, Any]) -> np.ndarray:
@@ -286,42 +343,72 @@ def _filter_mask(snap: Snapshot, ex: _Executor, filters: Mapping[str, Any]) -> n
     return mask
 
 
-@dataclass
-class _Matched:
-    """Which documents a query matches, before any scoring."""
+class _Query:
+    """A planned query over one snapshot: its clauses, scoring terms and filters."""
 
-    ex: _Executor
-    scoring: list[_Scoring]  # every term that adds to scores (clauses, then bonuses)
-    coord: np.ndarray  # per document: how many positive clauses it matches
-    candidates: np.ndarray  # per document: whether it is a result
+    def __init__(self, snap: Snapshot, query: str, fields, filters, ranking: Ranking) -> None:
+        if not isinstance(query, str):
+            raise TypeError(f"query must be a str, got {type(query).__name__}")
+        schema = snap.schema
+        plan = _plan(parse(query, list(schema)), schema, _text_fields(schema, fields), ranking)
+        self.ex = _Executor(snap, ranking)
+        self.positive = [u for u in plan.units if u.occur != "must_not"]
+        self.negative = [u for u in plan.units if u.occur == "must_not"]
+        # every term that adds to scores: the positive clauses', then the bonuses
+        self.scoring = [s for u in self.positive for s in u.scoring]
+        if self.positive:
+            self.scoring += plan.bonus
+        self.filters = filters
+        self._filter_mask: np.ndarray | None = None
 
+    def filter_mask(self) -> np.ndarray:
+        if self._filter_mask is None:
+            self._filter_mask = _filter_mask(self.ex.snap, self.ex, self.filters)
+        return self._filter_mask
 
-def _match(snap: Snapshot, query: str, fields, filters, ranking: Ranking) -> _Matched:
-    if not isinstance(query, str):
-        raise TypeError(f"query must be a str, got {type(query).__name__}")
-    schema = snap.schema
-    names = _text_fields(schema, fields)
-    plan = _plan(parse(query, list(schema)), schema, names, ranking)
-    ex = _Executor(snap, ranking)
-    coord = np.zeros(snap.total, dtype=np.int32)
-    required = snap.live.copy()
-    scoring: list[_Scoring] = []
-    for unit in plan.units:
-        matched = ex.matches(unit)
-        if unit.occur == "must_not":
-            required &= ~matched
-            continue
-        scoring.extend(unit.scoring)
-        coord += matched
-        if unit.occur == "must":
-            required &= matched
-    if not any(u.occur != "must_not" for u in plan.units):
-        return _Matched(ex, [], coord, np.zeros(snap.total, dtype=bool))
-    scoring.extend(plan.bonus)
-    candidates = required & (coord > 0)
-    if filters:
-        candidates &= _filter_mask(snap, ex, filters)
-    return _Matched(ex, scoring, coord, candidates)
+    def match_all(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per document: how many positive clauses it matches, and whether it is a result."""
+        snap, ex = self.ex.snap, self.ex
+        coord = np.zeros(snap.total, dtype=np.int32)
+        if not self.positive:
+            return coord, np.zeros(snap.total, dtype=bool)
+        required = snap.live.copy()
+        for unit in self.negative:
+            required &= ~ex.matches(unit)
+        for unit in self.positive:
+            matched = ex.matches(unit)
+            coord += matched
+            if unit.occur == "must":
+                required &= matched
+        candidates = required & (coord > 0)
+        if self.filters:
+            candidates &= self.filter_mask()
+        return coord, candidates
+
+    def count(self) -> int:
+        return int(np.count_nonzero(self.match_all()[1]))
+
+    def match_every(self, limit: int) -> np.ndarray | None:
+        """The sorted results that match every positive clause, if there are at least
+        ``limit`` of them (they are then the best tier); None when that would not pay or
+        they are too few. Starts from the rarest clause and looks the rest up."""
+        ex = self.ex
+        if not self.positive:
+            return None
+        sizes = [ex.unit_size(u) for u in self.positive]
+        if min(sizes) > _DEFER_SHARE * ex.snap.total:
+            return None
+        order = np.argsort(sizes, kind="stable").tolist()
+        docs = ex.unit_docs(self.positive[order[0]])
+        for i in order[1:]:
+            if len(docs) < limit:
+                return None
+            docs = docs[ex.unit_contains(self.positive[i], docs)]
+        for unit in self.negative:
+            docs = docs[~ex.unit_contains(unit, docs)]
+        if self.filters:
+            docs = docs[self.filter_mask()[docs]]
+        return docs if len(docs) >= limit else None
 
 
 # A term whose postings cover more than this share of the documents is scored, when it can
@@ -332,7 +419,9 @@ _DEFER_SHARE = 1 / 8
 _LOOKUP_COST = 12
 
 
-def _top(m: _Matched, cand: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
+def _top(
+    q: _Query, cand: np.ndarray, coord: np.ndarray, limit: int
+) -> tuple[np.ndarray, np.ndarray]:
     """The best ``limit`` of the documents ``cand`` (sorted) and their scores, best first.
 
     Ordered by (clauses matched, score, document number). Exact, but lazy in two ways:
@@ -342,20 +431,19 @@ def _top(m: _Matched, cand: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndar
     the ``limit``-th best partial score (the MaxScore bound; a BM25 term adds less than
     ``weight * idf``).
     """
-    snap = m.ex.snap
-    coord = m.coord[cand]
+    snap = q.ex.snap
     k = min(limit, len(cand))
     at_least = np.cumsum(np.bincount(coord)[::-1])[::-1]  # documents with >= c clauses
     tier = int(np.flatnonzero(at_least >= k)[-1])
     if tier > 1:
         keep = coord >= tier
         cand, coord = cand[keep], coord[keep]
-    terms = _terms(m)
+    terms = _terms(q)
     light = [t for t in terms if t[1].df <= _DEFER_SHARE * snap.total]
     heavy = [t for t in terms if t[1].df > _DEFER_SHARE * snap.total]
     if not light or len(cand) <= k:
         light, heavy = terms, []
-    scores = _score(m.ex, light, cand)
+    scores = _score(q.ex, light, cand)
     if heavy:
         bound = sum(s.weight * idf for s, _p, idf in heavy)
         step = float(scores.max()) + bound + 1.0  # one tier of clauses outweighs any score
@@ -363,7 +451,7 @@ def _top(m: _Matched, cand: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndar
         kth = np.partition(key, len(key) - k)[len(key) - k]
         alive = np.flatnonzero(key + bound >= kth - 1e-9 * abs(kth))
         cand, coord, scores = cand[alive], coord[alive], scores[alive]
-        scores += _score(m.ex, heavy, cand)
+        scores += _score(q.ex, heavy, cand)
     step = float(scores.max()) + 1.0
     key = coord * step + scores
     part = np.argpartition(-key, k - 1)[:k] if k < len(key) else np.arange(len(key))
@@ -371,13 +459,13 @@ def _top(m: _Matched, cand: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndar
     return cand[order], scores[order]
 
 
-def _terms(m: _Matched) -> list[tuple[_Scoring, TermPostings, float]]:
+def _terms(q: _Query) -> list[tuple[_Scoring, TermPostings, float]]:
     """(scoring term, its postings, its idf) of every scoring term found in the index."""
     out = []
-    for s in m.scoring:
-        p = m.ex.postings(s.field, s.term)
+    for s in q.scoring:
+        p = q.ex.postings(s.field, s.term)
         if p is not None and p.df:
-            out.append((s, p, lucene_idf(p.df, m.ex.snap.doc_count)))
+            out.append((s, p, lucene_idf(p.df, q.ex.snap.doc_count)))
     return out
 
 
@@ -407,12 +495,19 @@ def search(
     ranking: Ranking = DEFAULT_RANKING,
 ) -> Results:
     """Rank the documents of ``snap`` for ``query``; the top ``limit`` hits and the total."""
-    m = _match(snap, query, fields, filter, ranking)
-    cand = np.flatnonzero(m.candidates)
-    total = len(cand)
-    if not total or limit <= 0:
+    q = _Query(snap, query, fields, filter, ranking)
+    cand = q.match_every(limit) if limit > 0 else None
+    if cand is not None:
+        coord = np.full(len(cand), len(q.positive), dtype=np.int32)
+        total: int | Callable[[], int] = q.count
+    else:
+        coord, candidates = q.match_all()
+        cand = np.flatnonzero(candidates)
+        coord = coord[cand]
+        total = len(cand)
+    if not len(cand) or limit <= 0:
         return Results((), total)
-    docs, scores = _top(m, cand, limit)
+    docs, scores = _top(q, cand, coord, limit)
     hits = []
     unique = snap.schema.unique_field
     for doc, score in zip(docs.tolist(), scores.tolist()):
@@ -449,11 +544,11 @@ def explain(
     doc = snap.doc_for_id(doc_id)
     if doc is None:
         raise KeyError(f"no document with id {doc_id!r}")
-    m = _match(snap, query, fields, None, ranking)
-    ex = m.ex
+    q = _Query(snap, query, fields, None, ranking)
+    ex = q.ex
     lines = []
     r = ranking
-    for s in m.scoring:
+    for s in q.scoring:
         c = ex.contribution(s)
         if c is None:
             continue
@@ -467,5 +562,5 @@ def explain(
                 f" x tf {p.freqs[i]:g} / (tf + {r.k1:g} x (1 - {r.b:g} + {r.b:g} x len"
                 f" {length:g} / avg {snap.avg_length[s.field]:.1f}))   [{s.term!r}]"
             )
-    score = float(_score(ex, _terms(m), np.array([doc], dtype=np.int64))[0])
-    return Explanation(doc_id, score, bool(m.candidates[doc]), tuple(lines))
+    score = float(_score(ex, _terms(q), np.array([doc], dtype=np.int64))[0])
+    return Explanation(doc_id, score, bool(q.match_all()[1][doc]), tuple(lines))
