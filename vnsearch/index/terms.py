@@ -36,6 +36,7 @@ _MAGIC = b"VNT1"
 _INFO = np.dtype(
     [("offset", "<u8"), ("length", "<u4"), ("df", "<u4"), ("weight", "<f4"), ("maxw", "<f4")]
 )
+_EXTENT = struct.Struct("<QI")  # the first two fields of an _INFO record
 
 
 class MissingTerm(TermNotFound, KeyError):
@@ -188,9 +189,15 @@ class VnFieldWriter(base.FieldWriter):
 
 
 class _FieldTerms:
-    """The arrays of one field's dictionary (views into the file's buffer)."""
+    """The arrays of one field's dictionary (views into the file's buffer).
 
-    __slots__ = ("bucket_starts", "bucket_terms", "infos", "key_offsets", "keys", "mask", "n")
+    Lookups read single entries through memoryviews (a Python int per read, no numpy scalar).
+    """
+
+    __slots__ = (
+        "_buf", "_infos_at", "_koff", "_starts", "_terms",
+        "bucket_starts", "bucket_terms", "infos", "key_offsets", "keys", "mask", "n",
+    )  # fmt: skip
 
     def __init__(self, buf: Any, base_at: int, spec: dict[str, int]) -> None:
         n, nb = spec["n"], spec["nb"]
@@ -202,18 +209,27 @@ class _FieldTerms:
         self.infos = np.frombuffer(buf, _INFO, n, base_at + spec["infos"])
         self.bucket_starts = np.frombuffer(buf, "<u4", nb + 1, base_at + spec["bucket_starts"])
         self.bucket_terms = np.frombuffer(buf, "<u4", n, base_at + spec["bucket_terms"])
+        self._buf = buf
+        self._infos_at = base_at + spec["infos"]
+        self._koff = memoryview(self.key_offsets).cast("B").cast("Q")
+        self._starts = memoryview(self.bucket_starts).cast("B").cast("I")
+        self._terms = memoryview(self.bucket_terms).cast("B").cast("I")
 
     def key(self, i: int) -> bytes:
-        return bytes(self.keys[int(self.key_offsets[i]) : int(self.key_offsets[i + 1])])
+        return bytes(self.keys[self._koff[i] : self._koff[i + 1]])
 
     def find(self, key: bytes) -> int:
         b = zlib.crc32(key) & self.mask
-        lo, hi = int(self.bucket_starts[b]), int(self.bucket_starts[b + 1])
-        for j in range(lo, hi):
-            i = int(self.bucket_terms[j])
-            if self.key(i) == key:
+        koff, keys, terms = self._koff, self.keys, self._terms
+        for j in range(self._starts[b], self._starts[b + 1]):
+            i = terms[j]
+            if keys[koff[i] : koff[i + 1]] == key:
                 return i
         return -1
+
+    def extent(self, i: int) -> tuple[int, int]:
+        """(offset, length) of term ``i``'s postings block."""
+        return _EXTENT.unpack_from(self._buf, self._infos_at + i * _INFO.itemsize)
 
 
 class VnTermsReader(base.TermsReader):
@@ -275,10 +291,7 @@ class VnTermsReader(base.TermsReader):
         """(offset, length) of the term's postings block, or None: the fast path."""
         ft = self._fields.get(fieldname)
         i = ft.find(tbytes) if ft is not None else -1
-        if i < 0:
-            return None
-        info = ft.infos[i]
-        return int(info["offset"]), int(info["length"])
+        return ft.extent(i) if i >= 0 else None
 
     def term_info(self, fieldname: str, tbytes: bytes) -> VnTermInfo:
         return self._info(*self._index(fieldname, tbytes))

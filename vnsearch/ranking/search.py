@@ -243,7 +243,7 @@ class _Executor:
     def values_at(self, s: _Scoring, p: TermPostings, idf: float, docs: np.ndarray) -> np.ndarray:
         """The term's BM25 value in each of ``docs`` (sorted; 0 where it does not occur)."""
         out = np.zeros(len(docs), dtype=np.float64)
-        found, i = _lookup(p.docs, docs)
+        found, i = p.find(docs)
         tf = p.freqs[i[found]]
         norm = self.snap.length_norms(s.field, self.ranking.k1, self.ranking.b)[docs[found]]
         out[found] = tf / (tf + norm) * (s.weight * idf)
@@ -284,7 +284,7 @@ class _Executor:
         for f, term in unit.any_of:
             p = self.postings(f, term)
             if p is not None:
-                found |= _member(p.docs, docs)
+                found |= p.find(docs)[0]
         for phrase in unit.phrases:
             found |= _member(self.phrase_docs(phrase), docs)
         return found
@@ -294,9 +294,10 @@ class _Executor:
         lists = [self.postings(f, t) for f, t, _off in phrase]
         if any(p is None for p in lists):
             return np.empty(0, dtype=np.int64)
-        docs = lists[0].docs
-        for p in lists[1:]:
-            docs = np.intersect1d(docs, p.docs, assume_unique=True)
+        rarest, *rest = sorted(lists, key=lambda p: p.df)
+        docs = rarest.sorted_docs
+        for p in rest:
+            docs = docs[p.find(docs)[0]]
         keys = None
         for p, (_f, _t, off) in zip(lists, phrase):
             if not len(docs):
@@ -307,18 +308,13 @@ class _Executor:
         return docs
 
 
-def _lookup(sorted_docs: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Whether each of ``docs`` is in ``sorted_docs`` (not empty), and where."""
-    i = np.searchsorted(sorted_docs, docs)
-    i[i == len(sorted_docs)] = 0
-    return sorted_docs[i] == docs, i
-
-
 def _member(sorted_docs: np.ndarray, docs: np.ndarray) -> np.ndarray:
     """Whether each of ``docs`` is in ``sorted_docs``."""
     if not len(sorted_docs):
         return np.zeros(len(docs), dtype=bool)
-    return _lookup(sorted_docs, docs)[0]
+    i = np.searchsorted(sorted_docs, docs)
+    i[i == len(sorted_docs)] = 0
+    return sorted_docs[i] == docs
 
 
 def _filter_mask(snap: Snapshot, ex: _Executor, filters: Mapping[str, Any]) -> np.ndarray:

@@ -24,21 +24,38 @@ class TermPostings:
     """One term of one hidden field, over all segments: global doc numbers and frequencies.
 
     Only live documents are kept; ``position_keys`` gives their positions for phrases.
+    ``sorted_docs`` may be the file's own ``uint32`` array (no copy): looking documents up
+    with ``find`` needs nothing more; ``docs`` (``int64``, for scattering into per-document
+    arrays) is made on first use.
     """
 
-    __slots__ = ("_parts", "docs", "freqs")
+    __slots__ = ("_docs", "_parts", "df", "freqs", "sorted_docs")
 
     def __init__(
         self, docs: np.ndarray, freqs: np.ndarray, parts: list[tuple[int, Any, np.ndarray]]
     ):
-        self.docs = docs
+        self.sorted_docs = docs
+        self._docs = docs if docs.dtype == np.int64 else None
         self.freqs = freqs
+        self.df = len(docs)
         # (global offset of the part's first posting, arrays, kept indexes or None for all)
         self._parts = parts
 
     @property
-    def df(self) -> int:
-        return len(self.docs)
+    def docs(self) -> np.ndarray:
+        if self._docs is None:
+            self._docs = self.sorted_docs.astype(np.int64)
+        return self._docs
+
+    def find(self, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For each of the sorted documents ``docs``: whether the term is in it, and the
+        index of its posting (meaningful where found)."""
+        own = self.sorted_docs
+        if not len(own):
+            return np.zeros(len(docs), dtype=bool), np.zeros(len(docs), dtype=np.intp)
+        i = np.searchsorted(own, docs.astype(own.dtype, copy=False))
+        i[i == len(own)] = 0
+        return own[i] == docs, i
 
     def position_keys(self, docs: np.ndarray, shift: int) -> np.ndarray:
         """``doc << 32 | (position - shift + 2**16)`` for every occurrence in ``docs``.
@@ -48,7 +65,7 @@ class TermPostings:
         so a phrase is an intersection of key arrays.
         """
         keys = []
-        where = np.searchsorted(self.docs, docs)
+        where = self.find(docs)[1]
         for start, arrays, kept in self._parts:
             end = start + (len(arrays.docs) if kept is None else len(kept))
             sel = where[(where >= start) & (where < end)]
@@ -60,7 +77,7 @@ class TermPostings:
             lengths = offsets[idx + 1].astype(np.int64) - lo
             before = np.cumsum(lengths) - lengths
             take = np.repeat(lo - before, lengths) + np.arange(int(lengths.sum()))
-            doc_col = np.repeat(self.docs[sel], lengths)
+            doc_col = np.repeat(self.sorted_docs[sel].astype(np.int64), lengths)
             keys.append((doc_col << 32) | (flat[take].astype(np.int64) - shift + (1 << 16)))
         return np.concatenate(keys) if keys else np.empty(0, dtype=np.int64)
 
@@ -84,6 +101,7 @@ class Snapshot:
                 live[base + np.asarray(deleted, dtype=np.int64)] = False
                 self._with_deletions.add(base)
         self.live = live
+        self._only = leaves[0][0]._terms if len(leaves) == 1 and not self._with_deletions else None
         self.doc_count = int(live.sum())
         self.lengths: dict[str, np.ndarray] = {}
         self._norms: dict[tuple[str, float, float], np.ndarray] = {}  # filled on first use
@@ -114,6 +132,13 @@ class Snapshot:
     def postings(self, field: str, term: str | bytes) -> TermPostings | None:
         """The live postings of ``term`` in the hidden or plain field ``field``."""
         tbytes = term if isinstance(term, bytes) else term.encode("utf-8")
+        if self._only is not None:  # one segment without deletions: global = local numbers
+            terms = self._only
+            extent = terms.extent(field, tbytes)
+            if extent is None:
+                return None
+            arrays = PostingArrays(terms._postfile.get(*extent))
+            return TermPostings(arrays.docs, arrays.freqs, [(0, arrays, None)])
         docs, freqs, parts = [], [], []
         count = 0
         for r, base in self.segments:
