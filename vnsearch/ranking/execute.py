@@ -1,0 +1,288 @@
+"""Query execution: matching documents and scoring the best ones, vectorized with numpy.
+
+Matching comes first and needs no scores: either from the rarest clause, looking the other
+clauses up in their postings (``PreparedQuery.match_every``), or with one flag per document
+(``match_all``). Scoring then only touches the documents that can still be among the top
+hits (``top_hits``): the best tiers of matched clauses, and for frequent terms only the
+documents that the MaxScore bound cannot rule out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from vnsearch.index.schema import DATETIME, ID, KEYWORD, NUMERIC
+from vnsearch.query import parse
+from vnsearch.ranking.bm25 import Ranking, lucene_idf
+from vnsearch.ranking.plan import Scoring, Unit, plan_query, text_fields
+from vnsearch.ranking.snapshot import Snapshot, TermPostings
+
+__all__ = ["Executor", "PreparedQuery", "score_docs", "scoring_terms", "top_hits"]
+
+
+class Executor:
+    def __init__(self, snap: Snapshot, ranking: Ranking) -> None:
+        self.snap = snap
+        self.ranking = ranking
+        self._cache: dict[tuple[str, str | bytes], TermPostings | None] = {}
+
+    def postings(self, field: str, term: str | bytes) -> TermPostings | None:
+        key = (field, term)
+        if key not in self._cache:
+            self._cache[key] = self.snap.postings(field, term)
+        return self._cache[key]
+
+    def contribution(self, s: Scoring) -> tuple[TermPostings, np.ndarray, float] | None:
+        """The term's postings, its BM25 value in each of them, and its idf."""
+        p = self.postings(s.field, s.term)
+        if p is None or not p.df:
+            return None
+        idf = lucene_idf(p.df, self.snap.doc_count)
+        norm = self.snap.length_norms(s.field, self.ranking.k1, self.ranking.b)[p.docs]
+        values = p.freqs / (p.freqs + norm)
+        values *= s.weight * idf
+        return p, values, idf
+
+    def values_at(self, s: Scoring, p: TermPostings, idf: float, docs: np.ndarray) -> np.ndarray:
+        """The term's BM25 value in each of ``docs`` (sorted; 0 where it does not occur)."""
+        out = np.zeros(len(docs), dtype=np.float64)
+        found, i = p.find(docs)
+        tf = p.freqs[i[found]]
+        norm = self.snap.length_norms(s.field, self.ranking.k1, self.ranking.b)[docs[found]]
+        out[found] = tf / (tf + norm) * (s.weight * idf)
+        return out
+
+    def matches(self, unit: Unit) -> np.ndarray:
+        mask = np.zeros(self.snap.total, dtype=bool)
+        for f, term in unit.any_of:
+            p = self.postings(f, term)
+            if p is not None:
+                mask[p.docs] = True
+        for phrase in unit.phrases:
+            mask[self.phrase_docs(phrase)] = True
+        return mask
+
+    def unit_size(self, unit: Unit) -> int:
+        """At least as many documents as ``unit`` matches (cheap: document frequencies)."""
+        size = 0
+        for f, term in unit.any_of:
+            p = self.postings(f, term)
+            size += p.df if p is not None else 0
+        for phrase in unit.phrases:
+            lists = [self.postings(f, t) for f, t, _off in phrase]
+            size += min(p.df if p is not None else 0 for p in lists)
+        return size
+
+    def unit_docs(self, unit: Unit) -> np.ndarray:
+        """The sorted documents ``unit`` matches."""
+        parts = [p.docs for f, t in unit.any_of if (p := self.postings(f, t)) is not None]
+        parts += [self.phrase_docs(phrase) for phrase in unit.phrases]
+        if not parts:
+            return np.empty(0, dtype=np.int64)
+        return parts[0] if len(parts) == 1 else np.unique(np.concatenate(parts))
+
+    def unit_contains(self, unit: Unit, docs: np.ndarray) -> np.ndarray:
+        """Whether ``unit`` matches each of the sorted documents ``docs``."""
+        found = np.zeros(len(docs), dtype=bool)
+        for f, term in unit.any_of:
+            p = self.postings(f, term)
+            if p is not None:
+                found |= p.find(docs)[0]
+        for phrase in unit.phrases:
+            found |= _member(self.phrase_docs(phrase), docs)
+        return found
+
+    def phrase_docs(self, phrase: list[tuple[str, str, int]]) -> np.ndarray:
+        """Documents where the phrase's terms stand at their relative positions."""
+        lists = [self.postings(f, t) for f, t, _off in phrase]
+        if any(p is None for p in lists):
+            return np.empty(0, dtype=np.int64)
+        rarest, *rest = sorted(lists, key=lambda p: p.df)
+        docs = rarest.sorted_docs
+        for p in rest:
+            docs = docs[p.find(docs)[0]]
+        keys = None
+        for p, (_f, _t, off) in zip(lists, phrase):
+            if not len(docs):
+                break
+            k = np.unique(p.position_keys(docs, off))
+            keys = k if keys is None else np.intersect1d(keys, k, assume_unique=True)
+            docs = np.unique(keys >> 32)
+        return docs
+
+
+def _member(sorted_docs: np.ndarray, docs: np.ndarray) -> np.ndarray:
+    """Whether each of ``docs`` is in ``sorted_docs``."""
+    if not len(sorted_docs):
+        return np.zeros(len(docs), dtype=bool)
+    i = np.searchsorted(sorted_docs, docs)
+    i[i == len(sorted_docs)] = 0
+    return sorted_docs[i] == docs
+
+
+def _filter_mask(snap: Snapshot, ex: Executor, filters: Mapping[str, Any]) -> np.ndarray:
+    mask = snap.live.copy()
+    for name, value in filters.items():
+        ftype = snap.schema.get(name)
+        if ftype is None:
+            raise ValueError(f"unknown filter field {name!r}")
+        values = value if isinstance(value, (list, tuple, set, frozenset)) else [value]
+        keep = np.zeros(snap.total, dtype=bool)
+        for v in values:
+            if isinstance(ftype, (ID, KEYWORD)):
+                term = str(v).lower() if isinstance(ftype, KEYWORD) and ftype.lowercase else str(v)
+                p = ex.postings(name, term)
+            elif isinstance(ftype, (NUMERIC, DATETIME)):
+                p = ex.postings(name, snap.reader.schema[name].to_bytes(v))
+            else:
+                raise ValueError(f"field {name!r} ({ftype.kind}) cannot filter")
+            if p is not None:
+                keep[p.docs] = True
+        mask &= keep
+    return mask
+
+
+class PreparedQuery:
+    """A planned query over one snapshot: its clauses, scoring terms and filters."""
+
+    def __init__(self, snap: Snapshot, query: str, fields, filters, ranking: Ranking) -> None:
+        if not isinstance(query, str):
+            raise TypeError(f"query must be a str, got {type(query).__name__}")
+        schema = snap.schema
+        plan = plan_query(parse(query, list(schema)), schema, text_fields(schema, fields), ranking)
+        self.ex = Executor(snap, ranking)
+        self.positive = [u for u in plan.units if u.occur != "must_not"]
+        self.negative = [u for u in plan.units if u.occur == "must_not"]
+        # every term that adds to scores: the positive clauses', then the bonuses
+        self.scoring = [s for u in self.positive for s in u.scoring]
+        if self.positive:
+            self.scoring += plan.bonus
+        self.filters = filters
+        self._filter_mask: np.ndarray | None = None
+
+    def filter_mask(self) -> np.ndarray:
+        if self._filter_mask is None:
+            self._filter_mask = _filter_mask(self.ex.snap, self.ex, self.filters)
+        return self._filter_mask
+
+    def match_all(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per document: how many positive clauses it matches, and whether it is a result."""
+        snap, ex = self.ex.snap, self.ex
+        coord = np.zeros(snap.total, dtype=np.int32)
+        if not self.positive:
+            return coord, np.zeros(snap.total, dtype=bool)
+        required = snap.live.copy()
+        for unit in self.negative:
+            required &= ~ex.matches(unit)
+        for unit in self.positive:
+            matched = ex.matches(unit)
+            coord += matched
+            if unit.occur == "must":
+                required &= matched
+        candidates = required & (coord > 0)
+        if self.filters:
+            candidates &= self.filter_mask()
+        return coord, candidates
+
+    def count(self) -> int:
+        return int(np.count_nonzero(self.match_all()[1]))
+
+    def match_every(self, limit: int) -> np.ndarray | None:
+        """The sorted results that match every positive clause, if there are at least
+        ``limit`` of them (they are then the best tier); None when that would not pay or
+        they are too few. Starts from the rarest clause and looks the rest up."""
+        ex = self.ex
+        if not self.positive:
+            return None
+        sizes = [ex.unit_size(u) for u in self.positive]
+        if min(sizes) > _DEFER_SHARE * ex.snap.total:
+            return None
+        order = np.argsort(sizes, kind="stable").tolist()
+        docs = ex.unit_docs(self.positive[order[0]])
+        for i in order[1:]:
+            if len(docs) < limit:
+                return None
+            docs = docs[ex.unit_contains(self.positive[i], docs)]
+        for unit in self.negative:
+            docs = docs[~ex.unit_contains(unit, docs)]
+        if self.filters:
+            docs = docs[self.filter_mask()[docs]]
+        return docs if len(docs) >= limit else None
+
+
+# A term whose postings cover more than this share of the documents is scored, when it can
+# be, only for the documents that may still reach the top hits (see ``_top``).
+_DEFER_SHARE = 1 / 8
+# Looking a document up in postings (a binary search) costs about this many postings read
+# in full; below that ratio the whole postings are read instead.
+_LOOKUP_COST = 12
+
+
+def top_hits(
+    q: PreparedQuery, cand: np.ndarray, coord: np.ndarray, limit: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The best ``limit`` of the documents ``cand`` (sorted) and their scores, best first.
+
+    Ordered by (clauses matched, score, document number). Exact, but lazy in two ways:
+    only documents in the highest tiers of matched clauses that hold ``limit`` documents
+    can be returned, and frequent terms (which add little to any score) are scored only for
+    the documents whose partial score plus the most those terms could add still reaches
+    the ``limit``-th best partial score (the MaxScore bound; a BM25 term adds less than
+    ``weight * idf``).
+    """
+    snap = q.ex.snap
+    k = min(limit, len(cand))
+    at_least = np.cumsum(np.bincount(coord)[::-1])[::-1]  # documents with >= c clauses
+    tier = int(np.flatnonzero(at_least >= k)[-1])
+    if tier > 1:
+        keep = coord >= tier
+        cand, coord = cand[keep], coord[keep]
+    terms = scoring_terms(q)
+    light = [t for t in terms if t[1].df <= _DEFER_SHARE * snap.total]
+    heavy = [t for t in terms if t[1].df > _DEFER_SHARE * snap.total]
+    if not light or len(cand) <= k:
+        light, heavy = terms, []
+    scores = score_docs(q.ex, light, cand)
+    if heavy:
+        bound = sum(s.weight * idf for s, _p, idf in heavy)
+        step = float(scores.max()) + bound + 1.0  # one tier of clauses outweighs any score
+        key = coord * step + scores
+        kth = np.partition(key, len(key) - k)[len(key) - k]
+        alive = np.flatnonzero(key + bound >= kth - 1e-9 * abs(kth))
+        cand, coord, scores = cand[alive], coord[alive], scores[alive]
+        scores += score_docs(q.ex, heavy, cand)
+    step = float(scores.max()) + 1.0
+    key = coord * step + scores
+    part = np.argpartition(-key, k - 1)[:k] if k < len(key) else np.arange(len(key))
+    order = part[np.lexsort((cand[part], -scores[part], -coord[part]))]
+    return cand[order], scores[order]
+
+
+def scoring_terms(q: PreparedQuery) -> list[tuple[Scoring, TermPostings, float]]:
+    """(scoring term, its postings, its idf) of every scoring term found in the index."""
+    out = []
+    for s in q.scoring:
+        p = q.ex.postings(s.field, s.term)
+        if p is not None and p.df:
+            out.append((s, p, lucene_idf(p.df, q.ex.snap.doc_count)))
+    return out
+
+
+def score_docs(ex: Executor, terms: list, docs: np.ndarray) -> np.ndarray:
+    """Summed BM25 values of ``terms`` for the sorted documents ``docs``."""
+    out = np.zeros(len(docs), dtype=np.float64)
+    dense = None
+    for s, p, idf in terms:
+        if p.df > _LOOKUP_COST * len(docs):
+            out += ex.values_at(s, p, idf, docs)
+            continue
+        if dense is None:
+            dense = np.zeros(ex.snap.total, dtype=np.float64)
+        _p, values, _idf = ex.contribution(s)
+        dense[p.docs] += values
+    if dense is not None:
+        out += dense[docs]
+    return out
