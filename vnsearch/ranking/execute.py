@@ -41,18 +41,15 @@ class Executor:
         if p is None or not p.df:
             return None
         idf = lucene_idf(p.df, self.snap.doc_count)
-        norm = self.snap.length_norms(s.field, self.ranking.k1, self.ranking.b)[p.docs]
-        values = p.freqs / (p.freqs + norm)
-        values *= s.weight * idf
-        return p, values, idf
+        norms = self.snap.length_norms(s.field, self.ranking.k1, self.ranking.b)
+        return p, _bm25(p.freqs, norms.take(p.docs), s.weight * idf), idf
 
     def values_at(self, s: Scoring, p: TermPostings, idf: float, docs: np.ndarray) -> np.ndarray:
         """The term's BM25 value in each of ``docs`` (sorted; 0 where it does not occur)."""
         out = np.zeros(len(docs), dtype=np.float64)
         found, i = p.find(docs)
-        tf = p.freqs[i[found]]
-        norm = self.snap.length_norms(s.field, self.ranking.k1, self.ranking.b)[docs[found]]
-        out[found] = tf / (tf + norm) * (s.weight * idf)
+        norms = self.snap.length_norms(s.field, self.ranking.k1, self.ranking.b)
+        out[found] = _bm25(p.freqs[i[found]], norms[docs[found]], s.weight * idf)
         return out
 
     def matches(self, unit: Unit) -> np.ndarray:
@@ -112,6 +109,15 @@ class Executor:
             keys = k if keys is None else np.intersect1d(keys, k, assume_unique=True)
             docs = np.unique(keys >> 32)
         return docs
+
+
+def _bm25(tf: np.ndarray, norm: np.ndarray, scale: float) -> np.ndarray:
+    """``scale * tf / (tf + norm)``, computed in ``norm``'s memory (fresh arrays are costly:
+    the allocator hands large ones back to the system and page-faults them in again)."""
+    norm += tf
+    np.divide(tf, norm, out=norm)
+    norm *= scale
+    return norm
 
 
 def _member(sorted_docs: np.ndarray, docs: np.ndarray) -> np.ndarray:
@@ -282,7 +288,7 @@ def score_docs(ex: Executor, terms: list, docs: np.ndarray) -> np.ndarray:
         if dense is None:
             dense = np.zeros(ex.snap.total, dtype=np.float64)
         _p, values, _idf = ex.contribution(s)
-        dense[p.docs] += values
+        np.add.at(dense, p.docs, values)
     if dense is not None:
         out += dense[docs]
     return out
