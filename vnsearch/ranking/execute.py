@@ -1,7 +1,7 @@
 """Query execution: matching documents and scoring the best ones, vectorized with numpy.
 
 Matching comes first and needs no scores: either from the rarest clause, looking the other
-clauses up in their postings (``PreparedQuery.match_every``), or with one flag per document
+clauses up in their postings (``PreparedQuery.match_rare``), or with one flag per document
 (``match_all``). Scoring then only touches the documents that can still be among the top
 hits (``top_hits``): the best tiers of matched clauses, and for frequent terms only the
 documents that the MaxScore bound cannot rule out.
@@ -53,7 +53,11 @@ class Executor:
         return out
 
     def matches(self, unit: Unit) -> np.ndarray:
-        mask = np.zeros(self.snap.total, dtype=bool)
+        """Per document: whether ``unit`` matches it."""
+        return self.mark(unit, np.zeros(self.snap.total, dtype=bool))
+
+    def mark(self, unit: Unit, mask: np.ndarray) -> np.ndarray:
+        """Set ``mask`` (per document) where ``unit`` matches; returns ``mask``."""
         for f, term in unit.any_of:
             p = self.postings(f, term)
             if p is not None:
@@ -72,14 +76,6 @@ class Executor:
             lists = [self.postings(f, t) for f, t, _off in phrase]
             size += min(p.df if p is not None else 0 for p in lists)
         return size
-
-    def unit_docs(self, unit: Unit) -> np.ndarray:
-        """The sorted documents ``unit`` matches."""
-        parts = [p.docs for f, t in unit.any_of if (p := self.postings(f, t)) is not None]
-        parts += [self.phrase_docs(phrase) for phrase in unit.phrases]
-        if not parts:
-            return np.empty(0, dtype=np.int64)
-        return parts[0] if len(parts) == 1 else np.unique(np.concatenate(parts))
 
     def unit_contains(self, unit: Unit, docs: np.ndarray) -> np.ndarray:
         """Whether ``unit`` matches each of the sorted documents ``docs``."""
@@ -196,27 +192,43 @@ class PreparedQuery:
     def count(self) -> int:
         return int(np.count_nonzero(self.match_all()[1]))
 
-    def match_every(self, limit: int) -> np.ndarray | None:
-        """The sorted results that match every positive clause, if there are at least
-        ``limit`` of them (they are then the best tier); None when that would not pay or
-        they are too few. Starts from the rarest clause and looks the rest up."""
+    def match_rare(self, limit: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """The results that match more clauses than the frequent ones alone could give,
+        with their clause counts, if there are at least ``limit`` of them (the best hits
+        are then among them); None when that would not pay or they are too few.
+
+        Such a document matches at least one rare clause, so the candidates are the union
+        of the rare clauses' postings, and every clause is looked up for them alone.
+        """
         ex = self.ex
         if not self.positive:
             return None
-        sizes = [ex.unit_size(u) for u in self.positive]
-        if min(sizes) > _DEFER_SHARE * ex.snap.total:
+        share = _DEFER_SHARE * ex.snap.total
+        rare = [u for u in self.positive if ex.unit_size(u) <= share]
+        if not rare:
             return None
-        order = np.argsort(sizes, kind="stable").tolist()
-        docs = ex.unit_docs(self.positive[order[0]])
-        for i in order[1:]:
-            if len(docs) < limit:
-                return None
-            docs = docs[ex.unit_contains(self.positive[i], docs)]
+        union = np.zeros(ex.snap.total, dtype=bool)
+        for unit in rare:
+            ex.mark(unit, union)
+        docs = np.flatnonzero(union)
+        frequent = len(self.positive) - len(rare)
+        if len(docs) < limit:
+            return None
+        coord = np.zeros(len(docs), dtype=np.int32)
+        keep = np.ones(len(docs), dtype=bool)
+        for unit in self.positive:
+            found = ex.unit_contains(unit, docs)
+            coord += found
+            if unit.occur == "must":
+                keep &= found
+        keep &= coord > frequent
         for unit in self.negative:
-            docs = docs[~ex.unit_contains(unit, docs)]
+            keep &= ~ex.unit_contains(unit, docs)
         if self.filters:
-            docs = docs[self.filter_mask()[docs]]
-        return docs if len(docs) >= limit else None
+            keep &= self.filter_mask()[docs]
+        if np.count_nonzero(keep) < limit:
+            return None
+        return docs[keep], coord[keep]
 
 
 # A term whose postings cover more than this share of the documents is scored, when it can

@@ -78,9 +78,9 @@ def search(
 ) -> Results:
     """Rank the documents of ``snap`` for ``query``; the top ``limit`` hits and the total."""
     q = PreparedQuery(snap, query, fields, filter, ranking)
-    cand = q.match_every(limit) if limit > 0 else None
-    if cand is not None:
-        coord = np.full(len(cand), len(q.positive), dtype=np.int32)
+    rare = q.match_rare(limit) if limit > 0 else None
+    if rare is not None:
+        cand, coord = rare
         total: int | Callable[[], int] = q.count
     else:
         coord, candidates = q.match_all()
