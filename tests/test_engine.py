@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import tempfile
 import threading
 import time
@@ -463,6 +464,23 @@ def test_two_index_objects_on_one_folder(tmp_path):
             b.writer(timeout=0.1)
     finally:
         w.cancel()
+    a.close()
+    b.close()
+
+
+def test_commits_of_another_index_object_are_seen_after_a_quiet_spell(tmp_path):
+    """The folder is listed for new commits only when it changed: a commit made after a
+    long quiet spell (an old folder time) must still be seen at once."""
+    a = small_index(tmp_path)
+    b = Index.open(tmp_path / "ix")
+    count = b.doc_count
+    old = time.time() - 3600
+    os.utime(tmp_path / "ix", (old, old))
+    assert b.doc_count == count  # remembers the folder's (old) time
+    with a.writer() as w:
+        w.add(_hand("new", "Mới", "Phú Quốc nước mắm", "x"))
+    assert b.doc_count == count + 1
+    assert ids(b.search('"phu quoc"')) == ["new"]
     a.close()
     b.close()
 

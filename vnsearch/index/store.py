@@ -9,6 +9,7 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 import weakref
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,9 @@ from vnsearch.index.writer import FastSegmentWriter, Writer
 __all__ = ["Index", "IndexError_", "IndexLocked"]
 
 SCHEMA_FILE = "vnsearch.json"
+# File times advance in steps of a few milliseconds: a folder time older than this cannot
+# be shared by a later commit.
+_SETTLED_NS = 2_000_000_000
 INDEX_NAME = "MAIN"
 
 
@@ -88,6 +92,7 @@ class Index:
         self._ix = storage.open_index(INDEX_NAME)
         self._lock = threading.Lock()
         self._snapshot: Any = None
+        self._seen: tuple[int, int] | None = None  # (folder mtime, generation) last listed
 
     # -- creating and opening ----------------------------------------------------------
 
@@ -150,7 +155,7 @@ class Index:
         from vnsearch.ranking.snapshot import Snapshot
 
         current = self._snapshot
-        generation = self._ix.latest_generation()
+        generation = self._generation()
         if current is not None and current.generation == generation:
             return current
         with self._lock:
@@ -160,6 +165,23 @@ class Index:
                 # to the garbage collector, not closed here
                 current = self._snapshot = Snapshot(self.schema, self._ix)
             return current
+
+    def _generation(self) -> int:
+        """The last commit's generation. Listing the folder for it costs more than a search
+        of a rare word, so it is listed only when the folder changed: its modification time
+        differs from the last listing's, or is too recent to tell two commits apart."""
+        if self.path is None:
+            return self._ix.latest_generation()
+        try:
+            mtime = os.stat(self.path).st_mtime_ns
+        except OSError:
+            return self._ix.latest_generation()
+        seen = self._seen
+        if seen is not None and seen[0] == mtime and time.time_ns() - mtime > _SETTLED_NS:
+            return seen[1]
+        generation = self._ix.latest_generation()
+        self._seen = (mtime, generation)
+        return generation
 
     @property
     def doc_count(self) -> int:
