@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 from whoosh import query as wq
 from whoosh.searching import Searcher
+from whoosh.writing import PostingPool
 
 import vnsearch
 from vnsearch import DATETIME, ID, KEYWORD, TEXT, Index, Schema, SchemaError, analyze, fold
@@ -950,3 +951,29 @@ def test_search_while_writing(tmp_path):
         assert seen == sorted(seen)  # a thread never goes back to an older commit
     assert after == [final] * 4
     ix.close()
+
+
+def test_a_build_spilling_many_runs_equals_one_in_memory(tmp_path, monkeypatch):
+    """A big build spills sorted runs of postings to disk and merges them at commit; past
+    Whoosh's 128 open runs it used to merge most of them twice first (``reduce_to``). One
+    run per document here (more than 128 runs): one merge, the same index as in memory."""
+
+    def second_pass(*args):
+        raise AssertionError("runs merged in two passes")
+
+    monkeypatch.setattr(PostingPool, "reduce_to", second_pass)
+    texts = [f"{HAND[i % len(HAND)]['body']} số {i} ngày {i % 7}" for i in range(150)]
+    built = []
+    for name, limit in (("spilled", 1), ("memory", 10**9)):
+        ix = Index.create(tmp_path / name, make_schema())
+        with ix.writer() as w:
+            w._w.pool.limit = limit
+            for i, text in enumerate(texts):
+                w.add({"id": str(i), "title": f"Tin {i}", "body": text})
+            runs = len(w._w.pool.runs)
+        built.append((ix, runs))
+    (spilled, runs), (memory, none) = built
+    assert runs > 128 and none == 0
+    for q in ("tổ chức", "so 7", '"ngày 3"', "hà nội", "tin 140"):
+        a, b = spilled.search(q, limit=20), memory.search(q, limit=20)
+        assert [(h.id, h.score) for h in a] == [(h.id, h.score) for h in b] and a.total == b.total

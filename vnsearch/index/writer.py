@@ -6,7 +6,7 @@ import datetime
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from whoosh.writing import SegmentWriter
+from whoosh.writing import PostingPool, SegmentWriter
 
 from vnsearch.analysis import VIEWS, analyze
 from vnsearch.index.schema import (
@@ -30,6 +30,19 @@ __all__ = ["FastSegmentWriter", "Writer", "whoosh_document"]
 _POSTING_SIZE = 28 + 20 + 21 + 26 + 18 + 16 + 21
 
 
+# Runs of sorted postings merged at once at commit. Whoosh merges at most 128, and first
+# merges the surplus into one run (a second pass over nearly all postings); a full VNTC
+# build writes ~135 runs of 128 MB.
+_MAX_RUNS = 4096
+
+
+class _Pool(PostingPool):
+    """Whoosh's posting pool, merging all its runs in one pass."""
+
+    def iter_postings(self):
+        return self.items(maxfiles=_MAX_RUNS)
+
+
 class FastSegmentWriter(SegmentWriter):
     """Whoosh's segment writer with a bulk entry point for pre-analyzed documents.
 
@@ -37,6 +50,10 @@ class FastSegmentWriter(SegmentWriter):
     pool with one call; vnsearch has the postings of a document ready, so
     :meth:`add_prepared` writes the per-document data and extends the pool in one go.
     """
+
+    def __init__(self, ix: Any, limitmb: int = 128, **kwargs: Any) -> None:
+        super().__init__(ix, limitmb=limitmb, **kwargs)
+        self.pool = _Pool(self._tempstorage, self.newsegment, limitmb=limitmb)
 
     def add_prepared(self, fields: dict[str, Any], postings: list[tuple]) -> None:
         """Add one document: ``fields`` as for ``add_document``, ``postings`` its
