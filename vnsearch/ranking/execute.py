@@ -78,7 +78,10 @@ class Executor:
         return size
 
     def unit_contains(self, unit: Unit, docs: np.ndarray) -> np.ndarray:
-        """Whether ``unit`` matches each of the sorted documents ``docs``."""
+        """Whether ``unit`` matches each of the sorted documents ``docs``: binary searches
+        in its postings, or, when there are many documents to look up, its flags."""
+        if len(docs) * _LOOKUP_COST > self.unit_size(unit):
+            return self.matches(unit)[docs]
         found = np.zeros(len(docs), dtype=bool)
         for f, term in unit.any_of:
             p = self.postings(f, term)
