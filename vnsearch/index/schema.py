@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
 
+from whoosh import columns as wc
 from whoosh import fields as wf
 from whoosh.formats import Frequency
 
@@ -34,6 +35,9 @@ __all__ = [
 ]
 
 FORMAT_VERSION = 1
+# The column key of a NUMERIC or DATETIME document without a value (Whoosh's default for
+# 64-bit ints; no float or datetime has it, only the int 2**63 - 1).
+MISSING_KEY = (1 << 64) - 1
 # Views indexed with positions (phrase queries run on them).
 POSITIONAL_VIEWS = frozenset({"syllables", "folded"})
 
@@ -267,7 +271,12 @@ class Schema(Mapping[str, FieldType]):
                 out[name] = wf.KEYWORD(stored=f.stored, lowercase=f.lowercase, commas=True)
             elif isinstance(f, NUMERIC):
                 numtype = float if f.numtype == "float" else int
-                out[name] = wf.NUMERIC(numtype=numtype, bits=64, stored=f.stored, sortable=True)
+                field = wf.NUMERIC(numtype=numtype, bits=64, stored=f.stored, sortable=True)
+                if numtype is float:
+                    # Whoosh's float default (NaN) cannot be packed into its uint64 column
+                    # (writing any float failed); use the largest key, as for ints
+                    field.column_type = wc.NumericColumn("Q", default=MISSING_KEY)
+                out[name] = field
             elif isinstance(f, DATETIME):
                 out[name] = wf.DATETIME(stored=f.stored, sortable=True)
             else:
