@@ -235,7 +235,7 @@ class PreparedQuery:
 
 
 # A term whose postings cover more than this share of the documents is scored, when it can
-# be, only for the documents that may still reach the top hits (see ``_top``).
+# be, only for the documents that may still reach the top hits (see ``top_hits``).
 _DEFER_SHARE = 1 / 8
 # Looking a document up in postings (a binary search) costs about this many postings read
 # in full; below that ratio the whole postings are read instead.
