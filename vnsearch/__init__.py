@@ -42,6 +42,7 @@ _LAZY = {
     "Writer": "vnsearch.index",
     "Explanation": "vnsearch.ranking",
     "Hit": "vnsearch.ranking",
+    "Range": "vnsearch.ranking",
     "Ranking": "vnsearch.ranking",
     "Results": "vnsearch.ranking",
 }

@@ -19,6 +19,7 @@ from vnsearch.query import parse
 from vnsearch.ranking.bm25 import Ranking, lucene_idf
 from vnsearch.ranking.plan import Scoring, Unit, plan_query, text_fields
 from vnsearch.ranking.snapshot import Snapshot, TermPostings
+from vnsearch.ranking.values import Range, range_mask
 
 __all__ = ["Executor", "PreparedQuery", "score_docs", "scoring_terms", "top_hits"]
 
@@ -137,6 +138,9 @@ def _filter_mask(snap: Snapshot, ex: Executor, filters: Mapping[str, Any]) -> np
         values = value if isinstance(value, (list, tuple, set, frozenset)) else [value]
         keep = np.zeros(snap.total, dtype=bool)
         for v in values:
+            if isinstance(v, Range):
+                keep |= range_mask(snap, name, v)
+                continue
             if isinstance(ftype, (ID, KEYWORD)):
                 term = str(v).lower() if isinstance(ftype, KEYWORD) and ftype.lowercase else str(v)
                 p = ex.postings(name, term)

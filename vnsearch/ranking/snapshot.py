@@ -15,7 +15,7 @@ import numpy as np
 
 from vnsearch.analysis import VIEWS
 from vnsearch.index.codec import PostingArrays
-from vnsearch.index.schema import TEXT, Schema, view_field
+from vnsearch.index.schema import DATETIME, MISSING_KEY, NUMERIC, TEXT, Schema, view_field
 
 __all__ = ["Snapshot", "TermPostings"]
 
@@ -105,6 +105,7 @@ class Snapshot:
         self.doc_count = int(live.sum())
         self.lengths: dict[str, np.ndarray] = {}
         self._norms: dict[tuple[str, float, float], np.ndarray] = {}  # filled on first use
+        self._values: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # filled on first use
         self.avg_length: dict[str, float] = {}
         for name, ftype in schema.items():
             if isinstance(ftype, TEXT):
@@ -128,6 +129,44 @@ class Snapshot:
             avg = self.avg_length[field] or 1.0
             norms = self._norms[key] = k1 * (1.0 - b + b * self.lengths[field] / avg)
         return norms
+
+    def field_values(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """``(values, present)`` of the NUMERIC or DATETIME field ``name`` for every
+        document: ``int64`` (ints, and datetimes as Whoosh's microseconds) or ``float64``
+        values (0 where missing), and whether the document has one. Read from the field's
+        Whoosh column once per snapshot (two threads may both read it: same result)."""
+        cached = self._values.get(name)
+        if cached is None:
+            cached = self._values[name] = self._load_values(name)
+        return cached
+
+    def _load_values(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        ftype = self.schema[name]
+        if not isinstance(ftype, (NUMERIC, DATETIME)):
+            raise ValueError(f"field {name!r} ({ftype.kind}) has no values to compare")
+        wfield = self.reader.schema[name]
+        keys = np.full(self.total, MISSING_KEY, dtype=np.uint64)
+        for r, base in self.segments:
+            if r._perdoc.has_column(name):
+                # Whoosh's NumericColumn: one big-endian uint64 key per document, the
+                # documents after the last one with a value left out
+                col = r._perdoc.column_reader(name, wfield.column_type)
+                raw = col._dbfile.get(col._basepos, col._count * 8)
+                keys[base : base + col._count] = np.frombuffer(raw, dtype=">u8")
+        present = keys != MISSING_KEY
+        if isinstance(ftype, DATETIME):
+            values = keys.view(np.int64)  # datetime_to_long: microseconds, not shifted
+        else:
+            values = (keys ^ np.uint64(1 << 63)).view(np.int64)  # undo to_sortable's shift
+            if ftype.numtype == "float":  # and float_to_sortable_long's flip of negatives
+                values = np.where(values < 0, values ^ np.int64((1 << 63) - 1), values)
+                values = values.view(np.float64)
+            elif not present.all():  # the int 2**63 - 1 has the missing key
+                p = self.postings(name, wfield.to_bytes(wfield.max_value))
+                if p is not None:
+                    present[p.docs] = True
+        values[~present] = 0
+        return values, present
 
     def postings(self, field: str, term: str | bytes) -> TermPostings | None:
         """The live postings of ``term`` in the hidden or plain field ``field``."""
