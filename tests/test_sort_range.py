@@ -1,8 +1,9 @@
-"""Range filters on NUMERIC and DATETIME fields, checked against plain Python."""
+"""Range filters and sorting on NUMERIC and DATETIME fields, checked against plain Python."""
 
 from __future__ import annotations
 
 import datetime
+import threading
 
 import pytest
 from hypothesis import given, settings
@@ -10,6 +11,7 @@ from hypothesis import strategies as st
 
 import vnsearch
 from vnsearch import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Index, Range, Schema
+from vnsearch.ranking.search import search
 
 DT = datetime.datetime
 BIG = 2**63 - 1  # the largest int: its column key is the one of a missing value
@@ -73,6 +75,20 @@ def number(value) -> float | int:
     if isinstance(value, DT):
         return (value - DT(1, 1, 1)) // datetime.timedelta(microseconds=1)
     return value
+
+
+def expected_sorted(ix: Index, query: str, docs: dict[str, dict], field: str, desc: bool):
+    """Ids of the matches ordered by ``field`` as plain Python sees it: missing values last,
+    ties by the unsorted search's score (best first), then document number."""
+    plain = {h.id: h for h in ix.search(query, limit=10**6)}
+    assert set(plain) == {i for i, d in docs.items() if matches(query, d)}
+
+    def key(i):
+        v = docs[i][field]
+        x = 0 if v is None else number(v)
+        return (v is None, -x if desc else x, -round(plain[i].score, 9), plain[i].docnum)
+
+    return sorted(plain, key=key), plain
 
 
 # -- ranges ----------------------------------------------------------------------------
@@ -141,6 +157,20 @@ def test_largest_int_is_a_value_not_a_missing_one():
     ix = write(Index.in_memory(make_schema()), [doc("big", views=BIG), doc("none")], 1)
     assert ids(ix.search("phở", filter={"views": Range(BIG, None)})) == ["big"]
     assert ids(ix.search("phở", filter={"views": Range()})) == ["big"]
+    assert ids(ix.search("phở", sort="views")) == ["big", "none"]
+    assert ids(ix.search("phở", sort="-views")) == ["big", "none"]
+
+
+def test_extreme_values_sort_both_ways():
+    views = [BIG, -(2**63), 0, -1, None, BIG - 1]
+    prices = [float("inf"), -float("inf"), -0.0, 5e-324, None, -1e308]
+    docs = [doc(f"d{i}", views=v, price=p) for i, (v, p) in enumerate(zip(views, prices))]
+    ix = write(Index.in_memory(make_schema()), docs)
+    for field, values in (("views", views), ("price", prices)):
+        for desc in (False, True):
+            got = ids(ix.search("phở", sort=("-" if desc else "") + field))
+            present = sorted((v for v in values if v is not None), reverse=desc)
+            assert [docs[int(i[1:])][field] for i in got] == [*present, None]
 
 
 def test_deletes_segments_merge_and_reopen(tmp_path):
@@ -158,6 +188,8 @@ def test_deletes_segments_merge_and_reopen(tmp_path):
     def check(index: Index) -> None:
         got = ids(index.search("phở", limit=100, filter={"views": Range(2, 4)}))
         assert sorted(got) == sorted(i for i, v in live.items() if 2 <= v <= 4)
+        got = ids(index.search("phở", limit=100, sort="-views"))
+        assert [live[i] for i in got] == sorted(live.values(), reverse=True)
 
     check(ix)
     ix.close()
@@ -169,18 +201,95 @@ def test_deletes_segments_merge_and_reopen(tmp_path):
     reopened.close()
 
 
+# -- sorting ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tied() -> tuple[Index, dict[str, dict]]:
+    """Ties in value and score, missing values, three segments."""
+    docs = [
+        doc("a", "phở bò", views=2, published=DT(2021, 5, 1)),
+        doc("b", "phở phở phở ngon", views=2, published=DT(2021, 5, 1)),
+        doc("c", "phở bò", views=1),
+        doc("d", "phở gà", views=None, published=DT(2019, 1, 1)),
+        doc("e", "phở bò", views=2, published=DT(2021, 5, 1)),
+        doc("f", "phở gà", views=None),
+        doc("g", "bún bò huế", views=-3, published=DT(2030, 1, 1)),
+        doc("h", "phở bò", views=10, published=DT(2021, 5, 1)),
+    ]
+    return write(Index.in_memory(make_schema()), docs), {d["id"]: d for d in docs}
+
+
+@pytest.mark.parametrize("field", ["views", "published"])
+@pytest.mark.parametrize("desc", [False, True])
+@pytest.mark.parametrize("query", QUERIES)
+def test_sort_with_ties_and_missing_values(tied, field, desc, query):
+    ix, docs = tied
+    want, plain = expected_sorted(ix, query, docs, field, desc)
+    results = ix.search(query, limit=100, sort=("-" if desc else "") + field)
+    assert ids(results) == want
+    assert results.total == len(want)
+    for hit in results:  # scores stay BM25's
+        assert hit.score == pytest.approx(plain[hit.id].score)
+
+
+def test_sort_orders_before_the_limit(tied):
+    ix, _docs = tied
+    # "g" has the lowest score for "bò" but the lowest views and the latest date
+    assert ids(ix.search("bò", limit=1, sort="views")) == ["g"]
+    assert ids(ix.search("bò", limit=1, sort="-published")) == ["g"]
+    assert ids(ix.search("bò", limit=1)) != ["g"]
+    first = ids(ix.search("phở", limit=100, sort="-views"))
+    for limit in range(len(first) + 2):
+        results = ix.search("phở", limit=limit, sort="-views")
+        assert ids(results) == first[:limit]
+        assert results.total == len(first)
+
+
+def test_sort_combined_with_filters(tied):
+    ix, docs = tied
+    got = ids(ix.search("phở bò", sort="-views", filter={"published": Range(DT(2021, 1, 1))}))
+    want, _plain = expected_sorted(ix, "phở bò", docs, "views", True)
+    assert got == [i for i in want if in_range(docs[i]["published"], Range(DT(2021, 1, 1)))]
+
+
+def test_sort_with_nothing_to_sort(tied):
+    ix, _docs = tied
+    assert ids(ix.search("không có", sort="views")) == []
+    assert ids(ix.search("", sort="views")) == []
+    assert ids(ix.search("-phở", sort="views")) == []
+    assert ix.search("phở", limit=0, sort="views").total == 7
+
+
+def test_without_sort_nothing_changes(tied):
+    ix, _docs = tied
+    for query in QUERIES:
+        plain = [(h.id, h.score) for h in ix.search(query, limit=100)]
+        assert [(h.id, h.score) for h in ix.search(query, limit=100, sort=None)] == plain
+
+
 # -- errors ----------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("field", ["id", "body", "topic", "note"])
-def test_range_needs_numeric_or_datetime_fields(small, field):
+def test_range_and_sort_need_numeric_or_datetime_fields(small, field):
     with pytest.raises(ValueError, match=field):
         small.search("phở", filter={field: Range(1, 2)})
+    with pytest.raises(ValueError, match=field):
+        small.search("phở", sort=field)
+    with pytest.raises(ValueError, match=field):
+        small.search("phở", sort="-" + field)
 
 
 def test_bad_names_and_bounds(small):
     with pytest.raises(ValueError, match="nope"):
+        small.search("phở", sort="nope")
+    with pytest.raises(ValueError, match="nope"):
+        small.search("phở", sort="-nope")
+    with pytest.raises(ValueError, match="nope"):
         small.search("phở", filter={"nope": Range(1, 2)})
+    with pytest.raises(TypeError):
+        small.search("phở", sort=["views"])
     with pytest.raises(TypeError, match="datetime"):
         small.search("phở", filter={"published": Range(1, 2)})
     with pytest.raises(TypeError, match="number"):
@@ -205,6 +314,25 @@ def test_float_fields_can_be_written_and_filtered():
     ix = write(Index.in_memory(make_schema()), [doc("a", price=1.5), doc("b", price=-2.0)])
     assert ids(ix.search("phở", filter={"price": -2.0})) == ["b"]
     assert ix.search("phở", filter={"price": 1.5})[0].fields["price"] == 1.5
+
+
+def test_field_values_are_shared_between_threads(tied):
+    _ix, docs = tied
+    ix = write(Index.in_memory(make_schema()), list(docs.values()))  # nothing loaded yet
+    want, _plain = expected_sorted(ix, "phở", docs, "published", False)
+    snap = ix.snapshot()
+    assert not snap._values
+    out: list[list[str]] = []
+
+    def work() -> None:
+        out.append(ids(search(snap, "phở", 100, sort="published")))
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert out == [want] * 8
 
 
 # -- against plain Python --------------------------------------------------------------
@@ -242,9 +370,11 @@ def ranges(draw, field):
     corpora(),
     st.sampled_from(QUERIES),
     st.sampled_from(FIELDS),
+    st.booleans(),
+    st.integers(0, 30),
     st.data(),
 )
-def test_against_plain_python(corpus, query, field, data):
+def test_against_plain_python(corpus, query, field, desc, limit, data):
     docs, deleted = corpus
     ix = write(Index.in_memory(make_schema()), docs, batches=data.draw(st.integers(1, 3)))
     with ix.writer() as w:
@@ -262,3 +392,9 @@ def test_against_plain_python(corpus, query, field, data):
         if matches(query, d) and in_range(d[field], rng) and topic in (None, d["topic"])
     ]
     assert sorted(got) == sorted(want)
+
+    sort_field = data.draw(st.sampled_from(FIELDS))
+    order, _plain = expected_sorted(ix, query, live, sort_field, desc)
+    results = ix.search(query, limit=limit, sort=("-" if desc else "") + sort_field)
+    assert ids(results) == order[:limit]
+    assert results.total == len(order)

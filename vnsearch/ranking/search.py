@@ -24,6 +24,7 @@ import numpy as np
 from vnsearch.ranking.bm25 import DEFAULT_RANKING, Ranking
 from vnsearch.ranking.execute import PreparedQuery, score_docs, scoring_terms, top_hits
 from vnsearch.ranking.snapshot import Snapshot
+from vnsearch.ranking.values import sort_docs, sort_field
 
 __all__ = ["DEFAULT_RANKING", "Explanation", "Hit", "Ranking", "Results", "explain", "search"]
 
@@ -75,9 +76,24 @@ def search(
     fields: Iterable[str] | None = None,
     filter: Mapping[str, Any] | None = None,
     ranking: Ranking = DEFAULT_RANKING,
+    sort: str | None = None,
 ) -> Results:
-    """Rank the documents of ``snap`` for ``query``; the top ``limit`` hits and the total."""
+    """Rank the documents of ``snap`` for ``query``; the top ``limit`` hits and the total.
+
+    ``filter`` maps fields to a value, a list of values (any of them) or, for NUMERIC and
+    DATETIME fields, a :class:`Range`. ``sort="field"`` (or ``"-field"``, descending)
+    orders every match by that NUMERIC or DATETIME field instead (ties by score, documents
+    without a value last); scores stay BM25's.
+    """
     q = PreparedQuery(snap, query, fields, filter, ranking)
+    if sort is not None:
+        name, descending = sort_field(snap, sort)
+        cand = np.flatnonzero(q.match_all()[1])
+        if not len(cand) or limit <= 0:
+            return Results((), len(cand))
+        scores = score_docs(q.ex, scoring_terms(q), cand)
+        docs, scores = sort_docs(snap, name, descending, cand, scores, limit)
+        return Results(_hits(snap, docs, scores), len(cand))
     rare = q.match_rare(limit) if limit > 0 else None
     if rare is not None:
         cand, coord = rare
@@ -90,13 +106,17 @@ def search(
     if not len(cand) or limit <= 0:
         return Results((), total)
     docs, scores = top_hits(q, cand, coord, limit)
+    return Results(_hits(snap, docs, scores), total)
+
+
+def _hits(snap: Snapshot, docs: np.ndarray, scores: np.ndarray) -> tuple[Hit, ...]:
     hits = []
     unique = snap.schema.unique_field
     for doc, score in zip(docs.tolist(), scores.tolist()):
         stored = snap.stored_fields(doc)
         hit_id = stored.get(unique, doc) if unique else doc
         hits.append(Hit(hit_id, score, stored, doc))
-    return Results(tuple(hits), total)
+    return tuple(hits)
 
 
 @dataclass(frozen=True)
