@@ -247,6 +247,8 @@ class VnTermsReader(base.TermsReader):
         header = json.loads(bytes(buf[8 : 8 + hlen]).decode("utf-8"))
         self._fields = {name: _FieldTerms(buf, 8 + hlen, spec) for name, spec in header.items()}
         self._postfile = segment.open_file(storage, POSTS_EXT)
+        posts = getattr(self._postfile, "_buf", None)  # memory-mapped: read without copying
+        self._posts = memoryview(posts) if posts is not None else None
 
     def _index(self, fieldname: str, tbytes: bytes) -> tuple[_FieldTerms, int]:
         ft = self._fields.get(fieldname)
@@ -292,6 +294,12 @@ class VnTermsReader(base.TermsReader):
         ft = self._fields.get(fieldname)
         i = ft.find(tbytes) if ft is not None else -1
         return ft.extent(i) if i >= 0 else None
+
+    def block(self, offset: int, length: int) -> bytes | memoryview:
+        """A postings block's bytes (a view into the mapped file where there is one)."""
+        if self._posts is not None:
+            return self._posts[offset : offset + length]
+        return self._postfile.get(offset, length)
 
     def term_info(self, fieldname: str, tbytes: bytes) -> VnTermInfo:
         return self._info(*self._index(fieldname, tbytes))

@@ -176,7 +176,7 @@ class Snapshot:
             extent = terms.extent(field, tbytes)
             if extent is None:
                 return None
-            arrays = PostingArrays(terms._postfile.get(*extent))
+            arrays = PostingArrays(terms.block(*extent))
             return TermPostings(arrays.docs, arrays.freqs, [(0, arrays, None)])
         docs, freqs, parts = [], [], []
         count = 0
@@ -185,7 +185,7 @@ class Snapshot:
             extent = terms.extent(field, tbytes)
             if extent is None:
                 continue
-            arrays = PostingArrays(terms._postfile.get(*extent))
+            arrays = PostingArrays(terms.block(*extent))
             glob = arrays.docs.astype(np.int64)
             glob += base
             tf = arrays.freqs.astype(np.float64)
