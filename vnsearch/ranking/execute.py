@@ -29,6 +29,7 @@ class Executor:
         self.snap = snap
         self.ranking = ranking
         self._cache: dict[tuple[str, str | bytes], TermPostings | None] = {}
+        self._phrases: dict[tuple, np.ndarray] = {}
 
     def postings(self, field: str, term: str | bytes) -> TermPostings | None:
         key = (field, term)
@@ -93,21 +94,32 @@ class Executor:
         return found
 
     def phrase_docs(self, phrase: list[tuple[str, str, int]]) -> np.ndarray:
-        """Documents where the phrase's terms stand at their relative positions."""
-        lists = [self.postings(f, t) for f, t, _off in phrase]
-        if any(p is None for p in lists):
+        """Documents where the phrase's terms stand at their relative positions (sorted)."""
+        key = tuple(phrase)
+        docs = self._phrases.get(key)
+        if docs is None:
+            docs = self._phrases[key] = self._phrase_docs(phrase)
+        return docs
+
+    def _phrase_docs(self, phrase: list[tuple[str, str, int]]) -> np.ndarray:
+        lists = [(self.postings(f, t), off) for f, t, off in phrase]
+        if any(p is None for p, _off in lists):
             return np.empty(0, dtype=np.int64)
-        rarest, *rest = sorted(lists, key=lambda p: p.df)
-        docs = rarest.sorted_docs
-        for p in rest:
+        lists.sort(key=lambda item: item[0].df)  # rarest first: the fewest positions
+        docs = lists[0][0].sorted_docs
+        for p, _off in lists[1:]:
             docs = docs[p.find(docs)[0]]
         keys = None
-        for p, (_f, _t, off) in zip(lists, phrase):
+        for p, off in lists:
             if not len(docs):
                 break
-            k = np.unique(p.position_keys(docs, off))
-            keys = k if keys is None else np.intersect1d(keys, k, assume_unique=True)
-            docs = np.unique(keys >> 32)
+            k = p.position_keys(docs, off)
+            if len(k) > 1 and not np.all(k[1:] > k[:-1]):
+                k = np.unique(k)
+            keys = k if keys is None else keys[_member(k, keys)]
+            docs = keys >> 32
+            if len(docs) > 1:
+                docs = docs[np.concatenate(([True], docs[1:] != docs[:-1]))]
         return docs
 
 
