@@ -309,17 +309,25 @@ def scoring_terms(q: PreparedQuery) -> list[tuple[Scoring, TermPostings, float]]
 
 
 def score_docs(ex: Executor, terms: list, docs: np.ndarray) -> np.ndarray:
-    """Summed BM25 values of ``terms`` for the sorted documents ``docs``."""
+    """Summed BM25 values of ``terms`` for the sorted documents ``docs``.
+
+    A term with many postings per document asked for is looked up by binary search; the
+    others are scored over all their postings at once, in one vectorized pass.
+    """
     out = np.zeros(len(docs), dtype=np.float64)
-    dense = None
+    snap, r = ex.snap, ex.ranking
+    ids, tfs, norms, scales, counts = [], [], [], [], []
     for s, p, idf in terms:
         if p.df > _LOOKUP_COST * len(docs):
             out += ex.values_at(s, p, idf, docs)
             continue
-        if dense is None:
-            dense = np.zeros(ex.snap.total, dtype=np.float64)
-        _p, values, _idf = ex.contribution(s)
-        np.add.at(dense, p.docs, values)
-    if dense is not None:
-        out += dense[docs]
+        ids.append(p.docs)
+        tfs.append(p.freqs)
+        norms.append(snap.length_norms(s.field, r.k1, r.b).take(p.docs))
+        scales.append(s.weight * idf)
+        counts.append(p.df)
+    if ids:
+        values = _bm25(np.concatenate(tfs), np.concatenate(norms), 1.0)
+        values *= np.repeat(scales, counts)
+        out += np.bincount(np.concatenate(ids), values, minlength=snap.total)[docs]
     return out
