@@ -9,12 +9,15 @@ import sys
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from vnsearch import normalize, segment
 from vnsearch.analysis.crf import (
+    SMALL,
     _crfsuite_bytes,
     emissions,
+    emissions_small,
     load_pyvi_model,
     pyvi_model_dir,
     viterbi,
@@ -97,6 +100,30 @@ def test_labels_equal_python_crfsuite(vntc_texts: list[str]) -> None:
             lows, ids, upper, title, digit = zip(*[f[:5] for f in feats])
             labels = viterbi(model, emissions(model, ids, lows, upper, title, digit))
             assert [model.labels[x] for x in labels] == expected
+
+
+def test_short_texts_score_bit_for_bit_as_with_numpy(vntc_texts: list[str]) -> None:
+    """Queries and other short texts are scored with Python floats: the same scores, to
+    the last bit, as the numpy path (and so the same labels, ties included)."""
+    from pyvi.ViTokenizer import ViTokenizer
+
+    model = load_pyvi_model()
+    seg = Segmenter(model)
+    checked = 0
+    for text in vntc_texts[:40]:
+        _, tokens = ViTokenizer.sylabelize(normalize(text))
+        for start in range(0, max(1, len(tokens) - SMALL), 37):
+            for n in (1, 2, 3, 5, 8, 13, SMALL):
+                window = tokens[start : start + n]
+                if not window:
+                    continue
+                lows, ids, upper, title, digit = zip(*[seg._features(t)[:5] for t in window])
+                big = emissions(model, ids, lows, upper, title, digit)
+                small = emissions_small(model, ids, lows, upper, title, digit)
+                assert np.array_equal(np.array(small).T, big)
+                assert viterbi(model, small) == viterbi(model, big)
+                checked += 1
+    assert checked > 500
 
 
 def test_import_and_segment_do_not_import_scikit_learn() -> None:

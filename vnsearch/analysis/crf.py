@@ -273,13 +273,72 @@ def emissions(
     return s
 
 
-def viterbi(model: CrfModel, scores: np.ndarray) -> bytearray:
-    """Best label sequence (0 = ``B_W``, 1 = ``I_W``), ties broken as CRFsuite does."""
-    n = len(scores)
+# Up to this many syllables, state scores are summed with Python floats: numpy's fixed cost
+# per operation is larger than the work for a short text such as a query.
+SMALL = 24
+
+
+def emissions_small(
+    model: CrfModel,
+    ids: Sequence[int],
+    lows: Sequence[str],
+    upper: Sequence[bool],
+    title: Sequence[bool],
+    digit: Sequence[bool],
+) -> list[list[float]]:
+    """:func:`emissions` as two columns of Python floats, bit for bit: every score adds
+    the same products in the same order (IEEE addition and multiplication as numpy's)."""
+    n = len(lows)
+    f = {name: w.tolist() for name, w in model.flags.items()}
+    uni = {name: u[list(ids)].tolist() for name, u in model.unigram.items()}
+    up = [float(x) for x in upper]
+    ti = [float(x) for x in title]
+    di = [float(x) for x in digit]
+    big, tri = model.bigrams, model.trigrams
+    pairs = [f"{a} {b}" for a, b in zip(lows, lows[1:])]
+    bi = [0.0, *(float(p in big) for p in pairs), 0.0]  # bi[i]: syllables i - 1, i
+    tr = [0.0, 0.0, *(float(f"{p} {c}" in tri) for p, c in zip(pairs, lows[2:])), 0.0, 0.0]
+    w0, wm1, wp1 = uni["word.lower()"], uni["-1:word.lower()"], uni["+1:word.lower()"]
+    columns = []
+    for c in (0, 1):
+        col = []
+        for i in range(n):
+            x = 0.0 + f["bias"][c]
+            x += w0[i][c]
+            x += up[i] * f["word.isupper()"][c]
+            x += ti[i] * f["word.istitle()"][c]
+            x += di[i] * f["word.isdigit()"][c]
+            if i >= 1:
+                x += wm1[i - 1][c]
+                x += ti[i - 1] * f["-1:word.istitle()"][c]
+                x += up[i - 1] * f["-1:word.isupper()"][c]
+                x += bi[i] * f["-1:word.bi_gram()"][c]
+            if i >= 2:
+                x += tr[i] * f["-2:word.tri_gram()"][c]
+            if i <= n - 2:
+                x += wp1[i + 1][c]
+                x += ti[i + 1] * f["+1:word.istitle()"][c]
+                x += up[i + 1] * f["+1:word.isupper()"][c]
+                x += bi[i + 1] * f["+1:word.bi_gram()"][c]
+            if i <= n - 3:
+                x += tr[i + 2] * f["+2:word.tri_gram()"][c]
+            col.append(x)
+        columns.append(col)
+    return columns
+
+
+def viterbi(model: CrfModel, scores: np.ndarray | list[list[float]]) -> bytearray:
+    """Best label sequence (0 = ``B_W``, 1 = ``I_W``), ties broken as CRFsuite does.
+
+    ``scores`` is :func:`emissions`' array or :func:`emissions_small`'s two columns."""
+    if isinstance(scores, np.ndarray):
+        col_b, col_i = scores[:, 0].tolist(), scores[:, 1].tolist()
+    else:
+        col_b, col_i = scores
+    n = len(col_b)
     if n == 0:
         return bytearray()
     (t00, t01), (t10, t11) = model.transitions
-    col_b, col_i = scores[:, 0].tolist(), scores[:, 1].tolist()
     a0, a1 = col_b[0], col_i[0]
     back0 = bytearray(n)  # best previous label when the current label is B
     back1 = bytearray(n)  # ... when it is I

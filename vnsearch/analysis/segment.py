@@ -15,7 +15,14 @@ import threading
 from itertools import accumulate, repeat
 from typing import NamedTuple
 
-from vnsearch.analysis.crf import CrfModel, emissions, load_pyvi_model, viterbi
+from vnsearch.analysis.crf import (
+    SMALL,
+    CrfModel,
+    emissions,
+    emissions_small,
+    load_pyvi_model,
+    viterbi,
+)
 from vnsearch.analysis.normalize import OffsetMap, normalize_with_map
 from vnsearch.analysis.token import Token
 
@@ -120,7 +127,8 @@ class Segmenter:
         memo_get, compute = self._memo.get, self._features
         feats = [memo_get(t) or compute(t) for t in tokens]
         lows, ids, upper, title, digit, is_word, no_glue, first_title = zip(*feats)
-        labels = viterbi(self.model, emissions(self.model, ids, lows, upper, title, digit))
+        score = emissions_small if len(tokens) <= SMALL else emissions
+        labels = viterbi(self.model, score(self.model, ids, lows, upper, title, digit))
         # pyvi glues syllable i to i - 1 when labelled I_W, neither is punctuation nor starts
         # with a digit, and not (i starts with a capital and i - 1 does not).
         heads = [

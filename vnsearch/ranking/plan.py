@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from vnsearch.analysis import segment, syllables
 from vnsearch.analysis.analyzer import fold_term
@@ -20,8 +21,9 @@ from vnsearch.ranking.bm25 import Ranking
 __all__ = ["Plan", "Scoring", "Unit", "plan_query", "text_fields"]
 
 
-@dataclass(frozen=True)
-class Scoring:
+class Scoring(NamedTuple):
+    """One term that adds to scores: where it is looked up and with which weight."""
+
     field: str  # hidden (or plain) Whoosh field
     term: str
     weight: float
