@@ -272,11 +272,14 @@ def top_hits(
     """
     snap = q.ex.snap
     k = min(limit, len(cand))
-    at_least = np.cumsum(np.bincount(coord)[::-1])[::-1]  # documents with >= c clauses
-    tier = int(np.flatnonzero(at_least >= k)[-1])
-    if tier > 1:
-        keep = coord >= tier
-        cand, coord = cand[keep], coord[keep]
+    tiered = len(q.positive) > 1 and coord.min() < coord.max()
+    if tiered:
+        at_least = np.cumsum(np.bincount(coord)[::-1])[::-1]  # documents with >= c clauses
+        tier = int(np.flatnonzero(at_least >= k)[-1])
+        if tier > 1:
+            keep = coord >= tier
+            cand, coord = cand[keep], coord[keep]
+            tiered = coord.min() < coord.max()
     terms = scoring_terms(q)
     light = [t for t in terms if t[1].df <= _DEFER_SHARE * snap.total]
     heavy = [t for t in terms if t[1].df > _DEFER_SHARE * snap.total]
@@ -285,14 +288,13 @@ def top_hits(
     scores = score_docs(q.ex, light, cand)
     if heavy:
         bound = sum(s.weight * idf for s, _p, idf in heavy)
-        step = float(scores.max()) + bound + 1.0  # one tier of clauses outweighs any score
-        key = coord * step + scores
+        # one tier of clauses outweighs any score
+        key = coord * (float(scores.max()) + bound + 1.0) + scores if tiered else scores
         kth = np.partition(key, len(key) - k)[len(key) - k]
-        alive = np.flatnonzero(key + bound >= kth - 1e-9 * abs(kth))
+        alive = np.flatnonzero(key >= kth - bound - 1e-9 * abs(kth))
         cand, coord, scores = cand[alive], coord[alive], scores[alive]
         scores += score_docs(q.ex, heavy, cand)
-    step = float(scores.max()) + 1.0
-    key = coord * step + scores
+    key = coord * (float(scores.max()) + 1.0) + scores if tiered else scores
     part = np.argpartition(-key, k - 1)[:k] if k < len(key) else np.arange(len(key))
     order = part[np.lexsort((cand[part], -scores[part], -coord[part]))]
     return cand[order], scores[order]
