@@ -179,3 +179,52 @@ def test_documents_with_every_word_come_first_when_starting_from_the_rarest():
     assert [h.id for h in ix.search("đường bình", limit=1, filter={"topic": "x"})] == ["ab2"]
     top = ix.search("đường bình", limit=7)  # more than match both words: every tier
     assert [h.id for h in top][:2] == ["ab1", "ab2"] and top.total == 7
+
+
+def _top_scores(ix, query: str, limit: int) -> list[float]:
+    return [round(h.score, 9) for h in ix.search(query, limit=limit, ranking=RANKING)]
+
+
+def test_rare_terms_alone_do_not_decide_when_frequent_ones_can_outscore_them():
+    """ "tế" is rare as written and frequent folded ("te"): three long documents hold
+    "tế", twenty short ones "te" five times. Ranking from the rare exact term alone would
+    return the long ones; the short ones score more and must come first."""
+    schema = vnsearch.Schema(id=vnsearch.ID(stored=True, unique=True), body=vnsearch.TEXT())
+    ix = vnsearch.Index.in_memory(schema)
+    docs = {f"long{i}": "tế " + " ".join(["kinh"] * 60) for i in range(3)}
+    docs |= {f"short{i}": "te te te te te" for i in range(20)}
+    docs |= {f"fill{i}": "kinh trung ương" for i in range(40)}
+    with ix.writer() as w:
+        for i, text in docs.items():
+            w.add({"id": i, "body": text})
+    top = ix.search("tế", limit=3)  # default weights: the short ones score more
+    assert all(h.id.startswith("short") for h in top)
+    assert [h.score for h in top] == [h.score for h in ix.search("tế", limit=1000)][:3]
+
+
+LENGTHS = st.integers(min_value=1, max_value=60)
+
+
+@settings(derandomize=True, max_examples=80, deadline=None)
+@given(
+    texts=st.lists(
+        st.tuples(st.lists(st.sampled_from(SKEWED), min_size=1, max_size=6), LENGTHS).map(
+            lambda t: " ".join(t[0] + ["kinh"] * t[1])
+        ),
+        min_size=20,
+        max_size=50,
+    ),
+    query=st.lists(st.sampled_from(VOCAB), min_size=1, max_size=4),
+    limit=st.sampled_from([1, 3, 5]),
+)
+def test_top_hits_are_the_head_of_the_full_ranking(texts, query, limit):
+    """Whatever shortcut a small limit takes (rare clauses, rare terms, MaxScore), its hits
+    score as the head of the full ranking does; documents of very different lengths make
+    frequent terms outscore rare ones."""
+    schema = vnsearch.Schema(id=vnsearch.ID(stored=True, unique=True), body=vnsearch.TEXT())
+    ix = vnsearch.Index.in_memory(schema)
+    with ix.writer() as w:
+        for i, text in enumerate(texts):
+            w.add({"id": f"d{i}", "body": text})
+    q = " ".join(query)
+    assert _top_scores(ix, q, limit) == _top_scores(ix, q, 1000)[:limit]

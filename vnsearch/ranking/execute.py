@@ -230,9 +230,15 @@ class PreparedQuery:
         for unit in rare:
             ex.mark(unit, union)
         docs = np.flatnonzero(union)
-        frequent = len(self.positive) - len(rare)
         if len(docs) < limit:
             return None
+        docs, coord = self.match_among(docs, more_than=len(self.positive) - len(rare))
+        return (docs, coord) if len(docs) >= limit else None
+
+    def match_among(self, docs: np.ndarray, more_than: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """The results among the sorted documents ``docs`` that match more than
+        ``more_than`` positive clauses, and how many each matches."""
+        ex = self.ex
         coord = np.zeros(len(docs), dtype=np.int32)
         keep = np.ones(len(docs), dtype=bool)
         for unit in self.positive:
@@ -240,13 +246,11 @@ class PreparedQuery:
             coord += found
             if unit.occur == "must":
                 keep &= found
-        keep &= coord > frequent
+        keep &= coord > more_than
         for unit in self.negative:
             keep &= ~ex.unit_contains(unit, docs)
         if self.filters:
             keep &= self.filter_mask()[docs]
-        if np.count_nonzero(keep) < limit:
-            return None
         return docs[keep], coord[keep]
 
 
@@ -298,6 +302,39 @@ def top_hits(
     part = np.argpartition(-key, k - 1)[:k] if k < len(key) else np.arange(len(key))
     order = part[np.lexsort((cand[part], -scores[part], -coord[part]))]
     return cand[order], scores[order]
+
+
+def top_hits_from_rare_terms(q: PreparedQuery, limit: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`top_hits`, looking only at the documents that hold a rare scoring term, when
+    that provably gives the same hits; None otherwise.
+
+    A document without any rare term scores less than the frequent terms' bound (the sum
+    of their ``weight * idf``). If the ``limit``-th best of the others matches every
+    clause and scores more than that, no such document can take its place. Common words,
+    whose clauses are all frequent, are then ranked from their rare terms: their bigrams,
+    the words they form, their occurrences in short fields.
+    """
+    snap = q.ex.snap
+    share = _DEFER_SHARE * snap.total
+    terms = scoring_terms(q)
+    rare = [p for _s, p, _idf in terms if p.df <= share]
+    bound = sum(s.weight * idf for s, p, idf in terms if p.df > share)
+    if not rare or not q.positive:
+        return None
+    union = np.zeros(snap.total, dtype=bool)
+    for p in rare:
+        union[p.docs] = True
+    docs = np.flatnonzero(union)
+    if len(docs) < limit:
+        return None
+    cand, coord = q.match_among(docs)
+    if len(cand) < limit:
+        return None
+    hits, scores = top_hits(q, cand, coord, limit)
+    last = coord[np.searchsorted(cand, hits[-1])]
+    if last == len(q.positive) and float(scores[-1]) > bound * (1 + 1e-9):
+        return hits, scores
+    return None
 
 
 def scoring_terms(q: PreparedQuery) -> list[tuple[Scoring, TermPostings, float]]:

@@ -22,7 +22,13 @@ from typing import Any
 import numpy as np
 
 from vnsearch.ranking.bm25 import DEFAULT_RANKING, Ranking
-from vnsearch.ranking.execute import PreparedQuery, score_docs, scoring_terms, top_hits
+from vnsearch.ranking.execute import (
+    PreparedQuery,
+    score_docs,
+    scoring_terms,
+    top_hits,
+    top_hits_from_rare_terms,
+)
 from vnsearch.ranking.snapshot import Snapshot
 from vnsearch.ranking.values import sort_docs, sort_field
 
@@ -94,19 +100,19 @@ def search(
         scores = score_docs(q.ex, scoring_terms(q), cand)
         docs, scores = sort_docs(snap, name, descending, cand, scores, limit)
         return Results(_hits(snap, docs, scores), len(cand))
-    rare = q.match_rare(limit) if limit > 0 else None
+    if limit <= 0:
+        return Results((), q.count)
+    rare = q.match_rare(limit)
     if rare is not None:
-        cand, coord = rare
-        total: int | Callable[[], int] = q.count
-    else:
-        coord, candidates = q.match_all()
-        cand = np.flatnonzero(candidates)
-        coord = coord[cand]
-        total = len(cand)
-    if not len(cand) or limit <= 0:
-        return Results((), total)
-    docs, scores = top_hits(q, cand, coord, limit)
-    return Results(_hits(snap, docs, scores), total)
+        return Results(_hits(snap, *top_hits(q, *rare, limit)), q.count)
+    top = top_hits_from_rare_terms(q, limit)
+    if top is not None:
+        return Results(_hits(snap, *top), q.count)
+    coord, candidates = q.match_all()
+    cand = np.flatnonzero(candidates)
+    if not len(cand):
+        return Results((), 0)
+    return Results(_hits(snap, *top_hits(q, cand, coord[cand], limit)), len(cand))
 
 
 def _hits(snap: Snapshot, docs: np.ndarray, scores: np.ndarray) -> tuple[Hit, ...]:
