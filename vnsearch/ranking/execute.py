@@ -183,6 +183,7 @@ class PreparedQuery:
             self.scoring += plan.bonus
         self.filters = filters
         self._filter_mask: np.ndarray | None = None
+        self.terms: list[tuple[Scoring, TermPostings, float]] | None = None  # scoring_terms()
 
     def filter_mask(self) -> np.ndarray:
         if self._filter_mask is None:
@@ -339,12 +340,14 @@ def top_hits_from_rare_terms(q: PreparedQuery, limit: int) -> tuple[np.ndarray, 
 
 def scoring_terms(q: PreparedQuery) -> list[tuple[Scoring, TermPostings, float]]:
     """(scoring term, its postings, its idf) of every scoring term found in the index."""
-    out = []
-    for s in q.scoring:
-        p = q.ex.postings(s.field, s.term)
-        if p is not None and p.df:
-            out.append((s, p, lucene_idf(p.df, q.ex.snap.doc_count)))
-    return out
+    if q.terms is None:
+        out = []
+        for s in q.scoring:
+            p = q.ex.postings(s.field, s.term)
+            if p is not None and p.df:
+                out.append((s, p, lucene_idf(p.df, q.ex.snap.doc_count)))
+        q.terms = out
+    return q.terms
 
 
 def score_docs(ex: Executor, terms: list, docs: np.ndarray) -> np.ndarray:
