@@ -132,13 +132,18 @@ def _bm25(tf: np.ndarray, norm: np.ndarray, scale: float) -> np.ndarray:
     return norm
 
 
+def _lookup(sorted_docs: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Whether each of ``docs`` is in ``sorted_docs`` (not empty), and where."""
+    i = np.searchsorted(sorted_docs, docs)
+    i[i == len(sorted_docs)] = 0
+    return sorted_docs[i] == docs, i
+
+
 def _member(sorted_docs: np.ndarray, docs: np.ndarray) -> np.ndarray:
     """Whether each of ``docs`` is in ``sorted_docs``."""
     if not len(sorted_docs):
         return np.zeros(len(docs), dtype=bool)
-    i = np.searchsorted(sorted_docs, docs)
-    i[i == len(sorted_docs)] = 0
-    return sorted_docs[i] == docs
+    return _lookup(sorted_docs, docs)[0]
 
 
 def _filter_mask(snap: Snapshot, ex: Executor, filters: Mapping[str, Any]) -> np.ndarray:
@@ -371,5 +376,10 @@ def score_docs(ex: Executor, terms: list, docs: np.ndarray) -> np.ndarray:
     if ids:
         values = _bm25(np.concatenate(tfs), np.concatenate(norms), 1.0)
         values *= np.repeat(scales, counts)
-        out += np.bincount(np.concatenate(ids), values, minlength=snap.total)[docs]
+        at = np.concatenate(ids)
+        if len(docs) * 8 >= snap.total:
+            out += np.bincount(at, values, minlength=snap.total)[docs]
+        else:  # few documents: sum onto them, not onto every document of the index
+            found, i = _lookup(docs, at)
+            out += np.bincount(i[found], values[found], minlength=len(docs))
     return out
