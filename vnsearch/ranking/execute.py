@@ -377,9 +377,9 @@ def score_docs(ex: Executor, terms: list, docs: np.ndarray) -> np.ndarray:
         values = _bm25(np.concatenate(tfs), np.concatenate(norms), 1.0)
         values *= np.repeat(scales, counts)
         at = np.concatenate(ids)
-        if len(docs) * 8 >= snap.total:
+        if len(at) * 4 >= snap.total:
             out += np.bincount(at, values, minlength=snap.total)[docs]
-        else:  # few documents: sum onto them, not onto every document of the index
+        else:  # few postings: sum onto the documents, not onto every document of the index
             found, i = _lookup(docs, at)
             out += np.bincount(i[found], values[found], minlength=len(docs))
     return out
