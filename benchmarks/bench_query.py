@@ -634,7 +634,12 @@ def latency_table(name: str, figures: dict[str, Any]) -> Iterator[str]:
             f"{lat['mean']:>8.2f}                {kinds}"
         )
     for label, ratio in figures["ratios"].items():
-        yield f"ratio {label}: p50 {ratio['p50']:.2f}x, p95 {ratio['p95']:.2f}x"
+        peer = label.split("/")[1]
+        yield (
+            f"ratio {label}: p50 {ratio['p50']:.2f}x, p95 {ratio['p95']:.2f}x "
+            f"({peer} takes {1 / ratio['p50']:.1f}x vnsearch's time at p50, "
+            f"{1 / ratio['p95']:.1f}x at p95)"
+        )
 
 
 def _ms(value: float | None) -> str:
