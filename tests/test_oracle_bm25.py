@@ -223,8 +223,46 @@ def test_top_hits_are_the_head_of_the_full_ranking(texts, query, limit):
     frequent terms outscore rare ones."""
     schema = vnsearch.Schema(id=vnsearch.ID(stored=True, unique=True), body=vnsearch.TEXT())
     ix = vnsearch.Index.in_memory(schema)
-    with ix.writer() as w:
-        for i, text in enumerate(texts):
-            w.add({"id": f"d{i}", "body": text})
     q = " ".join(query)
+    half = len(texts) // 2
+    with ix.writer() as w:
+        for i, text in enumerate(texts[:half]):
+            w.add({"id": f"d{i}", "body": text})
     assert _top_scores(ix, q, limit) == _top_scores(ix, q, 1000)[:limit]
+    with ix.writer() as w:  # a second segment, and deletions in the first
+        for i, text in enumerate(texts[half:], start=half):
+            w.add({"id": f"d{i}", "body": text})
+        for i in range(0, half, 3):
+            w.delete(f"d{i}")
+    assert _top_scores(ix, q, limit) == _top_scores(ix, q, 1000)[:limit]
+    hits = ix.search(q, limit=limit, ranking=RANKING)
+    assert not {h.id for h in hits} & {f"d{i}" for i in range(0, half, 3)}
+
+
+def test_frequent_words_ranked_from_their_rare_bigram(monkeypatch):
+    """Both words are in nearly every document, side by side in five short ones: the rare
+    bigram decides the top hits alone, and they are the head of the full ranking."""
+    import vnsearch.ranking.search as search_module
+
+    decided = []
+    original = search_module.top_hits_from_rare_terms
+
+    def spy(q, limit):
+        top = original(q, limit)
+        decided.append(top is not None)
+        return top
+
+    monkeypatch.setattr(search_module, "top_hits_from_rare_terms", spy)
+    schema = vnsearch.Schema(id=vnsearch.ID(stored=True, unique=True), body=vnsearch.TEXT())
+    ix = vnsearch.Index.in_memory(schema)
+    docs = {f"apart{i}": f"trung kinh {'tế ' * (i % 4)}ương" for i in range(55)}
+    docs |= {f"side{i}": "trung ương" + " đảng" * i for i in range(5)}
+    with ix.writer() as w:
+        for i, text in docs.items():
+            w.add({"id": i, "body": text})
+    top = ix.search("trung ương", limit=3)
+    assert decided == [True]
+    assert [h.id for h in top] == ["side0", "side1", "side2"]
+    full = ix.search("trung ương", limit=100)
+    assert [(h.id, h.score) for h in top] == [(h.id, h.score) for h in full][:3]
+    assert full.total == top.total == 60
