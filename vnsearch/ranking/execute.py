@@ -378,7 +378,12 @@ def score_docs(ex: Executor, terms: list, docs: np.ndarray) -> np.ndarray:
         values *= np.repeat(scales, counts)
         at = np.concatenate(ids)
         if len(at) * 4 >= snap.total:
-            out += np.bincount(at, values, minlength=snap.total)[docs]
+            acc = snap.accumulator()
+            try:
+                np.add.at(acc, at, values)
+                out += acc[docs]
+            finally:
+                acc[at] = 0.0
         else:  # few postings: sum onto the documents, not onto every document of the index
             found, i = _lookup(docs, at)
             out += np.bincount(i[found], values[found], minlength=len(docs))

@@ -90,6 +90,7 @@ class Snapshot:
         self.reader = whoosh_index.reader()
         self.generation = self.reader.generation()
         self._stored_lock = threading.Lock()
+        self._scratch = threading.local()
         leaves = self.reader.leaf_readers()
         self.segments: list[tuple[Any, int]] = leaves
         self.total = sum(r.doc_count_all() for r, _ in leaves) if leaves else 0
@@ -120,6 +121,15 @@ class Snapshot:
         self.lengths[field] = lengths
         live_total = float(lengths[self.live].sum())
         self.avg_length[field] = live_total / self.doc_count if self.doc_count else 0.0
+
+    def accumulator(self) -> np.ndarray:
+        """This thread's array of zeros, one per document, to sum scores into; the caller
+        puts the zeros back where it wrote. (A fresh array this size costs more than the
+        sums: the allocator maps its pages anew each time.)"""
+        acc = getattr(self._scratch, "acc", None)
+        if acc is None:
+            acc = self._scratch.acc = np.zeros(self.total, dtype=np.float64)
+        return acc
 
     def length_norms(self, field: str, k1: float, b: float) -> np.ndarray:
         """BM25's ``k1 * (1 - b + b * len / avglen)`` for every document, computed once."""
