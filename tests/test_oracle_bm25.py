@@ -266,3 +266,20 @@ def test_frequent_words_ranked_from_their_rare_bigram(monkeypatch):
     full = ix.search("trung ương", limit=100)
     assert [(h.id, h.score) for h in top] == [(h.id, h.score) for h in full][:3]
     assert full.total == top.total == 60
+
+
+def test_the_score_accumulator_is_left_empty():
+    """Scores of frequent terms are summed in a per-thread array that the snapshot keeps
+    between queries: every search must leave it all zeros, or the next one would add to
+    stale sums."""
+    schema = vnsearch.Schema(id=vnsearch.ID(stored=True, unique=True), body=vnsearch.TEXT())
+    ix = vnsearch.Index.in_memory(schema)
+    with ix.writer() as w:
+        for i in range(40):
+            w.add({"id": str(i), "body": " ".join(VOCAB[: 3 + i % 20])})
+    first = [(h.id, h.score) for h in ix.search("hà nội đường", limit=40)]
+    for q in ("hà nội đường", "tổ chức", "ha noi", '"trung ương"'):
+        ix.search(q, limit=40)
+    acc = ix.snapshot().accumulator()
+    assert not acc.any()
+    assert [(h.id, h.score) for h in ix.search("hà nội đường", limit=40)] == first
