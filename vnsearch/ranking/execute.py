@@ -1,10 +1,11 @@
 """Query execution: matching documents and scoring the best ones, vectorized with numpy.
 
-Matching comes first and needs no scores: either from the rarest clause, looking the other
-clauses up in their postings (``PreparedQuery.match_rare``), or with one flag per document
-(``match_all``). Scoring then only touches the documents that can still be among the top
-hits (``top_hits``): the best tiers of matched clauses, and for frequent terms only the
-documents that the MaxScore bound cannot rule out.
+Matching comes first and needs no scores: from the rare clauses, looking the other clauses
+up in their postings (``PreparedQuery.match_rare``); when every clause is frequent, from the
+documents holding a rare scoring term (``top_hits_from_rare_terms``); or with one flag per
+document (``match_all``). Scoring then only touches the documents that can still be among
+the top hits (``top_hits``): the best tiers of matched clauses, and for frequent terms only
+the documents that the MaxScore bound cannot rule out.
 """
 
 from __future__ import annotations
@@ -18,10 +19,17 @@ from vnsearch.index.schema import DATETIME, ID, KEYWORD, NUMERIC
 from vnsearch.query import parse
 from vnsearch.ranking.bm25 import Ranking, lucene_idf
 from vnsearch.ranking.plan import Scoring, Unit, plan_query, text_fields
-from vnsearch.ranking.snapshot import Snapshot, TermPostings
+from vnsearch.ranking.snapshot import Snapshot, TermPostings, lookup
 from vnsearch.ranking.values import Range, range_mask
 
-__all__ = ["Executor", "PreparedQuery", "score_docs", "scoring_terms", "top_hits"]
+__all__ = [
+    "Executor",
+    "PreparedQuery",
+    "score_docs",
+    "scoring_terms",
+    "top_hits",
+    "top_hits_from_rare_terms",
+]
 
 
 class Executor:
@@ -90,7 +98,7 @@ class Executor:
             if p is not None:
                 found |= p.find(docs)[0]
         for phrase in unit.phrases:
-            found |= _member(self.phrase_docs(phrase), docs)
+            found |= lookup(self.phrase_docs(phrase), docs)[0]
         return found
 
     def phrase_docs(self, phrase: list[tuple[str, str, int]]) -> np.ndarray:
@@ -116,7 +124,7 @@ class Executor:
             k = p.position_keys(docs, off)
             if len(k) > 1 and not np.all(k[1:] > k[:-1]):
                 k = np.unique(k)
-            keys = k if keys is None else keys[_member(k, keys)]
+            keys = k if keys is None else keys[lookup(k, keys)[0]]
             docs = keys >> 32
             if len(docs) > 1:
                 docs = docs[np.concatenate(([True], docs[1:] != docs[:-1]))]
@@ -130,20 +138,6 @@ def _bm25(tf: np.ndarray, norm: np.ndarray, scale: float) -> np.ndarray:
     np.divide(tf, norm, out=norm)
     norm *= scale
     return norm
-
-
-def _lookup(sorted_docs: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Whether each of ``docs`` is in ``sorted_docs`` (not empty), and where."""
-    i = np.searchsorted(sorted_docs, docs)
-    i[i == len(sorted_docs)] = 0
-    return sorted_docs[i] == docs, i
-
-
-def _member(sorted_docs: np.ndarray, docs: np.ndarray) -> np.ndarray:
-    """Whether each of ``docs`` is in ``sorted_docs``."""
-    if not len(sorted_docs):
-        return np.zeros(len(docs), dtype=bool)
-    return _lookup(sorted_docs, docs)[0]
 
 
 def _filter_mask(snap: Snapshot, ex: Executor, filters: Mapping[str, Any]) -> np.ndarray:
@@ -280,7 +274,6 @@ def top_hits(
     the ``limit``-th best partial score (the MaxScore bound; a BM25 term adds less than
     ``weight * idf``).
     """
-    snap = q.ex.snap
     k = min(limit, len(cand))
     tiered = len(q.positive) > 1 and coord.min() < coord.max()
     if tiered:
@@ -291,8 +284,7 @@ def top_hits(
             cand, coord = cand[keep], coord[keep]
             tiered = coord.min() < coord.max()
     terms = scoring_terms(q)
-    light = [t for t in terms if t[1].df <= _DEFER_SHARE * snap.total]
-    heavy = [t for t in terms if t[1].df > _DEFER_SHARE * snap.total]
+    light, heavy = _split(q, terms)
     if not light or len(cand) <= k:
         light, heavy = terms, []
     scores = score_docs(q.ex, light, cand)
@@ -321,14 +313,12 @@ def top_hits_from_rare_terms(q: PreparedQuery, limit: int) -> tuple[np.ndarray, 
     the words they form, their occurrences in short fields.
     """
     snap = q.ex.snap
-    share = _DEFER_SHARE * snap.total
-    terms = scoring_terms(q)
-    rare = [p for _s, p, _idf in terms if p.df <= share]
-    bound = sum(s.weight * idf for s, p, idf in terms if p.df > share)
+    rare, frequent = _split(q, scoring_terms(q))
+    bound = sum(s.weight * idf for s, _p, idf in frequent)
     if not rare or not q.positive:
         return None
     union = np.zeros(snap.total, dtype=bool)
-    for p in rare:
+    for _s, p, _idf in rare:
         union[p.docs] = True
     docs = np.flatnonzero(union)
     if len(docs) < limit:
@@ -341,6 +331,13 @@ def top_hits_from_rare_terms(q: PreparedQuery, limit: int) -> tuple[np.ndarray, 
     if last == len(q.positive) and float(scores[-1]) > bound * (1 + 1e-9):
         return hits, scores
     return None
+
+
+def _split(q: PreparedQuery, terms: list) -> tuple[list, list]:
+    """``terms`` split into rare ones and frequent ones (postings on more than
+    ``_DEFER_SHARE`` of the documents)."""
+    share = _DEFER_SHARE * q.ex.snap.total
+    return [t for t in terms if t[1].df <= share], [t for t in terms if t[1].df > share]
 
 
 def scoring_terms(q: PreparedQuery) -> list[tuple[Scoring, TermPostings, float]]:
@@ -385,6 +382,6 @@ def score_docs(ex: Executor, terms: list, docs: np.ndarray) -> np.ndarray:
             finally:
                 acc[at] = 0.0
         else:  # few postings: sum onto the documents, not onto every document of the index
-            found, i = _lookup(docs, at)
+            found, i = lookup(docs, at)
             out += np.bincount(i[found], values[found], minlength=len(docs))
     return out

@@ -17,7 +17,16 @@ from vnsearch.analysis import VIEWS
 from vnsearch.index.codec import PostingArrays
 from vnsearch.index.schema import DATETIME, MISSING_KEY, NUMERIC, TEXT, Schema, view_field
 
-__all__ = ["Snapshot", "TermPostings"]
+__all__ = ["Snapshot", "TermPostings", "lookup"]
+
+
+def lookup(sorted_docs: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each of ``docs``: whether it is in ``sorted_docs``, and where (binary search)."""
+    if not len(sorted_docs):
+        return np.zeros(len(docs), dtype=bool), np.zeros(len(docs), dtype=np.intp)
+    i = np.searchsorted(sorted_docs, docs.astype(sorted_docs.dtype, copy=False))
+    i[i == len(sorted_docs)] = 0
+    return sorted_docs[i] == docs, i
 
 
 class TermPostings:
@@ -50,12 +59,7 @@ class TermPostings:
     def find(self, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For each of the sorted documents ``docs``: whether the term is in it, and the
         index of its posting (meaningful where found)."""
-        own = self.sorted_docs
-        if not len(own):
-            return np.zeros(len(docs), dtype=bool), np.zeros(len(docs), dtype=np.intp)
-        i = np.searchsorted(own, docs.astype(own.dtype, copy=False))
-        i[i == len(own)] = 0
-        return own[i] == docs, i
+        return lookup(self.sorted_docs, docs)
 
     def position_keys(self, docs: np.ndarray, shift: int) -> np.ndarray:
         """``doc << 32 | (position - shift + 2**16)`` for every occurrence in ``docs``.
