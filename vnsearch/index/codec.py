@@ -35,7 +35,7 @@ from whoosh.matching import ListMatcher
 __all__ = ["FORMAT_MAGIC", "PostingArrays", "RawPositions", "VnCodec", "postings_arrays"]
 
 FORMAT_MAGIC = b"VNP1"
-_HEAD = struct.Struct("<4sIB")  # magic, number of postings, has positions
+BLOCK_HEAD = struct.Struct("<4sIB")  # magic, number of postings, has positions
 assert array("I").itemsize == 4 and array("f").itemsize == 4 and sys.byteorder == "little"
 _LENGTHS_EXT = ".vnl"
 _LENGTHS_MAGIC = b"VNL1"
@@ -68,10 +68,10 @@ class PostingArrays:
     __slots__ = ("_data", "_pos_at", "docs", "freqs", "has_positions")
 
     def __init__(self, data: bytes | memoryview) -> None:
-        magic, n, has_positions = _HEAD.unpack_from(data, 0)
+        magic, n, has_positions = BLOCK_HEAD.unpack_from(data, 0)
         if magic != FORMAT_MAGIC:
             raise ValueError("not a vnsearch postings block")
-        off = _HEAD.size
+        off = BLOCK_HEAD.size
         self.docs = np.frombuffer(data, dtype="<u4", count=n, offset=off)
         self.freqs = np.frombuffer(data, dtype="<f4", count=n, offset=off + 4 * n)
         self.has_positions = bool(has_positions)
@@ -89,7 +89,7 @@ class PostingArrays:
 
 def _pack(ids: array, weights: array, values: list[bytes], positions: bool) -> bytes:
     """One postings block; ``ids`` is ``array("I")`` and ``weights`` ``array("f")``."""
-    parts = [_HEAD.pack(FORMAT_MAGIC, len(ids), positions), ids.tobytes(), weights.tobytes()]
+    parts = [BLOCK_HEAD.pack(FORMAT_MAGIC, len(ids), positions), ids.tobytes(), weights.tobytes()]
     if positions:
         offsets = array("I", [0])
         offsets.extend(accumulate(len(v) >> 2 for v in values))

@@ -144,6 +144,62 @@ class VnFieldWriter(base.FieldWriter):
         if lasttext is not None:
             self.finish_term()
 
+    def add_field_postings(self, fieldname: str, fieldobj: Any, fp: Any) -> None:
+        """Write a whole field from a :class:`vnsearch.index.pool.FieldPostings`: every
+        term's block from array slices (what :meth:`add_postings` does one posting at a time)."""
+        from whoosh.formats import Positions
+
+        from vnsearch.index.codec import BLOCK_HEAD, FORMAT_MAGIC
+
+        n = len(fp.keys)
+        if not n:
+            return
+        positional = isinstance(fieldobj.format, Positions) and fp.pos_starts is not None
+        starts = fp.starts
+        df = np.diff(starts)
+        lengths = BLOCK_HEAD.size + 8 * df
+        if positional:
+            pos_at_term = fp.pos_starts[starts]
+            lengths += 4 * (df + 1) + 4 * np.diff(pos_at_term)
+        offsets = np.zeros(n, dtype=np.int64)
+        np.cumsum(lengths[:-1], out=offsets[1:])
+        offsets += self._postfile.tell()
+        weights = fp.weights.astype(np.float32, copy=False)
+        firsts = starts[:-1]
+        sums = np.add.reduceat(weights.astype(np.float64), firsts)
+        maxes = np.maximum.reduceat(weights, firsts)
+        docs = fp.docs.astype("<u4", copy=False).tobytes()
+        wbytes = weights.tobytes()
+        chunk: list[bytes] = []
+        write = self._postfile.write
+        pack = BLOCK_HEAD.pack
+        st = starts.tolist()
+        if positional:
+            ps = fp.pos_starts
+            pos_bytes = fp.positions.astype("<u4", copy=False).tobytes()
+            pst = ps.tolist()
+        for i in range(n):
+            a, b = st[i], st[i + 1]
+            chunk.append(pack(FORMAT_MAGIC, b - a, positional))
+            chunk.append(docs[4 * a : 4 * b])
+            chunk.append(wbytes[4 * a : 4 * b])
+            if positional:
+                chunk.append((ps[a : b + 1] - pst[a]).astype("<u4").tobytes())
+                chunk.append(pos_bytes[4 * pst[a] : 4 * pst[b]])
+            if len(chunk) > 4096:
+                write(b"".join(chunk))
+                chunk = []
+        if chunk:
+            write(b"".join(chunk))
+        size = int(offsets[-1] + lengths[-1])
+        assert self._postfile.tell() == size, "postings block sizes disagree"
+        fb = _FieldBuffer(fieldname)
+        fb.keys = fp.keys
+        fb.infos = np.rec.fromarrays(
+            [offsets, lengths, df, sums.astype(np.float32), maxes], dtype=_INFO
+        )
+        self._fields.append(fb)
+
     def close(self) -> None:
         self._postfile.close()
         header: dict[str, dict[str, int]] = {}

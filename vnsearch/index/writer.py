@@ -6,9 +6,11 @@ import datetime
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from whoosh.writing import PostingPool, SegmentWriter
+from whoosh.formats import Positions
+from whoosh.writing import SegmentWriter
 
 from vnsearch.analysis import VIEWS, analyze
+from vnsearch.index.pool import ArrayPool
 from vnsearch.index.schema import (
     DATETIME,
     ID,
@@ -18,7 +20,6 @@ from vnsearch.index.schema import (
     TEXT,
     SchemaError,
     view_field,
-    view_postings,
 )
 
 if TYPE_CHECKING:
@@ -26,38 +27,31 @@ if TYPE_CHECKING:
 
 __all__ = ["FastSegmentWriter", "Writer", "whoosh_document"]
 
-# Whoosh's PostingPool estimate of one posting's memory, without the value bytes.
-_POSTING_SIZE = 28 + 20 + 21 + 26 + 18 + 16 + 21
-
-
-# Runs of sorted postings merged at once at commit. Whoosh merges at most 128, and first
-# merges the surplus into one run (a second pass over nearly all postings); a full VNTC
-# build writes ~135 runs of 128 MB.
-_MAX_RUNS = 4096
-
-
-class _Pool(PostingPool):
-    """Whoosh's posting pool, merging all its runs in one pass."""
-
-    def iter_postings(self):
-        return self.items(maxfiles=_MAX_RUNS)
-
 
 class FastSegmentWriter(SegmentWriter):
-    """Whoosh's segment writer with a bulk entry point for pre-analyzed documents.
+    """Whoosh's segment writer with vnsearch's posting pool and a bulk entry point.
 
-    ``add_document`` asks every field to index its value and pushes each posting into the
-    pool with one call; vnsearch has the postings of a document ready, so
-    :meth:`add_prepared` writes the per-document data and extends the pool in one go.
+    ``add_document`` asks every field to index its value and pushes each posting into
+    Whoosh's pool of tuples; vnsearch has the postings of a document ready, so
+    :meth:`add_prepared` writes the per-document data and hands the postings to an
+    :class:`~vnsearch.index.pool.ArrayPool` in one go, and the segment's postings are
+    written field by field from sorted arrays.
     """
 
-    def __init__(self, ix: Any, limitmb: int = 128, **kwargs: Any) -> None:
+    def __init__(self, ix: Any, limitmb: int = 256, **kwargs: Any) -> None:
         super().__init__(ix, limitmb=limitmb, **kwargs)
-        self.pool = _Pool(self._tempstorage, self.newsegment, limitmb=limitmb)
+        positional = {
+            name: isinstance(field.format, Positions)
+            for name, field in self.schema.items()
+            if field.format is not None
+        }
+        self.pool = ArrayPool(self._tempstorage, positional, limitmb=limitmb)
 
-    def add_prepared(self, fields: dict[str, Any], postings: list[tuple]) -> None:
-        """Add one document: ``fields`` as for ``add_document``, ``postings`` its
-        ``(field, term bytes, docnum placeholder, weight, value bytes)`` tuples."""
+    def add_prepared(self, fields: dict[str, Any], postings: list[tuple], views: list) -> None:
+        """Add one document: ``fields`` as for ``add_document``; ``postings`` the
+        ``(field, term bytes, _, weight, value bytes, length)`` tuples of its plain fields,
+        grouped by field; ``views`` the ``(hidden field, terms, positions)`` of its TEXT
+        fields' views."""
         self._check_state()
         docnum = self.docnum
         schema = self.schema
@@ -65,6 +59,8 @@ class FastSegmentWriter(SegmentWriter):
         lengths: dict[str, int] = {}
         for item in postings:
             lengths[item[0]] = lengths.get(item[0], 0) + item[5]
+        for name, terms, _positions in views:
+            lengths[name] = len(terms)
         pdw.start_doc(docnum)
         for name in sorted(fields):
             value = fields[name]
@@ -76,26 +72,37 @@ class FastSegmentWriter(SegmentWriter):
                 pdw.add_column_value(name, column, field.to_column_value(value))
         pdw.finish_doc()
         pool = self.pool
-        pool.fieldnames.update(lengths)
-        pool.current.extend([(f, t, docnum, w, v) for f, t, _d, w, v, _n in postings])
-        pool.currentsize += _POSTING_SIZE * len(postings) + sum(len(p[4]) for p in postings)
-        if pool.currentsize > pool.limit:
-            pool.save()
+        if postings:
+            pool.add_doc(docnum, postings)
+        for name, terms, positions in views:
+            pool.add_view(name, docnum, terms, positions)
         self._added = True
         self.docnum += 1
 
+    def _flush_segment(self) -> None:
+        self.perdocwriter.close()
+        writer = self.fieldwriter
+        for name, fp in self.pool.fields():
+            writer.add_field_postings(name, self.schema[name], fp)
+        writer.close()
 
-def whoosh_document(schema: Schema, doc: Mapping[str, Any]) -> tuple[dict[str, Any], list]:
-    """One vnsearch document as Whoosh field values and postings.
 
-    Returns ``(fields, postings)``: ``fields`` maps each Whoosh field with a value to it (the
-    original text for stored TEXT fields); ``postings`` are ``(field, term bytes, 0, weight,
-    value bytes, frequency)`` tuples. TEXT fields are analyzed once, here.
+def whoosh_document(
+    schema: Schema, doc: Mapping[str, Any]
+) -> tuple[dict[str, Any], list[tuple], list[tuple[str, list[str], list[int]]]]:
+    """One vnsearch document as Whoosh field values, postings and views.
+
+    Returns ``(fields, postings, views)``: ``fields`` maps each Whoosh field with a value to
+    it (the original text for stored TEXT fields); ``postings`` are the ``(field, term
+    bytes, 0, weight, value bytes, frequency)`` tuples of the other indexed fields;
+    ``views`` the ``(hidden field, terms, positions)`` of each TEXT field's views, token by
+    token. TEXT fields are analyzed once, here.
     """
     if not isinstance(doc, Mapping):
         raise TypeError(f"a document is a mapping of field names to values, got {type(doc)}")
     fields: dict[str, Any] = {}
     postings: list[tuple] = []
+    views: list[tuple[str, list[str], list[int]]] = []
     wschema = schema.whoosh_schema_cached()
     for name, value in doc.items():
         ftype = schema.get(name)
@@ -109,7 +116,8 @@ def whoosh_document(schema: Schema, doc: Mapping[str, Any]) -> tuple[dict[str, A
             analysis = analyze(value)
             for view in VIEWS:
                 hidden = view_field(name, view)
-                postings.extend(view_postings(hidden, wschema[hidden], analysis[view]))
+                tokens = analysis[view]
+                views.append((hidden, [t[0] for t in tokens], [t[3] for t in tokens]))
                 fields[hidden] = True
             if ftype.stored:
                 fields[name] = value
@@ -132,7 +140,7 @@ def whoosh_document(schema: Schema, doc: Mapping[str, Any]) -> tuple[dict[str, A
         wfield = wschema[name]
         if wfield.indexed:
             postings.extend((name, t, 0, w, v or b"", f) for t, f, w, v in wfield.index(value))
-    return fields, postings
+    return fields, postings, views
 
 
 class Writer:
@@ -165,9 +173,9 @@ class Writer:
     def add(self, doc: Mapping[str, Any]) -> None:
         """Add a document (no check for an existing one with the same id: see ``update``)."""
         self._check_open()
-        fields, postings = whoosh_document(self._schema, doc)
+        fields, postings, views = whoosh_document(self._schema, doc)
         self._remember(fields)
-        self._w.add_prepared(fields, postings)
+        self._w.add_prepared(fields, postings, views)
 
     def _remember(self, fields: Mapping[str, Any]) -> None:
         unique = self._schema.unique_field
@@ -188,11 +196,11 @@ class Writer:
             raise SchemaError("update needs a unique field: ID(unique=True) in the schema")
         if doc.get(unique) is None:
             raise SchemaError(f"update needs a value for the unique field {unique!r}")
-        fields, postings = whoosh_document(self._schema, doc)
+        fields, postings, views = whoosh_document(self._schema, doc)
         self._forget(fields[unique])
         self._w.delete_by_term(unique, fields[unique])
         self._remember(fields)
-        self._w.add_prepared(fields, postings)
+        self._w.add_prepared(fields, postings, views)
 
     def delete(self, doc_id: Any) -> int:
         """Delete the document(s) whose unique field is ``doc_id``; returns how many."""

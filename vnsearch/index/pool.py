@@ -1,0 +1,327 @@
+"""The postings of the segment being written: flat arrays, sorted by term once, at commit.
+
+Whoosh's ``PostingPool`` keeps one Python tuple per posting, sorts runs of them, pickles
+the runs to disk and merges them with a heap: a full VNTC build holds 117 million
+postings and spent most of its hour there. Here each field keeps a vocabulary (term ->
+term number) and flat arrays. The views of TEXT fields are fed one *occurrence* per
+token (term number, document, position: three array appends, no per-document grouping);
+other fields one posting at a time (Whoosh's ``add``). Documents arrive in document
+order and a document's tokens in position order, so one stable ``argsort`` by term
+number at commit lines every term's occurrences up by document and position; runs of
+equal (term, document) are the postings, their lengths the frequencies.
+
+When the arrays outgrow ``limitmb`` they are written, sorted, as a *run* to temporary
+storage; at commit the runs of one field are loaded together (one field at a time) and
+merged by the same sort.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from array import array
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+__all__ = ["ArrayPool", "FieldPostings"]
+
+# Bytes per posting held (term, document, weight, positions count) and per position.
+_POSTING_BYTES = 16
+_POSITION_BYTES = 4
+
+
+class _FieldBuffer:
+    """One field's postings (or, for views, occurrences) as they arrive."""
+
+    __slots__ = ("docs", "npos", "occurrences", "positions", "terms", "tids", "weights")
+
+    def __init__(self, occurrences: bool) -> None:
+        self.occurrences = occurrences  # one entry per token (views), else per posting
+        self.terms: dict[Any, int] = {}  # str terms for views, bytes otherwise
+        self.tids = array("I")
+        self.docs = array("I")
+        self.positions = array("I")  # views: one per token; else flat, npos per posting
+        self.weights = array("f")
+        self.npos = array("I")
+
+
+class FieldPostings:
+    """One field's postings sorted by term (then document): what a field writer needs.
+
+    ``keys`` are the sorted term bytes; term ``i`` has postings ``starts[i]:starts[i+1]``
+    of ``docs``/``weights``, and, if ``pos_starts`` is not None, the positions
+    ``positions[pos_starts[j]:pos_starts[j+1]]`` for posting ``j``.
+    """
+
+    __slots__ = ("docs", "keys", "pos_starts", "positions", "starts", "weights")
+
+    def __init__(self, keys, starts, docs, weights, pos_starts, positions) -> None:
+        self.keys: list[bytes] = keys
+        self.starts: np.ndarray = starts
+        self.docs: np.ndarray = docs
+        self.weights: np.ndarray = weights
+        self.pos_starts: np.ndarray | None = pos_starts
+        self.positions: np.ndarray | None = positions
+
+
+def _sorted(keys: list[bytes], tids, docs, weights, npos, positions) -> FieldPostings:
+    """Postings of one field (term numbers index ``keys``) sorted by term, then document."""
+    n = len(keys)
+    order_of_keys = sorted(range(n), key=keys.__getitem__)
+    rank = np.empty(n, dtype=np.int64)
+    rank[order_of_keys] = np.arange(n)
+    tids = rank[tids]
+    order = np.argsort(tids, kind="stable")
+    tids = tids[order]
+    docs = docs[order]
+    same = tids[1:] == tids[:-1]
+    if np.any(same & (docs[1:] <= docs[:-1])):  # documents came out of order (merges)
+        order2 = np.lexsort((docs, tids))
+        order, tids, docs = order[order2], tids[order2], docs[order2]
+    starts = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(tids, minlength=n), out=starts[1:])
+    pos_starts = flat = None
+    if positions is not None and len(npos):
+        counts = npos[order].astype(np.int64)
+        old_starts = np.zeros(len(npos) + 1, dtype=np.int64)
+        np.cumsum(npos, out=old_starts[1:])
+        pos_starts = np.zeros(len(counts) + 1, dtype=np.int64)
+        np.cumsum(counts, out=pos_starts[1:])
+        take = np.repeat(old_starts[:-1][order] - pos_starts[:-1], counts)
+        take += np.arange(int(pos_starts[-1]))
+        flat = positions[take]
+    keys = [keys[i] for i in order_of_keys]
+    return FieldPostings(keys, starts, docs, weights[order], pos_starts, flat)
+
+
+def _postings_of_occurrences(keys: list, tids, docs, positions, positional: bool) -> tuple:
+    """(term, document, position) occurrences in arrival order as ``_sorted``'s postings:
+    one per (term, document), weight = frequency, positions in order."""
+    order = np.argsort(tids, kind="stable")  # stable: documents, then positions, stay in order
+    tids, docs = tids[order], docs[order]
+    first = np.ones(len(tids), dtype=bool)
+    first[1:] = (tids[1:] != tids[:-1]) | (docs[1:] != docs[:-1])
+    at = np.flatnonzero(first)
+    counts = np.diff(np.append(at, len(tids))).astype(np.uint32)
+    return (
+        keys,
+        tids[at],
+        docs[at],
+        counts.astype(np.float32),
+        counts if positional else np.zeros(len(at), dtype=np.uint32),
+        positions[order] if positional else None,
+    )
+
+
+class ArrayPool:
+    """Collects a segment's postings; Whoosh's ``PostingPool`` interface where it is used.
+
+    ``add`` takes Whoosh's ``(field, term bytes, docnum, weight, value bytes)`` tuples (merges
+    of small segments use it); ``add_doc`` takes one document's postings at once.
+    """
+
+    def __init__(self, tempstore: Any, positional: Mapping[str, bool], limitmb: int = 256) -> None:
+        self.tempstore = tempstore
+        self._positional = positional  # field name -> whether its postings have positions
+        self.limit = limitmb * 1024 * 1024
+        self.currentsize = 0
+        self.fieldnames: set[str] = set()
+        self.runs: list[str] = []
+        self._fields: dict[str, _FieldBuffer] = {}
+
+    def _buffer(self, field: str, occurrences: bool) -> _FieldBuffer:
+        buf = self._fields.get(field)
+        if buf is None:
+            buf = self._fields[field] = _FieldBuffer(occurrences)
+            self.fieldnames.add(field)
+        elif buf.occurrences != occurrences:
+            raise ValueError(f"field {field!r}: postings and occurrences mixed")
+        return buf
+
+    def add_view(self, field: str, docnum: int, terms: list[str], positions: list[int]) -> None:
+        """The tokens of one document's view: their terms and positions, in order."""
+        if not terms:
+            return
+        buf = self._buffer(field, True)
+        vocab = buf.terms
+        try:
+            ids = list(map(vocab.__getitem__, terms))
+        except KeyError:  # new terms: numbered in first-seen order, then looked up again
+            for term in dict.fromkeys(terms):
+                if term not in vocab:
+                    vocab[term] = len(vocab)
+            ids = list(map(vocab.__getitem__, terms))
+        buf.tids.extend(ids)
+        buf.docs.extend([docnum] * len(ids))
+        buf.positions.extend(positions)
+        self.currentsize += 12 * len(ids)
+        if self.currentsize > self.limit:
+            self.save()
+
+    def add_doc(self, docnum: int, postings: list[tuple]) -> None:
+        """One document's ``(field, term bytes, _, weight, positions bytes, frequency)``."""
+        size = 0
+        field = None
+        buf = terms = None
+        for item in postings:
+            if item[0] != field:
+                field = item[0]
+                buf = self._buffer(field, False)
+                terms = buf.terms
+            tbytes = item[1]
+            tid = terms.get(tbytes)
+            if tid is None:
+                tid = terms[tbytes] = len(terms)
+            buf.tids.append(tid)
+            buf.docs.append(docnum)
+            buf.weights.append(item[3])
+            value = item[4]
+            if value and self._positional[field]:
+                buf.positions.frombytes(value)
+                buf.npos.append(len(value) >> 2)
+                size += len(value)
+            else:
+                buf.npos.append(0)
+        self.currentsize += size + _POSTING_BYTES * len(postings)
+        if self.currentsize > self.limit:
+            self.save()
+
+    def add(self, item: tuple) -> None:
+        """One posting, as Whoosh's pools take them (``docnum`` -1 marks nothing here)."""
+        field, tbytes, docnum, weight, value = item
+        if docnum == -1:
+            return
+        if not self._positional.get(field):
+            value = None
+        buf = self._fields.get(field)
+        if buf is not None and buf.occurrences:  # a view that also has new documents
+            if value:
+                positions = array("I")
+                positions.frombytes(value)
+            else:  # a view without positions: its weight is its frequency
+                positions = array("I", bytes(4 * int(weight)))
+            self.add_view(field, docnum, [tbytes.decode("utf-8")] * len(positions), positions)
+            return
+        buf = self._buffer(field, False)
+        tid = buf.terms.get(tbytes)
+        if tid is None:
+            tid = buf.terms[tbytes] = len(buf.terms)
+        buf.tids.append(tid)
+        buf.docs.append(docnum)
+        buf.weights.append(weight)
+        if value:
+            buf.positions.frombytes(value)
+            buf.npos.append(len(value) >> 2)
+        else:
+            buf.npos.append(0)
+        self.currentsize += _POSTING_BYTES + len(value or b"")
+        if self.currentsize > self.limit:
+            self.save()
+
+    def _arrays(self, field: str, buf: _FieldBuffer) -> tuple:
+        positional = self._positional[field]
+        if buf.occurrences:
+            keys = [k.encode("utf-8") for k in buf.terms]
+            return _postings_of_occurrences(
+                keys,
+                np.frombuffer(buf.tids, dtype=np.uint32),
+                np.frombuffer(buf.docs, dtype=np.uint32),
+                np.frombuffer(buf.positions, dtype=np.uint32),
+                positional,
+            )
+        positions = np.frombuffer(buf.positions, dtype=np.uint32) if positional else None
+        return (
+            list(buf.terms),
+            np.frombuffer(buf.tids, dtype=np.uint32),
+            np.frombuffer(buf.docs, dtype=np.uint32),
+            np.frombuffer(buf.weights, dtype=np.float32),
+            np.frombuffer(buf.npos, dtype=np.uint32),
+            positions,
+        )
+
+    def save(self) -> None:
+        """Write the postings held as a sorted run to temporary storage."""
+        if not self._fields:
+            return
+        name = f"vnpool{len(self.runs)}.npz"
+        arrays: dict[str, np.ndarray] = {}
+        for i, (field, buf) in enumerate(sorted(self._fields.items())):
+            fp = _sorted(*self._arrays(field, buf))
+            arrays[f"{i}.name"] = np.frombuffer(field.encode("utf-8"), dtype=np.uint8)
+            arrays[f"{i}.keys"] = np.frombuffer(b"".join(fp.keys), dtype=np.uint8)
+            arrays[f"{i}.key_lengths"] = np.array([len(k) for k in fp.keys], dtype=np.int64)
+            arrays[f"{i}.counts"] = np.diff(fp.starts)
+            arrays[f"{i}.docs"] = fp.docs
+            arrays[f"{i}.weights"] = fp.weights
+            if fp.pos_starts is not None:
+                arrays[f"{i}.npos"] = np.diff(fp.pos_starts).astype(np.uint32)
+                arrays[f"{i}.positions"] = fp.positions
+        with self.tempstore.create_file(name).raw_file() as f:
+            np.savez(f, **arrays)
+        self.runs.append(name)
+        self._fields = {}
+        self.currentsize = 0
+
+    def _load_runs(self) -> dict[str, list[tuple]]:
+        """Per field, each run's arrays in the form ``_sorted`` takes (term numbers local
+        to the run; ``keys`` its sorted terms)."""
+        out: dict[str, list[tuple]] = {}
+        for name in self.runs:
+            with self.tempstore.open_file(name).raw_file() as f:
+                data = np.load(f)
+                i = 0
+                while f"{i}.name" in data:
+                    field = data[f"{i}.name"].tobytes().decode("utf-8")
+                    blob = data[f"{i}.keys"].tobytes()
+                    ends = np.cumsum(data[f"{i}.key_lengths"]).tolist()
+                    keys = [blob[a:b] for a, b in zip([0, *ends[:-1]], ends)]
+                    counts = data[f"{i}.counts"]
+                    tids = np.repeat(np.arange(len(keys), dtype=np.uint32), counts)
+                    if f"{i}.npos" in data:
+                        npos, positions = data[f"{i}.npos"], data[f"{i}.positions"]
+                    else:
+                        npos, positions = np.zeros(len(tids), dtype=np.uint32), None
+                    out.setdefault(field, []).append(
+                        (keys, tids, data[f"{i}.docs"], data[f"{i}.weights"], npos, positions)
+                    )
+                    i += 1
+        return out
+
+    def fields(self) -> Any:
+        """``(field name, FieldPostings)`` for every field, in name order, runs merged."""
+        runs = self._load_runs() if self.runs else {}
+        for field in sorted(set(runs) | set(self._fields)):
+            parts = runs.pop(field, [])
+            if field in self._fields:
+                parts.append(self._arrays(field, self._fields.pop(field)))
+            yield field, _sorted(*_concat(parts))
+
+    def cleanup(self) -> None:
+        for name in self.runs:
+            with contextlib.suppress(OSError):
+                self.tempstore.delete_file(name)
+        self.runs = []
+        self._fields = {}
+
+
+def _concat(parts: list[tuple]) -> tuple:
+    """Arrays of several runs of one field as one, with one vocabulary."""
+    if len(parts) == 1:
+        return parts[0]
+    vocab: dict[bytes, int] = {}
+    tids = []
+    for keys, t, *_rest in parts:
+        local = np.fromiter(
+            (vocab.setdefault(k, len(vocab)) for k in keys), dtype=np.int64, count=len(keys)
+        )
+        tids.append(local[t])
+    positional = parts[0][5] is not None
+    return (
+        list(vocab),
+        np.concatenate(tids),
+        np.concatenate([p[2] for p in parts]),
+        np.concatenate([p[3] for p in parts]),
+        np.concatenate([p[4] for p in parts]),
+        np.concatenate([p[5] for p in parts]) if positional else None,
+    )
