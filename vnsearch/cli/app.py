@@ -23,7 +23,7 @@ demo documents):
   vnsearch query "Ban Tổ chức Trung ương" --json
   vnsearch index seeds --index tin-tuc.idx          index a folder of .txt/.md files
   vnsearch index bao.jsonl bao.csv --index tin-tuc.idx --fields title=tieu_de,body=noi_dung
-  vnsearch query "hà nội" --index tin-tuc.idx
+  vnsearch query "thái nguyên" --index tin-tuc.idx
   vnsearch info --index tin-tuc.idx
   vnsearch analyze "Thủy điện Hòa Bình"             how a text is analyzed
 """
@@ -49,7 +49,7 @@ sources:
 
 examples:
   vnsearch index seeds --index tin-tuc.idx
-  vnsearch index bao.jsonl --index tin-tuc.idx --id-field ma_bai \
+  vnsearch index bao.jsonl --index tin-tuc.idx --id-field ma_bai \\
       --fields title=tieu_de,body=noi_dung
   vnsearch index bao.csv --index tin-tuc.idx --fields tom_tat --skip-errors
   VNSEARCH_INDEX=tin-tuc.idx vnsearch index bai-moi/
@@ -63,7 +63,7 @@ examples:
   vnsearch query to chuc dang                    the same, without accents or quotes
   vnsearch query '"Ban Tổ chức Trung ương" +hội nghị' --limit 3
   vnsearch query "hội nghị" --field title --json
-  vnsearch query "hà nội" --index tin-tuc.idx
+  vnsearch query "thai nguyen" --index tin-tuc.idx
 """
 
 INFO_EXAMPLES = """\

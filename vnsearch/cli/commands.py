@@ -81,11 +81,11 @@ def index(args: argparse.Namespace) -> int:
     return 0
 
 
-def _snippet_field(schema: Any, fields: list[str] | None) -> str | None:
-    """The stored TEXT field snippets come from: the first searched one that is not the
-    title (the title is printed anyway), else the title."""
+def _snippet_fields(schema: Any, fields: list[str] | None) -> list[str]:
+    """The stored TEXT fields snippets come from, by preference: the searched ones, the
+    title last (it is printed anyway)."""
     names = [f for f in (fields or schema.text_fields) if schema[f].stored]
-    return next((f for f in names if f != "title"), names[0] if names else None)
+    return sorted(names, key=lambda f: f == "title")
 
 
 def query(args: argparse.Namespace) -> int:
@@ -111,12 +111,12 @@ def query(args: argparse.Namespace) -> int:
         results = Results((), 0)
     else:
         results = ix.search(text, limit=args.limit, fields=fields)
-    snippet_field = _snippet_field(schema, fields)
+    snippet_fields = _snippet_fields(schema, fields)
     if args.json:
-        print(hits_json(text, results, snippet_field))
+        print(hits_json(text, results, snippet_fields))
     else:
         title = "title" if "title" in schema and schema["title"].stored else None
-        print(format_hits(text, results, title, snippet_field, color=use_color(sys.stdout)))
+        print(format_hits(text, results, title, snippet_fields, color=use_color(sys.stdout)))
     return 0
 
 

@@ -7,7 +7,7 @@ Colours only when the stream is a terminal and ``NO_COLOR`` is unset or empty.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
@@ -68,6 +68,15 @@ def snippet_of(hit: Any, field: str) -> Any:
     return _LeadSnippet(text)
 
 
+def _snippet_field(hit: Any, fields: Sequence[str]) -> str | None:
+    """The first of ``fields`` with stored text in this hit."""
+    for name in fields:
+        value = hit.fields.get(name)
+        if isinstance(value, str) and value.strip():
+            return name
+    return None
+
+
 def _title(hit: Any, title_field: str | None) -> str:
     value = hit.fields.get(title_field) if title_field else None
     title = " ".join(value.split()) if isinstance(value, str) else ""
@@ -83,11 +92,11 @@ def format_hits(
     query: str,
     results: Any,
     title_field: str | None,
-    snippet_field: str | None,
+    snippet_fields: Sequence[str],
     color: bool = False,
 ) -> str:
     """Ranked results for a terminal: a count line, then per hit its rank, title, id and
-    score, and a snippet."""
+    score, and a snippet of the first of ``snippet_fields`` the hit has text in."""
     total = results.total
     if total == 0:
         return f'no documents match "{query}"'
@@ -102,8 +111,9 @@ def format_hits(
     for rank, hit in enumerate(results, 1):
         lines.append(f"{rank:>{width}}. {bold}{_title(hit, title_field)}{reset}")
         lines.append(f"{pad}{dim}{hit.id} · score {hit.score:.2f}{reset}")
-        if snippet_field is not None:
-            snippet = snippet_of(hit, snippet_field)
+        field = _snippet_field(hit, snippet_fields)
+        if field is not None:
+            snippet = snippet_of(hit, field)
             text = snippet.to_ansi() if color else snippet.text
             text = " ".join(text.split())
             if text:
@@ -112,18 +122,19 @@ def format_hits(
     return "\n".join(lines).rstrip("\n")
 
 
-def hits_json(query: str, results: Any, snippet_field: str | None) -> str:
+def hits_json(query: str, results: Any, snippet_fields: Sequence[str]) -> str:
     """The results as one JSON object: query, total, and hits (id, score, stored fields,
-    snippet text and spans)."""
+    and the snippet's field, text and spans; see :func:`format_hits`)."""
     import json
 
     hits = []
     for hit in results:
         item: dict[str, Any] = {"id": hit.id, "score": hit.score, "fields": dict(hit.fields)}
-        if snippet_field is not None:
-            snippet = snippet_of(hit, snippet_field)
+        field = _snippet_field(hit, snippet_fields)
+        if field is not None:
+            snippet = snippet_of(hit, field)
             item["snippet"] = {
-                "field": snippet_field,
+                "field": field,
                 "text": snippet.text,
                 "spans": [list(span) for span in snippet.spans],
             }
