@@ -225,9 +225,14 @@ def test_reindex_replaces_by_id(cli, tmp_path: Path) -> None:
     write_jsonl(tmp_path / "a.jsonl", {"id": "a", "title": "Hà Nội"}, {"id": "b", "title": "Huế"})
     code, out, err = cli("index", str(tmp_path / "a.jsonl"), "--index", index)
     assert code == 0 and "2 added, 0 updated" in out, err
-    write_jsonl(tmp_path / "b.jsonl", {"id": "a", "title": "Đà Nẵng"}, {"id": "c", "title": "Vinh"})
+    write_jsonl(
+        tmp_path / "b.jsonl",
+        {"id": "a", "title": "Đà Nẵng", "tac_gia": "Lan"},
+        {"id": "c", "title": "Vinh", "tac_gia": "Minh"},
+    )
     code, out, _ = cli("index", str(tmp_path / "b.jsonl"), "--index", index)
     assert code == 0 and "1 added, 1 updated" in out and ": 3 documents" in out
+    assert "ignored values of columns the index has no field for: tac_gia (2)" in out
     assert query_json(cli, "ha noi", "--index", index)["total"] == 0
     hits = query_json(cli, "da nang", "--index", index)["hits"]
     assert [h["id"] for h in hits] == ["a"]
@@ -370,6 +375,9 @@ def test_usage_errors_exit_2(cli, tmp_path: Path) -> None:
     assert code == 2 and "--index" in err
     code, _, err = cli("index", str(SEEDS), "--index", str(tmp_path / "i"), "--fields", "a=b,2x")
     assert code == 2 and "'2x' is not a field name" in err
+    code, _, err = cli("index", str(SEEDS), "--index", str(tmp_path / "i"), "--fields", "id=b")
+    assert code == 3 and "'id' is the documents' unique ID field" in err
+    assert not (tmp_path / "i").exists()
     code, _, err = cli("index", str(tmp_path / "nope.jsonl"), "--index", str(tmp_path / "i"))
     assert code == 3 and "no such file or folder" in err
     (tmp_path / "data.xml").write_text("<a/>", encoding="utf-8")

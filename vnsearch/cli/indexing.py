@@ -98,6 +98,8 @@ def _new_schema(columns: Sequence[str], options: IndexOptions) -> Any:
     from vnsearch.index import ID, STORED, TEXT, Schema
 
     text_map = {**DEFAULT_TEXT_FIELDS, **options.fields}
+    if "id" in text_map:
+        raise UserError("--fields: 'id' is the documents' unique ID field, not a TEXT field")
     fields: dict[str, Any] = {"id": ID(stored=True, unique=True)}
     for name in text_map:
         fields[name] = TEXT(stored=True, boost=2.0 if name == "title" else 1.0)
@@ -152,7 +154,6 @@ class _Mapper:
                 )
         text_map.update(options.fields)
         self.text_map = text_map
-        self.id_field = options.id_field
         self.summary = summary
 
     def document(self, record: Record, id_column: str) -> dict[str, Any]:
@@ -253,9 +254,9 @@ def index_sources(
                     if doc_id in seen or (known and snap.doc_for_id(doc_id) is not None):
                         summary.updated += 1
                         writer.update(doc)
-                    else:
+                    else:  # not in the index, nor earlier in this run
                         summary.added += 1
-                        (writer.update if known else writer.add)(doc)
+                        writer.add(doc)
                     seen.add(doc_id)
                     if progress is not None:
                         progress.update(summary.added + summary.updated, done + source.position)
