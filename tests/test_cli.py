@@ -78,6 +78,18 @@ def test_usage_error_exit_2() -> None:
     assert "Traceback" not in out.stderr
 
 
+def test_analyze_loads_neither_whoosh_nor_the_readers() -> None:
+    code = (
+        "import sys\n"
+        "from vnsearch.cli import main\n"
+        "main(['analyze', 'Hà Nội'])\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'whoosh', 'csv', 'json', 'gzip'}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[-1] == "[]"
+
+
 def test_help_shows_vietnamese_examples() -> None:
     out = run("--help")
     assert out.returncode == 0

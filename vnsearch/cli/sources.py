@@ -8,7 +8,6 @@ missing file, a CSV that is not UTF-8) raise :class:`~vnsearch.cli.errors.UserEr
 
 from __future__ import annotations
 
-import gzip
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +45,8 @@ def _read_bytes(path: Path) -> bytes:
     except OSError as exc:
         raise UserError(f"{path}: cannot read: {exc.strerror or exc}") from None
     if path.suffix.lower() == ".gz":
+        import gzip
+
         try:
             data = gzip.decompress(data)
         except (OSError, EOFError) as exc:
@@ -99,6 +100,7 @@ class JsonLines(Source):
         self.size = path.stat().st_size
 
     def records(self) -> Iterator[Record | SourceError]:
+        import gzip
         import json
 
         path = self.path
