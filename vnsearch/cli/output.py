@@ -129,7 +129,7 @@ def hits_json(query: str, results: Any, snippet_fields: Sequence[str]) -> str:
 
     hits = []
     for hit in results:
-        item: dict[str, Any] = {"id": hit.id, "score": hit.score, "fields": dict(hit.fields)}
+        item: dict[str, Any] = {"id": hit.id, "score": hit.score, "snippet": None}
         field = _snippet_field(hit, snippet_fields)
         if field is not None:
             snippet = snippet_of(hit, field)
@@ -138,6 +138,7 @@ def hits_json(query: str, results: Any, snippet_fields: Sequence[str]) -> str:
                 "text": snippet.text,
                 "spans": [list(span) for span in snippet.spans],
             }
+        item["fields"] = dict(hit.fields)
         hits.append(item)
     out = {"query": query, "total": results.total, "hits": hits}
     return json.dumps(out, ensure_ascii=False, default=str)
