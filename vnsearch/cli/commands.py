@@ -1,0 +1,155 @@
+"""What each subcommand does, given its parsed arguments; returns the exit code.
+
+Each command imports what it needs when it runs, so ``vnsearch analyze`` never loads
+Whoosh and ``vnsearch query`` never loads the CSV or JSON readers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from vnsearch.cli.errors import USAGE_ERROR, UserError
+
+__all__ = ["analyze", "index", "info", "query"]
+
+
+def analyze(args: argparse.Namespace) -> int:
+    """Print the views of a text (or of the first sentence of the first seed)."""
+    from vnsearch.analysis import VIEWS
+    from vnsearch.analysis import analyze as analyze_text
+    from vnsearch.cli.default_index import seeds_dir
+    from vnsearch.cli.sources import read_text
+
+    if args.text and args.file:
+        raise UserError("give a TEXT or --file, not both", USAGE_ERROR)
+    if args.file:
+        text = read_text(Path(args.file))
+    elif args.text:
+        text = " ".join(args.text)
+    else:
+        first = sorted(seeds_dir().glob("*.txt"))[0]
+        text = read_text(first).split(". ")[0] + "."
+        if not args.json:
+            print(f"# {text}\n# (first sentence of the bundled seed {first.name})\n")
+    views = [args.view] if args.view else list(VIEWS)
+    analysis = analyze_text(text)
+    if args.json:
+        import json
+
+        out = {
+            view: [
+                {"text": t.text, "start": t.start, "end": t.end, "position": t.position}
+                for t in analysis[view]
+            ]
+            for view in views
+        }
+        print(json.dumps(out, ensure_ascii=False))
+    else:
+        width = max(map(len, views))
+        for view in views:
+            print(f"{view:<{width}}  " + " | ".join(analysis.terms(view)))
+    return 0
+
+
+def index(args: argparse.Namespace) -> int:
+    """Add (or replace) the documents of the sources in the index, then print a summary."""
+    from vnsearch.cli.default_index import resolve_index
+    from vnsearch.cli.indexing import IndexOptions, index_sources, parse_field_map
+    from vnsearch.cli.output import format_index_summary
+    from vnsearch.cli.progress import Progress
+    from vnsearch.cli.sources import open_source
+
+    path = resolve_index(args.index, required=True)
+    sources = [open_source(name) for name in args.sources]
+    options = IndexOptions(
+        id_field=args.id_field,
+        fields=parse_field_map(args.fields),
+        skip_errors=args.skip_errors,
+        wait=args.wait,
+    )
+    progress = Progress(sum(s.size for s in sources))
+    try:
+        summary = index_sources(path, sources, options, progress)
+    finally:
+        progress.finish()
+    for message in summary.first_errors:
+        print(f"vnsearch: skipped {message}", file=sys.stderr)
+    print(format_index_summary(summary, path))
+    return 0
+
+
+def _snippet_fields(schema: Any, fields: list[str] | None) -> list[str]:
+    """The stored TEXT fields snippets come from, by preference: the searched ones, the
+    title last (it is printed anyway)."""
+    names = [f for f in (fields or schema.text_fields) if schema[f].stored]
+    return sorted(names, key=lambda f: f == "title")
+
+
+def query(args: argparse.Namespace) -> int:
+    """Print the best hits of a query (exit 0 also when nothing matched)."""
+    from vnsearch.cli.default_index import open_index, resolve_index, snapshot_of
+    from vnsearch.cli.output import format_hits, hits_json, use_color
+
+    ix = open_index(resolve_index(args.index))
+    schema = ix.schema
+    fields = args.field or None
+    if fields:
+        unknown = [f for f in fields if f not in schema.text_fields]
+        if unknown:
+            raise UserError(
+                f"--field: the index has no TEXT field {', '.join(map(repr, unknown))} "
+                f"(its TEXT fields: {', '.join(schema.text_fields)})",
+                USAGE_ERROR,
+            )
+    text = " ".join(args.query)
+    if snapshot_of(ix) is None:
+        from vnsearch.ranking import Results
+
+        results = Results((), 0)
+    else:
+        results = ix.search(text, limit=args.limit, fields=fields)
+    snippet_fields = _snippet_fields(schema, fields)
+    if args.json:
+        print(hits_json(text, results, snippet_fields))
+    else:
+        title = "title" if "title" in schema and schema["title"].stored else None
+        print(format_hits(text, results, title, snippet_fields, color=use_color(sys.stdout)))
+    return 0
+
+
+def info(args: argparse.Namespace) -> int:
+    """Print what an index holds: documents, fields, views, size, format, segments."""
+    from vnsearch.analysis import VIEWS
+    from vnsearch.cli.default_index import (
+        SCHEMA_FILE,
+        folder_size,
+        open_index,
+        resolve_index,
+        snapshot_of,
+    )
+    from vnsearch.cli.output import format_info
+    from vnsearch.index.schema import POSITIONAL_VIEWS
+
+    path = resolve_index(args.index)
+    ix = open_index(path)
+    snap = snapshot_of(ix)
+    import json
+
+    saved = json.loads((path / SCHEMA_FILE).read_text(encoding="utf-8"))
+    facts = {
+        "path": str(path),
+        "documents": snap.doc_count if snap else 0,
+        "deleted": snap.total - snap.doc_count if snap else 0,
+        "size_bytes": folder_size(path),
+        "format": saved.get("format"),
+        "segments": len(snap.segments) if snap else 0,
+        "fields": {name: ftype.to_json() for name, ftype in ix.schema.items()},
+        "views": list(VIEWS),
+        "positional_views": [v for v in VIEWS if v in POSITIONAL_VIEWS],
+    }
+    ix.close()
+    print(json.dumps(facts, ensure_ascii=False) if args.json else format_info(facts))
+    return 0

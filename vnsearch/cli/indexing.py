@@ -1,0 +1,281 @@
+"""``vnsearch index``: records from sources into an index, each replacing any document
+with the same id, all in one commit (an error before the end commits nothing).
+
+A new index gets the schema ``id`` (ID, unique), ``title`` (TEXT, boost 2), ``body``
+(TEXT), a TEXT field for each ``--fields`` name, and a STORED field for every other column
+of the sources' first records. Columns an existing index has no field for are dropped and
+counted.
+"""
+
+from __future__ import annotations
+
+import datetime
+import shutil
+import time
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vnsearch.cli.default_index import SCHEMA_FILE, folder_size, open_index, snapshot_of
+from vnsearch.cli.errors import USAGE_ERROR, UserError
+from vnsearch.cli.progress import Progress
+from vnsearch.cli.sources import Record, Source, SourceError, TextFiles
+
+__all__ = ["IndexOptions", "IndexSummary", "field_name", "index_sources", "parse_field_map"]
+
+DEFAULT_TEXT_FIELDS = {"title": "title", "body": "body"}
+_ERRORS_SHOWN = 5  # skipped records whose error is printed
+
+
+@dataclass(frozen=True)
+class IndexOptions:
+    """How records become documents.
+
+    ``fields`` maps TEXT field names to source columns (``--fields title=tieu_de,body``).
+
+    >>> IndexOptions(id_field="_id").id_field
+    '_id'
+    """
+
+    id_field: str = "id"
+    fields: Mapping[str, str] = field(default_factory=dict)
+    skip_errors: bool = False
+    wait: float = 10.0
+
+
+@dataclass
+class IndexSummary:
+    """What one run did: documents added and updated, records skipped, columns dropped."""
+
+    added: int = 0
+    updated: int = 0
+    skipped: int = 0
+    dropped: Counter = field(default_factory=Counter)
+    created: bool = False
+    seconds: float = 0.0
+    doc_count: int = 0
+    size_bytes: int = 0
+    first_errors: list[str] = field(default_factory=list)  # of the skipped records
+
+
+def parse_field_map(specs: Sequence[str]) -> dict[str, str]:
+    """``["title=tieu_de,body", "summary"]`` -> ``{"title": "tieu_de", "body": "body",
+    "summary": "summary"}`` (TEXT field = source column; a bare name maps to itself).
+
+    >>> parse_field_map(["title=tieu_de,body"])
+    {'title': 'tieu_de', 'body': 'body'}
+    """
+    out: dict[str, str] = {}
+    for spec in specs:
+        for item in filter(None, (s.strip() for s in spec.split(","))):
+            name, _, column = item.partition("=")
+            name, column = name.strip(), (column.strip() or name.strip())
+            if not name.isidentifier() or name.startswith("_"):
+                raise UserError(
+                    f"--fields: {name!r} is not a field name (letters, digits and _, not first)",
+                    USAGE_ERROR,
+                )
+            out[name] = column
+    return out
+
+
+def field_name(column: str) -> str:
+    """The field a source column is stored in: non-word characters become ``_``, leading
+    ``_`` dropped, a leading digit prefixed with ``f``.
+
+    >>> field_name("ngày đăng"), field_name("_score"), field_name("2020")
+    ('ngày_đăng', 'score', 'f2020')
+    """
+    import re
+
+    name = re.sub(r"\W", "_", column).lstrip("_")
+    return f"f{name}" if name[:1].isdigit() else name
+
+
+def _new_schema(columns: Sequence[str], options: IndexOptions) -> Any:
+    from vnsearch.index import ID, STORED, TEXT, Schema
+
+    text_map = {**DEFAULT_TEXT_FIELDS, **options.fields}
+    if "id" in text_map:
+        raise UserError("--fields: 'id' is the documents' unique ID field, not a TEXT field")
+    fields: dict[str, Any] = {"id": ID(stored=True, unique=True)}
+    for name in text_map:
+        fields[name] = TEXT(stored=True, boost=2.0 if name == "title" else 1.0)
+    mapped = {options.id_field, *text_map.values()}
+    for column in columns:
+        name = field_name(column)
+        if column not in mapped and name and name not in fields:
+            fields[name] = STORED()
+    return Schema(**fields)
+
+
+def _convert(ftype: Any, value: Any) -> Any:
+    """A source value as the field type wants it; ``ValueError`` with a reason if it can't."""
+    kind = ftype.kind
+    if kind == "STORED":
+        return value
+    if kind in ("TEXT", "ID", "KEYWORD"):
+        if isinstance(value, str):
+            return value
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return str(value)
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return value if kind == "KEYWORD" else "\n".join(value)
+        raise ValueError(f"expected text, got {type(value).__name__}")
+    if isinstance(value, str) and not value.strip():
+        return None
+    if kind == "NUMERIC":
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str):
+            return float(value) if ftype.numtype == "float" else int(value)
+        raise ValueError(f"expected a number, got {type(value).__name__}")
+    if kind == "DATETIME" and isinstance(value, str):
+        return datetime.datetime.fromisoformat(value)
+    raise ValueError(f"expected an ISO date and time, got {value!r}")
+
+
+class _Mapper:
+    """Turns records into documents of one schema."""
+
+    def __init__(self, schema: Any, options: IndexOptions, summary: IndexSummary) -> None:
+        self.schema = schema
+        self.unique = schema.unique_field
+        if self.unique is None:
+            raise UserError("the index has no unique ID field, so documents cannot be replaced")
+        text_map = {k: v for k, v in DEFAULT_TEXT_FIELDS.items() if k in schema}
+        for name in options.fields:
+            if name not in schema.text_fields:
+                raise UserError(
+                    f"--fields: the index has no TEXT field {name!r} "
+                    f"(its TEXT fields: {', '.join(schema.text_fields)})"
+                )
+        text_map.update(options.fields)
+        self.text_map = text_map
+        self.summary = summary
+
+    def document(self, record: Record, id_column: str) -> dict[str, Any]:
+        values = record.fields
+        doc_id = values.get(id_column)
+        if doc_id is None or doc_id == "" or isinstance(doc_id, (dict, list, bool)):
+            raise SourceError(f"{record.where}: no {id_column!r} value (the document's id)")
+        doc: dict[str, Any] = {self.unique: str(doc_id)}
+        used = {id_column}
+        try:
+            for name, column in self.text_map.items():
+                used.add(column)
+                if values.get(column) is not None:
+                    doc[name] = _convert(self.schema[name], values[column])
+            for column, value in values.items():
+                if column in used or value is None:
+                    continue
+                name = field_name(column)
+                if name in doc or name not in self.schema or name in self.text_map:
+                    self.summary.dropped[column] += 1
+                    continue
+                converted = _convert(self.schema[name], value)
+                if converted is not None:
+                    doc[name] = converted
+        except ValueError as exc:
+            raise SourceError(f"{record.where}: column {column!r}: {exc}") from None
+        return doc
+
+
+def _check_columns(sources: Sequence[Source], id_field: str) -> list[str]:
+    """The columns of the sources' first records; a source without the id column fails."""
+    columns: list[str] = []
+    for source in sources:
+        cols = source.columns()
+        id_column = "id" if isinstance(source, TextFiles) else id_field
+        if cols and id_column not in cols:
+            raise UserError(
+                f"{source.path}: no {id_column!r} column (columns: {', '.join(cols)}); "
+                "name the id column with --id-field"
+            )
+        columns.extend(c for c in cols if c not in columns)
+    return columns
+
+
+def index_sources(
+    path: Path,
+    sources: Sequence[Source],
+    options: IndexOptions,
+    progress: Progress | None = None,
+) -> IndexSummary:
+    """Index ``sources`` into the index at ``path`` (created if missing); one commit."""
+    from vnsearch.index import Index, IndexLocked, SchemaError
+
+    start = time.perf_counter()
+    summary = IndexSummary()
+    columns = _check_columns(sources, options.id_field)
+    existed = path.exists()
+    if (path / SCHEMA_FILE).exists():
+        ix = open_index(path)
+    else:
+        if existed and not (path.is_dir() and not any(path.iterdir())):
+            raise UserError(
+                f"{path}: exists and is not a vnsearch index; refusing to write into it"
+            )
+        try:
+            ix = Index.create(path, _new_schema(columns, options))
+        except SchemaError as exc:
+            raise UserError(f"{path}: {exc}") from None
+        except OSError as exc:
+            raise UserError(f"{path}: cannot create the index: {exc.strerror or exc}") from None
+        summary.created = True
+    try:
+        mapper = _Mapper(ix.schema, options, summary)
+        snap = None if summary.created else snapshot_of(ix)
+        known = snap is not None and snap.doc_count > 0
+        seen: set[str] = set()
+        done = 0
+        try:
+            writer = ix.writer(timeout=options.wait)
+        except IndexLocked as exc:
+            raise UserError(str(exc)) from None
+        with writer:
+            for source in sources:
+                id_column = "id" if isinstance(source, TextFiles) else options.id_field
+                for item in source.records():
+                    try:
+                        if isinstance(item, SourceError):
+                            raise item
+                        doc = mapper.document(item, id_column)
+                    except SourceError as exc:
+                        if not options.skip_errors:
+                            raise
+                        summary.skipped += 1
+                        if len(summary.first_errors) < _ERRORS_SHOWN:
+                            summary.first_errors.append(str(exc))
+                        continue
+                    doc_id = doc[mapper.unique]
+                    if doc_id in seen or (known and snap.doc_for_id(doc_id) is not None):
+                        summary.updated += 1
+                        writer.update(doc)
+                    else:  # not in the index, nor earlier in this run
+                        summary.added += 1
+                        writer.add(doc)
+                    seen.add(doc_id)
+                    if progress is not None:
+                        progress.update(summary.added + summary.updated, done + source.position)
+                done += source.size
+            if progress is not None:
+                progress.update(summary.added + summary.updated, done, force=True)
+                progress.status(f"{summary.added + summary.updated:,} documents: committing")
+        final = snapshot_of(ix)
+        summary.doc_count = final.doc_count if final is not None else 0
+    except BaseException:
+        ix.close()
+        if summary.created:  # leave the folder as it was: absent, or empty
+            if existed:
+                for entry in path.iterdir():
+                    shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+            else:
+                shutil.rmtree(path, ignore_errors=True)
+        raise
+    ix.close()
+    summary.seconds = time.perf_counter() - start
+    summary.size_bytes = folder_size(path)
+    return summary
