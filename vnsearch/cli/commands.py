@@ -90,7 +90,7 @@ def _snippet_fields(schema: Any, fields: list[str] | None) -> list[str]:
 
 def query(args: argparse.Namespace) -> int:
     """Print the best hits of a query (exit 0 also when nothing matched)."""
-    from vnsearch.cli.default_index import open_index, resolve_index, snapshot_of
+    from vnsearch.cli.default_index import open_index, resolve_index
     from vnsearch.cli.output import format_hits, hits_json, use_color
 
     ix = open_index(resolve_index(args.index))
@@ -105,12 +105,7 @@ def query(args: argparse.Namespace) -> int:
                 USAGE_ERROR,
             )
     text = " ".join(args.query)
-    if snapshot_of(ix) is None:
-        from vnsearch.ranking import Results
-
-        results = Results((), 0)
-    else:
-        results = ix.search(text, limit=args.limit, fields=fields)
+    results = ix.search(text, limit=args.limit, fields=fields)
     snippet_fields = _snippet_fields(schema, fields)
     if args.json:
         print(hits_json(text, results, snippet_fields))
@@ -128,24 +123,23 @@ def info(args: argparse.Namespace) -> int:
         folder_size,
         open_index,
         resolve_index,
-        snapshot_of,
     )
     from vnsearch.cli.output import format_info
     from vnsearch.index.schema import POSITIONAL_VIEWS
 
     path = resolve_index(args.index)
     ix = open_index(path)
-    snap = snapshot_of(ix)
+    snap = ix.snapshot()
     import json
 
     saved = json.loads((path / SCHEMA_FILE).read_text(encoding="utf-8"))
     facts = {
         "path": str(path),
-        "documents": snap.doc_count if snap else 0,
-        "deleted": snap.total - snap.doc_count if snap else 0,
+        "documents": snap.doc_count,
+        "deleted": snap.total - snap.doc_count,
         "size_bytes": folder_size(path),
         "format": saved.get("format"),
-        "segments": len(snap.segments) if snap else 0,
+        "segments": len(snap.segments),
         "fields": {name: ftype.to_json() for name, ftype in ix.schema.items()},
         "views": list(VIEWS),
         "positional_views": [v for v in VIEWS if v in POSITIONAL_VIEWS],

@@ -26,7 +26,6 @@ __all__ = [
     "resolve_index",
     "seeds_dir",
     "seeds_fingerprint",
-    "snapshot_of",
 ]
 
 SCHEMA_FILE = "vnsearch.json"  # the index's schema file (vnsearch.index.store.SCHEMA_FILE)
@@ -147,15 +146,6 @@ def open_index(path: Path) -> Any:
         raise UserError(str(exc)) from None
     except OSError as exc:
         raise UserError(f"{path}: cannot open the index: {exc.strerror or exc}") from None
-
-
-def snapshot_of(ix: Any) -> Any:
-    """``ix.snapshot()``, or ``None`` for an index that has no segment yet (no commit, or
-    nothing but empty ones), where vnsearch 0.1's snapshot fails on Whoosh's EmptyReader."""
-    try:
-        return ix.snapshot()
-    except AttributeError:
-        return None
 
 
 def folder_size(path: Path) -> int:

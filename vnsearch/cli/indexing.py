@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vnsearch.cli.default_index import SCHEMA_FILE, folder_size, open_index, snapshot_of
+from vnsearch.cli.default_index import SCHEMA_FILE, folder_size, open_index
 from vnsearch.cli.errors import USAGE_ERROR, UserError
 from vnsearch.cli.progress import Progress
 from vnsearch.cli.sources import Record, Source, SourceError, TextFiles
@@ -227,7 +227,7 @@ def index_sources(
         summary.created = True
     try:
         mapper = _Mapper(ix.schema, options, summary)
-        snap = None if summary.created else snapshot_of(ix)
+        snap = None if summary.created else ix.snapshot()
         known = snap is not None and snap.doc_count > 0
         seen: set[str] = set()
         done = 0
@@ -264,8 +264,7 @@ def index_sources(
             if progress is not None:
                 progress.update(summary.added + summary.updated, done, force=True)
                 progress.status(f"{summary.added + summary.updated:,} documents: committing")
-        final = snapshot_of(ix)
-        summary.doc_count = final.doc_count if final is not None else 0
+        summary.doc_count = ix.doc_count
     except BaseException:
         ix.close()
         if summary.created:  # leave the folder as it was: absent, or empty

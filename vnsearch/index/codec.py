@@ -24,21 +24,75 @@ import json
 import struct
 import sys
 from array import array
+from io import BytesIO
 from itertools import accumulate
 from typing import Any
 
 import numpy as np
 from whoosh.codec import whoosh3
+from whoosh.filedb.structfile import BufferFile, StructFile
 from whoosh.formats import Format, Positions
 from whoosh.matching import ListMatcher
 
-__all__ = ["FORMAT_MAGIC", "PostingArrays", "RawPositions", "VnCodec", "postings_arrays"]
+__all__ = [
+    "FORMAT_MAGIC",
+    "MappedFile",
+    "PostingArrays",
+    "RawPositions",
+    "VnCodec",
+    "open_mapped",
+    "postings_arrays",
+]
 
 FORMAT_MAGIC = b"VNP1"
 BLOCK_HEAD = struct.Struct("<4sIB")  # magic, number of postings, has positions
 assert array("I").itemsize == 4 and array("f").itemsize == 4 and sys.byteorder == "little"
 _LENGTHS_EXT = ".vnl"
 _LENGTHS_MAGIC = b"VNL1"
+
+
+class MappedFile(BufferFile):
+    """Whoosh's ``BufferFile`` over a slice of a memory-mapped segment, without the copy.
+
+    Whoosh's own wraps the slice in a ``BytesIO``, which copies it: opening an index read
+    its whole postings and stored fields into memory (1.7 GB, 3.6 s for all of VNTC).
+    Random access (``get``, ``get_array``, ``_buf``) reads the mapped pages; a stream is
+    made only if something reads the file sequentially.
+    """
+
+    def __init__(self, buf: memoryview, name: str | None = None) -> None:
+        StructFile.__init__(self, None, name=name)
+        self._buf = buf
+        self.is_real = False
+
+    @property  # type: ignore[override]
+    def file(self) -> Any:
+        stream = self.__dict__.get("_stream")
+        if stream is None:
+            stream = self.__dict__["_stream"] = BytesIO(self._buf)
+        return stream
+
+    @file.setter
+    def file(self, value: Any) -> None:
+        self.__dict__["_stream"] = value
+
+    def close(self) -> None:
+        if not self.is_closed:
+            stream = self.__dict__.get("_stream")
+            if stream is not None:
+                stream.close()
+            self.is_closed = True
+
+
+def open_mapped(storage: Any, name: str) -> Any:
+    """Open a segment file: a :class:`MappedFile` when the segment is memory-mapped."""
+    # a compound segment is read through an OverlayStorage(compound file, folder)
+    for st in (storage, getattr(storage, "a", None)):
+        source = getattr(st, "_source", None)
+        if source is not None and not st.is_closed and st.file_exists(name):
+            offset, length = st.range(name)
+            return MappedFile(memoryview(source)[offset : offset + length], name=name)
+    return storage.open_file(name)
 
 
 class RawPositions(Positions):
@@ -147,18 +201,22 @@ class _ExactLengthsReader(whoosh3.W3PerDocReader):
 
     def __init__(self, storage, segment):
         super().__init__(storage, segment)
-        f = segment.open_file(storage, _LENGTHS_EXT)
-        data = f.read()
-        f.close()
+        f = open_mapped(storage, segment.make_filename(_LENGTHS_EXT))
+        data = f._buf if isinstance(f, MappedFile) else f.read()
         if data[:4] != _LENGTHS_MAGIC:
             raise ValueError(f"segment {segment.segid}: bad field-length file")
         (hlen,) = struct.unpack_from("<I", data, 4)
-        header = json.loads(data[8 : 8 + hlen].decode("utf-8"))
+        header = json.loads(bytes(data[8 : 8 + hlen]).decode("utf-8"))
         base = 8 + hlen
         self._exact_lengths = {
             name: np.frombuffer(data, dtype="<u4", count=count, offset=base + at)
             for name, (at, count) in header.items()
         }
+
+    def _get_column_file(self, fieldname: str) -> tuple[Any, int, int]:
+        # stored fields are a column too: mapped, not copied (see MappedFile)
+        name = whoosh3.W3Codec.column_filename(self._segment, fieldname)
+        return open_mapped(self._storage, name), 0, self._storage.file_length(name)
 
     def exact_lengths(self, fieldname: str) -> np.ndarray:
         """Exact lengths of ``fieldname`` for every document of the segment (0 if absent)."""

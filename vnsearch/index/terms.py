@@ -28,6 +28,8 @@ import numpy as np
 from whoosh.codec import base
 from whoosh.reading import TermInfo, TermNotFound
 
+from vnsearch.index.codec import open_mapped
+
 __all__ = ["TERMS_EXT", "VnFieldWriter", "VnTermInfo", "VnTermsReader"]
 
 TERMS_EXT = ".vnt"
@@ -293,7 +295,7 @@ class VnTermsReader(base.TermsReader):
 
     def __init__(self, codec, storage, segment) -> None:
         self._codec = codec
-        self._file = segment.open_file(storage, TERMS_EXT)
+        self._file = open_mapped(storage, segment.make_filename(TERMS_EXT))
         buf = getattr(self._file, "_buf", None)
         if buf is None:
             buf = self._file.read()
@@ -302,7 +304,7 @@ class VnTermsReader(base.TermsReader):
         (hlen,) = struct.unpack_from("<I", buf, 4)
         header = json.loads(bytes(buf[8 : 8 + hlen]).decode("utf-8"))
         self._fields = {name: _FieldTerms(buf, 8 + hlen, spec) for name, spec in header.items()}
-        self._postfile = segment.open_file(storage, POSTS_EXT)
+        self._postfile = open_mapped(storage, segment.make_filename(POSTS_EXT))
         posts = getattr(self._postfile, "_buf", None)  # memory-mapped: read without copying
         self._posts = memoryview(posts) if posts is not None else None
 

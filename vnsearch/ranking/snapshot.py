@@ -95,7 +95,8 @@ class Snapshot:
         self.generation = self.reader.generation()
         self._stored_lock = threading.Lock()
         self._scratch = threading.local()
-        leaves = self.reader.leaf_readers()
+        # an index with no commit yet has Whoosh's EmptyReader: no segments
+        leaves = [(r, base) for r, base in self.reader.leaf_readers() if r.doc_count_all()]
         self.segments: list[tuple[Any, int]] = leaves
         self.total = sum(r.doc_count_all() for r, _ in leaves) if leaves else 0
         live = np.ones(self.total, dtype=bool)
