@@ -140,13 +140,21 @@ class Index:
 
     # -- writing -----------------------------------------------------------------------
 
-    def writer(self, timeout: float = 10.0) -> Writer:
-        """The index's writer; waits up to ``timeout`` seconds for another writer to finish."""
+    def writer(self, timeout: float = 10.0, jobs: int | None = None) -> Writer:
+        """The index's writer; waits up to ``timeout`` seconds for another writer to finish.
+
+        Texts are analyzed in ``jobs`` processes (default: one per CPU core) once a writer
+        has more than a few documents to add; ``jobs=1`` keeps everything in this process.
+        The index written is the same either way.
+        """
+        jobs = (os.cpu_count() or 1) if jobs is None else jobs
+        if jobs < 1:
+            raise ValueError(f"jobs must be at least 1, got {jobs}")
         try:
             w = FastSegmentWriter(self._ix, codec=VnCodec(), timeout=timeout)
         except LockError:
             raise IndexLocked(f"{self.path or 'index'}: another writer holds the lock") from None
-        return Writer(self.schema, w)
+        return Writer(self.schema, w, jobs=jobs)
 
     # -- reading -----------------------------------------------------------------------
 

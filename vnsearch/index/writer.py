@@ -21,11 +21,12 @@ from vnsearch.index.schema import (
     SchemaError,
     view_field,
 )
+from vnsearch.index.workers import AnalysisQueue
 
 if TYPE_CHECKING:
     from vnsearch.index.schema import Schema
 
-__all__ = ["FastSegmentWriter", "Writer", "whoosh_document"]
+__all__ = ["FastSegmentWriter", "Writer", "analyze_texts", "document_fields", "text_views"]
 
 
 class FastSegmentWriter(SegmentWriter):
@@ -87,22 +88,36 @@ class FastSegmentWriter(SegmentWriter):
         writer.close()
 
 
-def whoosh_document(
-    schema: Schema, doc: Mapping[str, Any]
-) -> tuple[dict[str, Any], list[tuple], list[tuple[str, list[str], list[int]]]]:
-    """One vnsearch document as Whoosh field values, postings and views.
+Views = list[tuple[str, list[str], list[int]]]  # (hidden field, terms, positions)
 
-    Returns ``(fields, postings, views)``: ``fields`` maps each Whoosh field with a value to
-    it (the original text for stored TEXT fields); ``postings`` are the ``(field, term
-    bytes, 0, weight, value bytes, frequency)`` tuples of the other indexed fields;
-    ``views`` the ``(hidden field, terms, positions)`` of each TEXT field's views, token by
-    token. TEXT fields are analyzed once, here.
+
+def text_views(name: str, text: str) -> Views:
+    """The views of the TEXT field ``name`` holding ``text``: ``(hidden field, terms,
+    positions)``, token by token (what the pool takes)."""
+    analysis = analyze(text)
+    out = []
+    for view in VIEWS:
+        tokens = analysis[view]
+        out.append((view_field(name, view), [t[0] for t in tokens], [t[3] for t in tokens]))
+    return out
+
+
+def document_fields(
+    schema: Schema, doc: Mapping[str, Any]
+) -> tuple[dict[str, Any], list[tuple], list[tuple[str, str]]]:
+    """One vnsearch document checked and converted, its TEXT fields not yet analyzed.
+
+    Returns ``(fields, postings, texts)``: ``fields`` maps each Whoosh field with a value to
+    it (the original text for stored TEXT fields, ``True`` for their hidden views);
+    ``postings`` are the ``(field, term bytes, 0, weight, value bytes, frequency)`` tuples
+    of the other indexed fields; ``texts`` the ``(TEXT field, text)`` pairs to analyze
+    (:func:`text_views`). Raises ``TypeError`` or ``SchemaError`` for a bad document.
     """
     if not isinstance(doc, Mapping):
         raise TypeError(f"a document is a mapping of field names to values, got {type(doc)}")
     fields: dict[str, Any] = {}
     postings: list[tuple] = []
-    views: list[tuple[str, list[str], list[int]]] = []
+    texts: list[tuple[str, str]] = []
     wschema = schema.whoosh_schema_cached()
     for name, value in doc.items():
         ftype = schema.get(name)
@@ -113,12 +128,9 @@ def whoosh_document(
         if isinstance(ftype, TEXT):
             if not isinstance(value, str):
                 raise TypeError(f"field {name!r} is TEXT: expected str, got {type(value).__name__}")
-            analysis = analyze(value)
+            texts.append((name, value))
             for view in VIEWS:
-                hidden = view_field(name, view)
-                tokens = analysis[view]
-                views.append((hidden, [t[0] for t in tokens], [t[3] for t in tokens]))
-                fields[hidden] = True
+                fields[view_field(name, view)] = True
             if ftype.stored:
                 fields[name] = value
             continue
@@ -140,7 +152,12 @@ def whoosh_document(
         wfield = wschema[name]
         if wfield.indexed:
             postings.extend((name, t, 0, w, v or b"", f) for t, f, w, v in wfield.index(value))
-    return fields, postings, views
+    return fields, postings, texts
+
+
+def analyze_texts(batch: list[list[tuple[str, str]]]) -> list[Views]:
+    """The views of each document's ``(TEXT field, text)`` pairs (run in worker processes)."""
+    return [[v for name, text in texts for v in text_views(name, text)] for texts in batch]
 
 
 class Writer:
@@ -158,22 +175,57 @@ class Writer:
     1
     """
 
-    def __init__(self, schema: Schema, whoosh_writer: FastSegmentWriter) -> None:
+    def __init__(self, schema: Schema, whoosh_writer: FastSegmentWriter, jobs: int = 1) -> None:
         self._schema = schema
         self._w = whoosh_writer
         self._open = True
         # unique value -> document number in the segment being written: Whoosh's own
         # update/delete only see committed documents, so this writer's are handled here
         self._pending: dict[str, list[int]] = {}
+        # documents checked but not yet analyzed (see vnsearch.index.workers)
+        self._queue = AnalysisQueue(jobs) if jobs > 1 else None
 
     def _check_open(self) -> None:
         if not self._open:
             raise RuntimeError("this writer was already committed or cancelled")
 
     def add(self, doc: Mapping[str, Any]) -> None:
-        """Add a document (no check for an existing one with the same id: see ``update``)."""
+        """Add a document (no check for an existing one with the same id: see ``update``).
+
+        With ``jobs`` > 1 the document is checked now and analyzed in a worker process;
+        documents are still added in the order given.
+        """
         self._check_open()
-        fields, postings, views = whoosh_document(self._schema, doc)
+        self._put(False, document_fields(self._schema, doc))
+
+    def update(self, doc: Mapping[str, Any]) -> None:
+        """Add ``doc``, replacing any committed document with the same unique field value."""
+        self._check_open()
+        unique = self._schema.unique_field
+        if unique is None:
+            raise SchemaError("update needs a unique field: ID(unique=True) in the schema")
+        if doc.get(unique) is None:
+            raise SchemaError(f"update needs a value for the unique field {unique!r}")
+        self._put(True, document_fields(self._schema, doc))
+
+    def _put(self, replace: bool, doc: tuple) -> None:
+        if self._queue is None:
+            fields, postings, texts = doc
+            self._apply(replace, fields, postings, analyze_texts([texts])[0])
+        else:
+            for item in self._queue.put(replace, doc):
+                self._apply(*item)
+
+    def _drain(self) -> None:
+        if self._queue is not None:
+            for item in self._queue.drain():
+                self._apply(*item)
+
+    def _apply(self, replace: bool, fields: dict, postings: list, views: Views) -> None:
+        if replace:
+            unique = self._schema.unique_field
+            self._forget(fields[unique])
+            self._w.delete_by_term(unique, fields[unique])
         self._remember(fields)
         self._w.add_prepared(fields, postings, views)
 
@@ -188,31 +240,25 @@ class Writer:
             self._w.newsegment.delete_document(docnum)
         return len(docnums)
 
-    def update(self, doc: Mapping[str, Any]) -> None:
-        """Add ``doc``, replacing any committed document with the same unique field value."""
-        self._check_open()
-        unique = self._schema.unique_field
-        if unique is None:
-            raise SchemaError("update needs a unique field: ID(unique=True) in the schema")
-        if doc.get(unique) is None:
-            raise SchemaError(f"update needs a value for the unique field {unique!r}")
-        fields, postings, views = whoosh_document(self._schema, doc)
-        self._forget(fields[unique])
-        self._w.delete_by_term(unique, fields[unique])
-        self._remember(fields)
-        self._w.add_prepared(fields, postings, views)
-
     def delete(self, doc_id: Any) -> int:
         """Delete the document(s) whose unique field is ``doc_id``; returns how many."""
         self._check_open()
         unique = self._schema.unique_field
         if unique is None:
             raise SchemaError("delete needs a unique field: ID(unique=True) in the schema")
+        self._drain()  # documents given before the delete are added first
         return self._forget(str(doc_id)) + self._w.delete_by_term(unique, str(doc_id))
 
     def commit(self, optimize: bool = False) -> None:
         """Make the changes visible to new searches (and, with ``optimize``, merge all)."""
         self._check_open()
+        try:
+            self._drain()
+        except BaseException:
+            self.cancel()
+            raise
+        if self._queue is not None:
+            self._queue.close()
         self._open = False
         self._w.commit(optimize=optimize)
 
@@ -220,6 +266,8 @@ class Writer:
         """Drop every change made through this writer and release the lock."""
         if self._open:
             self._open = False
+            if self._queue is not None:
+                self._queue.close(cancel=True)
             self._w.cancel()
 
     def __enter__(self) -> Writer:

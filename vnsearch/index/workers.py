@@ -1,0 +1,88 @@
+"""Analysis in worker processes: documents in, their views out, in the order given.
+
+Word segmentation dominates the cost of indexing, and it is pure Python, so threads would
+not help. A writer with ``jobs`` > 1 checks each document at once (bad input still
+raises at the ``add`` that gave it), then sends its texts, in batches, to a pool of
+``jobs`` processes and adds the analyzed documents in their original order: the segment
+written is the same as with one process.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections import deque
+from typing import Any
+
+__all__ = ["BATCH", "AnalysisQueue"]
+
+# Documents sent to a worker at once: large enough that the messages cost little next to
+# the analysis, small enough to keep every worker busy.
+BATCH = 32
+
+
+class AnalysisQueue:
+    """Documents waiting for their views, as ``(replace, fields, postings, texts)``.
+
+    ``put`` and ``drain`` return ``(replace, fields, postings, views)`` for the documents
+    whose analysis is done, oldest first. The processes start with the first full batch,
+    so a writer that adds a few documents never starts any.
+    """
+
+    def __init__(self, jobs: int) -> None:
+        self.jobs = jobs
+        self._batch: list[tuple] = []
+        self._inflight: deque[tuple[list[tuple], Any]] = deque()
+        self._pool: Any = None
+
+    def put(self, replace: bool, doc: tuple) -> list[tuple]:
+        self._batch.append((replace, *doc))
+        if len(self._batch) < BATCH:
+            return []
+        self._submit()
+        ready: list[tuple] = []
+        while len(self._inflight) > 2 * self.jobs or (
+            self._inflight and self._inflight[0][1].ready()
+        ):
+            ready.extend(self._collect())
+        return ready
+
+    def drain(self) -> list[tuple]:
+        """Every document still waiting, analyzed (in this process if no pool started)."""
+        from vnsearch.index.writer import analyze_texts
+
+        out: list[tuple] = []
+        if self._batch and self._pool is None:
+            batch, self._batch = self._batch, []
+            views = analyze_texts([d[3] for d in batch])
+            out = [(r, f, p, v) for (r, f, p, _t), v in zip(batch, views)]
+        elif self._batch:
+            self._submit()
+        while self._inflight:
+            out.extend(self._collect())
+        return out
+
+    def _submit(self) -> None:
+        from vnsearch.index.writer import analyze_texts
+
+        batch, self._batch = self._batch, []
+        if self._pool is None:
+            self._pool = multiprocessing.get_context().Pool(self.jobs)
+        result = self._pool.apply_async(analyze_texts, ([d[3] for d in batch],))
+        self._inflight.append((batch, result))
+
+    def _collect(self) -> list[tuple]:
+        batch, result = self._inflight.popleft()
+        views = result.get()
+        return [(r, f, p, v) for (r, f, p, _t), v in zip(batch, views)]
+
+    def close(self, cancel: bool = False) -> None:
+        """Stop the processes (at once, dropping waiting documents, if ``cancel``)."""
+        pool, self._pool = self._pool, None
+        self._batch = []
+        self._inflight.clear()
+        if pool is not None:
+            if cancel:
+                pool.terminate()
+            else:
+                pool.close()
+            pool.join()
