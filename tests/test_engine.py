@@ -1080,3 +1080,19 @@ def test_a_bad_document_raises_at_its_add_with_workers(tmp_path):
     with ix.writer(jobs=2) as w:  # the lock was released, and no worker is left behind
         w.add({"id": "1", "body": "Hà Nội"})
     assert [h.id for h in ix.search("ha noi")] == ["1"]
+
+
+def test_optimize_merges_segments_and_drops_deleted_documents(tmp_path):
+    ix = Index.create(tmp_path / "ix", make_schema())
+    for i in range(3):
+        with ix.writer(jobs=1) as w:
+            w.add({"id": str(i), "title": f"Tin {i}", "body": HAND[i]["body"]})
+    with ix.writer(jobs=1) as w:
+        w.delete("1")
+    before = [(h.id, h.score) for h in ix.search("tin", limit=10)]
+    snap = ix.snapshot()
+    assert len(snap.segments) > 1 or snap.total > snap.doc_count
+    ix.optimize()
+    snap = ix.snapshot()
+    assert len(snap.segments) == 1 and snap.total == snap.doc_count == 2
+    assert [(h.id, h.score) for h in ix.search("tin", limit=10)] == before

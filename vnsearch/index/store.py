@@ -156,6 +156,11 @@ class Index:
             raise IndexLocked(f"{self.path or 'index'}: another writer holds the lock") from None
         return Writer(self.schema, w, jobs=jobs)
 
+    def optimize(self, timeout: float = 10.0) -> None:
+        """Merge all segments into one (and drop deleted documents for good)."""
+        w = self.writer(timeout=timeout, jobs=1)
+        w.commit(optimize=True)
+
     # -- reading -----------------------------------------------------------------------
 
     def snapshot(self):
