@@ -466,3 +466,25 @@ def test_offset_map(text: str) -> None:
         if j:
             assert offsets.start(j - 1) <= offsets.start(j)
             assert offsets.end(j) <= offsets.end(j + 1)
+
+
+@given(vi_text, vi_text, st.sampled_from(["29/6/2020", "205-QĐ/TW", "3,5", "a@b.vn", "www.x.vn"]))
+def test_a_compound_between_two_texts_shifts_them_only(a: str, b: str, compound: str) -> None:
+    """Plain syllables are tokenized in runs, compounds one by one: the tokens of
+    ``a + compound + b`` are a's, the compound's, then b's moved by their offset and by
+    the positions the compound takes."""
+    whole = f"{a} {compound} {b}"
+    left, middle, right = syllables(a), syllables(f" {compound} "), syllables(b)
+    shift = len(a) + len(compound) + 2
+    taken = len({t.position for t in middle})
+    base = len({t.position for t in left})
+    expected = [*left]
+    expected += [
+        t._replace(start=t.start + len(a), end=t.end + len(a), position=t.position + base)
+        for t in middle
+    ]
+    expected += [
+        t._replace(start=t.start + shift, end=t.end + shift, position=t.position + base + taken)
+        for t in right
+    ]
+    assert syllables(whole) == expected

@@ -21,14 +21,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import compress, repeat
 
 from vnsearch.analysis.fold import fold
 from vnsearch.analysis.normalize import normalize_with_map
 from vnsearch.analysis.segment import segment_normalized
-from vnsearch.analysis.syllables import tokenize_normalized
+from vnsearch.analysis.syllables import Columns, tokenize_columns
 from vnsearch.analysis.token import Token
 
-__all__ = ["VIEWS", "Analysis", "analyze", "bigrams", "folded"]
+__all__ = ["VIEWS", "Analysis", "analyze", "bigrams", "folded", "view_columns"]
 
 VIEWS = ("syllables", "folded", "bigrams", "folded_bigrams", "words")
 
@@ -98,12 +99,54 @@ def bigrams(text: str, tokens: tuple[Token, ...] | list[Token]) -> tuple[Token, 
 
     ``text`` is the original string the tokens point into, used to see what separates them.
     """
-    primary = [t for t in tokens if t.kind != "part"]
-    out = []
-    for a, b in zip(primary, primary[1:]):
-        if not text[a.end : b.start].strip(_GAP):
-            out.append(Token(f"{a.text} {b.text}", a.start, b.end, a.position, "bigram"))
-    return tuple(out)
+    columns = _bigram_columns(text, *zip(*tokens)) if tokens else ([], [], [], [], [])
+    return tuple(map(_new_tuple, repeat(Token), zip(*columns)))
+
+
+def _bigram_columns(text: str, texts, starts, ends, positions, kinds) -> Columns:
+    """:func:`bigrams` on token columns."""
+    if "part" in kinds:  # parts of compounds do not pair
+        keep = [k != "part" for k in kinds]
+        texts, starts, ends, positions = (
+            list(compress(col, keep)) for col in (texts, starts, ends, positions)
+        )
+    # what separates two neighbours: spaces only, not punctuation or a line break
+    ok = [not text[e:s].strip(_GAP) for e, s in zip(ends, starts[1:])]
+    terms = [f"{a} {b}" for a, b, k in zip(texts, texts[1:], ok) if k]
+    return (
+        terms,
+        list(compress(starts, ok)),
+        list(compress(ends[1:], ok)),
+        list(compress(positions, ok)),
+        ["bigram"] * len(terms),
+    )
+
+
+def _kept(columns: Columns, texts: list[str]) -> Columns:
+    """``columns`` with new texts; rows whose new text is empty dropped."""
+    if all(texts):
+        return (texts, *columns[1:])  # type: ignore[return-value]
+    keep = [i for i, t in enumerate(texts) if t]
+    return tuple([col[i] for i in keep] for col in (texts, *columns[1:]))  # type: ignore[return-value]
+
+
+def view_columns(text: str) -> dict[str, Columns]:
+    """The views of ``text`` as token columns (texts, starts, ends, positions, kinds):
+    :func:`analyze` without a ``Token`` per term, which is how the index takes them."""
+    norm, offsets = normalize_with_map(text)
+    syl = tokenize_columns(norm, offsets)
+    syl = _kept(syl, [t.lower() for t in syl[0]])
+    fsyl = _kept(syl, [fold_term(t) for t in syl[0]])
+    words = segment_normalized(norm, offsets)
+    wcols: Columns = tuple(map(list, zip(*words))) if words else ([], [], [], [], [])  # type: ignore[assignment]
+    wcols = _kept(wcols, [t.lower() for t in wcols[0]])
+    return {
+        "syllables": syl,
+        "folded": fsyl,
+        "bigrams": _bigram_columns(text, *syl),
+        "folded_bigrams": _bigram_columns(text, *fsyl),
+        "words": wcols,
+    }
 
 
 def analyze(text: str) -> Analysis:
@@ -116,19 +159,8 @@ def analyze(text: str) -> Analysis:
     folded_bigrams  o ha@0[0:4] ha noi@1[2:8]
     words           ở@0[0:1] hà nội@1[2:8]
     """
-    norm, offsets = normalize_with_map(text)
-    syl = tokenize_normalized(norm, offsets)
-    syl = _retexted(syl, [t.text.lower() for t in syl])
-    fsyl = folded(syl)
-    words = segment_normalized(norm, offsets)
-    words = _retexted(words, [t.text.lower() for t in words])
+    views = view_columns(text)
     return Analysis(
         text=text,
-        views={
-            "syllables": syl,
-            "folded": fsyl,
-            "bigrams": bigrams(text, syl),
-            "folded_bigrams": bigrams(text, fsyl),
-            "words": words,
-        },
+        views={view: tuple(map(_new_tuple, repeat(Token), zip(*views[view]))) for view in VIEWS},
     )

@@ -13,11 +13,14 @@ dropped.
 from __future__ import annotations
 
 import re
+from itertools import repeat
 
 from vnsearch.analysis.normalize import OffsetMap, normalize_with_map
 from vnsearch.analysis.token import Token
 
-__all__ = ["syllables", "tokenize_normalized"]
+__all__ = ["Columns", "syllables", "tokenize_columns", "tokenize_normalized"]
+
+_new_tuple = tuple.__new__
 
 _ALNUM = "(?:[^\\W_]|[\u0300-\u036f])+"
 _JOIN = "(?:[-./_](?=[^\\W_])|(?<=\\d)[,:\u2013](?=\\d))"
@@ -44,30 +47,76 @@ def _kind(text: str) -> str:
     return "date"
 
 
-def tokenize_normalized(norm: str, offsets: OffsetMap) -> list[Token]:
-    """Syllable tokens of an already normalized text; ``offsets`` maps back to the original."""
-    tokens: list[Token] = []
-    append = tokens.append
+Columns = tuple[list[str], list[int], list[int], list[int], list[str]]
+
+
+def tokenize_columns(norm: str, offsets: OffsetMap) -> Columns:
+    """Syllable tokens of an already normalized text as columns: texts, starts, ends,
+    positions and kinds (``offsets`` maps back to the original). The index takes them
+    like this, without a ``Token`` per syllable."""
     start, end = offsets.start, offsets.end
-    position = 0
-    for m in _PATTERN.finditer(norm):
-        text = m.group()
+    if offsets.identity:
+        start = end = int
+    matches = list(_PATTERN.finditer(norm))
+    found = [m.group() for m in matches]
+    # plain syllables go in runs; compounds, e-mails, URLs (and marks left uncomposed)
+    # one by one
+    special = [i for i, t in enumerate(found) if not t.isalnum()]
+    if not special:
+        n = len(found)
+        return (
+            found,
+            [start(m.start()) for m in matches],
+            [end(m.end()) for m in matches],
+            [*range(n)],
+            ["syllable"] * n,
+        )
+    texts: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    positions: list[int] = []
+    kinds: list[str] = []
+    position = prev = 0
+    special.append(len(found))
+    for i in special:
+        if i > prev:
+            run = matches[prev:i]
+            texts += found[prev:i]
+            starts += [start(m.start()) for m in run]
+            ends += [end(m.end()) for m in run]
+            positions += range(position, position + len(run))
+            kinds += ["syllable"] * len(run)
+            position += len(run)
+        prev = i + 1
+        if i == len(found):
+            break
+        m = matches[i]
+        text = found[i]
         kind = m.lastgroup
         if kind == "token":
-            if _JOINER.search(text) is None:
-                append(Token(text, start(m.start()), end(m.end()), position, "syllable"))
-                position += 1
-                continue
-            kind = _kind(text)
+            kind = "syllable" if _JOINER.search(text) is None else _kind(text)
         base = m.start()
-        append(Token(text, start(base), end(m.end()), position, kind))
-        if kind == "number":
+        texts.append(text)
+        starts.append(start(base))
+        ends.append(end(m.end()))
+        positions.append(position)
+        kinds.append(kind)
+        if kind in ("syllable", "number"):
             position += 1
             continue
         for p in _PART.finditer(text):
-            append(Token(p.group(), start(base + p.start()), end(base + p.end()), position, "part"))
+            texts.append(p.group())
+            starts.append(start(base + p.start()))
+            ends.append(end(base + p.end()))
+            positions.append(position)
+            kinds.append("part")
             position += 1
-    return tokens
+    return texts, starts, ends, positions, kinds
+
+
+def tokenize_normalized(norm: str, offsets: OffsetMap) -> list[Token]:
+    """Syllable tokens of an already normalized text; ``offsets`` maps back to the original."""
+    return list(map(_new_tuple, repeat(Token), zip(*tokenize_columns(norm, offsets))))
 
 
 def syllables(text: str) -> list[Token]:

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 from whoosh.formats import Positions
 from whoosh.writing import SegmentWriter
 
-from vnsearch.analysis import VIEWS, analyze
+from vnsearch.analysis import VIEWS
+from vnsearch.analysis.analyzer import view_columns
 from vnsearch.index.pool import ArrayPool
 from vnsearch.index.schema import (
     DATETIME,
@@ -94,12 +95,8 @@ Views = list[tuple[str, list[str], list[int]]]  # (hidden field, terms, position
 def text_views(name: str, text: str) -> Views:
     """The views of the TEXT field ``name`` holding ``text``: ``(hidden field, terms,
     positions)``, token by token (what the pool takes)."""
-    analysis = analyze(text)
-    out = []
-    for view in VIEWS:
-        tokens = analysis[view]
-        out.append((view_field(name, view), [t[0] for t in tokens], [t[3] for t in tokens]))
-    return out
+    views = view_columns(text)
+    return [(view_field(name, view), views[view][0], views[view][3]) for view in VIEWS]
 
 
 def document_fields(
