@@ -1,0 +1,448 @@
+"""Snippets: which fragment of a stored text to show for a query, and where its matches are.
+
+A :class:`Highlighter` is made once per query from its plan (the clauses that are not
+``-must_not``) and shared by the hits; a hit asks it for a :class:`Snippet` of one of its
+stored TEXT fields only when the caller wants one. No CRF runs: a text syllable matches when
+its folded form equals the folded form of a query syllable, so ``ha noi``, ``Hà Nội``,
+``hòa``/``hoà``, NFC and NFD all find each other, and the span always points into the
+ORIGINAL text with its accents.
+
+How a text is searched, cheaply: each character is folded to exactly one ASCII byte through
+a table (``Đ`` -> ``d``, ``ộ`` -> ``o``, punctuation -> space) with numpy, so offsets in the
+folded bytes are offsets in the text; each query syllable is one precompiled bytes regular
+expression with a literal prefix (fast to scan) that matches only a whole alphanumeric run,
+which is exactly a syllable or a part of a compound to the analyzer. Texts the table cannot
+fold one-to-one (NFD, zero-width characters, ligatures such as ``æ``, letters of other
+scripts) are normalized first (``normalize_with_map``, offsets kept) and the rare remaining
+characters folded one by one with :func:`~vnsearch.analysis.fold.fold`.
+
+The fragment is the window of ``length`` characters whose distinct query terms weigh most
+(their idf when the index is known), cut at a sentence start or between syllables, with
+``…`` where the text was cut; white space runs become one space.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import numpy as np
+
+from vnsearch.analysis.analyzer import fold_term
+from vnsearch.analysis.fold import fold
+from vnsearch.analysis.normalize import normalize_with_map
+
+__all__ = ["DEFAULT_LENGTH", "Highlighter", "Snippet"]
+
+DEFAULT_LENGTH = 160
+ELLIPSIS = "\u2026"
+
+_UNSAFE = 1  # folded byte of a character that does not fold to exactly one ASCII byte
+_WORD = re.compile(r"[^\W_]")
+_SPACE_RUN = re.compile(r"\s{2,}|[^\S ]")
+_SENTENCE_END = re.compile(r"[.!?\u2026;:][\"'\u201d\u2019)\]]*\s+|\n\s*")
+
+
+@dataclass(frozen=True)
+class Snippet:
+    """A fragment of a stored text and the spans of the query's matches in it.
+
+    ``spans`` are ``(start, end)`` offsets into ``text``, sorted and disjoint.
+
+    >>> s = Snippet("Thủ đô Hà Nội & Huế", ((7, 13),))
+    >>> s.text[7:13]
+    'Hà Nội'
+    >>> s.to_html()
+    'Thủ đô <mark>Hà Nội</mark> &amp; Huế'
+    >>> s.to_ansi(pre="[", post="]")
+    'Thủ đô [Hà Nội] & Huế'
+    """
+
+    text: str
+    spans: tuple[tuple[int, int], ...] = ()
+
+    def __str__(self) -> str:
+        return self.text
+
+    def to_html(self, pre: str = "<mark>", post: str = "</mark>") -> str:
+        """The text HTML-escaped (``html.escape``), each match between ``pre`` and ``post``."""
+        return self._render(html.escape, pre, post)
+
+    def to_ansi(self, pre: str = "\x1b[1;33m", post: str = "\x1b[0m") -> str:
+        """The text for a terminal: each match in bold yellow (or between ``pre``/``post``)."""
+        return self._render(str, pre, post)
+
+    def _render(self, escape: Callable[[str], str], pre: str, post: str) -> str:
+        out, last = [], 0
+        for start, end in self.spans:
+            out += [escape(self.text[last:start]), pre, escape(self.text[start:end]), post]
+            last = end
+        out.append(escape(self.text[last:]))
+        return "".join(out)
+
+
+# --- folding a text to one ASCII byte per character ---------------------------------------
+
+
+@cache
+def _table() -> np.ndarray:
+    """Folded byte of every BMP character (index 0x10000 stands for the others)."""
+    table = np.full(0x10001, ord(" "), dtype=np.uint8)  # not a letter or digit: a separator
+    bmp = "".join(map(chr, range(0x10000)))
+    marked = _WORD.sub("\x00", bmp).encode("utf-16-le", "surrogatepass")
+    word = np.frombuffer(marked, dtype=np.uint16) == 0
+    word[0] = False
+    table[np.flatnonzero(word)] = _UNSAFE  # letters and digits: unsafe unless listed below
+    table[0x0300:0x0370] = _UNSAFE  # combining marks (NFD): normalize first
+    table[0xD800:0xE000] = _UNSAFE  # lone surrogates
+    table[0x10000] = _UNSAFE
+    invisible = "".join(chr(c) for c in range(0x80, 0x10000) if not word[c])
+    from vnsearch.analysis.normalize import _INVISIBLE  # what normalize removes
+
+    for m in _INVISIBLE.finditer(invisible):
+        table[[ord(c) for c in m.group()]] = _UNSAFE
+    for cp in range(0x80):
+        c = chr(cp)
+        table[cp] = ord(c.lower()) if c.isprintable() or c in "\t\n\r\x0b\x0c" else ord(" ")
+    for cp in [*range(0xAA, 0x250), *range(0x1E00, 0x1F00), *range(0xFF10, 0xFF5B)]:
+        if word[cp]:
+            folded = fold(chr(cp)).replace(" ", "")
+            if len(folded) == 1 and folded.isascii() and folded.isalnum():
+                table[cp] = ord(folded)
+    table[0x2013] = ord("-")  # en dash joins numbers (2020–2025), as in the analyzer
+    return table
+
+
+def _fold_bytes(text: str) -> bytes:
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    if len(codes) and int(codes.max()) > 0xFFFF:
+        codes = np.minimum(codes, 0x10000)
+    return _table()[codes].tobytes()
+
+
+class _Folded:
+    """A text folded to one ASCII byte per folded character, and the way back.
+
+    ``span(start, end)`` turns a span of ``data`` into a span of the original text.
+    """
+
+    __slots__ = ("_ends", "_offsets", "_starts", "data")
+
+    def __init__(self, text: str) -> None:
+        self._offsets = self._starts = self._ends = None
+        data = _fold_bytes(text)
+        if _UNSAFE in data:
+            data = self._general(text)
+        self.data = data
+
+    def _general(self, text: str) -> bytes:
+        norm, self._offsets = normalize_with_map(text)
+        data = _fold_bytes(norm)
+        if _UNSAFE not in data:
+            return data
+        # the rare characters left: fold each alone (it may give 0, 1 or several letters)
+        pieces, lengths = [], np.ones(len(norm), dtype=np.int64)
+        last = 0
+        for i in np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == _UNSAFE).tolist():
+            c = norm[i]
+            piece = fold_term(c).encode("ascii", "replace") if _WORD.match(c) else b""
+            if not _WORD.match(c) and not ("\u0300" <= c <= "\u036f"):
+                piece = b" "
+            pieces += [data[last:i], piece]
+            lengths[i] = len(piece)
+            last = i + 1
+        pieces.append(data[last:])
+        # folded byte k comes from character src[k]; character i ends at folded ends[i]
+        self._starts = np.repeat(np.arange(len(norm)), lengths)
+        self._ends = np.cumsum(lengths)
+        return b"".join(pieces)
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        if self._starts is not None:
+            starts, ends = self._starts, self._ends
+            start = int(starts[start])
+            last = int(starts[end - 1])
+            end = int(np.searchsorted(ends, ends[last], side="right"))  # + marks that fold to ""
+        if self._offsets is not None:
+            return self._offsets.start(start), self._offsets.end(end)
+        return start, end
+
+
+# --- the query's syllables, per field -----------------------------------------------------
+
+
+def _term_pattern(terms: Sequence[str]) -> re.Pattern[bytes]:
+    """Whole alphanumeric runs ``terms[0]``, ``terms[1]``... separated by white space.
+
+    The pattern starts with the first term's literal bytes (so the scan is fast) and looks
+    back for the left boundary only after them.
+    """
+    first = re.escape(terms[0].encode("ascii", "replace"))
+    rest = b"".join(rb"\s+" + re.escape(t.encode("ascii", "replace")) for t in terms[1:])
+    return re.compile(first + rb"(?<![a-z0-9]" + first + rb")" + rest + rb"(?![a-z0-9])")
+
+
+@dataclass(frozen=True)
+class _FieldQuery:
+    patterns: tuple[tuple[re.Pattern[bytes], str, float], ...]  # pattern, key, weight
+
+
+class Highlighter:
+    """Finds a query's matches in stored texts and picks the fragment to show.
+
+    Made from the positive clauses of a query plan (``-must_not`` clauses are never
+    highlighted); ``field:term`` clauses highlight only in that field. ``idf(hidden_field,
+    term)`` weighs the terms (the same idf ranking uses); without it, every distinct term
+    weighs 1.
+
+    >>> h = Highlighter.for_query('ha noi -Huế')
+    >>> s = h.snippet("text", "Từ Huế ra Hà Nội, rồi về lại Huế.")
+    >>> s.text[s.spans[0][0] : s.spans[0][1]], len(s.spans)
+    ('Hà Nội', 1)
+    """
+
+    def __init__(
+        self,
+        units: Sequence[Any],
+        text_fields: Iterable[str],
+        idf: Callable[[str, str], float] | None = None,
+    ) -> None:
+        self.units = units
+        self.text_fields = tuple(text_fields)
+        self._idf = idf
+        self._fields: dict[str, _FieldQuery] = {}
+
+    @classmethod
+    def for_query(
+        cls, query: str, schema: Any = None, fields: Iterable[str] | None = None
+    ) -> Highlighter:
+        """A highlighter for ``query`` without an index (terms weigh 1 each).
+
+        ``schema`` defaults to one stored TEXT field named ``text``.
+        """
+        from vnsearch.index.schema import TEXT, Schema
+        from vnsearch.query import parse
+        from vnsearch.ranking.bm25 import DEFAULT_RANKING
+        from vnsearch.ranking.plan import plan_query, text_fields
+
+        if schema is None:
+            schema = Schema(text=TEXT(stored=True))
+        names = text_fields(schema, fields)
+        plan = plan_query(parse(query, list(schema)), schema, names, DEFAULT_RANKING)
+        return cls([u for u in plan.units if u.occur != "must_not"], schema.text_fields)
+
+    def _field(self, name: str) -> _FieldQuery:
+        fq = self._fields.get(name)
+        if fq is None:
+            fq = self._fields[name] = self._plan_field(name)
+        return fq
+
+    def _plan_field(self, name: str) -> _FieldQuery:
+        folded_field = f"{name}.folded"
+        hidden = {folded_field, f"{name}.syllables"}
+        keys: dict[tuple[str, ...], None] = {}
+        for unit in self.units:
+            for f, term in unit.any_of:
+                if f == folded_field and term:
+                    keys[(term,)] = None
+            for phrase in unit.phrases:
+                if phrase and phrase[0][0] in hidden:
+                    terms = tuple(fold_term(t) for _f, t, _off in sorted(phrase, key=_offset))
+                    if all(terms):
+                        keys[terms] = None
+        patterns = []
+        for terms in keys:
+            weight = sum(self._weight(folded_field, t) for t in dict.fromkeys(terms))
+            patterns.append((_term_pattern(terms), " ".join(terms), weight))
+        return _FieldQuery(tuple(patterns))
+
+    def _weight(self, field: str, term: str) -> float:
+        if self._idf is None:
+            return 1.0
+        return max(self._idf(field, term), 1e-6)
+
+    def matches(self, field: str, text: str) -> list[tuple[int, int, str, float]]:
+        """Every match of the query in ``text`` (a value of ``field``): ``(start, end, key,
+        weight)`` with offsets into ``text``, sorted, overlaps removed (longest first)."""
+        fq = self._field(field)
+        if not fq.patterns or not text:
+            return []
+        folded = _Folded(text)
+        data = folded.data
+        found = []
+        for pattern, key, weight in fq.patterns:
+            for m in pattern.finditer(data):
+                found.append((m.start(), m.end(), key, weight))
+        if not found:
+            return []
+        found.sort(key=lambda m: (m[0], -m[1]))
+        out, reach = [], -1
+        for start, end, key, weight in found:
+            if start >= reach:
+                out.append((*folded.span(start, end), key, weight))
+                reach = end
+        return out
+
+    def spans(self, field: str, text: str) -> list[tuple[int, int]]:
+        """The highlighted spans of ``text``: matches merged when they touch or are separated
+        only by white space (so ``Hà Nội`` is one span)."""
+        return _merge(text, [(m[0], m[1]) for m in self.matches(field, text)])
+
+    def snippet(
+        self, field: str, text: str, length: int = DEFAULT_LENGTH, fragments: int = 1
+    ) -> Snippet:
+        """The best ``fragments`` windows of about ``length`` characters of ``text``."""
+        if not isinstance(text, str):
+            raise TypeError(f"expected str, got {type(text).__name__}")
+        length = max(int(length), 1)
+        matches = self.matches(field, text)
+        windows: list[tuple[int, int]] = []
+        left = matches
+        for _ in range(max(int(fragments), 1)):
+            best = _best_window(left, length)
+            if best is None:
+                break
+            window = _widen(text, left[best[0]][0], left[best[1]][1], length)
+            windows.append(window)
+            left = [m for m in left if m[1] <= window[0] or m[0] >= window[1]]
+            left = [m for m in left if not any(a < m[1] and m[0] < b for a, b in windows)]
+        if not windows:
+            windows = [_widen(text, 0, 0, length)] if text else []
+        windows.sort()
+        return _assemble(text, windows, _merge(text, [(m[0], m[1]) for m in matches]))
+
+
+def _offset(item: tuple[str, str, int]) -> int:
+    return item[2]
+
+
+def _merge(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for start, end in spans:
+        if out and (start <= out[-1][1] or text[out[-1][1] : start].isspace()):
+            out[-1] = (out[-1][0], max(end, out[-1][1]))
+        else:
+            out.append((start, end))
+    return out
+
+
+def _best_window(matches: list, length: int) -> tuple[int, int] | None:
+    """Indexes ``(i, j)`` of the first and last match of the window of at most ``length``
+    characters whose distinct keys weigh most (then: more matches, then earliest)."""
+    if not matches:
+        return None
+    best, best_score = None, None
+    counts: dict[str, int] = {}
+    weight = 0.0
+    i = 0
+    for j, (_s, end, key, w) in enumerate(matches):
+        if counts.get(key, 0) == 0:
+            weight += w
+        counts[key] = counts.get(key, 0) + 1
+        while end - matches[i][0] > length and i < j:
+            k = matches[i][2]
+            counts[k] -= 1
+            if counts[k] == 0:
+                weight -= matches[i][3]
+            i += 1
+        score = (round(weight, 9), j - i)
+        if best_score is None or score > best_score:
+            best, best_score = (i, j), score
+    return best
+
+
+def _is_word(c: str) -> bool:
+    return c.isalnum() or "\u0300" <= c <= "\u036f"
+
+
+def _widen(text: str, start: int, end: int, length: int) -> tuple[int, int]:
+    """A window of about ``length`` characters around ``text[start:end]``, cut at a
+    sentence start when one is near before the match, else between syllables."""
+    n = len(text)
+    slack = max(length - (end - start), 0)
+    lo = max(0, start - slack)
+    sentence = None
+    for m in _SENTENCE_END.finditer(text, lo, start + 1):
+        if m.end() <= start:
+            sentence = m.end()
+    if start == 0 or (lo == 0 and sentence is None):
+        a = 0
+    elif sentence is not None and start - sentence <= slack * 2 // 3:
+        a = sentence
+    else:
+        a = max(0, start - slack // 3)
+        while 0 < a < start and _is_word(text[a - 1]) and _is_word(text[a]):
+            a += 1  # do not cut a syllable: start after it
+    b = min(n, max(end, a + length))
+    if b < n:
+        while b > end and _is_word(text[b - 1]) and _is_word(text[b]):
+            b -= 1
+    while a < b and text[a].isspace():
+        a += 1
+    while b > a and text[b - 1].isspace():
+        b -= 1
+    return a, b
+
+
+def _assemble(text: str, windows: list[tuple[int, int]], spans: list[tuple[int, int]]) -> Snippet:
+    out: list[str] = []
+    out_spans: list[tuple[int, int]] = []
+    size = 0
+    for k, (a, b) in enumerate(windows):
+        if a > 0 or k:
+            lead = ELLIPSIS if k == 0 else f" {ELLIPSIS} "
+            out.append(lead)
+            size += len(lead)
+        piece, shift = _collapse(text[a:b])
+        inside = [(s - a, e - a) for s, e in spans if a <= s and e <= b]
+        out_spans += [(size + shift(s), size + shift(e)) for s, e in inside]
+        out.append(piece)
+        size += len(piece)
+    if windows and windows[-1][1] < len(text):
+        out.append(ELLIPSIS)
+    return Snippet("".join(out), tuple(out_spans))
+
+
+def _collapse(piece: str) -> tuple[str, Callable[[int], int]]:
+    """``piece`` with each run of white space as one space, and the offset map into it."""
+    runs = list(_SPACE_RUN.finditer(piece))
+    if not runs:
+        return piece, _same
+    out, cuts, last, removed = [], [], 0, 0
+    for m in runs:
+        out += [piece[last : m.start()], " "]
+        removed += len(m.group()) - 1
+        cuts.append((m.end(), removed))
+        last = m.end()
+    out.append(piece[last:])
+
+    def shift(i: int) -> int:
+        before = 0
+        for end, total in cuts:
+            if end > i:
+                break
+            before = total
+        return i - before
+
+    return "".join(out), shift
+
+
+def _same(i: int) -> int:
+    return i
+
+
+def snapshot_idf(snap: Any) -> Callable[[str, str], float]:
+    """Lucene's idf of a term in a hidden field of ``snap``, as ranking computes it."""
+
+    def idf(field: str, term: str) -> float:
+        postings = snap.postings(field, term)
+        df = postings.df if postings is not None else 0
+        n = snap.doc_count
+        return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+
+    return idf
