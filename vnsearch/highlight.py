@@ -92,7 +92,8 @@ class Snippet:
 @cache
 def _table() -> np.ndarray:
     """Folded byte of every BMP character (index 0x10000 stands for the others)."""
-    table = np.full(0x10001, ord(" "), dtype=np.uint8)  # not a letter or digit: a separator
+    table = np.full(0x10001, ord("#"), dtype=np.uint8)  # not a letter or digit: a separator
+    table[[cp for cp in range(0x80, 0x10000) if chr(cp).isspace()]] = ord(" ")
     bmp = "".join(map(chr, range(0x10000)))
     marked = _WORD.sub("\x00", bmp).encode("utf-16-le", "surrogatepass")
     word = np.frombuffer(marked, dtype=np.uint16) == 0
@@ -119,10 +120,12 @@ def _table() -> np.ndarray:
 
 
 def _fold_bytes(text: str) -> bytes:
-    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    if len(codes) and int(codes.max()) > 0xFFFF:
-        codes = np.minimum(codes, 0x10000)
-    return _table()[codes].tobytes()
+    table = _table()
+    codes = np.frombuffer(text.encode("utf-16-le", "surrogatepass"), dtype=np.uint16)
+    if len(codes) != len(text):  # characters outside the BMP: one code point each
+        wide = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        return table.take(np.minimum(wide, 0x10000)).tobytes()
+    return table.take(codes).tobytes()
 
 
 class _Folded:
@@ -152,7 +155,7 @@ class _Folded:
             c = norm[i]
             piece = fold_term(c).encode("ascii", "replace") if _WORD.match(c) else b""
             if not _WORD.match(c) and not ("\u0300" <= c <= "\u036f"):
-                piece = b" "
+                piece = b" " if c.isspace() else b"#"
             pieces += [data[last:i], piece]
             lengths[i] = len(piece)
             last = i + 1
@@ -161,6 +164,11 @@ class _Folded:
         self._starts = np.repeat(np.arange(len(norm)), lengths)
         self._ends = np.cumsum(lengths)
         return b"".join(pieces)
+
+    @property
+    def identity(self) -> bool:
+        """Whether offsets in ``data`` are offsets in the original text."""
+        return self._offsets is None and self._starts is None
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         if self._starts is not None:
@@ -175,21 +183,43 @@ class _Folded:
 
 # --- the query's syllables, per field -----------------------------------------------------
 
+_CLEAN = bytes(c if chr(c).isalnum() and c < 128 else 32 for c in range(256)).lower()
+_PARTS = re.compile(r"[a-z0-9]+")
 
-def _term_pattern(terms: Sequence[str]) -> re.Pattern[bytes]:
-    """Whole alphanumeric runs ``terms[0]``, ``terms[1]``... separated by white space.
 
-    The pattern starts with the first term's literal bytes (so the scan is fast) and looks
-    back for the left boundary only after them.
-    """
-    first = re.escape(terms[0].encode("ascii", "replace"))
-    rest = b"".join(rb"\s+" + re.escape(t.encode("ascii", "replace")) for t in terms[1:])
-    return re.compile(first + rb"(?<![a-z0-9]" + first + rb")" + rest + rb"(?![a-z0-9])")
+@dataclass(frozen=True)
+class _Sequence:
+    """A query term or phrase as alphanumeric runs and what must stand between them:
+    ``None`` for white space (between the syllables of a phrase), else the exact joiner
+    bytes (inside a compound such as ``covid-19`` or ``29/6/2020``)."""
+
+    parts: tuple[bytes, ...]
+    gaps: tuple[bytes | None, ...]
+    key: str
+    weight: float
+
+
+def _sequence(terms: Sequence[str], weight: float) -> _Sequence | None:
+    parts: list[bytes] = []
+    gaps: list[bytes | None] = []
+    for k, term in enumerate(terms):
+        data = term.encode("ascii", "replace")
+        runs = list(_PARTS.finditer(term))
+        if not runs:
+            return None
+        if k:
+            gaps.append(None)
+        for j, m in enumerate(runs):
+            if j:
+                gaps.append(data[runs[j - 1].end() : m.start()])
+            parts.append(m.group().encode())
+    return _Sequence(tuple(parts), tuple(gaps), " ".join(terms), weight)
 
 
 @dataclass(frozen=True)
 class _FieldQuery:
-    patterns: tuple[tuple[re.Pattern[bytes], str, float], ...]  # pattern, key, weight
+    single: dict[bytes, tuple[str, float]]  # one-run terms: key and weight
+    multi: dict[bytes, tuple[_Sequence, ...]]  # first run -> longer sequences, longest first
 
 
 class Highlighter:
@@ -255,11 +285,21 @@ class Highlighter:
                     terms = tuple(fold_term(t) for _f, t, _off in sorted(phrase, key=_offset))
                     if all(terms):
                         keys[terms] = None
-        patterns = []
+        single: dict[bytes, tuple[str, float]] = {}
+        multi: dict[bytes, list[_Sequence]] = {}
         for terms in keys:
             weight = sum(self._weight(folded_field, t) for t in dict.fromkeys(terms))
-            patterns.append((_term_pattern(terms), " ".join(terms), weight))
-        return _FieldQuery(tuple(patterns))
+            seq = _sequence(terms, weight)
+            if seq is None:
+                continue
+            if len(seq.parts) == 1:
+                single[seq.parts[0]] = (seq.key, weight)
+            else:
+                multi.setdefault(seq.parts[0], []).append(seq)
+        return _FieldQuery(
+            single,
+            {w: tuple(sorted(v, key=lambda q: -len(q.parts))) for w, v in multi.items()},
+        )
 
     def _weight(self, field: str, term: str) -> float:
         if self._idf is None:
@@ -270,23 +310,37 @@ class Highlighter:
         """Every match of the query in ``text`` (a value of ``field``): ``(start, end, key,
         weight)`` with offsets into ``text``, sorted, overlaps removed (longest first)."""
         fq = self._field(field)
-        if not fq.patterns or not text:
+        if not (fq.single or fq.multi) or not text:
             return []
         folded = _Folded(text)
-        data = folded.data
+        raw = folded.data
+        padded = b" " + raw.translate(_CLEAN) + b" "  # a whole word w is b" " + w + b" "
         found = []
-        for pattern, key, weight in fq.patterns:
-            for m in pattern.finditer(data):
-                found.append((m.start(), m.end(), key, weight))
+        for w, (key, weight) in fq.single.items():
+            _find_word(padded, w, found, key, weight)
+        for w, seqs in fq.multi.items():
+            firsts: list = []
+            _find_word(padded, w, firsts, "", 0.0)
+            for start, _end, _k, _w in firsts:
+                for seq in seqs:
+                    end = _sequence_end(seq, raw, padded, start)
+                    if end is not None:
+                        found.append((start, end, seq.key, seq.weight))
+                        break
         if not found:
             return []
-        found.sort(key=lambda m: (m[0], -m[1]))
-        out, reach = [], -1
-        for start, end, key, weight in found:
-            if start >= reach:
-                out.append((*folded.span(start, end), key, weight))
-                reach = end
-        return out
+        if len(found) > 1:
+            found.sort(key=_by_start_longest)
+            kept, reach = [], -1
+            for m in found:
+                if m[0] >= reach:
+                    kept.append(m)
+                    reach = m[1]
+            found = kept
+        if folded.identity:
+            return found
+        span = folded.span
+        return [(*span(a, b), key, weight) for a, b, key, weight in found]
 
     def spans(self, field: str, text: str) -> list[tuple[int, int]]:
         """The highlighted spans of ``text``: matches merged when they touch or are separated
@@ -309,12 +363,53 @@ class Highlighter:
                 break
             window = _widen(text, left[best[0]][0], left[best[1]][1], length)
             windows.append(window)
-            left = [m for m in left if m[1] <= window[0] or m[0] >= window[1]]
-            left = [m for m in left if not any(a < m[1] and m[0] < b for a, b in windows)]
+            if fragments > 1:
+                left = [m for m in left if not any(a < m[1] and m[0] < b for a, b in windows)]
         if not windows:
             windows = [_widen(text, 0, 0, length)] if text else []
-        windows.sort()
-        return _assemble(text, windows, _merge(text, [(m[0], m[1]) for m in matches]))
+        windows = sorted(w for w in windows if w[0] < w[1])
+        return _assemble(text, windows, matches)
+
+
+def _find_word(padded: bytes, word: bytes, out: list, key: str, weight: float) -> None:
+    """Append ``(start, end, key, weight)`` for every whole-word occurrence of ``word``
+    (offsets into the unpadded text)."""
+    pattern = b" " + word + b" "
+    size = len(word)
+    find = padded.find
+    i = find(pattern)
+    while i >= 0:
+        out.append((i, i + size, key, weight))
+        i = find(pattern, i + size + 1)
+
+
+def _by_start_longest(m: tuple[int, int, str, float]) -> tuple[int, int]:
+    return m[0], -m[1]
+
+
+_WHITE = re.compile(rb"\s+")
+
+
+def _sequence_end(seq: _Sequence, raw: bytes, padded: bytes, start: int) -> int | None:
+    """Where ``seq`` ends if it starts at ``start`` (its first run is there), else None."""
+    end = start + len(seq.parts[0])
+    for part, gap in zip(seq.parts[1:], seq.gaps):
+        if gap is None:
+            m = _WHITE.match(raw, end)
+            if m is None:
+                return None
+            end = m.end()
+        elif raw.startswith(gap, end):
+            end += len(gap)
+        else:
+            return None
+        # the run must be exactly ``part``: padded[end] is the character before it
+        if not padded.startswith(part, end + 1) or padded[end + 1 + len(part)] != 32:
+            return None
+        if padded[end] != 32:
+            return None
+        end += len(part)
+    return end
 
 
 def _offset(item: tuple[str, str, int]) -> int:
@@ -336,22 +431,23 @@ def _best_window(matches: list, length: int) -> tuple[int, int] | None:
     characters whose distinct keys weigh most (then: more matches, then earliest)."""
     if not matches:
         return None
-    best, best_score = None, None
+    best, best_score = (0, 0), -1.0
     counts: dict[str, int] = {}
     weight = 0.0
     i = 0
     for j, (_s, end, key, w) in enumerate(matches):
-        if counts.get(key, 0) == 0:
+        seen = counts.get(key, 0)
+        if not seen:
             weight += w
-        counts[key] = counts.get(key, 0) + 1
+        counts[key] = seen + 1
         while end - matches[i][0] > length and i < j:
             k = matches[i][2]
             counts[k] -= 1
-            if counts[k] == 0:
+            if not counts[k]:
                 weight -= matches[i][3]
             i += 1
-        score = (round(weight, 9), j - i)
-        if best_score is None or score > best_score:
+        score = weight + 1e-6 * (j - i)  # weights are idfs (>= 1e-6) or 1
+        if score > best_score + 1e-9:
             best, best_score = (i, j), score
     return best
 
@@ -389,7 +485,7 @@ def _widen(text: str, start: int, end: int, length: int) -> tuple[int, int]:
     return a, b
 
 
-def _assemble(text: str, windows: list[tuple[int, int]], spans: list[tuple[int, int]]) -> Snippet:
+def _assemble(text: str, windows: list[tuple[int, int]], matches: list) -> Snippet:
     out: list[str] = []
     out_spans: list[tuple[int, int]] = []
     size = 0
@@ -399,7 +495,8 @@ def _assemble(text: str, windows: list[tuple[int, int]], spans: list[tuple[int, 
             out.append(lead)
             size += len(lead)
         piece, shift = _collapse(text[a:b])
-        inside = [(s - a, e - a) for s, e in spans if a <= s and e <= b]
+        inside = _merge(text, [(m[0], m[1]) for m in matches if a <= m[0] and m[1] <= b])
+        inside = [(s - a, e - a) for s, e in inside]
         out_spans += [(size + shift(s), size + shift(e)) for s, e in inside]
         out.append(piece)
         size += len(piece)
