@@ -369,3 +369,13 @@ def test_spans_slice_query_syllables_and_find_every_one(case):
         assert last <= a < b <= len(s.text)
         last = b
         assert all(fold_term(w) in wanted for w in s.text[a:b].split())
+
+
+def test_codes_and_dates_are_highlighted_whole_and_by_their_parts():
+    _title, body = read(SEEDS[4])
+    assert original_spans("75-KL/TW", body) == ["75-KL/TW"] * body.count("75-KL/TW")
+    assert original_spans("75-kl/tw", "Kết luận 75-KL/TW; 75 KL TW; 75-KL") == ["75-KL/TW"]
+    assert original_spans("29/6/2020", body) == ["29/6/2020"]
+    # a part finds the compound's part, as the index does (``QĐ`` finds ``205-QĐ/TW``)
+    _title, body = read(SEEDS[0])
+    assert "205-QĐ/TW" in body and original_spans("qd", body) == ["QĐ"]

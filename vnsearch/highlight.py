@@ -8,13 +8,17 @@ its folded form equals the folded form of a query syllable, so ``ha noi``, ``Hà
 ORIGINAL text with its accents.
 
 How a text is searched, cheaply: each character is folded to exactly one ASCII byte through
-a table (``Đ`` -> ``d``, ``ộ`` -> ``o``, punctuation -> space) with numpy, so offsets in the
-folded bytes are offsets in the text; each query syllable is one precompiled bytes regular
-expression with a literal prefix (fast to scan) that matches only a whole alphanumeric run,
-which is exactly a syllable or a part of a compound to the analyzer. Texts the table cannot
-fold one-to-one (NFD, zero-width characters, ligatures such as ``æ``, letters of other
-scripts) are normalized first (``normalize_with_map``, offsets kept) and the rare remaining
-characters folded one by one with :func:`~vnsearch.analysis.fold.fold`.
+a table (``Đ`` -> ``d``, ``ộ`` -> ``o``, other characters that are not letters or digits ->
+a separator) with one numpy lookup, so offsets in the folded bytes are offsets in the text.
+Each query syllable is then found with ``bytes.find`` as a whole word (``b" hoa "``) in a
+copy where everything but ``a-z0-9`` is a space: a whole alphanumeric run, which is exactly
+a syllable, or a part of a compound, to the analyzer. Nothing is compiled per query.
+Phrases and compounds (``covid-19``) are checked word by word after their first run, with
+white space (phrases) or their exact joiners (compounds) between the runs. Texts the table
+cannot fold one-to-one (NFD, zero-width characters, ligatures such as ``æ``, letters of
+other scripts, characters outside the BMP) are normalized first (``normalize_with_map``,
+offsets kept) and the rare characters left are folded one by one with ``fold_term``
+(0, 1 or several letters each), with an offset map back.
 
 The fragment is the window of ``length`` characters whose distinct query terms weigh most
 (their idf when the index is known), cut at a sentence start or between syllables, with
@@ -43,6 +47,7 @@ DEFAULT_LENGTH = 160
 ELLIPSIS = "\u2026"
 
 _UNSAFE = 1  # folded byte of a character that does not fold to exactly one ASCII byte
+_CLEAN = bytes(c if chr(c).isalnum() and c < 128 else 32 for c in range(256)).lower()
 _WORD = re.compile(r"[^\W_]")
 _SPACE_RUN = re.compile(r"\s{2,}|[^\S ]")
 _SENTENCE_END = re.compile(r"[.!?\u2026;:][\"'\u201d\u2019)\]]*\s+|\n\s*")
@@ -119,6 +124,23 @@ def _table() -> np.ndarray:
     return table
 
 
+@cache
+def _clean_table() -> np.ndarray:
+    """Like :func:`_table`, but every byte other than ``a-z0-9`` (and the marker) a space."""
+    clean = np.frombuffer(_CLEAN, dtype=np.uint8).copy()
+    clean[_UNSAFE] = _UNSAFE
+    return clean.take(_table())
+
+
+def _codes(text: str) -> np.ndarray:
+    """The text's code points, as indexes into the tables (0x10000 for beyond the BMP)."""
+    codes = np.frombuffer(text.encode("utf-16-le", "surrogatepass"), dtype=np.uint16)
+    if len(codes) != len(text):  # characters outside the BMP: one code point each
+        wide = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        return np.minimum(wide, 0x10000)
+    return codes
+
+
 def _fold_bytes(text: str) -> bytes:
     table = _table()
     codes = np.frombuffer(text.encode("utf-16-le", "surrogatepass"), dtype=np.uint16)
@@ -131,17 +153,27 @@ def _fold_bytes(text: str) -> bytes:
 class _Folded:
     """A text folded to one ASCII byte per folded character, and the way back.
 
-    ``span(start, end)`` turns a span of ``data`` into a span of the original text.
+    ``clean`` has ``a-z0-9`` and spaces only (what words are found in); ``data`` (made on
+    first use) keeps the other separators apart (white space, joiners such as ``-``).
+    ``span(start, end)`` turns a span of the folded bytes into a span of the original text.
     """
 
-    __slots__ = ("_ends", "_offsets", "_starts", "data")
+    __slots__ = ("_codes", "_data", "_ends", "_offsets", "_starts", "clean")
 
     def __init__(self, text: str) -> None:
-        self._offsets = self._starts = self._ends = None
-        data = _fold_bytes(text)
-        if _UNSAFE in data:
-            data = self._general(text)
-        self.data = data
+        self._offsets = self._starts = self._ends = self._data = None
+        self._codes = _codes(text)
+        clean = _clean_table().take(self._codes).tobytes()
+        if _UNSAFE in clean:
+            self._data = self._general(text)
+            clean = self._data.translate(_CLEAN)
+        self.clean = clean
+
+    @property
+    def data(self) -> bytes:
+        if self._data is None:
+            self._data = _table().take(self._codes).tobytes()
+        return self._data
 
     def _general(self, text: str) -> bytes:
         norm, self._offsets = normalize_with_map(text)
@@ -183,7 +215,6 @@ class _Folded:
 
 # --- the query's syllables, per field -----------------------------------------------------
 
-_CLEAN = bytes(c if chr(c).isalnum() and c < 128 else 32 for c in range(256)).lower()
 _PARTS = re.compile(r"[a-z0-9]+")
 
 
@@ -313,17 +344,16 @@ class Highlighter:
         if not (fq.single or fq.multi) or not text:
             return []
         folded = _Folded(text)
-        raw = folded.data
-        padded = b" " + raw.translate(_CLEAN) + b" "  # a whole word w is b" " + w + b" "
-        found = []
+        clean = folded.clean
+        found: list[tuple[int, int, str, float]] = []
         for w, (key, weight) in fq.single.items():
-            _find_word(padded, w, found, key, weight)
+            _find_word(clean, w, found, key, weight)
         for w, seqs in fq.multi.items():
-            firsts: list = []
-            _find_word(padded, w, firsts, "", 0.0)
+            firsts: list[tuple[int, int, str, float]] = []
+            _find_word(clean, w, firsts, "", 0.0)
             for start, _end, _k, _w in firsts:
                 for seq in seqs:
-                    end = _sequence_end(seq, raw, padded, start)
+                    end = _sequence_end(seq, folded.data, clean, start)
                     if end is not None:
                         found.append((start, end, seq.key, seq.weight))
                         break
@@ -371,16 +401,19 @@ class Highlighter:
         return _assemble(text, windows, matches)
 
 
-def _find_word(padded: bytes, word: bytes, out: list, key: str, weight: float) -> None:
-    """Append ``(start, end, key, weight)`` for every whole-word occurrence of ``word``
-    (offsets into the unpadded text)."""
+def _find_word(clean: bytes, word: bytes, out: list, key: str, weight: float) -> None:
+    """Append ``(start, end, key, weight)`` for every whole-word occurrence of ``word``."""
+    size, n = len(word), len(clean)
+    if clean.startswith(word) and (size == n or clean[size] == 32):
+        out.append((0, size, key, weight))
     pattern = b" " + word + b" "
-    size = len(word)
-    find = padded.find
+    find = clean.find
     i = find(pattern)
     while i >= 0:
-        out.append((i, i + size, key, weight))
+        out.append((i + 1, i + 1 + size, key, weight))
         i = find(pattern, i + size + 1)
+    if n > size and clean.endswith(word) and clean[n - size - 1] == 32:
+        out.append((n - size, n, key, weight))
 
 
 def _by_start_longest(m: tuple[int, int, str, float]) -> tuple[int, int]:
@@ -390,9 +423,10 @@ def _by_start_longest(m: tuple[int, int, str, float]) -> tuple[int, int]:
 _WHITE = re.compile(rb"\s+")
 
 
-def _sequence_end(seq: _Sequence, raw: bytes, padded: bytes, start: int) -> int | None:
+def _sequence_end(seq: _Sequence, raw: bytes, clean: bytes, start: int) -> int | None:
     """Where ``seq`` ends if it starts at ``start`` (its first run is there), else None."""
     end = start + len(seq.parts[0])
+    n = len(clean)
     for part, gap in zip(seq.parts[1:], seq.gaps):
         if gap is None:
             m = _WHITE.match(raw, end)
@@ -403,12 +437,11 @@ def _sequence_end(seq: _Sequence, raw: bytes, padded: bytes, start: int) -> int 
             end += len(gap)
         else:
             return None
-        # the run must be exactly ``part``: padded[end] is the character before it
-        if not padded.startswith(part, end + 1) or padded[end + 1 + len(part)] != 32:
+        # the run there must be exactly ``part`` (the gap ended the run before it)
+        after = end + len(part)
+        if not clean.startswith(part, end) or (after < n and clean[after] != 32):
             return None
-        if padded[end] != 32:
-            return None
-        end += len(part)
+        end = after
     return end
 
 
