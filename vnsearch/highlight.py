@@ -318,8 +318,9 @@ class Highlighter:
                         keys[terms] = None
         single: dict[bytes, tuple[str, float]] = {}
         multi: dict[bytes, list[_Sequence]] = {}
+        weigh = self._weight if len(keys) > 1 else _one  # one term: nothing to weigh
         for terms in keys:
-            weight = sum(self._weight(folded_field, t) for t in dict.fromkeys(terms))
+            weight = sum(weigh(folded_field, t) for t in dict.fromkeys(terms))
             seq = _sequence(terms, weight)
             if seq is None:
                 continue
@@ -445,6 +446,10 @@ def _sequence_end(seq: _Sequence, raw: bytes, clean: bytes, start: int) -> int |
     return end
 
 
+def _one(field: str, term: str) -> float:
+    return 1.0
+
+
 def _offset(item: tuple[str, str, int]) -> int:
     return item[2]
 
@@ -540,6 +545,8 @@ def _assemble(text: str, windows: list[tuple[int, int]], matches: list) -> Snipp
 
 def _collapse(piece: str) -> tuple[str, Callable[[int], int]]:
     """``piece`` with each run of white space as one space, and the offset map into it."""
+    if piece.isprintable() and "  " not in piece:  # no tab, newline or unusual space
+        return piece, _same
     runs = list(_SPACE_RUN.finditer(piece))
     if not runs:
         return piece, _same
