@@ -98,6 +98,16 @@ def test_hit_equality_and_repr_ignore_the_highlighter(ix):
     assert bare.snippet("title").text.startswith(hit.fields["title"][:20])
 
 
+def test_a_pickled_hit_keeps_its_data_not_the_highlighter(ix):
+    import pickle
+
+    hit = ix.search("Trung ương", limit=1)[0]
+    assert hit.snippets["title"].spans
+    back = pickle.loads(pickle.dumps(hit))
+    assert back == hit and back.highlighter is None
+    assert back.snippet("title").spans == ()
+
+
 def test_snippet_is_exported():
     assert vnsearch.Snippet is vnsearch.ranking.Snippet is vnsearch.highlight.Snippet
     assert "Snippet" in vnsearch.__all__

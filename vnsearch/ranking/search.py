@@ -86,6 +86,12 @@ class Hit:
         """Snippets of the hit's stored TEXT fields, each made on first access."""
         return _Snippets(self)
 
+    def __getstate__(self) -> dict[str, Any]:
+        # a pickled hit keeps its data, not the query's highlighter (it holds the index)
+        state = {k: v for k, v in self.__dict__.items() if k != "snippets"}
+        state["highlighter"] = None
+        return state
+
 
 class _Snippets(Mapping[str, Snippet]):
     __slots__ = ("_done", "_hit", "_names")
