@@ -279,7 +279,8 @@ def test_fragment_is_cut_between_syllables_and_keeps_its_length():
             end = start + len(inner)
             assert end == len(text) or not (text[end - 1].isalnum() and text[end].isalnum())
             assert s.text.startswith(ELLIPSIS) == (start > 0)
-            assert s.text.endswith(ELLIPSIS) == (end < len(text))
+            assert s.text.endswith(ELLIPSIS) == (end < len(text) or inner.endswith(ELLIPSIS))
+            assert not s.text.endswith(ELLIPSIS * 2)
             assert s.spans and all(
                 set(words(p)) <= {"nhiem", "vu", "can", "bo", "dang"} for p in span_texts(s)
             )

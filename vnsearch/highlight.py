@@ -538,8 +538,8 @@ def _assemble(text: str, windows: list[tuple[int, int]], matches: list) -> Snipp
         out_spans += [(size + shift(s), size + shift(e)) for s, e in inside]
         out.append(piece)
         size += len(piece)
-    if windows and windows[-1][1] < len(text):
-        out.append(ELLIPSIS)
+    if windows and windows[-1][1] < len(text) and not out[-1].endswith((ELLIPSIS, "...")):
+        out.append(ELLIPSIS)  # (a fragment that ends with its own "…" gets no second one)
     return Snippet("".join(out), tuple(out_spans))
 
 
