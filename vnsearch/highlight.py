@@ -360,7 +360,9 @@ class Highlighter:
                         break
         if not found:
             return []
-        if len(found) > 1:
+        if not fq.multi:
+            found.sort()  # whole words: never two at one place
+        elif len(found) > 1:
             found.sort(key=_by_start_longest)
             kept, reach = [], -1
             for m in found:
