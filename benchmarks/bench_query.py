@@ -39,6 +39,11 @@ Run from the repository root::
     python benchmarks/bench_query.py --docs 2000 --queries 1000
     python benchmarks/bench_query.py --docs 84132 --rebuild --json
     python benchmarks/bench_query.py --engines whoosh,fts5 --seed 7
+    python benchmarks/bench_query.py --docs 84132 --engines vnsearch --snippets
+
+``--snippets`` adds the row ``vnsearch+snippets``: the same vnsearch search plus
+``hit.snippet("body")`` for each of the top 10 hits inside the timed call, so the two p50s
+show what snippets cost.
 
 ``pip install tantivy`` (or ``pip install .[bench]``) for the tantivy engine; without it that
 engine is skipped. The corpus is gzip JSON Lines (``id``, ``split``, ``topic``, ``text``) made
@@ -414,6 +419,29 @@ class VnsearchEngine(Engine):
         return hits, (results.total if total else None)  # counted when asked for
 
 
+class VnsearchSnippetsEngine(VnsearchEngine):
+    """vnsearch, plus ``hit.snippet("body")`` for each top-10 hit inside the timed call.
+
+    Shares the ``vnsearch`` engine's open index; the benchmark index does not store bodies,
+    so each body is handed to ``snippet(text=...)`` from memory (a dict lookup).
+    """
+
+    name = "vnsearch+snippets"
+
+    def __init__(self, base: VnsearchEngine, docs: Sequence[Doc]) -> None:
+        super().__init__(base.path)
+        self.index = base.index
+        self.bodies = {d.id: d.body for d in docs}
+
+    def search(self, query: str, total: bool = False) -> tuple[Hits, int | None]:
+        results = self.index.search(query, limit=LIMIT)
+        hits = []
+        for hit in results:
+            hit.snippet("body", text=self.bodies[hit.id])
+            hits.append((hit.id, hit.fields["title"]))
+        return hits, (results.total if total else None)
+
+
 ENGINES: dict[str, type[Engine]] = {
     e.name: e for e in (WhooshEngine, TantivyEngine, Fts5Engine, VnsearchEngine)
 }
@@ -548,6 +576,16 @@ def pass_figures(runs: dict[str, Run], queries: Sequence[Query]) -> dict[str, An
     latency = {name: percentiles(run.ns) for name, run in runs.items()}
     by_kind = {name: _kind_medians(run, queries) for name, run in runs.items()}
     figures: dict[str, Any] = {"latency_ms": latency, "p50_by_kind_ms": by_kind, "ratios": {}}
+    if "vnsearch" in latency and "vnsearch+snippets" in latency:
+        figures["snippets_added_ms"] = {
+            p: latency["vnsearch+snippets"][p] - latency["vnsearch"][p] for p in ("p50", "p95")
+        }
+        # the same query timed back to back on both: the median of the differences is
+        # steadier than the difference of two medians when the machine is shared
+        paired = [
+            b - a for a, b in zip(runs["vnsearch"].ns, runs["vnsearch+snippets"].ns, strict=True)
+        ]
+        figures["snippets_added_ms"]["paired_median"] = statistics.median(paired) / 1e6
     if "vnsearch" in latency:
         for peer in ("whoosh", "tantivy"):
             if peer in latency:
@@ -624,14 +662,22 @@ def build_table(builds: Sequence[Build]) -> Iterator[str]:
 
 def latency_table(name: str, figures: dict[str, Any]) -> Iterator[str]:
     yield f"latency, {name} (ms)"
-    yield f"{'engine':<9} {'p50':>8} {'p95':>8} {'p99':>8} {'mean':>8}   p50 by kind: " + " ".join(
-        f"{kind:>10}" for kind in KINDS
+    w = max(9, *map(len, figures["latency_ms"]))
+    yield f"{'engine':<{w}} {'p50':>8} {'p95':>8} {'p99':>8} {'mean':>8}   p50 by kind: " + (
+        " ".join(f"{kind:>10}" for kind in KINDS)
     )
     for engine, lat in figures["latency_ms"].items():
         kinds = " ".join(_ms(figures["p50_by_kind_ms"][engine][k]) for k in KINDS)
         yield (
-            f"{engine:<9} {lat['p50']:>8.2f} {lat['p95']:>8.2f} {lat['p99']:>8.2f} "
+            f"{engine:<{w}} {lat['p50']:>8.2f} {lat['p95']:>8.2f} {lat['p99']:>8.2f} "
             f"{lat['mean']:>8.2f}                {kinds}"
+        )
+    if "snippets_added_ms" in figures:
+        added = figures["snippets_added_ms"]
+        yield (
+            f"snippets of the top 10 bodies add: p50 {added['p50']:+.3f} ms, "
+            f"p95 {added['p95']:+.3f} ms; median of per-query differences "
+            f"{added['paired_median']:+.3f} ms"
         )
     for label, ratio in figures["ratios"].items():
         peer = label.split("/")[1]
@@ -676,6 +722,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--rebuild", action="store_true", help="rebuild the cached indexes")
     parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
+    parser.add_argument(
+        "--snippets",
+        action="store_true",
+        help="also time vnsearch with hit.snippet('body') for each top-10 hit "
+        "(engine row vnsearch+snippets)",
+    )
     args = parser.parse_args(argv)
     unknown = set(args.engines.split(",")) - set(ENGINES)
     if unknown:
@@ -727,6 +779,8 @@ def run(args: argparse.Namespace) -> tuple[list[str], dict[str, Any]]:
     engines, builds, fold_seconds = open_engines(
         args.engines.split(","), docs, args.corpus, args.rebuild, out
     )
+    if args.snippets:
+        engines += [VnsearchSnippetsEngine(e, docs) for e in engines if e.name == "vnsearch"]
     prepared = {e.name: [e.prepare(q) for q in queries] for e in engines}
     passes = {}
     for name, total in PASSES.items():

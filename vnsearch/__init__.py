@@ -45,6 +45,7 @@ _LAZY = {
     "Range": "vnsearch.ranking",
     "Ranking": "vnsearch.ranking",
     "Results": "vnsearch.ranking",
+    "Snippet": "vnsearch.ranking",
 }
 
 __all__ = [

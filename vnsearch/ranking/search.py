@@ -15,12 +15,14 @@ the query's words rank first (``coord``), then by score.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 
+from vnsearch.highlight import DEFAULT_LENGTH, Highlighter, Snippet, snapshot_idf
 from vnsearch.ranking.bm25 import DEFAULT_RANKING, Ranking
 from vnsearch.ranking.execute import (
     PreparedQuery,
@@ -32,17 +34,90 @@ from vnsearch.ranking.execute import (
 from vnsearch.ranking.snapshot import Snapshot
 from vnsearch.ranking.values import sort_docs, sort_field
 
-__all__ = ["DEFAULT_RANKING", "Explanation", "Hit", "Ranking", "Results", "explain", "search"]
+__all__ = [
+    "DEFAULT_RANKING",
+    "Explanation",
+    "Hit",
+    "Ranking",
+    "Results",
+    "Snippet",
+    "explain",
+    "search",
+]
 
 
 @dataclass(frozen=True)
 class Hit:
-    """One ranked document: its id, score and stored fields."""
+    """One ranked document: its id, score and stored fields, and snippets when asked.
+
+    ``hit.snippet("body")`` is the best fragment of the stored ``body`` with the query's
+    matches as spans; ``hit.snippets`` maps each stored TEXT field to its snippet (made on
+    first access). Both are computed only when read.
+    """
 
     id: Any
     score: float
     fields: Mapping[str, Any]
     docnum: int
+    highlighter: Highlighter | None = field(default=None, compare=False, repr=False)
+
+    def snippet(
+        self,
+        name: str,
+        length: int = DEFAULT_LENGTH,
+        fragments: int = 1,
+        text: str | None = None,
+    ) -> Snippet:
+        """The best fragment(s) of stored TEXT field ``name`` for the query.
+
+        ``text`` stands in for the field's value when it is not stored (the application
+        keeps it elsewhere). A field the query did not search gives its start, no spans.
+        """
+        if text is None:
+            value = self.fields.get(name)
+            if not isinstance(value, str):
+                raise KeyError(f"no stored text in field {name!r} (pass text=...)")
+            text = value
+        highlighter = self.highlighter or _NO_QUERY
+        return highlighter.snippet(name, text, length=length, fragments=fragments)
+
+    @cached_property
+    def snippets(self) -> Mapping[str, Snippet]:
+        """Snippets of the hit's stored TEXT fields, each made on first access."""
+        return _Snippets(self)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # a pickled hit keeps its data, not the query's highlighter (it holds the index)
+        state = {k: v for k, v in self.__dict__.items() if k != "snippets"}
+        state["highlighter"] = None
+        return state
+
+
+class _Snippets(Mapping[str, Snippet]):
+    __slots__ = ("_done", "_hit", "_names")
+
+    def __init__(self, hit: Hit) -> None:
+        self._hit = hit
+        names = hit.highlighter.text_fields if hit.highlighter else ()
+        self._names = [n for n in names if isinstance(hit.fields.get(n), str)]
+        self._done: dict[str, Snippet] = {}
+
+    def __getitem__(self, name: str) -> Snippet:
+        if name not in self._names:
+            raise KeyError(name)
+        found = self._done.get(name)
+        if found is None:
+            found = self._done[name] = self._hit.snippet(name)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
+_NO_QUERY = Highlighter((), ())
 
 
 class Results(Sequence[Hit]):
@@ -99,29 +174,32 @@ def search(
             return Results((), len(cand))
         scores = score_docs(q.ex, scoring_terms(q), cand)
         docs, scores = sort_docs(snap, name, descending, cand, scores, limit)
-        return Results(_hits(snap, docs, scores), len(cand))
+        return Results(_hits(snap, docs, scores, q), len(cand))
     if limit <= 0:
         return Results((), q.count)
     rare = q.match_rare(limit)
     if rare is not None:
-        return Results(_hits(snap, *top_hits(q, *rare, limit)), q.count)
+        return Results(_hits(snap, *top_hits(q, *rare, limit), q), q.count)
     top = top_hits_from_rare_terms(q, limit)
     if top is not None:
-        return Results(_hits(snap, *top), q.count)
+        return Results(_hits(snap, *top, q), q.count)
     coord, candidates = q.match_all()
     cand = np.flatnonzero(candidates)
     if not len(cand):
         return Results((), 0)
-    return Results(_hits(snap, *top_hits(q, cand, coord[cand], limit)), len(cand))
+    return Results(_hits(snap, *top_hits(q, cand, coord[cand], limit), q), len(cand))
 
 
-def _hits(snap: Snapshot, docs: np.ndarray, scores: np.ndarray) -> tuple[Hit, ...]:
+def _hits(
+    snap: Snapshot, docs: np.ndarray, scores: np.ndarray, q: PreparedQuery
+) -> tuple[Hit, ...]:
     hits = []
     unique = snap.schema.unique_field
+    highlighter = Highlighter(q.positive, snap.schema.text_fields, snapshot_idf(snap))
     for doc, score in zip(docs.tolist(), scores.tolist()):
         stored = snap.stored_fields(doc)
         hit_id = stored.get(unique, doc) if unique else doc
-        hits.append(Hit(hit_id, score, stored, doc))
+        hits.append(Hit(hit_id, score, stored, doc, highlighter))
     return tuple(hits)
 
 
