@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, TextIO
 
 __all__ = [
@@ -17,11 +16,9 @@ __all__ = [
     "format_info",
     "hits_json",
     "human_size",
-    "snippet_of",
     "use_color",
 ]
 
-SNIPPET_CHARS = 160
 TITLE_CHARS = 100
 BOLD, DIM, RESET = "\x1b[1m", "\x1b[2m", "\x1b[0m"
 
@@ -31,41 +28,6 @@ def use_color(stream: TextIO) -> bool:
     if os.environ.get("NO_COLOR"):
         return False
     return bool(getattr(stream, "isatty", lambda: False)())
-
-
-@dataclass(frozen=True)
-class _LeadSnippet:
-    """The start of a stored field, with no highlighted spans (until hits have snippets)."""
-
-    text: str
-    spans: tuple[tuple[int, int], ...] = ()
-
-    def to_ansi(self) -> str:
-        return self.text
-
-    def to_html(self) -> str:
-        import html
-
-        return html.escape(self.text)
-
-
-def snippet_of(hit: Any, field: str) -> Any:
-    """The hit's snippet of ``field``: ``.text``, ``.spans`` (offsets into ``.text``),
-    ``.to_ansi()``, ``.to_html()``.
-
-    >>> from types import SimpleNamespace
-    >>> snippet_of(SimpleNamespace(fields={"body": "Hà Nội mùa thu"}), "body").text
-    'Hà Nội mùa thu'
-    """
-    if hasattr(hit, "snippet"):
-        return hit.snippet(field)
-    # fallback until ranking's Hit.snippet exists: the field's first ~160 characters
-    text = hit.fields.get(field)
-    text = text if isinstance(text, str) else ""
-    if len(text) > SNIPPET_CHARS:
-        cut = text.rfind(" ", SNIPPET_CHARS // 2, SNIPPET_CHARS)
-        text = text[: cut if cut > 0 else SNIPPET_CHARS]
-    return _LeadSnippet(text)
 
 
 def _snippet_field(hit: Any, fields: Sequence[str]) -> str | None:
@@ -113,7 +75,7 @@ def format_hits(
         lines.append(f"{pad}{dim}{hit.id} · score {hit.score:.2f}{reset}")
         field = _snippet_field(hit, snippet_fields)
         if field is not None:
-            snippet = snippet_of(hit, field)
+            snippet = hit.snippet(field)
             text = snippet.to_ansi() if color else snippet.text
             text = " ".join(text.split())
             if text:
@@ -132,7 +94,7 @@ def hits_json(query: str, results: Any, snippet_fields: Sequence[str]) -> str:
         item: dict[str, Any] = {"id": hit.id, "score": hit.score, "snippet": None}
         field = _snippet_field(hit, snippet_fields)
         if field is not None:
-            snippet = snippet_of(hit, field)
+            snippet = hit.snippet(field)
             item["snippet"] = {
                 "field": field,
                 "text": snippet.text,
