@@ -38,9 +38,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import DATA, REPO, machine  # noqa: E402
+from _common import DATA, REPO, machine
 
-import vnsearch  # noqa: E402
+import vnsearch
 
 CACHE = REPO / "benchmarks/.cache"
 DEFAULT_DIR = DATA / "viquad"
@@ -179,6 +179,40 @@ def _fill(ix: vnsearch.Index, docs: Sequence[Passage]) -> None:
     with ix.writer() as w:
         for d in docs:
             w.add({"id": d.id, "title": d.title, "text": d.text})
+
+
+def restore_accents_hook() -> bool:
+    """Make searches restore the accents of unaccented queries from the index vocabulary.
+
+    ``vnsearch.ranking.plan.plan_query`` takes the snapshot's ``accents``; until
+    ``PreparedQuery`` passes them itself (the one-line change proposed for execute.py),
+    this wraps it. Returns whether the hook had to be installed.
+    """
+    import inspect
+    import threading
+
+    from vnsearch.ranking import execute
+    from vnsearch.ranking.accents import vocabulary
+
+    if "accents" in inspect.getsource(execute.PreparedQuery.__init__):
+        return False
+    if getattr(execute, "_eval_quality_hook", False):
+        return True
+    local = threading.local()
+    init, plan = execute.PreparedQuery.__init__, execute.plan_query
+
+    def prepared_init(self, snap, *args, **kwargs):  # type: ignore[no-untyped-def]
+        local.snap = snap
+        init(self, snap, *args, **kwargs)
+
+    def plan_query(query, schema, fields, ranking):  # type: ignore[no-untyped-def]
+        accents = vocabulary(local.snap) if ranking.restored_weight else None
+        return plan(query, schema, fields, ranking, accents=accents)
+
+    execute.PreparedQuery.__init__ = prepared_init  # type: ignore[method-assign]
+    execute.plan_query = plan_query
+    execute._eval_quality_hook = True  # type: ignore[attr-defined]
+    return True
 
 
 def vnsearch_engine(ix: vnsearch.Index, **options: Any) -> Search:
@@ -343,7 +377,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--passages", type=int, help="index a seeded subset of N passages")
     parser.add_argument("--questions", type=int, help="ask a seeded subset of N questions")
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--title-boost", type=float, default=2.0, help="vnsearch title boost")
+    parser.add_argument(
+        "--title-boost", type=float, default=0.25,
+        help="vnsearch title boost (0.25, tuned on train: passages of one article share it)",
+    )  # fmt: skip
     parser.add_argument("--no-peers", action="store_true", help="evaluate vnsearch only")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the cached index")
     parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
@@ -361,8 +398,12 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     ix = open_vnsearch(docs, args.title_boost, args.rebuild)
     print(f"vnsearch index ready in {time.perf_counter() - start:.1f} s")
-    engines: list[tuple[str, Search]] = [(f"vnsearch (title boost {args.title_boost:g})",
-                                          vnsearch_engine(ix))]  # fmt: skip
+    hooked = restore_accents_hook()
+    if hooked:
+        print("accent restoration: through eval_quality's hook (execute.py does not pass it)")
+    engines: list[tuple[str, Search]] = [
+        (f"vnsearch (title boost {args.title_boost:g})", vnsearch_engine(ix))
+    ]
     if not args.no_peers:
         for name, make in PEERS.items():
             start = time.perf_counter()
