@@ -14,8 +14,10 @@ from typing import NamedTuple
 
 from vnsearch.analysis import segment, syllables
 from vnsearch.analysis.analyzer import fold_term
+from vnsearch.analysis.stopwords import is_stopword
 from vnsearch.index.schema import KEYWORD, TEXT, view_field
 from vnsearch.query import Or, ParsedQuery, Phrase, Term
+from vnsearch.ranking.accents import AccentVocabulary
 from vnsearch.ranking.bm25 import Ranking
 
 __all__ = ["Plan", "Scoring", "Unit", "plan_query", "text_fields"]
@@ -47,14 +49,20 @@ class Plan:
     bonus: list[Scoring]
 
 
-def _syllable_scoring(tok: str, fields: Sequence[str], schema, ranking: Ranking) -> list[Scoring]:
-    exact = tok.lower()
-    folded = fold_term(exact)
+def _syllable_scoring(
+    tok: str, fields: Sequence[str], schema, ranking: Ranking, exact: str | None = None,
+    factor: float = 1.0,
+) -> list[Scoring]:  # fmt: skip
+    """The exact and folded syllable terms of ``tok``; ``exact`` replaces the exact term
+    (an accent restored), whose weight is then multiplied by ``factor``."""
+    folded = fold_term(tok.lower())
+    if exact is None:
+        exact, factor = tok.lower(), 1.0
     out = []
     for name in fields:
         boost = schema[name].boost
-        for view, term in (("syllables", exact), ("folded", folded)):
-            w = ranking.view_weights.get(view, 0.0) * boost
+        for view, term, f in (("syllables", exact, factor), ("folded", folded, 1.0)):
+            w = ranking.view_weights.get(view, 0.0) * boost * f
             if w and term:
                 out.append(Scoring(view_field(name, view), term, w, view, name))
     return out
@@ -71,7 +79,10 @@ def text_fields(schema, only: Iterable[str] | None) -> list[str]:
     return names
 
 
-def _plan_item(item: Term | Phrase, unit: Unit, schema, fields: list[str], ranking: Ranking):
+def _plan_item(
+    item: Term | Phrase, unit: Unit, schema, fields: list[str], ranking: Ranking,
+    restored: str | None = None,
+):  # fmt: skip
     if item.field is not None and not isinstance(schema[item.field], TEXT):
         ftype = schema[item.field]
         value = item.text.lower() if isinstance(ftype, KEYWORD) and ftype.lowercase else item.text
@@ -81,8 +92,14 @@ def _plan_item(item: Term | Phrase, unit: Unit, schema, fields: list[str], ranki
     toks = [t for t in syllables(item.text) if t.kind != "part"]
     if not toks:
         return
-    for t in toks:
-        unit.scoring.extend(_syllable_scoring(t.text, scope, schema, ranking))
+    if restored is not None and len(toks) == 1:
+        factor = ranking.restored_weight
+        unit.scoring.extend(
+            _syllable_scoring(toks[0].text, scope, schema, ranking, restored, factor)
+        )
+    else:
+        for t in toks:
+            unit.scoring.extend(_syllable_scoring(t.text, scope, schema, ranking))
     if len(toks) == 1 and isinstance(item, Term):
         folded = fold_term(toks[0].text.lower())
         unit.any_of.extend((view_field(f, "folded"), folded) for f in scope)
@@ -98,40 +115,108 @@ def _plan_item(item: Term | Phrase, unit: Unit, schema, fields: list[str], ranki
         unit.phrases.append(terms)
 
 
-def plan_query(query: ParsedQuery, schema, fields: list[str], ranking: Ranking) -> Plan:
+def plan_query(
+    query: ParsedQuery, schema, fields: list[str], ranking: Ranking,
+    accents: AccentVocabulary | None = None,
+) -> Plan:  # fmt: skip
+    """The query's units and bonus terms. ``accents`` (the index's vocabulary) restores the
+    accents of a query typed without any, for the exact views."""
+    clauses = query.clauses
+    plain = [
+        i
+        for i, c in enumerate(clauses)
+        if c.occur != "must_not" and isinstance(c.node, Term) and c.node.field is None
+    ]
+    restored = _restore(query, [clauses[i].node.text for i in plain], accents, ranking)
+    restored_at = dict(zip(plain, restored))
+    drop = _stopword_clauses(clauses, plain, restored_at, ranking)
     units = []
-    plain: list[str] = []  # consecutive plain words (for bigram and word bonuses)
-    for clause in query.clauses:
+    grouped: list[Unit] = []  # plain should clauses matched as one group (long queries)
+    group = 0 < ranking.group_from <= sum(1 for i in plain if clauses[i].occur == "should")
+    for i, clause in enumerate(clauses):
+        if i in drop:
+            continue
         unit = Unit(clause.occur)
         items = clause.node.items if isinstance(clause.node, Or) else (clause.node,)
         for item in items:
-            _plan_item(item, unit, schema, fields, ranking)
+            _plan_item(item, unit, schema, fields, ranking, restored_at.get(i))
         if unit.any_of or unit.phrases:
-            units.append(unit)
-        node = clause.node
-        if clause.occur != "must_not" and isinstance(node, Term) and node.field is None:
-            plain.append(node.text)
-    return Plan(units, _bonus(" ".join(plain), schema, fields, ranking))
+            if group and i in restored_at and clause.occur == "should":
+                grouped.append(unit)
+            else:
+                units.append(unit)
+    if grouped:
+        one = Unit("should")
+        for u in grouped:
+            one.scoring += u.scoring
+            one.any_of += u.any_of
+            one.phrases += u.phrases
+        units.append(one)
+    words = [clauses[i].node.text for i in plain]
+    exact = [r if r is not None else w for r, w in zip(restored, words)]
+    return Plan(
+        units, _bonus(words, exact, schema, fields, ranking, any(r is not None for r in restored))
+    )
 
 
-def _bonus(text: str, schema, fields: list[str], ranking: Ranking) -> list[Scoring]:
-    """Bigram and word terms of the plain words: they reward words found side by side."""
+def _restore(
+    query: ParsedQuery, words: list[str], accents: AccentVocabulary | None, ranking: Ranking
+) -> list[str | None]:
+    """The accented form of each plain word of a query typed without any accent (None
+    where a word is not one syllable, or the index knows no accented form)."""
+    none: list[str | None] = [None] * len(words)
+    if accents is None or not ranking.restored_weight or not words:
+        return none
+    texts = [
+        item.text
+        for c in query.clauses
+        for item in (c.node.items if isinstance(c.node, Or) else (c.node,))
+    ]
+    if any(fold_term(t.lower()) != t.lower() for t in texts):
+        return none  # typed with accents: taken as typed
+    folded = [fold_term(w.lower()) for w in words]
+    single = [len(syllables(w)) == 1 for w in words]
+    out = accents.restore(folded)
+    return [r if ok and r != f else None for r, ok, f in zip(out, single, folded)]
+
+
+def _stopword_clauses(clauses, plain, restored_at, ranking: Ranking) -> set[int]:
+    """The plain should clauses that are stop words, when the ranking drops them and the
+    query has other words."""
+    if not ranking.stopwords:
+        return set()
+    stop = {
+        i
+        for i in plain
+        if clauses[i].occur == "should" and is_stopword(restored_at.get(i) or clauses[i].node.text)
+    }
+    return stop if len(stop) < len(clauses) else set()
+
+
+def _bonus(
+    words: list[str], exact: list[str], schema, fields: list[str], ranking: Ranking,
+    restored: bool = False,
+) -> list[Scoring]:  # fmt: skip
+    """Bigram and word terms of the plain words: they reward words found side by side.
+    ``exact`` are the words with restored accents (the exact views' terms)."""
     out: list[Scoring] = []
-    toks = [t.text.lower() for t in syllables(text) if t.kind != "part"]
+    toks = [t.text.lower() for t in syllables(" ".join(exact)) if t.kind != "part"]
     pairs = [(f"{a} {b}", f"{fold_term(a)} {fold_term(b)}") for a, b in zip(toks, toks[1:])]
-    words = [w.text.lower() for w in segment(text)] if len(toks) > 1 else []
+    text = " ".join(exact)
+    words_ = [w.text.lower() for w in segment(text)] if len(toks) > 1 else []
+    factor = ranking.restored_weight if restored else 1.0
     for name in fields:
         boost = schema[name].boost
-        wb = ranking.view_weights.get("bigrams", 0.0) * boost
+        wb = ranking.view_weights.get("bigrams", 0.0) * boost * factor
         wfb = ranking.view_weights.get("folded_bigrams", 0.0) * boost
-        ww = ranking.view_weights.get("words", 0.0) * boost
-        for exact, folded in pairs:
+        ww = ranking.view_weights.get("words", 0.0) * boost * factor
+        for ex, folded in pairs:
             if wb:
-                out.append(Scoring(view_field(name, "bigrams"), exact, wb, "bigrams", name))
+                out.append(Scoring(view_field(name, "bigrams"), ex, wb, "bigrams", name))
             if wfb:
                 out.append(
                     Scoring(view_field(name, "folded_bigrams"), folded, wfb, "folded_bigrams", name)
                 )
         if ww:
-            out.extend(Scoring(view_field(name, "words"), w, ww, "words", name) for w in words)
+            out.extend(Scoring(view_field(name, "words"), w, ww, "words", name) for w in words_)
     return out

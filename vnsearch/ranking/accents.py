@@ -1,0 +1,152 @@
+"""Accent restoration for unaccented queries, from the index's own vocabulary.
+
+People type ``nha nuoc`` for ``nhà nước``. Folding finds the accented text, but every
+folded syllable stands for many words (``duong``: ``đường``, ``dương``, ``đương``, ...), so a
+folded query ranks worse than the accented one. The index knows which accented forms its
+text uses: for each folded bigram of the query, the most frequent accented bigram of the
+index that folds to it (``nha nuoc`` -> ``nhà nước``) gives both syllables their accents; a
+syllable no known bigram covers takes the index's most frequent accented form of it.
+
+The tables are built from a snapshot's term dictionaries once (on first use) and kept
+with the snapshot; a lookup is a few dict reads.
+
+>>> v = AccentVocabulary({"nha nuoc": (("nhà nước", 3),)}, {"ha": (("hà", 5),)})
+>>> v.restore(["nha", "nuoc", "ha"])
+['nhà', 'nước', 'hà']
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import weakref
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from vnsearch.analysis.fold import fold
+from vnsearch.index.schema import TEXT, view_field
+
+__all__ = ["AccentVocabulary", "vocabulary"]
+
+Table = dict[str, tuple[tuple[str, int], ...]]  # folded term -> its most frequent forms, df
+
+
+class AccentVocabulary:
+    """The most frequent accented forms of every folded bigram and syllable of an index.
+
+    >>> v = AccentVocabulary({"van dong": (("vận động", 9), ("văn đồng", 2)),
+    ...                       "pham van": (("phạm văn", 5),)}, {})
+    >>> v.restore(["van", "dong"]), v.restore(["pham", "van", "dong"])
+    (['vận', 'động'], ['phạm', 'văn', 'đồng'])
+    """
+
+    __slots__ = ("bigrams", "syllables")
+
+    def __init__(self, bigrams: Table, syllables: Table) -> None:
+        self.bigrams = bigrams
+        self.syllables = syllables
+
+    def restore(self, folded: Sequence[str]) -> list[str | None]:
+        """The accented form of each folded syllable (None where the index has none).
+
+        The syllables' forms are chosen together (Viterbi): the path whose bigrams, as the
+        index spells them, are the most frequent (summed ``log(1 + df)``), ties broken by
+        the syllables' own frequencies.
+        """
+        n = len(folded)
+        pairs = []  # per neighbouring pair: (form a, form b, log(1 + df)) as indexed
+        for x, y in zip(folded, folded[1:]):
+            known = self.bigrams.get(f"{x} {y}", ())
+            pairs.append([(*form.split(" ", 1), math.log1p(df)) for form, df in known])
+        cands: list[dict[str, float]] = []
+        for i, term in enumerate(folded):
+            c = {form: _TIE * math.log1p(df) for form, df in self.syllables.get(term, ())}
+            if i > 0:
+                for _a, form, _w in pairs[i - 1]:
+                    c.setdefault(form, 0.0)
+            if i < n - 1:
+                for form, _b, _w in pairs[i]:
+                    c.setdefault(form, 0.0)
+            cands.append(c)
+        out: list[str | None] = [None] * n
+        start = 0
+        for end in range(n + 1):  # runs of syllables with known forms, each on its own
+            if end == n or not cands[end]:
+                if end > start:
+                    out[start:end] = _viterbi(cands[start:end], pairs[start : end - 1])
+                start = end + 1
+        return out
+
+
+def _viterbi(cands: list[dict[str, float]], pairs: list[list[tuple[str, str, float]]]) -> list[str]:
+    score = dict(cands[0])
+    back: list[dict[str, str]] = []
+    for c, pair in zip(cands[1:], pairs):
+        top = max(score, key=score.__getitem__)  # through a bigram the index lacks
+        base = score[top]
+        nxt = {form: base + own for form, own in c.items()}
+        prev = dict.fromkeys(c, top)
+        for a, b, w in pair:
+            if a in score and b in nxt:
+                v = score[a] + w + c[b]
+                if v > nxt[b]:
+                    nxt[b], prev[b] = v, a
+        back.append(prev)
+        score = nxt
+    form = max(score, key=score.__getitem__)
+    path = [form]
+    for prev in reversed(back):
+        form = prev[form]
+        path.append(form)
+    return path[::-1]
+
+
+_TIE = 1e-3  # weight of a syllable's own frequency: it only breaks ties between paths
+_TOP = 4  # accented forms kept per folded term
+
+
+def _field_terms(snap: Any, field: str) -> Iterator[tuple[list[str], np.ndarray]]:
+    """Each segment's terms of ``field`` (decoded) and their document frequencies."""
+    for reader, _base in snap.segments:
+        ft = reader._terms._fields.get(field)
+        if ft is None or not ft.n:
+            continue
+        blob = bytes(ft.keys)
+        offsets = ft.key_offsets.tolist()
+        terms = [blob[offsets[i] : offsets[i + 1]].decode("utf-8") for i in range(ft.n)]
+        yield terms, ft.infos["df"]
+
+
+def _table(snap: Any, view: str) -> Table:
+    counts: dict[str, int] = {}
+    for name, ftype in snap.schema.items():
+        if isinstance(ftype, TEXT):
+            for terms, dfs in _field_terms(snap, view_field(name, view)):
+                for term, df in zip(terms, dfs.tolist()):
+                    counts[term] = counts.get(term, 0) + df
+    forms: dict[str, list[tuple[str, int]]] = {}
+    terms = list(counts)
+    for term, key in zip(terms, fold("\n".join(terms)).split("\n")):
+        forms.setdefault(key, []).append((term, counts[term]))
+    return {
+        key: tuple(sorted(f, key=lambda td: (-td[1], td[0]))[:_TOP]) for key, f in forms.items()
+    }
+
+
+_CACHE: weakref.WeakKeyDictionary[Any, AccentVocabulary] = weakref.WeakKeyDictionary()
+_LOCK = threading.Lock()
+
+
+def vocabulary(snap: Any) -> AccentVocabulary:
+    """The snapshot's accent tables (built on first use, then kept with the snapshot)."""
+    v = _CACHE.get(snap)
+    if v is None:
+        with _LOCK:
+            v = _CACHE.get(snap)
+            if v is None:
+                v = _CACHE[snap] = AccentVocabulary(
+                    _table(snap, "bigrams"), _table(snap, "syllables")
+                )
+    return v
