@@ -181,40 +181,6 @@ def _fill(ix: vnsearch.Index, docs: Sequence[Passage]) -> None:
             w.add({"id": d.id, "title": d.title, "text": d.text})
 
 
-def restore_accents_hook() -> bool:
-    """Make searches restore the accents of unaccented queries from the index vocabulary.
-
-    ``vnsearch.ranking.plan.plan_query`` takes the snapshot's ``accents``; until
-    ``PreparedQuery`` passes them itself (the one-line change proposed for execute.py),
-    this wraps it. Returns whether the hook had to be installed.
-    """
-    import inspect
-    import threading
-
-    from vnsearch.ranking import execute
-    from vnsearch.ranking.accents import vocabulary
-
-    if "accents" in inspect.getsource(execute.PreparedQuery.__init__):
-        return False
-    if getattr(execute, "_eval_quality_hook", False):
-        return True
-    local = threading.local()
-    init, plan = execute.PreparedQuery.__init__, execute.plan_query
-
-    def prepared_init(self, snap, *args, **kwargs):  # type: ignore[no-untyped-def]
-        local.snap = snap
-        init(self, snap, *args, **kwargs)
-
-    def plan_query(query, schema, fields, ranking):  # type: ignore[no-untyped-def]
-        accents = vocabulary(local.snap) if ranking.restored_weight else None
-        return plan(query, schema, fields, ranking, accents=accents)
-
-    execute.PreparedQuery.__init__ = prepared_init  # type: ignore[method-assign]
-    execute.plan_query = plan_query
-    execute._eval_quality_hook = True  # type: ignore[attr-defined]
-    return True
-
-
 def vnsearch_engine(ix: vnsearch.Index, **options: Any) -> Search:
     def run(question: str) -> list[str]:
         return [h.id for h in ix.search(question, limit=DEPTH, **options)]
@@ -398,9 +364,6 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     ix = open_vnsearch(docs, args.title_boost, args.rebuild)
     print(f"vnsearch index ready in {time.perf_counter() - start:.1f} s")
-    hooked = restore_accents_hook()
-    if hooked:
-        print("accent restoration: through eval_quality's hook (execute.py does not pass it)")
     engines: list[tuple[str, Search]] = [
         (f"vnsearch (title boost {args.title_boost:g})", vnsearch_engine(ix))
     ]

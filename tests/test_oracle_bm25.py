@@ -264,7 +264,9 @@ def test_frequent_words_ranked_from_their_rare_bigram(monkeypatch):
     assert decided == [True]
     assert [h.id for h in top] == ["side0", "side1", "side2"]
     full = ix.search("trung ương", limit=100)
-    assert [(h.id, h.score) for h in top] == [(h.id, h.score) for h in full][:3]
+    assert [h.id for h in top] == [h.id for h in full][:3]
+    # the same sums, added in another order
+    assert all(math.isclose(a.score, b.score, rel_tol=1e-12) for a, b in zip(top, full))
     assert full.total == top.total == 60
 
 

@@ -143,7 +143,6 @@ def viquad_subset():
 
     require_data(VIQUAD / "corpus.jsonl")
     docs, questions = eval_quality.load(VIQUAD, "dev", passages=500, questions=200)
-    eval_quality.restore_accents_hook()
     ix = eval_quality.open_vnsearch(docs, title_boost=0.25, cache=False)
     return eval_quality, ix, questions
 

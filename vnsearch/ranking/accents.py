@@ -105,25 +105,39 @@ def _viterbi(cands: list[dict[str, float]], pairs: list[list[tuple[str, str, flo
 
 _TIE = 1e-3  # weight of a syllable's own frequency: it only breaks ties between paths
 _TOP = 4  # accented forms kept per folded term
+_LARGE = 500_000  # bigram terms above which those in one document are left out
 
 
-def _field_terms(snap: Any, field: str) -> Iterator[tuple[list[str], np.ndarray]]:
-    """Each segment's terms of ``field`` (decoded) and their document frequencies."""
+def _bigram_count(snap: Any) -> int:
+    return sum(
+        ft.n
+        for name, ftype in snap.schema.items()
+        if isinstance(ftype, TEXT)
+        for reader, _base in snap.segments
+        if (ft := reader._terms._fields.get(view_field(name, "bigrams"))) is not None
+    )
+
+
+def _field_terms(snap: Any, field: str, min_df: int = 1) -> Iterator[tuple[list[str], np.ndarray]]:
+    """Each segment's terms of ``field`` in at least ``min_df`` of its documents (decoded),
+    and their document frequencies."""
     for reader, _base in snap.segments:
         ft = reader._terms._fields.get(field)
         if ft is None or not ft.n:
             continue
+        dfs = ft.infos["df"]
+        keep = np.flatnonzero(dfs >= min_df)
         blob = bytes(ft.keys)
-        offsets = ft.key_offsets.tolist()
-        terms = [blob[offsets[i] : offsets[i + 1]].decode("utf-8") for i in range(ft.n)]
-        yield terms, ft.infos["df"]
+        starts = ft.key_offsets[keep].tolist()
+        ends = ft.key_offsets[keep + 1].tolist()
+        yield [blob[a:b].decode("utf-8") for a, b in zip(starts, ends)], dfs[keep]
 
 
-def _table(snap: Any, view: str) -> Table:
+def _table(snap: Any, view: str, min_df: int = 1) -> Table:
     counts: dict[str, int] = {}
     for name, ftype in snap.schema.items():
         if isinstance(ftype, TEXT):
-            for terms, dfs in _field_terms(snap, view_field(name, view)):
+            for terms, dfs in _field_terms(snap, view_field(name, view), min_df):
                 for term, df in zip(terms, dfs.tolist()):
                     counts[term] = counts.get(term, 0) + df
     forms: dict[str, list[tuple[str, int]]] = {}
@@ -146,7 +160,10 @@ def vocabulary(snap: Any) -> AccentVocabulary:
         with _LOCK:
             v = _CACHE.get(snap)
             if v is None:
+                # in a large index, a bigram found in one document (most of them) says
+                # little about how people spell it, and would double the table
+                large = _bigram_count(snap) > _LARGE
                 v = _CACHE[snap] = AccentVocabulary(
-                    _table(snap, "bigrams"), _table(snap, "syllables")
+                    _table(snap, "bigrams", 2 if large else 1), _table(snap, "syllables")
                 )
     return v

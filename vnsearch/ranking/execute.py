@@ -17,6 +17,7 @@ import numpy as np
 
 from vnsearch.index.schema import DATETIME, ID, KEYWORD, NUMERIC
 from vnsearch.query import parse
+from vnsearch.ranking.accents import vocabulary
 from vnsearch.ranking.bm25 import Ranking, lucene_idf
 from vnsearch.ranking.plan import Scoring, Unit, plan_query, text_fields
 from vnsearch.ranking.snapshot import Snapshot, TermPostings, lookup
@@ -172,7 +173,10 @@ class PreparedQuery:
         if not isinstance(query, str):
             raise TypeError(f"query must be a str, got {type(query).__name__}")
         schema = snap.schema
-        plan = plan_query(parse(query, list(schema)), schema, text_fields(schema, fields), ranking)
+        accents = vocabulary(snap) if ranking.restored_weight else None
+        plan = plan_query(
+            parse(query, list(schema)), schema, text_fields(schema, fields), ranking, accents
+        )
         self.ex = Executor(snap, ranking)
         self.positive = [u for u in plan.units if u.occur != "must_not"]
         self.negative = [u for u in plan.units if u.occur == "must_not"]
