@@ -154,3 +154,40 @@ def test_viquad_smoke_mrr_floor(viquad_subset, accented: bool) -> None:
     assert len(questions) == 200
     m = eq.evaluate(eq.vnsearch_engine(ix), questions, accented)
     assert m["MRR@10"] >= FLOORS[accented], m
+
+
+def test_spellings_written_with_segments_equal_those_read_from_the_terms(tmp_path):
+    """The writer stores each segment's accented forms (``.vna``) so that a process does
+    not read every term at its first unaccented query; looked up across two segments
+    they must equal the tables built from the term dictionaries."""
+    from vnsearch.ranking import accents
+
+    schema = vnsearch.Schema(
+        id=vnsearch.ID(stored=True, unique=True),
+        title=vnsearch.TEXT(stored=True),
+        body=vnsearch.TEXT(stored=True),
+    )
+    ix = vnsearch.Index.create(tmp_path / "ix", schema)
+    texts = [
+        "Nhà nước và nhân dân", "nhà nuốc", "Phạm Văn Đồng, vận động viên",
+        "vận động bầu cử", "Hà Nội mùa thu", "hà nội, hạ nổi",
+    ]  # fmt: skip
+    for part in (texts[:3], texts[3:]):  # two segments
+        with ix.writer(jobs=1) as w:
+            for t in part:
+                w.add({"id": t, "title": t.split(",")[0], "body": t})
+    snap = ix.snapshot()
+    assert len(snap.segments) == 2
+    assert all(r._terms.spellings is not None for r, _b in snap.segments)
+    stored = accents.vocabulary(snap)
+    built = accents.AccentVocabulary(
+        accents._table(snap, "bigrams"), accents._table(snap, "syllables")
+    )
+    for view in ("bigrams", "syllables"):
+        table = getattr(built, view)
+        assert table  # the test has something to compare
+        for key, forms in table.items():
+            assert getattr(stored, view).get(key) == forms, (view, key)
+    assert stored.bigrams.get("khong co") == ()
+    for q in (["nha", "nuoc"], ["pham", "van", "dong"], ["ha", "noi"]):
+        assert stored.restore(q) == built.restore(q)

@@ -30,7 +30,14 @@ from whoosh.reading import TermInfo, TermNotFound
 
 from vnsearch.index.codec import open_mapped
 
-__all__ = ["TERMS_EXT", "VnFieldWriter", "VnTermInfo", "VnTermsReader"]
+__all__ = [
+    "TERMS_EXT",
+    "VnFieldWriter",
+    "VnTermInfo",
+    "VnTermsReader",
+    "dictionary_chunks",
+    "read_dictionary",
+]
 
 TERMS_EXT = ".vnt"
 POSTS_EXT = ".vnp"
@@ -204,46 +211,68 @@ class VnFieldWriter(base.FieldWriter):
 
     def close(self) -> None:
         self._postfile.close()
-        header: dict[str, dict[str, int]] = {}
-        chunks: list[bytes] = []
-        at = 0
-
-        def put(raw: bytes) -> int:
-            nonlocal at
-            start = at
-            pad = (-len(raw)) % 8
-            chunks.append(raw + b"\0" * pad)
-            at += len(raw) + pad
-            return start
-
-        for fb in self._fields:
-            if not fb.keys:
-                continue
-            n = len(fb.keys)
-            key_offsets = np.zeros(n + 1, dtype="<u8")
-            np.cumsum([len(k) for k in fb.keys], out=key_offsets[1:])
-            nb = 1 << max(0, (n - 1).bit_length())
-            buckets = np.fromiter((zlib.crc32(k) for k in fb.keys), dtype=np.uint32, count=n)
-            buckets &= np.uint32(nb - 1)
-            order = np.argsort(buckets, kind="stable").astype("<u4")
-            starts = np.searchsorted(buckets[order], np.arange(nb + 1)).astype("<u4")
-            header[fb.name] = {
-                "n": n,
-                "nb": nb,
-                "keys": put(b"".join(fb.keys)),
-                "key_offsets": put(key_offsets.tobytes()),
-                "infos": put(np.array(fb.infos, dtype=_INFO).tobytes()),
-                "bucket_starts": put(starts.tobytes()),
-                "bucket_terms": put(order.tobytes()),
-            }
-        head = json.dumps(header).encode("utf-8")
-        pad = (-(8 + len(head))) % 8
         f = self._segment.create_file(self._storage, TERMS_EXT)
-        f.write(_MAGIC + struct.pack("<I", len(head) + pad) + head + b" " * pad)
-        for chunk in chunks:
+        for chunk in dictionary_chunks(self._fields):
             f.write(chunk)
         f.close()
+        from vnsearch.index.spellings import write_spellings
+
+        write_spellings(self._storage, self._segment, self._fields)
         self.is_closed = True
+
+
+def dictionary_chunks(fields: list[_FieldBuffer], extra: bytes = b"") -> list[bytes]:
+    """A term dictionary file: magic, JSON header, then each field's arrays (8-aligned);
+    ``extra`` bytes follow, their offset in the header under ``"extra"``."""
+    header: dict[str, Any] = {}
+    chunks: list[bytes] = []
+    at = 0
+
+    def put(raw: bytes) -> int:
+        nonlocal at
+        start = at
+        pad = (-len(raw)) % 8
+        chunks.append(raw + b"\0" * pad)
+        at += len(raw) + pad
+        return start
+
+    for fb in fields:
+        if not len(fb.keys):
+            continue
+        n = len(fb.keys)
+        key_offsets = np.zeros(n + 1, dtype="<u8")
+        np.cumsum([len(k) for k in fb.keys], out=key_offsets[1:])
+        nb = 1 << max(0, (n - 1).bit_length())
+        buckets = np.fromiter((zlib.crc32(k) for k in fb.keys), dtype=np.uint32, count=n)
+        buckets &= np.uint32(nb - 1)
+        order = np.argsort(buckets, kind="stable").astype("<u4")
+        starts = np.searchsorted(buckets[order], np.arange(nb + 1)).astype("<u4")
+        header[fb.name] = {
+            "n": n,
+            "nb": nb,
+            "keys": put(b"".join(fb.keys)),
+            "key_offsets": put(key_offsets.tobytes()),
+            "infos": put(np.array(fb.infos, dtype=_INFO).tobytes()),
+            "bucket_starts": put(starts.tobytes()),
+            "bucket_terms": put(order.tobytes()),
+        }
+    if extra:
+        header["extra"] = put(extra)
+    head = json.dumps(header).encode("utf-8")
+    pad = (-(8 + len(head))) % 8
+    return [_MAGIC + struct.pack("<I", len(head) + pad) + head + b" " * pad, *chunks]
+
+
+def read_dictionary(buf: Any, what: str) -> tuple[dict[str, _FieldTerms], int | None]:
+    """The fields of a term dictionary file (see :func:`dictionary_chunks`), and where its
+    extra bytes start (None if it has none)."""
+    if bytes(buf[:4]) != _MAGIC:
+        raise ValueError(f"bad {what}")
+    (hlen,) = struct.unpack_from("<I", buf, 4)
+    header = json.loads(bytes(buf[8 : 8 + hlen]).decode("utf-8"))
+    extra = header.pop("extra", None)
+    fields = {name: _FieldTerms(buf, 8 + hlen, spec) for name, spec in header.items()}
+    return fields, None if extra is None else 8 + hlen + extra
 
 
 class _FieldTerms:
@@ -299,11 +328,10 @@ class VnTermsReader(base.TermsReader):
         buf = getattr(self._file, "_buf", None)
         if buf is None:
             buf = self._file.read()
-        if bytes(buf[:4]) != _MAGIC:
-            raise ValueError(f"segment {segment.segid}: bad term dictionary")
-        (hlen,) = struct.unpack_from("<I", buf, 4)
-        header = json.loads(bytes(buf[8 : 8 + hlen]).decode("utf-8"))
-        self._fields = {name: _FieldTerms(buf, 8 + hlen, spec) for name, spec in header.items()}
+        self._fields, _extra = read_dictionary(buf, f"segment {segment.segid}: term dictionary")
+        from vnsearch.index.spellings import read_spellings
+
+        self.spellings = read_spellings(storage, segment)
         self._postfile = open_mapped(storage, segment.make_filename(POSTS_EXT))
         posts = getattr(self._postfile, "_buf", None)  # memory-mapped: read without copying
         self._posts = memoryview(posts) if posts is not None else None

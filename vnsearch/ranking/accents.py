@@ -153,8 +153,34 @@ _CACHE: weakref.WeakKeyDictionary[Any, AccentVocabulary] = weakref.WeakKeyDictio
 _LOCK = threading.Lock()
 
 
+class _Spellings:
+    """One view's accented forms, read from the segments' spellings files (summed over
+    segments when there are several)."""
+
+    __slots__ = ("_segments", "_view")
+
+    def __init__(self, segments: list[Any], view: str) -> None:
+        self._segments = segments
+        self._view = view
+
+    def get(self, folded: str, default: Any = ()) -> tuple[tuple[str, int], ...]:
+        if len(self._segments) == 1:
+            return self._segments[0].forms(self._view, folded) or default
+        counts: dict[str, int] = {}
+        for seg in self._segments:
+            for form, df in seg.forms(self._view, folded):
+                counts[form] = counts.get(form, 0) + df
+        best = sorted(counts.items(), key=lambda fd: (-fd[1], fd[0]))[:_TOP]
+        return tuple(best) or default
+
+
 def vocabulary(snap: Any) -> AccentVocabulary:
-    """The snapshot's accent tables (built on first use, then kept with the snapshot)."""
+    """The snapshot's accent tables: looked up in the segments' spellings files
+    (:mod:`vnsearch.index.spellings`), or, for segments written before those existed,
+    built from the term dictionaries on first use and kept with the snapshot."""
+    segments = [reader._terms.spellings for reader, _base in snap.segments]
+    if all(s is not None for s in segments):
+        return AccentVocabulary(_Spellings(segments, "bigrams"), _Spellings(segments, "syllables"))
     v = _CACHE.get(snap)
     if v is None:
         with _LOCK:

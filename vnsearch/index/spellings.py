@@ -1,0 +1,120 @@
+"""How a segment spells things: for each folded syllable and bigram, its accented forms.
+
+Unaccented queries have their accents restored from the index's own vocabulary
+(:mod:`vnsearch.ranking.accents`): ``nha nuoc`` -> ``nhà nước``, the spelling the indexed
+text uses most. Reading every term of a large index to learn that took seconds and half a
+gigabyte at the first unaccented query of each process, so the writer computes it with
+the segment: a ``.vna`` file with two dictionaries in the term dictionary's format (see
+:mod:`vnsearch.index.terms`), ``syllables`` and ``bigrams``, keyed by the folded term;
+each entry points to its most frequent accented forms and their document frequencies
+(summed over the TEXT fields). A lookup is a hash probe in the mapped file.
+
+>>> entry = _encode([("nhà nước", 9), ("nhà nuốc", 1)])
+>>> _decode(entry)
+(('nhà nước', 9), ('nhà nuốc', 1))
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from vnsearch.analysis.fold import fold
+
+__all__ = ["TOP_FORMS", "SegmentSpellings", "read_spellings", "write_spellings"]
+
+SPELLINGS_EXT = ".vna"
+TOP_FORMS = 4  # accented forms kept per folded term
+# In a segment with more bigram terms than this, those found in one document (most of
+# them, and they say little about how people spell a pair) are left out.
+_LARGE = 500_000
+_VIEWS = ("syllables", "bigrams")
+
+
+def _encode(forms: list[tuple[str, int]]) -> bytes:
+    return "\n".join(f"{form}\t{df}" for form, df in forms).encode("utf-8")
+
+
+def _decode(raw: bytes) -> tuple[tuple[str, int], ...]:
+    out = []
+    for line in raw.decode("utf-8").split("\n"):
+        form, _, df = line.rpartition("\t")
+        out.append((form, int(df)))
+    return tuple(out)
+
+
+def _table(fields: list[Any], view: str) -> dict[str, list[tuple[str, int]]]:
+    """Folded term -> its accented forms (most frequent first) for one view."""
+    from vnsearch.index.terms import _INFO
+
+    mine = [fb for fb in fields if fb.name.endswith("." + view) and len(fb.keys)]
+    min_df = 2 if view == "bigrams" and sum(len(fb.keys) for fb in mine) > _LARGE else 1
+    counts: dict[bytes, int] = {}
+    for fb in mine:
+        dfs = np.array(fb.infos, dtype=_INFO)["df"]
+        for key, df in zip(fb.keys, dfs.tolist()):
+            if df >= min_df:
+                counts[key] = counts.get(key, 0) + df
+    terms = [k.decode("utf-8") for k in counts]
+    forms: dict[str, list[tuple[str, int]]] = {}
+    for term, key, df in zip(terms, fold("\n".join(terms)).split("\n"), counts.values()):
+        forms.setdefault(key, []).append((term, df))
+    return {key: sorted(f, key=lambda td: (-td[1], td[0]))[:TOP_FORMS] for key, f in forms.items()}
+
+
+def write_spellings(storage: Any, segment: Any, fields: list[Any]) -> None:
+    """Write the segment's ``.vna`` file from its field buffers (term bytes and infos)."""
+    from vnsearch.index.terms import _FieldBuffer, dictionary_chunks
+
+    buffers = []
+    blob: list[bytes] = []
+    at = 0
+    for view in _VIEWS:
+        table = _table(fields, view)
+        fb = _FieldBuffer(view)
+        infos = []
+        for key in sorted(table, key=lambda k: k.encode("utf-8")):
+            raw = _encode(table[key])
+            fb.keys.append(key.encode("utf-8"))
+            infos.append((at, len(raw), len(table[key]), 0.0, 0.0))
+            blob.append(raw)
+            at += len(raw)
+        fb.infos = infos
+        buffers.append(fb)
+    f = segment.create_file(storage, SPELLINGS_EXT)
+    for chunk in dictionary_chunks(buffers, b"".join(blob)):
+        f.write(chunk)
+    f.close()
+
+
+class SegmentSpellings:
+    """A segment's ``.vna`` file, read in place."""
+
+    def __init__(self, buf: Any) -> None:
+        from vnsearch.index.terms import read_dictionary
+
+        self._buf = buf
+        self._tables, extra = read_dictionary(buf, "spellings file")
+        self._blob = extra or 0
+
+    def forms(self, view: str, folded: str) -> tuple[tuple[str, int], ...]:
+        """The most frequent accented forms of ``folded`` in ``view``, with their df."""
+        ft = self._tables.get(view)
+        i = ft.find(folded.encode("utf-8")) if ft is not None else -1
+        if i < 0:
+            return ()
+        offset, length = ft.extent(i)
+        start = self._blob + offset
+        return _decode(bytes(self._buf[start : start + length]))
+
+
+def read_spellings(storage: Any, segment: Any) -> SegmentSpellings | None:
+    """The segment's spellings, or None for a segment written before they existed."""
+    from vnsearch.index.codec import MappedFile, open_mapped
+
+    name = segment.make_filename(SPELLINGS_EXT)
+    if not storage.file_exists(name):
+        return None
+    f = open_mapped(storage, name)
+    return SegmentSpellings(f._buf if isinstance(f, MappedFile) else f.read())
