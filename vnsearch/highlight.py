@@ -98,16 +98,23 @@ class Snippet:
 def _table() -> np.ndarray:
     """Folded byte of every BMP character (index 0x10000 stands for the others)."""
     table = np.full(0x10001, ord("#"), dtype=np.uint8)  # not a letter or digit: a separator
-    table[[cp for cp in range(0x80, 0x10000) if chr(cp).isspace()]] = ord(" ")
     bmp = "".join(map(chr, range(0x10000)))
-    marked = _WORD.sub("\x00", bmp).encode("utf-16-le", "surrogatepass")
-    word = np.frombuffer(marked, dtype=np.uint16) == 0
-    word[0] = False
-    table[np.flatnonzero(word)] = _UNSAFE  # letters and digits: unsafe unless listed below
+
+    def where(pattern: str) -> np.ndarray:  # which BMP characters match a pattern
+        marked = re.sub(pattern, "\x00", bmp).encode("utf-16-le", "surrogatepass")
+        found = np.frombuffer(marked, dtype=np.uint16) == 0
+        found[0] = False
+        return found
+
+    space = where(r"\s")  # the same characters as str.isspace
+    space[:0x80] = False
+    table[:0x10000][space] = ord(" ")
+    word = where(_WORD.pattern)
+    table[:0x10000][word] = _UNSAFE  # letters and digits: unsafe unless listed below
     table[0x0300:0x0370] = _UNSAFE  # combining marks (NFD): normalize first
     table[0xD800:0xE000] = _UNSAFE  # lone surrogates
     table[0x10000] = _UNSAFE
-    invisible = "".join(chr(c) for c in range(0x80, 0x10000) if not word[c])
+    invisible = "".join(map(chr, np.flatnonzero(~word[0x80:0x10000]) + 0x80))
     from vnsearch.analysis.normalize import _INVISIBLE  # what normalize removes
 
     for m in _INVISIBLE.finditer(invisible):
