@@ -655,9 +655,14 @@ def test_optimize_merges_segments_and_keeps_the_results(cli, tmp_path) -> None:
     assert cli("index", str(source), "--index", fresh, "--jobs", "1")[0] == 0
     for a, f in zip(hits_after, ranked(cli, fresh)):
         assert dict(a) == pytest.approx(dict(f), rel=1e-9)
-    # optimizing a one-segment index again is harmless
+    # a second time there is nothing to merge: the index is left as it is
+    files = {p.name: p.stat().st_mtime_ns for p in Path(index).iterdir()}
     code, out, _ = cli("optimize", "--index", index)
-    assert code == 0 and out.splitlines()[1].split() == ["segments", "1", "->", "1"]
+    lines = out.splitlines()
+    assert code == 0
+    assert lines[0] == f"nothing to merge in {index}: one segment, no deleted documents"
+    assert lines[1].split() == ["segments", "1", "->", "1"]
+    assert {p.name: p.stat().st_mtime_ns for p in Path(index).iterdir()} == files
 
 
 def test_optimize_errors(cli, tmp_path) -> None:
@@ -667,6 +672,8 @@ def test_optimize_errors(cli, tmp_path) -> None:
     assert code == 3 and err == f"vnsearch: error: {tmp_path / 'nope'}: no such index folder\n"
     index = tmp_path / "ix"
     cli("index", str(SEEDS), "--index", str(index))
+    more = write_jsonl(tmp_path / "more.jsonl", *sentence_docs(3))
+    cli("index", str(more), "--index", str(index))  # a second segment: something to merge
     ix = vnsearch.Index.open(index)
     with ix.writer():
         code, _, err = cli("optimize", "--index", str(index), "--wait", "0")

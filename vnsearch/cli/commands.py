@@ -163,6 +163,10 @@ def optimize(args: argparse.Namespace) -> int:
     ix = open_index(path)
     try:
         before = _segment_facts(ix, path)
+        if before["segments"] <= 1 and before["deleted"] == 0:
+            # already optimal: merging would rewrite the whole index to the same content
+            print(format_optimize(path, before, before, None))
+            return 0
         start = time.perf_counter()
         try:
             ix.optimize(timeout=args.wait)

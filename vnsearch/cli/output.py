@@ -221,9 +221,10 @@ def format_index_summary(summary: Any, path: Any) -> str:
 
 
 def format_optimize(
-    path: Any, before: Mapping[str, int], after: Mapping[str, int], seconds: float
+    path: Any, before: Mapping[str, int], after: Mapping[str, int], seconds: float | None
 ) -> str:
-    """What ``vnsearch optimize`` did: segments, documents and size, before -> after.
+    """What ``vnsearch optimize`` did: segments, documents and size, before -> after
+    (``seconds`` None: nothing to do).
 
     >>> print(format_optimize("ix", {"segments": 3, "documents": 80, "deleted": 5,
     ...     "size_bytes": 2_000_000}, {"segments": 1, "documents": 80, "deleted": 0,
@@ -240,4 +241,8 @@ def format_optimize(
         ("deleted", f"{before['deleted']:,} -> {after['deleted']:,}"),
         ("size", f"{human_size(before['size_bytes'])} -> {human_size(after['size_bytes'])}"),
     ]
-    return "\n".join([f"optimized {path} in {seconds:.1f} s"] + [f"{k:<10} {v}" for k, v in rows])
+    if seconds is None:
+        first = f"nothing to merge in {path}: one segment, no deleted documents"
+    else:
+        first = f"optimized {path} in {seconds:.1f} s"
+    return "\n".join([first] + [f"{k:<10} {v}" for k, v in rows])
