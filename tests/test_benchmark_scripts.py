@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, VNTC, require_data
 
-SCRIPTS = ["bench_analyzer.py", "bench_query.py"]
+SCRIPTS = ["bench_analyzer.py", "bench_index.py", "bench_query.py"]
 
 
 def run(script: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -36,3 +37,25 @@ def test_missing_corpus_is_one_line_exit_2(tmp_path, script: str) -> None:
         f"error: corpus not found: {missing} (the data comes from the public VNTC release, "
         "duyvuleo/VNTC; see benchmarks/README.md)"
     ]
+
+
+def test_bench_index_tiny_run_builds_both_engines(tmp_path) -> None:
+    """40 documents, 5 more added afterwards, 2 worker processes: both engines report."""
+    corpus = require_data(VNTC)
+    keep = tmp_path / "kept"
+    out = run(
+        "bench_index.py", "--corpus", str(corpus), "--docs", "40", "--add", "5",
+        "--engines", "vnsearch,whoosh", "--jobs", "2", "--keep", str(keep), "--json",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    summary = json.loads(out.stdout.splitlines()[-1])
+    builds = {b["engine"]: b for b in summary["builds"]}
+    assert set(builds) == {"vnsearch", "whoosh"}
+    for b in builds.values():
+        assert b["docs"] == 40 and b["index_mb"] > 0 and b["peak_rss_mb"] > 0
+        assert all(n > 0 for n in b["queries"].values())  # searchable
+        assert any(line.startswith(f"{b['engine']} ") for line in out.stdout.splitlines())
+    assert builds["vnsearch"]["jobs"] == 2 and builds["vnsearch"]["peak_rss_children_mb"] > 0
+    inc = summary["incremental"]
+    assert (inc["docs_before"], inc["added"], inc["docs_after"]) == (40, 5, 45)
+    assert (keep / "vnsearch" / "vnsearch.json").is_file() and (keep / "whoosh").is_dir()

@@ -530,6 +530,8 @@ def test_each_command_help_has_vietnamese_examples(cli) -> None:
         (("query",), "vnsearch query to chuc dang"),
         (("index",), "--fields title=tieu_de,body=noi_dung"),
         (("info",), "vnsearch info --index tin-tuc.idx --json"),
+        (("optimize",), "vnsearch optimize --index tin-tuc.idx"),
+        (("index",), "--jobs 1"),
         (("analyze",), 'vnsearch analyze "Thủy điện Hòa Bình"'),
     ]:
         code, out, _ = cli(*command, "--help")
@@ -554,3 +556,127 @@ def test_help_query_examples_run_on_the_seeds(cli, tmp_path, monkeypatch) -> Non
         code, out, err = cli(*args)
         assert code == 0, (argv, err)
         assert "documents match" in out or "document matches" in out, argv
+
+
+# -- worker processes and optimize --------------------------------------------------------
+
+
+def seed_sentences() -> list[str]:
+    text = " ".join(p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt")))
+    return [s.strip() for s in text.replace("\n", ". ").split(". ") if len(s.split()) > 3]
+
+
+def sentence_docs(n: int, start: int = 0, tag: str = "") -> list[dict]:
+    """``n`` documents made of the seeds' sentences: title one sentence, body the next four."""
+    sentences = seed_sentences()
+    k = len(sentences)
+    return [
+        {
+            "id": f"d{i}",
+            "title": sentences[i % k] + tag,
+            "body": ". ".join(sentences[(i + j) % k] for j in range(1, 5)),
+        }
+        for i in range(start, start + n)
+    ]
+
+
+CHECKS = ["tổ chức đảng", "hoi nghi truc tuyen", '"Ban Tổ chức Trung ương"', "lạng sơn", "dân"]
+
+
+def ranked(cli, index: str) -> list[list[tuple[str, float]]]:
+    """(id, score) of every hit of each check query."""
+    out = []
+    for q in CHECKS:
+        result = query_json(cli, q, "--index", index, "--limit", "100")
+        assert result["total"] == len(result["hits"])
+        out.append([(h["id"], h["score"]) for h in result["hits"]])
+    return out
+
+
+def test_jobs_reaches_the_writer_and_gives_the_same_index(cli, tmp_path, monkeypatch) -> None:
+    source = write_jsonl(tmp_path / "docs.jsonl", *sentence_docs(80))
+    seen = []
+    writer = vnsearch.Index.writer
+
+    def spy(self, *args, **kwargs):
+        seen.append(kwargs.get("jobs"))
+        return writer(self, *args, **kwargs)
+
+    monkeypatch.setattr(vnsearch.Index, "writer", spy)
+    results = []
+    for jobs in (["--jobs", "1"], ["-j", "2"], []):
+        index = str(tmp_path / f"ix{len(results)}")
+        code, out, err = cli("index", str(source), "--index", index, *jobs)
+        assert code == 0 and "80 added" in out, err
+        results.append(ranked(cli, index))
+    assert seen == [1, 2, None]  # None: the library's default, one process per core
+    assert all(results[0]) and sum(map(len, results[0])) > 80
+    assert results[1] == results[0] and results[2] == results[0]
+
+
+def test_jobs_must_be_a_positive_number(cli, tmp_path) -> None:
+    for value in ("0", "-1", "two"):
+        code, _, err = cli("index", str(SEEDS), "--index", str(tmp_path / "ix"), "--jobs", value)
+        assert code == 2 and "--jobs" in err
+    assert not (tmp_path / "ix").exists()
+
+
+def test_optimize_merges_segments_and_keeps_the_results(cli, tmp_path) -> None:
+    index = str(tmp_path / "ix")
+    docs = sentence_docs(90)
+    for part in range(3):  # three commits of 30 documents: three segments
+        source = write_jsonl(tmp_path / f"part{part}.jsonl", *docs[30 * part : 30 * part + 30])
+        assert cli("index", str(source), "--index", index, "--jobs", "1")[0] == 0
+    replaced = sentence_docs(10, start=20, tag=" (cập nhật)")  # replaces d20..d29
+    source = write_jsonl(tmp_path / "replaced.jsonl", *replaced)
+    assert cli("index", str(source), "--index", index, "--jobs", "1")[0] == 0
+    _, out, _ = cli("info", "--index", index, "--json")
+    before = json.loads(out)
+    assert before["segments"] >= 3 and before["deleted"] == 10 and before["documents"] == 90
+    hits_before = ranked(cli, index)
+
+    code, out, err = cli("optimize", "--index", index)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith(f"optimized {index} in ")
+    assert lines[1].split() == ["segments", str(before["segments"]), "->", "1"]
+    assert lines[2].split() == ["documents", "90", "->", "90"]
+    assert lines[3].split() == ["deleted", "10", "->", "0"]
+    _, out, _ = cli("info", "--index", index, "--json")
+    after = json.loads(out)
+    assert (after["segments"], after["deleted"], after["documents"]) == (1, 0, 90)
+    assert after["size_bytes"] < before["size_bytes"]
+    hits_after = ranked(cli, index)
+    # the same documents match; the scores are those of one index built from the final
+    # documents (the deleted ones no longer count in the statistics)
+    for b, a in zip(hits_before, hits_after):
+        assert sorted(i for i, _ in b) == sorted(i for i, _ in a)
+    final = {d["id"]: d for d in docs} | {d["id"]: d for d in replaced}
+    fresh = str(tmp_path / "fresh")
+    source = write_jsonl(tmp_path / "final.jsonl", *final.values())
+    assert cli("index", str(source), "--index", fresh, "--jobs", "1")[0] == 0
+    for a, f in zip(hits_after, ranked(cli, fresh)):
+        assert dict(a) == pytest.approx(dict(f), rel=1e-9)
+    # a second time there is nothing to merge: the index is left as it is
+    files = {p.name: p.stat().st_mtime_ns for p in Path(index).iterdir()}
+    code, out, _ = cli("optimize", "--index", index)
+    lines = out.splitlines()
+    assert code == 0
+    assert lines[0] == f"nothing to merge in {index}: one segment, no deleted documents"
+    assert lines[1].split() == ["segments", "1", "->", "1"]
+    assert {p.name: p.stat().st_mtime_ns for p in Path(index).iterdir()} == files
+
+
+def test_optimize_errors(cli, tmp_path) -> None:
+    code, _, err = cli("optimize")  # no --index, no VNSEARCH_INDEX
+    assert code == 2 and "--index" in err
+    code, _, err = cli("optimize", "--index", str(tmp_path / "nope"))
+    assert code == 3 and err == f"vnsearch: error: {tmp_path / 'nope'}: no such index folder\n"
+    index = tmp_path / "ix"
+    cli("index", str(SEEDS), "--index", str(index))
+    more = write_jsonl(tmp_path / "more.jsonl", *sentence_docs(3))
+    cli("index", str(more), "--index", str(index))  # a second segment: something to merge
+    ix = vnsearch.Index.open(index)
+    with ix.writer():
+        code, _, err = cli("optimize", "--index", str(index), "--wait", "0")
+    assert code == 3 and "another writer holds the lock" in err and err.count("\n") == 1

@@ -7,6 +7,7 @@ Exit codes: 0 ok (also when nothing matched), 2 usage error, 3 data or index err
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -25,6 +26,7 @@ demo documents):
   vnsearch index bao.jsonl bao.csv --index tin-tuc.idx --fields title=tieu_de,body=noi_dung
   vnsearch query "thái nguyên" --index tin-tuc.idx
   vnsearch info --index tin-tuc.idx
+  vnsearch optimize --index tin-tuc.idx             merge its segments into one
   vnsearch analyze "Thủy điện Hòa Bình"             how a text is analyzed
 """
 
@@ -45,13 +47,15 @@ sources:
   Columns title and body are TEXT (searched); other columns are stored with the document.
   A document whose id is already in the index replaces it. All documents are committed
   at the end, together; an unreadable record stops the run with nothing committed,
-  unless --skip-errors.
+  unless --skip-errors. Texts are analyzed in --jobs processes (default: one per core);
+  the index is the same whatever the number.
 
 examples:
   vnsearch index seeds --index tin-tuc.idx
   vnsearch index bao.jsonl --index tin-tuc.idx --id-field ma_bai \\
       --fields title=tieu_de,body=noi_dung
   vnsearch index bao.csv --index tin-tuc.idx --fields tom_tat --skip-errors
+  vnsearch index bao.jsonl.gz --index tin-tuc.idx --jobs 1   one process, no workers
   VNSEARCH_INDEX=tin-tuc.idx vnsearch index bai-moi/
 """
 
@@ -70,6 +74,17 @@ INFO_EXAMPLES = """\
 examples:
   vnsearch info                                  the bundled demo index
   vnsearch info --index tin-tuc.idx --json
+"""
+
+OPTIMIZE_EXAMPLES = """\
+Each run of "vnsearch index" commits a new segment; once many small ones pile up, a
+later run merges them. A search reads every segment. Optimizing rewrites them all as one
+and drops deleted (replaced) documents for good; on a large index that takes minutes.
+Searches keep working meanwhile; other writers wait for it.
+
+examples:
+  vnsearch optimize --index tin-tuc.idx
+  VNSEARCH_INDEX=tin-tuc.idx vnsearch optimize
 """
 
 
@@ -180,6 +195,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="how long to wait for another writer's lock (default 10)",
     )
+    p.add_argument(
+        "--jobs",
+        "-j",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help=f"processes analyzing the texts (default: one per core, {os.cpu_count() or 1} "
+        "here); 1 keeps everything in this process",
+    )
 
     p = sub.add_parser(
         "info",
@@ -190,6 +214,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--index", metavar="DIR", help=index_help)
     p.add_argument("--json", action="store_true", help="print the facts as one JSON object")
+
+    p = sub.add_parser(
+        "optimize",
+        help="merge an index's segments into one",
+        description="Merge all segments of an index into one, dropping deleted documents.",
+        epilog=OPTIMIZE_EXAMPLES,
+        formatter_class=raw,
+    )
+    p.add_argument(
+        "--index",
+        metavar="DIR",
+        help="the index folder (default: $VNSEARCH_INDEX; one of them is needed)",
+    )
+    p.add_argument(
+        "--wait",
+        type=_seconds,
+        default=10.0,
+        metavar="SECONDS",
+        help="how long to wait for another writer's lock (default 10)",
+    )
 
     p = sub.add_parser(
         "analyze",

@@ -13,7 +13,7 @@ from typing import Any
 
 from vnsearch.cli.errors import USAGE_ERROR, UserError
 
-__all__ = ["analyze", "index", "info", "query"]
+__all__ = ["analyze", "index", "info", "optimize", "query"]
 
 
 def analyze(args: argparse.Namespace) -> int:
@@ -69,6 +69,7 @@ def index(args: argparse.Namespace) -> int:
         fields=parse_field_map(args.fields),
         skip_errors=args.skip_errors,
         wait=args.wait,
+        jobs=args.jobs,
     )
     progress = Progress(sum(s.size for s in sources))
     try:
@@ -147,3 +148,45 @@ def info(args: argparse.Namespace) -> int:
     ix.close()
     print(json.dumps(facts, ensure_ascii=False) if args.json else format_info(facts))
     return 0
+
+
+def optimize(args: argparse.Namespace) -> int:
+    """Merge the index's segments into one; print segments, documents and size before and
+    after."""
+    import time
+
+    from vnsearch.cli.default_index import open_index, resolve_index
+    from vnsearch.cli.output import format_optimize
+    from vnsearch.index import IndexLocked
+
+    path = resolve_index(args.index, required=True)
+    ix = open_index(path)
+    try:
+        before = _segment_facts(ix, path)
+        if before["segments"] <= 1 and before["deleted"] == 0:
+            # already optimal: merging would rewrite the whole index to the same content
+            print(format_optimize(path, before, before, None))
+            return 0
+        start = time.perf_counter()
+        try:
+            ix.optimize(timeout=args.wait)
+        except IndexLocked as exc:
+            raise UserError(str(exc)) from None
+        seconds = time.perf_counter() - start
+        after = _segment_facts(ix, path)
+    finally:
+        ix.close()
+    print(format_optimize(path, before, after, seconds))
+    return 0
+
+
+def _segment_facts(ix: Any, path: Path) -> dict[str, int]:
+    from vnsearch.cli.default_index import folder_size
+
+    snap = ix.snapshot()
+    return {
+        "segments": len(snap.segments),
+        "documents": snap.doc_count,
+        "deleted": snap.total - snap.doc_count,
+        "size_bytes": folder_size(path),
+    }

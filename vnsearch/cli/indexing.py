@@ -43,6 +43,7 @@ class IndexOptions:
     fields: Mapping[str, str] = field(default_factory=dict)
     skip_errors: bool = False
     wait: float = 10.0
+    jobs: int | None = None  # analysis processes; None: one per core
 
 
 @dataclass
@@ -232,7 +233,7 @@ def index_sources(
         seen: set[str] = set()
         done = 0
         try:
-            writer = ix.writer(timeout=options.wait)
+            writer = ix.writer(timeout=options.wait, jobs=options.jobs)
         except IndexLocked as exc:
             raise UserError(str(exc)) from None
         with writer:

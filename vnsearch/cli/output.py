@@ -14,6 +14,7 @@ __all__ = [
     "format_hits",
     "format_index_summary",
     "format_info",
+    "format_optimize",
     "hits_json",
     "human_size",
     "use_color",
@@ -179,3 +180,31 @@ def format_index_summary(summary: Any, path: Any) -> str:
         f"index {path}{new}: {summary.doc_count:,} documents, {human_size(summary.size_bytes)}"
     )
     return "\n".join(lines)
+
+
+def format_optimize(
+    path: Any, before: Mapping[str, int], after: Mapping[str, int], seconds: float | None
+) -> str:
+    """What ``vnsearch optimize`` did: segments, documents and size, before -> after
+    (``seconds`` None: nothing to do).
+
+    >>> print(format_optimize("ix", {"segments": 3, "documents": 80, "deleted": 5,
+    ...     "size_bytes": 2_000_000}, {"segments": 1, "documents": 80, "deleted": 0,
+    ...     "size_bytes": 1_500_000}, 0.3))
+    optimized ix in 0.3 s
+    segments   3 -> 1
+    documents  80 -> 80
+    deleted    5 -> 0
+    size       1.9 MB -> 1.4 MB
+    """
+    rows = [
+        ("segments", f"{before['segments']:,} -> {after['segments']:,}"),
+        ("documents", f"{before['documents']:,} -> {after['documents']:,}"),
+        ("deleted", f"{before['deleted']:,} -> {after['deleted']:,}"),
+        ("size", f"{human_size(before['size_bytes'])} -> {human_size(after['size_bytes'])}"),
+    ]
+    if seconds is None:
+        first = f"nothing to merge in {path}: one segment, no deleted documents"
+    else:
+        first = f"optimized {path} in {seconds:.1f} s"
+    return "\n".join([first] + [f"{k:<10} {v}" for k, v in rows])
