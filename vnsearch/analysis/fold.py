@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from unidecode import unidecode
 
 __all__ = ["fold"]
@@ -15,6 +17,11 @@ def _table() -> dict[int, str]:
 
 
 _TABLE = _table()
+_NON_ASCII = re.compile("[^\x00-\x7f]+")
+
+
+def _unidecode_run(m: re.Match[str]) -> str:
+    return unidecode(m.group())
 
 
 def fold(text: str) -> str:
@@ -29,6 +36,6 @@ def fold(text: str) -> str:
     if not isinstance(text, str):
         raise TypeError(f"expected str, got {type(text).__name__}")
     s = text.translate(_TABLE)
-    if not s.isascii():
-        s = unidecode(s)
+    if not s.isascii():  # unidecode maps each character alone: only the rest needs it
+        s = _NON_ASCII.sub(_unidecode_run, s)
     return s.lower()

@@ -159,6 +159,33 @@ class ArrayPool:
         if self.currentsize > self.limit:
             self.save()
 
+    def add_tokens(
+        self, field: str, first: int, terms: list[str], ids: bytes, positions: bytes,
+        counts: list[int],
+    ) -> None:  # fmt: skip
+        """The tokens of one view for consecutive documents numbered from ``first``:
+        ``terms`` the distinct terms, ``ids`` (``uint32`` bytes) each token's index in
+        ``terms``, ``positions`` its position, ``counts`` the tokens of each document."""
+        if not terms:
+            return
+        buf = self._buffer(field, True)
+        vocab = buf.terms
+        try:
+            numbers = list(map(vocab.__getitem__, terms))
+        except KeyError:
+            for term in terms:
+                if term not in vocab:
+                    vocab[term] = len(vocab)
+            numbers = list(map(vocab.__getitem__, terms))
+        local = np.frombuffer(ids, dtype=np.uint32)
+        buf.tids.frombytes(np.array(numbers, dtype=np.uint32).take(local).tobytes())
+        docs = np.repeat(np.arange(first, first + len(counts), dtype=np.uint32), counts)
+        buf.docs.frombytes(docs.tobytes())
+        buf.positions.frombytes(positions)
+        self.currentsize += 12 * len(local)
+        if self.currentsize > self.limit:
+            self.save()
+
     def add_doc(self, docnum: int, postings: list[tuple]) -> None:
         """One document's ``(field, term bytes, _, weight, positions bytes, frequency)``."""
         size = 0

@@ -23,8 +23,9 @@ BATCH = 32
 class AnalysisQueue:
     """Documents waiting for their views, as ``(replace, fields, postings, texts)``.
 
-    ``put`` and ``drain`` return ``(replace, fields, postings, views)`` for the documents
-    whose analysis is done, oldest first. The processes start with the first full batch,
+    ``put`` and ``drain`` return ``(batch, analyzed)`` for the batches whose analysis is
+    done, oldest first (``analyzed`` as :func:`vnsearch.index.writer.analyze_texts` packs
+    it). The processes start with the first full batch,
     so a writer that adds a few documents never starts any.
     """
 
@@ -53,8 +54,7 @@ class AnalysisQueue:
         out: list[tuple] = []
         if self._batch and self._pool is None:
             batch, self._batch = self._batch, []
-            views = analyze_texts([d[3] for d in batch])
-            out = [(r, f, p, v) for (r, f, p, _t), v in zip(batch, views)]
+            out = [(batch, analyze_texts([d[3] for d in batch]))]
         elif self._batch:
             self._submit()
         while self._inflight:
@@ -72,8 +72,7 @@ class AnalysisQueue:
 
     def _collect(self) -> list[tuple]:
         batch, result = self._inflight.popleft()
-        views = result.get()
-        return [(r, f, p, v) for (r, f, p, _t), v in zip(batch, views)]
+        return [(batch, result.get())]
 
     def close(self, cancel: bool = False) -> None:
         """Stop the processes (at once, dropping waiting documents, if ``cancel``)."""

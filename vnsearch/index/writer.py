@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from array import array
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -49,20 +50,21 @@ class FastSegmentWriter(SegmentWriter):
         }
         self.pool = ArrayPool(self._tempstorage, positional, limitmb=limitmb)
 
-    def add_prepared(self, fields: dict[str, Any], postings: list[tuple], views: list) -> None:
-        """Add one document: ``fields`` as for ``add_document``; ``postings`` the
-        ``(field, term bytes, _, weight, value bytes, length)`` tuples of its plain fields,
-        grouped by field; ``views`` the ``(hidden field, terms, positions)`` of its TEXT
-        fields' views."""
+    def add_prepared(
+        self, fields: dict[str, Any], postings: list[tuple], view_lengths: dict[str, int]
+    ) -> None:
+        """Add one document's stored values, field lengths and plain postings: ``fields`` as
+        for ``add_document``; ``postings`` the ``(field, term bytes, _, weight, value bytes,
+        length)`` tuples of its plain fields, grouped by field; ``view_lengths`` the number
+        of tokens of each of its TEXT fields' views (whose postings come in batches,
+        :meth:`add_views`)."""
         self._check_state()
         docnum = self.docnum
         schema = self.schema
         pdw = self.perdocwriter
-        lengths: dict[str, int] = {}
+        lengths = dict(view_lengths)
         for item in postings:
             lengths[item[0]] = lengths.get(item[0], 0) + item[5]
-        for name, terms, _positions in views:
-            lengths[name] = len(terms)
         pdw.start_doc(docnum)
         for name in sorted(fields):
             value = fields[name]
@@ -73,13 +75,16 @@ class FastSegmentWriter(SegmentWriter):
             if column and value is not None:
                 pdw.add_column_value(name, column, field.to_column_value(value))
         pdw.finish_doc()
-        pool = self.pool
         if postings:
-            pool.add_doc(docnum, postings)
-        for name, terms, positions in views:
-            pool.add_view(name, docnum, terms, positions)
+            self.pool.add_doc(docnum, postings)
         self._added = True
         self.docnum += 1
+
+    def add_views(self, first: int, views: dict[str, tuple]) -> None:
+        """The view tokens of the documents numbered from ``first``, as
+        :func:`analyze_texts` packs them."""
+        for hidden, (terms, ids, positions, counts) in views.items():
+            self.pool.add_tokens(hidden, first, terms, ids, positions, counts)
 
     def _flush_segment(self) -> None:
         self.perdocwriter.close()
@@ -90,6 +95,8 @@ class FastSegmentWriter(SegmentWriter):
 
 
 Views = list[tuple[str, list[str], list[int]]]  # (hidden field, terms, positions)
+# per document: tokens per hidden field; per hidden field: (terms, ids, positions, counts)
+Analyzed = tuple[list[dict[str, int]], dict[str, tuple[list[str], bytes, bytes, list[int]]]]
 
 
 def text_views(name: str, text: str) -> Views:
@@ -152,9 +159,35 @@ def document_fields(
     return fields, postings, texts
 
 
-def analyze_texts(batch: list[list[tuple[str, str]]]) -> list[Views]:
-    """The views of each document's ``(TEXT field, text)`` pairs (run in worker processes)."""
-    return [[v for name, text in texts for v in text_views(name, text)] for texts in batch]
+def analyze_texts(batch: list[list[tuple[str, str]]]) -> Analyzed:
+    """The views of a batch of documents' ``(TEXT field, text)`` pairs, packed for the
+    pool (run in worker processes: little to send back, little for the writer to unpack).
+
+    Returns ``(lengths, views)``: per document, the number of tokens of each hidden field;
+    per hidden field, ``(terms, ids, positions, counts)``: its distinct terms, then for
+    every token of the batch (documents in order) the index of its term in ``terms`` and
+    its position (``uint32`` bytes), and the number of tokens of each document.
+    """
+    tokens: dict[str, tuple[list[str], list[int], list[int]]] = {}
+    lengths: list[dict[str, int]] = []
+    for i, texts in enumerate(batch):
+        mine: dict[str, int] = {}
+        for name, text in texts:
+            for hidden, terms, positions in text_views(name, text):
+                entry = tokens.get(hidden)
+                if entry is None:
+                    entry = tokens[hidden] = ([], [], [0] * len(batch))
+                entry[0].extend(terms)
+                entry[1].extend(positions)
+                entry[2][i] += len(terms)
+                mine[hidden] = mine.get(hidden, 0) + len(terms)
+        lengths.append(mine)
+    views = {}
+    for hidden, (terms, positions, counts) in tokens.items():
+        index = {t: i for i, t in enumerate(dict.fromkeys(terms))}
+        ids = array("I", map(index.__getitem__, terms))
+        views[hidden] = (list(index), ids.tobytes(), array("I", positions).tobytes(), counts)
+    return lengths, views
 
 
 class Writer:
@@ -207,24 +240,29 @@ class Writer:
 
     def _put(self, replace: bool, doc: tuple) -> None:
         if self._queue is None:
-            fields, postings, texts = doc
-            self._apply(replace, fields, postings, analyze_texts([texts])[0])
+            self._apply([(replace, *doc)], analyze_texts([doc[2]]))
         else:
-            for item in self._queue.put(replace, doc):
-                self._apply(*item)
+            for batch, analyzed in self._queue.put(replace, doc):
+                self._apply(batch, analyzed)
 
     def _drain(self) -> None:
         if self._queue is not None:
-            for item in self._queue.drain():
-                self._apply(*item)
+            for batch, analyzed in self._queue.drain():
+                self._apply(batch, analyzed)
 
-    def _apply(self, replace: bool, fields: dict, postings: list, views: Views) -> None:
-        if replace:
-            unique = self._schema.unique_field
-            self._forget(fields[unique])
-            self._w.delete_by_term(unique, fields[unique])
-        self._remember(fields)
-        self._w.add_prepared(fields, postings, views)
+    def _apply(self, batch: list[tuple], analyzed: Analyzed) -> None:
+        """Add a batch of checked documents ``(replace, fields, postings, texts)`` with
+        their analysis, in order."""
+        lengths, views = analyzed
+        first = self._w.docnum
+        unique = self._schema.unique_field
+        for (replace, fields, postings, _texts), doc_lengths in zip(batch, lengths):
+            if replace:
+                self._forget(fields[unique])
+                self._w.delete_by_term(unique, fields[unique])
+            self._remember(fields)
+            self._w.add_prepared(fields, postings, doc_lengths)
+        self._w.add_views(first, views)
 
     def _remember(self, fields: Mapping[str, Any]) -> None:
         unique = self._schema.unique_field
