@@ -186,6 +186,54 @@ class ArrayPool:
         if self.currentsize > self.limit:
             self.save()
 
+    def add_postings(
+        self, field: str, keys: list[bytes], counts: np.ndarray, docs: np.ndarray,
+        weights: np.ndarray, npos: np.ndarray, positions: np.ndarray | None,
+    ) -> None:  # fmt: skip
+        """Whole postings lists (a merged segment's): term ``i`` of ``keys`` has the next
+        ``counts[i]`` postings (documents ascending), posting ``j`` the next ``npos[j]``
+        positions."""
+        if not keys:
+            return
+        buf = self._fields.get(field)
+        positional = self._positional.get(field, False) and positions is not None
+        if buf is not None and buf.occurrences:  # a view with new documents: as tokens
+            terms = [k.decode("utf-8") for k in keys]
+            tids = np.repeat(self._numbers(buf, terms), counts)
+            if positional:
+                per = npos.astype(np.int64)
+                flat = positions
+            else:  # a view without positions: its weight is its frequency
+                per = weights.astype(np.int64)
+                flat = np.zeros(int(per.sum()), dtype=np.uint32)
+            buf.tids.frombytes(np.repeat(tids, per).astype(np.uint32).tobytes())
+            buf.docs.frombytes(np.repeat(docs, per).astype(np.uint32).tobytes())
+            buf.positions.frombytes(flat.astype(np.uint32).tobytes())
+            self.currentsize += 12 * len(flat)
+        else:
+            buf = self._buffer(field, False)
+            tids = np.repeat(self._numbers(buf, keys), counts)
+            buf.tids.frombytes(tids.astype(np.uint32).tobytes())
+            buf.docs.frombytes(docs.astype(np.uint32).tobytes())
+            buf.weights.frombytes(weights.astype(np.float32).tobytes())
+            if positional:
+                buf.npos.frombytes(npos.astype(np.uint32).tobytes())
+                buf.positions.frombytes(positions.astype(np.uint32).tobytes())
+            else:
+                buf.npos.frombytes(bytes(4 * len(docs)))
+            held = _POSTING_BYTES * len(docs)
+            self.currentsize += held + (_POSITION_BYTES * len(positions) if positional else 0)
+        if self.currentsize > self.limit:
+            self.save()
+
+    @staticmethod
+    def _numbers(buf: _FieldBuffer, terms: list[Any]) -> np.ndarray:
+        vocab = buf.terms
+        for term in terms:
+            if term not in vocab:
+                vocab[term] = len(vocab)
+        return np.fromiter(map(vocab.__getitem__, terms), dtype=np.int64, count=len(terms))
+
     def add_doc(self, docnum: int, postings: list[tuple]) -> None:
         """One document's ``(field, term bytes, _, weight, positions bytes, frequency)``."""
         size = 0

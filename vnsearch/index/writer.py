@@ -7,6 +7,7 @@ from array import array
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from whoosh.formats import Positions
 from whoosh.writing import SegmentWriter
 
@@ -23,6 +24,7 @@ from vnsearch.index.schema import (
     SchemaError,
     view_field,
 )
+from vnsearch.index.terms import VnTermsReader
 from vnsearch.index.workers import AnalysisQueue
 
 if TYPE_CHECKING:
@@ -86,6 +88,33 @@ class FastSegmentWriter(SegmentWriter):
         for hidden, (terms, ids, positions, counts) in views.items():
             self.pool.add_tokens(hidden, first, terms, ids, positions, counts)
 
+    def add_postings_to_pool(self, reader: Any, startdoc: int, docmap: Any) -> None:
+        """A merged segment's postings, a whole field at a time from its blocks (Whoosh
+        reads them one posting at a time: minutes for a large segment)."""
+        terms = getattr(reader, "_terms", None)
+        if not isinstance(terms, VnTermsReader):
+            super().add_postings_to_pool(reader, startdoc, docmap)
+            return
+        if docmap is None:
+            new = None
+        else:  # deleted documents map to -1
+            new = np.full(reader.doc_count_all(), -1, dtype=np.int64)
+            new[np.fromiter(docmap.keys(), np.int64)] = np.fromiter(docmap.values(), np.int64)
+        for field in sorted(terms.indexed_field_names()):
+            if field in self.schema:
+                keys, counts, docs, weights, npos, positions = terms.field_postings(field)
+                docs = docs.astype(np.int64)
+                if new is None:
+                    docs += startdoc
+                else:
+                    docs = new[docs]
+                    live = docs >= 0
+                    if not live.all():
+                        keys, counts, docs, weights, npos, positions = _live(
+                            live, keys, counts, docs, weights, npos, positions
+                        )
+                self.pool.add_postings(field, keys, counts, docs, weights, npos, positions)
+
     def _flush_segment(self) -> None:
         self.perdocwriter.close()
         writer = self.fieldwriter
@@ -97,6 +126,19 @@ class FastSegmentWriter(SegmentWriter):
 Views = list[tuple[str, list[str], list[int]]]  # (hidden field, terms, positions)
 # per document: tokens per hidden field; per hidden field: (terms, ids, positions, counts)
 Analyzed = tuple[list[dict[str, int]], dict[str, tuple[list[str], bytes, bytes, list[int]]]]
+
+
+def _live(live: np.ndarray, keys, counts, docs, weights, npos, positions) -> tuple:
+    """Postings arrays (see ``VnTermsReader.field_postings``) without the dead postings,
+    and terms left without any."""
+    term_of = np.repeat(np.arange(len(keys)), counts)
+    counts = np.bincount(term_of[live], minlength=len(keys))
+    if positions is not None:
+        positions = positions[np.repeat(live, npos.astype(np.int64))]
+    docs, weights, npos = docs[live], weights[live], npos[live]
+    has = counts > 0
+    keys = [k for k, h in zip(keys, has.tolist()) if h]
+    return keys, counts[has], docs, weights, npos, positions
 
 
 def text_views(name: str, text: str) -> Views:
