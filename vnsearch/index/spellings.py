@@ -44,8 +44,9 @@ def _decode(raw: bytes) -> tuple[tuple[str, int], ...]:
     return tuple(out)
 
 
-def _table(fields: list[Any], view: str) -> dict[str, list[tuple[str, int]]]:
-    """Folded term -> its accented forms (most frequent first) for one view."""
+def _table(fields: list[Any], view: str) -> tuple[list[bytes], list[bytes], list[int]]:
+    """For one view, sorted: each folded term (bytes), its encoded accented forms (most
+    frequent first), and how many forms it has."""
     from vnsearch.index.terms import _INFO
 
     mine = [fb for fb in fields if fb.name.endswith("." + view) and len(fb.keys)]
@@ -53,14 +54,29 @@ def _table(fields: list[Any], view: str) -> dict[str, list[tuple[str, int]]]:
     counts: dict[bytes, int] = {}
     for fb in mine:
         dfs = np.array(fb.infos, dtype=_INFO)["df"]
+        if len(mine) == 1 and min_df == 1 and not counts:
+            counts = dict(zip(fb.keys, dfs.tolist()))
+            continue
         for key, df in zip(fb.keys, dfs.tolist()):
             if df >= min_df:
                 counts[key] = counts.get(key, 0) + df
-    terms = [k.decode("utf-8") for k in counts]
+    terms = b"\n".join(counts).decode("utf-8").split("\n") if counts else []
     forms: dict[str, list[tuple[str, int]]] = {}
     for term, key, df in zip(terms, fold("\n".join(terms)).split("\n"), counts.values()):
-        forms.setdefault(key, []).append((term, df))
-    return {key: sorted(f, key=lambda td: (-td[1], td[0]))[:TOP_FORMS] for key, f in forms.items()}
+        found = forms.get(key)
+        if found is None:
+            forms[key] = [(term, df)]
+        else:
+            found.append((term, df))
+    keys = sorted(forms)  # code point order is UTF-8 byte order
+    encoded, sizes = [], []
+    for key in keys:
+        f = forms[key]
+        if len(f) > 1:
+            f = sorted(f, key=lambda td: (-td[1], td[0]))[:TOP_FORMS]
+        encoded.append(_encode(f))
+        sizes.append(len(f))
+    return [k.encode("utf-8") for k in keys], encoded, sizes
 
 
 def write_spellings(storage: Any, segment: Any, fields: list[Any]) -> None:
@@ -68,24 +84,34 @@ def write_spellings(storage: Any, segment: Any, fields: list[Any]) -> None:
     from vnsearch.index.terms import _FieldBuffer, dictionary_chunks
 
     buffers = []
-    blob: list[bytes] = []
+    blobs: list[bytes] = []
     at = 0
     for view in _VIEWS:
-        table = _table(fields, view)
+        keys, encoded, sizes = _table(fields, view)
+        lengths = np.array([len(e) for e in encoded], dtype=np.int64)
+        starts = np.zeros(len(keys), dtype=np.int64)
+        if len(keys):
+            np.cumsum(lengths[:-1], out=starts[1:])
+        starts += at
         fb = _FieldBuffer(view)
-        infos = []
-        for key in sorted(table, key=lambda k: k.encode("utf-8")):
-            raw = _encode(table[key])
-            fb.keys.append(key.encode("utf-8"))
-            infos.append((at, len(raw), len(table[key]), 0.0, 0.0))
-            blob.append(raw)
-            at += len(raw)
-        fb.infos = infos
+        fb.keys = keys
+        fb.infos = np.rec.fromarrays(
+            [starts, lengths, np.array(sizes), np.zeros(len(keys)), np.zeros(len(keys))],
+            dtype=_info_dtype(),
+        )
+        blobs.append(b"".join(encoded))
+        at += int(lengths.sum())
         buffers.append(fb)
     f = segment.create_file(storage, SPELLINGS_EXT)
-    for chunk in dictionary_chunks(buffers, b"".join(blob)):
+    for chunk in dictionary_chunks(buffers, b"".join(blobs)):
         f.write(chunk)
     f.close()
+
+
+def _info_dtype() -> Any:
+    from vnsearch.index.terms import _INFO
+
+    return _INFO
 
 
 class SegmentSpellings:
