@@ -338,39 +338,47 @@ class ArrayPool:
         self._fields = {}
         self.currentsize = 0
 
-    def _load_runs(self) -> dict[str, list[tuple]]:
-        """Per field, each run's arrays in the form ``_sorted`` takes (term numbers local
-        to the run; ``keys`` its sorted terms)."""
-        out: dict[str, list[tuple]] = {}
+    def _run_fields(self) -> dict[str, list[tuple[str, int]]]:
+        """Per field, where its arrays are in the runs: ``(run name, member prefix)``."""
+        out: dict[str, list[tuple[str, int]]] = {}
         for name in self.runs:
             with self.tempstore.open_file(name).raw_file() as f:
                 data = np.load(f)
                 i = 0
                 while f"{i}.name" in data:
                     field = data[f"{i}.name"].tobytes().decode("utf-8")
-                    blob = data[f"{i}.keys"].tobytes()
-                    ends = np.cumsum(data[f"{i}.key_lengths"]).tolist()
-                    keys = [blob[a:b] for a, b in zip([0, *ends[:-1]], ends)]
-                    counts = data[f"{i}.counts"]
-                    tids = np.repeat(np.arange(len(keys), dtype=np.uint32), counts)
-                    if f"{i}.npos" in data:
-                        npos, positions = data[f"{i}.npos"], data[f"{i}.positions"]
-                    else:
-                        npos, positions = np.zeros(len(tids), dtype=np.uint32), None
-                    out.setdefault(field, []).append(
-                        (keys, tids, data[f"{i}.docs"], data[f"{i}.weights"], npos, positions)
-                    )
+                    out.setdefault(field, []).append((name, i))
                     i += 1
         return out
 
+    def _load_run(self, name: str, i: int) -> tuple:
+        """One field's arrays from one run, in the form ``_sorted`` takes (term numbers
+        local to the run; ``keys`` its sorted terms)."""
+        with self.tempstore.open_file(name).raw_file() as f:
+            data = np.load(f)
+            blob = data[f"{i}.keys"].tobytes()
+            ends = np.cumsum(data[f"{i}.key_lengths"]).tolist()
+            keys = [blob[a:b] for a, b in zip([0, *ends[:-1]], ends)]
+            counts = data[f"{i}.counts"]
+            tids = np.repeat(np.arange(len(keys), dtype=np.uint32), counts)
+            if f"{i}.npos" in data:
+                npos, positions = data[f"{i}.npos"], data[f"{i}.positions"]
+            else:
+                npos, positions = np.zeros(len(tids), dtype=np.uint32), None
+            return keys, tids, data[f"{i}.docs"], data[f"{i}.weights"], npos, positions
+
     def fields(self) -> Any:
-        """``(field name, FieldPostings)`` for every field, in name order, runs merged."""
-        runs = self._load_runs() if self.runs else {}
+        """``(field name, FieldPostings)`` for every field, in name order, runs merged.
+        Only one field's postings are in memory at a time."""
+        runs = self._run_fields() if self.runs else {}
         for field in sorted(set(runs) | set(self._fields)):
-            parts = runs.pop(field, [])
+            parts = [self._load_run(name, i) for name, i in runs.pop(field, [])]
             if field in self._fields:
                 parts.append(self._arrays(field, self._fields.pop(field)))
-            yield field, _sorted(*_concat(parts))
+            fp = _sorted(*_concat(parts))
+            parts = []
+            yield field, fp
+            fp = None  # the caller is done with it: freed before the next field is read
 
     def cleanup(self) -> None:
         for name in self.runs:

@@ -120,6 +120,7 @@ class FastSegmentWriter(SegmentWriter):
         writer = self.fieldwriter
         for name, fp in self.pool.fields():
             writer.add_field_postings(name, self.schema[name], fp)
+            del fp  # one field's postings in memory at a time
         writer.close()
 
 
