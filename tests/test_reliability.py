@@ -236,3 +236,173 @@ def test_kill_during_optimize(tmp_path):
         k.kill_once(optimize=True)
     k.finish()
     assert k.kills == 3
+
+
+# -- concurrency ---------------------------------------------------------------------------
+
+HOLDER = """
+import sys
+from vnsearch import Index
+ix = Index.open(sys.argv[1])
+w = ix.writer(jobs=1)
+w.add({"id": "held", "body": "Tin chung giữ khóa"})
+print("locked", flush=True)
+sys.stdin.readline()
+w.commit()
+print("released", flush=True)
+"""
+
+
+def test_a_writer_in_another_process_makes_a_writer_wait_then_raise_or_get_it(tmp_path):
+    Index.create(tmp_path / "ix", make_schema()).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(tmp_path / "ix")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline() == "locked\n"
+        with Index.open(tmp_path / "ix") as ix:
+            start = time.monotonic()
+            with pytest.raises(vnsearch.IndexLocked, match="another writer"):
+                ix.writer(timeout=0.5)
+            assert time.monotonic() - start >= 0.5  # it waited for the timeout
+            # a patient writer gets the lock once the other process commits
+            got: list = []
+            waiter = threading.Thread(target=lambda: got.append(ix.writer(timeout=60.0, jobs=1)))
+            waiter.start()
+            time.sleep(0.3)
+            assert not got  # still waiting
+            holder.stdin.write("go\n")
+            holder.stdin.flush()
+            waiter.join(60.0)
+            assert got, "the waiting writer never got the lock"
+            with got[0] as w:
+                w.add({"id": "mine", "body": "Tin chung của tôi"})
+            assert all_ids(ix) == {"held", "mine"}
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_writer_in_another_thread_makes_a_writer_wait_then_get_it():
+    ix = Index.in_memory(make_schema())
+    first = ix.writer(jobs=1)
+    first.add({"id": "a", "body": "Tin chung"})
+    got: list = []
+    waiter = threading.Thread(target=lambda: got.append(ix.writer(timeout=60.0, jobs=1)))
+    waiter.start()
+    time.sleep(0.3)
+    assert not got
+    first.commit()
+    waiter.join(60.0)
+    assert got
+    with got[0] as w:
+        w.add({"id": "b", "body": "Tin chung"})
+    assert all_ids(ix) == {"a", "b"}
+
+
+READER = """
+import sys
+from vnsearch import Index
+ix = Index.open(sys.argv[1])
+totals = []
+while True:
+    r = ix.search("chung", limit=1_000_000)
+    ids = {h.id for h in r}
+    assert len(ids) == r.total == len(r), (len(ids), r.total)
+    print(r.total, ",".join(sorted(ids)), flush=True)
+"""
+
+
+def _stress(tmp_path: Path, seconds: float, threads: int, batch: int = 5) -> dict:
+    """``threads`` threads and one other process search while this thread commits batch
+    after batch (and optimizes now and then) for ``seconds``. Every search must see a whole
+    commit (its total and its ids one commit's), never an older one than before."""
+    ix = Index.create(tmp_path / "ix", make_schema())
+    ids_at: dict[int, set[str]] = {0: set()}  # total -> the ids of that commit
+    stop = threading.Event()
+    errors: list[BaseException] = []
+    seen: list[list[int]] = [[] for _ in range(threads)]
+
+    def reader(k: int) -> None:
+        try:
+            while not stop.is_set():
+                full = len(seen[k]) % 10 == 0
+                r = ix.search(WORD, limit=1_000_000 if full else 5)
+                seen[k].append(r.total)
+                assert len(r) == (r.total if full else min(5, r.total))
+                if full:
+                    # a search sees one commit: its ids are all there, and nothing else
+                    assert {h.id for h in r} == ids_at[r.total]
+        except BaseException as exc:
+            errors.append(exc)
+            stop.set()
+
+    other = subprocess.Popen(
+        [sys.executable, "-c", READER, str(tmp_path / "ix")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    pool = [threading.Thread(target=reader, args=(k,)) for k in range(threads)]
+    for t in pool:
+        t.start()
+    commits = optimizes = 0
+    deadline = time.monotonic() + seconds
+    try:
+        while time.monotonic() < deadline and not stop.is_set():
+            b = commits
+            new = {f"{b}-{j}" for j in range(batch)}
+            ids_at[len(ids_at[b * batch]) + batch] = ids_at[b * batch] | new
+            with ix.writer(jobs=1) as w:
+                for doc_id in sorted(new):
+                    w.add({"id": doc_id, "body": f"Tin chung đợt {b} về Hà Nội"})
+            commits += 1
+            if commits % 7 == 0:
+                ix.optimize()
+                optimizes += 1
+    finally:
+        stop.set()
+        for t in pool:
+            t.join(30.0)
+        time.sleep(0.5)  # the other process sees the last commit
+        other.kill()
+        out, err = other.communicate()
+    assert not errors, errors
+    assert not any(t.is_alive() for t in pool)
+    final = commits * batch
+    assert ix.doc_count == final
+    assert all_ids(ix) == ids_at[final]  # no document lost
+    for totals in seen:
+        assert totals
+        assert set(totals) <= set(ids_at)
+        assert totals == sorted(totals)  # never back to an older commit
+    lines = [line.split(" ") for line in out.splitlines() if line]
+    assert lines, err
+    process_totals = [int(t) for t, *_ in lines]
+    assert process_totals == sorted(process_totals)
+    for total, *rest in lines:
+        got = set(rest[0].split(",")) if rest and rest[0] else set()
+        assert got == ids_at[int(total)]
+    ix.close()
+    return {
+        "commits": commits,
+        "optimizes": optimizes,
+        "searches": sum(map(len, seen)) + len(lines),
+        "states seen": len({t for totals in seen for t in totals} | set(process_totals)),
+    }
+
+
+def test_eight_searching_threads_and_a_process_against_a_committing_writer(tmp_path):
+    stats = _stress(tmp_path, seconds=5.0, threads=8)
+    assert stats["commits"] >= 3 and stats["optimizes"] >= 0
+    print(stats)
+
+
+@pytest.mark.slow
+def test_stress_for_a_minute(tmp_path):
+    stats = _stress(tmp_path, seconds=60.0, threads=8)
+    assert stats["optimizes"] >= 1
+    print(stats)
