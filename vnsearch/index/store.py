@@ -19,7 +19,7 @@ from whoosh.index import EmptyIndexError, LockError
 
 from vnsearch.index.codec import VnCodec
 from vnsearch.index.schema import Schema, SchemaError
-from vnsearch.index.writer import FastSegmentWriter, Writer
+from vnsearch.index.writer import MAX_TEXT_MB, FastSegmentWriter, Writer
 
 __all__ = ["Index", "IndexError_", "IndexLocked"]
 
@@ -140,12 +140,21 @@ class Index:
 
     # -- writing -----------------------------------------------------------------------
 
-    def writer(self, timeout: float = 10.0, jobs: int | None = None) -> Writer:
-        """The index's writer; waits up to ``timeout`` seconds for another writer to finish.
+    def writer(
+        self,
+        timeout: float = 10.0,
+        jobs: int | None = None,
+        max_text_mb: float | None = MAX_TEXT_MB,
+    ) -> Writer:
+        """The index's writer; waits up to ``timeout`` seconds for another writer (in this
+        or another process) to finish, then raises :class:`IndexLocked`.
 
         Texts are analyzed in ``jobs`` processes (default: one per CPU core) once a writer
         has more than a few documents to add; ``jobs=1`` keeps everything in this process.
-        The index written is the same either way.
+        The index written is the same either way. A TEXT value of more than
+        ``max_text_mb`` megabytes of UTF-8 is refused with a ``ValueError`` (indexing
+        holds about 140 bytes of memory per byte of text until the commit); ``None``
+        lifts the limit.
         """
         jobs = (os.cpu_count() or 1) if jobs is None else jobs
         if jobs < 1:
@@ -154,7 +163,7 @@ class Index:
             w = FastSegmentWriter(self._ix, codec=VnCodec(), timeout=timeout)
         except LockError:
             raise IndexLocked(f"{self.path or 'index'}: another writer holds the lock") from None
-        return Writer(self.schema, w, jobs=jobs)
+        return Writer(self.schema, w, jobs=jobs, max_text_mb=max_text_mb)
 
     def optimize(self, timeout: float = 10.0) -> None:
         """Merge all segments into one (and drop deleted documents for good)."""
