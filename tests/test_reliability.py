@@ -560,3 +560,159 @@ def test_memory_of_indexing_one_big_text():
         size, growth = float(out[0]), float(out[1])
         print(f"{size:.1f} MB text: peak RSS +{growth:.0f} MB ({growth / size:.0f}x)")
         assert growth < 300 * size
+
+
+# -- damaged and foreign indexes -----------------------------------------------------------
+
+
+def _built(tmp_path: Path) -> Path:
+    """An index of two segments (two commits) of 20 documents each."""
+    path = tmp_path / "ix"
+    with Index.create(path, make_schema()) as ix:
+        for b in range(2):
+            with ix.writer(jobs=1) as w:
+                for j in range(20):
+                    w.add({"id": f"{b}-{j}", "body": f"Tin chung đợt {b} số {j} về Hà Nội"})
+    return path
+
+
+def _open_and_search(path: Path) -> None:
+    with Index.open(path) as ix:
+        ix.search("ha noi", limit=100)
+        ix.search(WORD, limit=100)
+
+
+def test_a_truncated_segment_names_the_segment(tmp_path):
+    path = _built(tmp_path)
+    segments = sorted(path.glob("*.seg"))
+    assert len(segments) == 2
+    rng = random.Random(3)
+    for cut in [0, 1, 100, *(rng.randrange(segments[0].stat().st_size) for _ in range(20))]:
+        data = segments[0].read_bytes()
+        segments[0].write_bytes(data[:cut])
+        with pytest.raises(IndexError_, match="damaged or truncated") as info:
+            _open_and_search(path)
+        assert segments[0].stem in str(info.value), str(info.value)
+        segments[0].write_bytes(data)
+    _open_and_search(path)
+
+
+def test_flipped_bytes_in_a_segment_give_an_index_error_or_the_right_results(tmp_path):
+    """Without checksums some flips cannot be seen (a document number, a frequency):
+    the test counts them. What must never escape is a raw library error (pickle,
+    struct, zlib, JSON): those are IndexError_."""
+    path = _built(tmp_path)
+    with Index.open(path) as ix:
+        good = [(h.id, h.score) for h in ix.search("ha noi", limit=100)]
+    segment = sorted(path.glob("*.seg"))[0]
+    data = segment.read_bytes()
+    rng = random.Random(4)
+    outcomes: dict[str, int] = {}
+    for _ in range(60):
+        bad = bytearray(data)
+        for _ in range(rng.randint(1, 4)):
+            bad[rng.randrange(len(bad))] ^= 1 << rng.randrange(8)
+        segment.write_bytes(bytes(bad))
+        try:
+            with Index.open(path) as ix:
+                got = [(h.id, h.score) for h in ix.search("ha noi", limit=100)]
+            outcome = "same results" if got == good else "other results"
+        except IndexError_:
+            outcome = "IndexError_"
+        except (IndexError, KeyError) as exc:  # a flipped document number or key offset
+            outcome = type(exc).__name__
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    segment.write_bytes(data)
+    print(outcomes)
+    assert outcomes.get("IndexError_", 0) > 0
+
+
+def test_a_damaged_table_of_contents(tmp_path):
+    path = _built(tmp_path)
+    (toc,) = path.glob("_MAIN_*.toc")
+    data = toc.read_bytes()
+    for bad in (data[: len(data) // 2], b"", b"\x80\x04junk" * 20):
+        toc.write_bytes(bad)
+        with pytest.raises(IndexError_):
+            _open_and_search(path)
+    toc.write_bytes(data)
+    _open_and_search(path)
+
+
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (lambda d: d["vnsearch.json"].write_text("{not json"), "not a vnsearch schema"),
+        (lambda d: d["vnsearch.json"].write_text("[1, 2]"), "not a vnsearch schema"),
+        (lambda d: d["vnsearch.json"].write_text(json.dumps({"format": 99})), "not a vnsearch"),
+        (
+            lambda d: d["vnsearch.json"].write_text(
+                d["vnsearch.json"].read_text().replace('"format": 1', '"format": 2')
+            ),
+            "format version 2",
+        ),
+        (
+            lambda d: d["vnsearch.json"].write_text(
+                d["vnsearch.json"].read_text().replace('"TEXT"', '"VECTOR"')
+            ),
+            "unknown type",
+        ),
+        (lambda d: d["vnsearch.json"].unlink(), "not a vnsearch index"),
+        (lambda d: [p.unlink() for p in d["dir"].glob("_MAIN_*.toc")], "missing"),
+    ],
+    ids=["not-json", "json-list", "no-fields", "version", "field-type", "no-schema", "no-toc"],
+)
+def test_foreign_or_other_version_folders_are_named(tmp_path, damage, message):
+    path = _built(tmp_path)
+    damage({"vnsearch.json": path / "vnsearch.json", "dir": path})
+    with pytest.raises(IndexError_, match=message):
+        _open_and_search(path)
+
+
+def test_a_folder_of_other_files_and_an_empty_folder(tmp_path):
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "notes.txt").write_text("không phải chỉ mục")
+    (tmp_path / "empty").mkdir()
+    for folder in ("other", "empty"):
+        with pytest.raises(IndexError_, match="not a vnsearch index"):
+            Index.open(tmp_path / folder)
+
+
+# -- embedding -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("on_disk", [True, False], ids=["disk", "memory"])
+def test_two_indexes_with_different_schemas_in_one_process(tmp_path, on_disk):
+    news = Schema(id=ID(stored=True, unique=True), title=TEXT(stored=True, boost=2.0))
+    shop = Schema(sku=ID(stored=True, unique=True), name=TEXT(stored=True), price=NUMERIC())
+    if on_disk:
+        a, b = Index.create(tmp_path / "news", news), Index.create(tmp_path / "shop", shop)
+    else:
+        a, b = Index.in_memory(news), Index.in_memory(shop)
+    wa = a.writer(jobs=1)  # both writers open at once
+    wa.add({"id": "n1", "title": "Giá vàng hôm nay"})
+    with b.writer(jobs=1) as wb:
+        wb.add({"sku": "s1", "name": "Vàng miếng SJC", "price": 80})
+        with pytest.raises(SchemaError, match="title"):
+            wb.add({"sku": "s2", "title": "wrong schema"})
+    wa.commit()
+    assert [h.id for h in a.search("vang")] == ["n1"]
+    assert [h.id for h in b.search("vang", sort="price")] == ["s1"]
+    with pytest.raises(ValueError):
+        a.search("vang", sort="price")  # not a field of this index
+    if on_disk:
+        a.close()
+        b.close()
+        with Index.open(tmp_path / "news") as a2, Index.open(tmp_path / "shop") as b2:
+            assert a2.schema == news and b2.schema == shop
+            assert [h.id for h in b2.search("vàng miếng")] == ["s1"]
+
+
+def test_index_as_a_context_manager_closes(tmp_path):
+    path = _built(tmp_path)
+    with Index.open(path) as ix:
+        assert ix.doc_count == 40
+        assert ix._snapshot is not None
+    assert ix._snapshot is None  # closed: the snapshot's files are released
+    assert ix.doc_count == 40  # and a closed index opens a new snapshot if used again
+    ix.close()
