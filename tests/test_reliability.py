@@ -381,7 +381,8 @@ def _stress(tmp_path: Path, seconds: float, threads: int, batch: int = 5) -> dic
         assert totals
         assert set(totals) <= set(ids_at)
         assert totals == sorted(totals)  # never back to an older commit
-    lines = [line.split(" ") for line in out.splitlines() if line]
+    # whole lines only: the process was killed, maybe in the middle of one
+    lines = [line.split(" ") for line in out.split("\n")[:-1]]
     assert lines, err
     process_totals = [int(t) for t, *_ in lines]
     assert process_totals == sorted(process_totals)
