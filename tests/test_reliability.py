@@ -167,7 +167,10 @@ class Killer:
         inflight = max(begun, default=self.last)
         with Index.open(self.path) as ix:
             got = all_ids(ix)
-            assert ix.doc_count == len(got)
+            if ix.doc_count != len(got):  # an id indexed twice
+                listed = [h.id for h in ix.search(WORD, limit=1_000_000)]
+                twice = sorted({i for i in listed if listed.count(i) > 1})
+                raise AssertionError(f"kill {self.kills}: ids twice {twice}, events {events}")
         if got == committed_ids(acked):
             self.states["acknowledged"] += 1
             self.last = acked
