@@ -36,6 +36,7 @@ from whoosh.matching import ListMatcher
 
 __all__ = [
     "FORMAT_MAGIC",
+    "DamagedFile",
     "MappedFile",
     "PostingArrays",
     "RawPositions",
@@ -49,6 +50,10 @@ BLOCK_HEAD = struct.Struct("<4sIB")  # magic, number of postings, has positions
 assert array("I").itemsize == 4 and array("f").itemsize == 4 and sys.byteorder == "little"
 _LENGTHS_EXT = ".vnl"
 _LENGTHS_MAGIC = b"VNL1"
+
+
+class DamagedFile(ValueError):
+    """Bytes of an index file that are not what the codec wrote (truncated, overwritten)."""
 
 
 class MappedFile(BufferFile):
@@ -124,8 +129,10 @@ class PostingArrays:
     def __init__(self, data: bytes | memoryview) -> None:
         magic, n, has_positions = BLOCK_HEAD.unpack_from(data, 0)
         if magic != FORMAT_MAGIC:
-            raise ValueError("not a vnsearch postings block")
+            raise DamagedFile("not a vnsearch postings block")
         off = BLOCK_HEAD.size
+        if len(data) < off + 8 * n:
+            raise DamagedFile(f"postings block of {len(data)} bytes for {n} postings")
         self.docs = np.frombuffer(data, dtype="<u4", count=n, offset=off)
         self.freqs = np.frombuffer(data, dtype="<f4", count=n, offset=off + 4 * n)
         self.has_positions = bool(has_positions)
@@ -204,7 +211,7 @@ class _ExactLengthsReader(whoosh3.W3PerDocReader):
         f = open_mapped(storage, segment.make_filename(_LENGTHS_EXT))
         data = f._buf if isinstance(f, MappedFile) else f.read()
         if data[:4] != _LENGTHS_MAGIC:
-            raise ValueError(f"segment {segment.segid}: bad field-length file")
+            raise DamagedFile(f"segment {segment.segid}: bad field-length file")
         (hlen,) = struct.unpack_from("<I", data, 4)
         header = json.loads(bytes(data[8 : 8 + hlen]).decode("utf-8"))
         base = 8 + hlen

@@ -37,10 +37,15 @@ def _encode(forms: list[tuple[str, int]]) -> bytes:
 
 
 def _decode(raw: bytes) -> tuple[tuple[str, int], ...]:
+    from vnsearch.index.codec import DamagedFile
+
     out = []
-    for line in raw.decode("utf-8").split("\n"):
-        form, _, df = line.rpartition("\t")
-        out.append((form, int(df)))
+    try:
+        for line in raw.decode("utf-8").split("\n"):
+            form, _, df = line.rpartition("\t")
+            out.append((form, int(df)))
+    except ValueError as exc:  # UnicodeDecodeError too
+        raise DamagedFile(f"spellings file: bad entry {bytes(raw)[:40]!r}") from exc
     return tuple(out)
 
 

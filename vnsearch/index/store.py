@@ -5,21 +5,25 @@
 
 from __future__ import annotations
 
+import json
 import os
+import pickle
 import shutil
+import struct
 import tempfile
 import threading
 import time
 import weakref
+import zlib
 from pathlib import Path
 from typing import Any
 
 from whoosh.filedb.filestore import FileStorage, RamStorage
 from whoosh.index import EmptyIndexError, LockError
 
-from vnsearch.index.codec import VnCodec
+from vnsearch.index.codec import DamagedFile, VnCodec
 from vnsearch.index.schema import Schema, SchemaError
-from vnsearch.index.writer import FastSegmentWriter, Writer
+from vnsearch.index.writer import MAX_TEXT_MB, FastSegmentWriter, Writer
 
 __all__ = ["Index", "IndexError_", "IndexLocked"]
 
@@ -32,6 +36,25 @@ INDEX_NAME = "MAIN"
 
 class IndexError_(RuntimeError):
     """The index is missing, foreign, or of another format."""
+
+
+# What a truncated or overwritten index file raises as Whoosh and the codec read it.
+_DAMAGE = (
+    EOFError,
+    struct.error,
+    zlib.error,
+    pickle.UnpicklingError,
+    UnicodeDecodeError,
+    json.JSONDecodeError,
+    DamagedFile,
+)
+
+
+def _damaged(where: str, exc: BaseException) -> IndexError_:
+    return IndexError_(
+        f"{where}: damaged or truncated index file ({type(exc).__name__}: {exc}); "
+        "restore the folder from a backup or rebuild the index"
+    )
 
 
 class IndexLocked(RuntimeError):
@@ -74,6 +97,13 @@ class _MemoryStorage(RamStorage):
 
 class Index:
     """A searchable collection of documents.
+
+    Threads: ``search``, ``explain``, ``snapshot`` and ``doc_count`` are safe to call from
+    many threads at once, also while a writer commits (each call sees one whole commit,
+    never an older one than the thread saw before). One writer at a time per index, in
+    all threads and processes: :meth:`writer` waits for the lock, then raises
+    :class:`IndexLocked`. A :class:`Writer` object belongs to one thread; do not share it.
+    Separate ``Index`` objects (the same folder or not, any schemas) are independent.
 
     >>> import vnsearch
     >>> schema = vnsearch.Schema(id=vnsearch.ID(stored=True, unique=True),
@@ -130,6 +160,10 @@ class Index:
             return cls(saved, storage, folder)
         except EmptyIndexError:
             raise IndexError_(f"{folder}: the index files are missing") from None
+        except Exception as exc:  # reading the table of contents (_MAIN_<n>.toc) failed
+            if isinstance(exc, (MemoryError, OSError)):
+                raise
+            raise _damaged(f"{folder}: table of contents", exc) from exc
 
     @classmethod
     def in_memory(cls, schema: Schema) -> Index:
@@ -140,12 +174,21 @@ class Index:
 
     # -- writing -----------------------------------------------------------------------
 
-    def writer(self, timeout: float = 10.0, jobs: int | None = None) -> Writer:
-        """The index's writer; waits up to ``timeout`` seconds for another writer to finish.
+    def writer(
+        self,
+        timeout: float = 10.0,
+        jobs: int | None = None,
+        max_text_mb: float | None = MAX_TEXT_MB,
+    ) -> Writer:
+        """The index's writer; waits up to ``timeout`` seconds for another writer (in this
+        or another process) to finish, then raises :class:`IndexLocked`.
 
         Texts are analyzed in ``jobs`` processes (default: one per CPU core) once a writer
         has more than a few documents to add; ``jobs=1`` keeps everything in this process.
-        The index written is the same either way.
+        The index written is the same either way. A TEXT value of more than
+        ``max_text_mb`` megabytes of UTF-8 is refused with a ``ValueError`` (indexing
+        holds about 140 bytes of memory per byte of text until the commit); ``None``
+        lifts the limit.
         """
         jobs = (os.cpu_count() or 1) if jobs is None else jobs
         if jobs < 1:
@@ -154,7 +197,7 @@ class Index:
             w = FastSegmentWriter(self._ix, codec=VnCodec(), timeout=timeout)
         except LockError:
             raise IndexLocked(f"{self.path or 'index'}: another writer holds the lock") from None
-        return Writer(self.schema, w, jobs=jobs)
+        return Writer(self.schema, w, jobs=jobs, max_text_mb=max_text_mb)
 
     def optimize(self, timeout: float = 10.0) -> None:
         """Merge all segments into one (and drop deleted documents for good)."""
@@ -176,8 +219,30 @@ class Index:
             if current is None or current.generation != self._ix.latest_generation():
                 # the old snapshot may still serve searches in other threads: it is left
                 # to the garbage collector, not closed here
-                current = self._snapshot = Snapshot(self.schema, self._ix)
+                try:
+                    current = Snapshot(self.schema, self._ix)
+                except Exception as exc:  # no user input here: the files are at fault
+                    if isinstance(exc, MemoryError):
+                        raise
+                    raise _damaged(self._segment_at_fault(), exc) from exc
+                self._snapshot = current
             return current
+
+    def _segment_at_fault(self) -> str:
+        """The folder and the first segment file that cannot be read (error path only)."""
+        from whoosh.reading import SegmentReader
+
+        where = str(self.path or "index")
+        try:
+            segments = self._ix._segments()
+        except Exception:  # the table of contents itself
+            return where
+        for segment in segments:
+            try:
+                SegmentReader(self._storage, self._ix.schema, segment).close()
+            except Exception:
+                return f"{where}: segment {INDEX_NAME}_{segment.segid}"
+        return where
 
     def _generation(self) -> int:
         """The last commit's generation. Listing the folder for it costs more than a search
@@ -205,13 +270,21 @@ class Index:
         """Rank documents for ``query``; see :func:`vnsearch.ranking.search.search`."""
         from vnsearch.ranking.search import search
 
-        return search(self.snapshot(), query, limit=limit, **options)
+        snap = self.snapshot()
+        try:
+            return search(snap, query, limit=limit, **options)
+        except _DAMAGE as exc:  # a postings block or stored value with bad bytes
+            raise _damaged(str(self.path or "index"), exc) from exc
 
     def explain(self, query: str, doc_id: Any, **options: Any):
         """Why the document with unique field ``doc_id`` got its score for ``query``."""
         from vnsearch.ranking.search import explain
 
-        return explain(self.snapshot(), query, doc_id, **options)
+        snap = self.snapshot()
+        try:
+            return explain(snap, query, doc_id, **options)
+        except _DAMAGE as exc:
+            raise _damaged(str(self.path or "index"), exc) from exc
 
     def close(self) -> None:
         with self._lock:

@@ -28,7 +28,7 @@ import numpy as np
 from whoosh.codec import base
 from whoosh.reading import TermInfo, TermNotFound
 
-from vnsearch.index.codec import open_mapped
+from vnsearch.index.codec import DamagedFile, open_mapped
 
 __all__ = [
     "TERMS_EXT",
@@ -267,7 +267,7 @@ def read_dictionary(buf: Any, what: str) -> tuple[dict[str, _FieldTerms], int | 
     """The fields of a term dictionary file (see :func:`dictionary_chunks`), and where its
     extra bytes start (None if it has none)."""
     if bytes(buf[:4]) != _MAGIC:
-        raise ValueError(f"bad {what}")
+        raise DamagedFile(f"bad {what}")
     (hlen,) = struct.unpack_from("<I", buf, 4)
     header = json.loads(bytes(buf[8 : 8 + hlen]).decode("utf-8"))
     extra = header.pop("extra", None)

@@ -149,8 +149,26 @@ def text_views(name: str, text: str) -> Views:
     return [(view_field(name, view), views[view][0], views[view][3]) for view in VIEWS]
 
 
+# The largest TEXT value a writer takes by default, in megabytes of UTF-8: indexing holds
+# about 140 bytes of memory per byte of text until the commit (a 10 MB value: ~1.4 GB).
+MAX_TEXT_MB = 10.0
+
+
+def _check_size(name: str, text: str, max_bytes: int | None) -> None:
+    """Refuse a TEXT value longer than ``max_bytes`` of UTF-8 (measured without a copy
+    unless the length in characters leaves it in doubt)."""
+    if max_bytes is None or len(text) * 4 <= max_bytes:
+        return
+    size = len(text) if len(text) > max_bytes else len(text.encode("utf-8", "surrogatepass"))
+    if size > max_bytes:
+        raise ValueError(
+            f"field {name!r}: the text is {size / 1e6:.1f} MB, more than the writer's limit "
+            f"of {max_bytes / 1e6:g} MB (pass max_text_mb to Index.writer to change it)"
+        )
+
+
 def document_fields(
-    schema: Schema, doc: Mapping[str, Any]
+    schema: Schema, doc: Mapping[str, Any], max_text_bytes: int | None = None
 ) -> tuple[dict[str, Any], list[tuple], list[tuple[str, str]]]:
     """One vnsearch document checked and converted, its TEXT fields not yet analyzed.
 
@@ -158,7 +176,8 @@ def document_fields(
     it (the original text for stored TEXT fields, ``True`` for their hidden views);
     ``postings`` are the ``(field, term bytes, 0, weight, value bytes, frequency)`` tuples
     of the other indexed fields; ``texts`` the ``(TEXT field, text)`` pairs to analyze
-    (:func:`text_views`). Raises ``TypeError`` or ``SchemaError`` for a bad document.
+    (:func:`text_views`). Raises ``TypeError`` or ``SchemaError`` for a bad document,
+    ``ValueError`` for a TEXT value of more than ``max_text_bytes`` bytes of UTF-8.
     """
     if not isinstance(doc, Mapping):
         raise TypeError(f"a document is a mapping of field names to values, got {type(doc)}")
@@ -175,6 +194,7 @@ def document_fields(
         if isinstance(ftype, TEXT):
             if not isinstance(value, str):
                 raise TypeError(f"field {name!r} is TEXT: expected str, got {type(value).__name__}")
+            _check_size(name, value, max_text_bytes)
             texts.append((name, value))
             for view in VIEWS:
                 fields[view_field(name, view)] = True
@@ -237,6 +257,10 @@ class Writer:
     """Adds, replaces and deletes documents; commits on ``with`` exit, rolls back on error.
 
     Only one writer at a time holds an index's lock; readers keep seeing the last commit.
+    A writer object belongs to one thread at a time (it is not locked against itself).
+    A TEXT value of more than ``max_text_mb`` megabytes (UTF-8) is refused with a
+    ``ValueError`` at its ``add``: indexing holds about 140 bytes of memory per byte of
+    text until the commit. ``None`` lifts the limit.
 
     >>> import vnsearch
     >>> ix = vnsearch.Index.in_memory(vnsearch.Schema(id=vnsearch.ID(stored=True, unique=True),
@@ -248,8 +272,15 @@ class Writer:
     1
     """
 
-    def __init__(self, schema: Schema, whoosh_writer: FastSegmentWriter, jobs: int = 1) -> None:
+    def __init__(
+        self,
+        schema: Schema,
+        whoosh_writer: FastSegmentWriter,
+        jobs: int = 1,
+        max_text_mb: float | None = MAX_TEXT_MB,
+    ) -> None:
         self._schema = schema
+        self._max_bytes = None if max_text_mb is None else int(max_text_mb * 1_000_000)
         self._w = whoosh_writer
         self._open = True
         # unique value -> document number in the segment being written: Whoosh's own
@@ -269,7 +300,7 @@ class Writer:
         documents are still added in the order given.
         """
         self._check_open()
-        self._put(False, document_fields(self._schema, doc))
+        self._put(False, document_fields(self._schema, doc, self._max_bytes))
 
     def update(self, doc: Mapping[str, Any]) -> None:
         """Add ``doc``, replacing any committed document with the same unique field value."""
@@ -279,7 +310,7 @@ class Writer:
             raise SchemaError("update needs a unique field: ID(unique=True) in the schema")
         if doc.get(unique) is None:
             raise SchemaError(f"update needs a value for the unique field {unique!r}")
-        self._put(True, document_fields(self._schema, doc))
+        self._put(True, document_fields(self._schema, doc, self._max_bytes))
 
     def _put(self, replace: bool, doc: tuple) -> None:
         if self._queue is None:
