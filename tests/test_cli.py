@@ -680,3 +680,18 @@ def test_optimize_errors(cli, tmp_path) -> None:
     with ix.writer():
         code, _, err = cli("optimize", "--index", str(index), "--wait", "0")
     assert code == 3 and "another writer holds the lock" in err and err.count("\n") == 1
+
+
+def test_a_text_over_the_writer_limit_is_a_data_error_or_skipped(cli, tmp_path: Path) -> None:
+    """The writer refuses a TEXT value over its size limit with a ValueError: the command
+    names the record (no traceback), and ``--skip-errors`` skips and counts it."""
+    source = tmp_path / "big.jsonl"
+    rows = [{"id": "1", "body": "Hà Nội"}, {"id": "2", "body": "chữ " * 400_000}]
+    source.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), "utf-8")
+    limit = ["--max-text-mb", "1"]
+    code, out, err = cli("index", str(source), "--index", str(tmp_path / "a"), *limit)
+    assert code == 3 and "big.jsonl:2" in err and "1 MB" in err and "Traceback" not in err
+    code, out, err = cli(
+        "index", str(source), "--index", str(tmp_path / "b"), *limit, "--skip-errors"
+    )
+    assert code == 0 and "1 added" in out and "skipped" in out + err

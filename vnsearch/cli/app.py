@@ -204,6 +204,14 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"processes analyzing the texts (default: one per core, {os.cpu_count() or 1} "
         "here); 1 keeps everything in this process",
     )
+    p.add_argument(
+        "--max-text-mb",
+        type=float,
+        default=10.0,
+        metavar="MB",
+        help="refuse a text field longer than this (a data error, or skipped with "
+        "--skip-errors; default 10: indexing takes ~140 bytes of memory per byte of text)",
+    )
 
     p = sub.add_parser(
         "info",

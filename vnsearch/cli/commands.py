@@ -70,6 +70,7 @@ def index(args: argparse.Namespace) -> int:
         skip_errors=args.skip_errors,
         wait=args.wait,
         jobs=args.jobs,
+        max_text_mb=args.max_text_mb,
     )
     progress = Progress(sum(s.size for s in sources))
     try:

@@ -44,6 +44,7 @@ class IndexOptions:
     skip_errors: bool = False
     wait: float = 10.0
     jobs: int | None = None  # analysis processes; None: one per core
+    max_text_mb: float | None = 10.0  # longer text fields are data errors
 
 
 @dataclass
@@ -233,7 +234,9 @@ def index_sources(
         seen: set[str] = set()
         done = 0
         try:
-            writer = ix.writer(timeout=options.wait, jobs=options.jobs)
+            writer = ix.writer(
+                timeout=options.wait, jobs=options.jobs, max_text_mb=options.max_text_mb
+            )
         except IndexLocked as exc:
             raise UserError(str(exc)) from None
         with writer:
@@ -244,6 +247,12 @@ def index_sources(
                         if isinstance(item, SourceError):
                             raise item
                         doc = mapper.document(item, id_column)
+                        doc_id = doc[mapper.unique]
+                        replace = doc_id in seen or (known and snap.doc_for_id(doc_id) is not None)
+                        try:
+                            (writer.update if replace else writer.add)(doc)
+                        except ValueError as exc:  # e.g. a text over the writer's size limit
+                            raise SourceError(f"{item.where}: {exc}") from None
                     except SourceError as exc:
                         if not options.skip_errors:
                             raise
@@ -251,13 +260,10 @@ def index_sources(
                         if len(summary.first_errors) < _ERRORS_SHOWN:
                             summary.first_errors.append(str(exc))
                         continue
-                    doc_id = doc[mapper.unique]
-                    if doc_id in seen or (known and snap.doc_for_id(doc_id) is not None):
+                    if replace:
                         summary.updated += 1
-                        writer.update(doc)
                     else:  # not in the index, nor earlier in this run
                         summary.added += 1
-                        writer.add(doc)
                     seen.add(doc_id)
                     if progress is not None:
                         progress.update(summary.added + summary.updated, done + source.position)
