@@ -185,8 +185,8 @@ def test_k1_per_view() -> None:
 
 
 VIQUAD = DATA / "viquad"
-# measured: accented 0.857, unaccented 0.861 (500 passages, 200 dev questions, seed 42)
-FLOORS = {True: 0.83, False: 0.83}
+# measured: accented 0.872, unaccented 0.871 (500 passages, 200 dev questions, seed 42)
+FLOORS = {True: 0.85, False: 0.85}
 
 
 @pytest.fixture(scope="module")

@@ -51,8 +51,9 @@ def is_question_word(term: str) -> bool:
 
 
 def question_mask(words: list[str]) -> list[bool]:
-    """Per word of a query (one syllable each, any case): is it a question word here?"""
-    words = [normalize(w).lower() for w in words]
+    """Per word of a query (one syllable each in normal form, as ``syllables`` gives them;
+    any case): is it a question word here?"""
+    words = [w.lower() for w in words]
     out = [w in QUESTION_WORDS for w in words]
     for i, pair in enumerate(zip(words, words[1:])):
         if pair in QUESTION_PAIRS:
