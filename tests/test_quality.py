@@ -132,9 +132,61 @@ def test_restored_accents_rank_the_meant_word_first() -> None:
     assert {s.term for s in off.bonus if s.view == "bigrams"} == {"duong pho"}
 
 
+def _plan(ix: vnsearch.Index, query: str, ranking: Ranking = DEFAULT_RANKING):
+    snap = ix.snapshot()
+    schema = snap.schema
+    return plan_query(parse(query), schema, text_fields(schema, None), ranking, vocabulary(snap))
+
+
+def test_punctuation_does_not_hide_stop_words_or_accents() -> None:
+    """Questions end in `?`: `gì?` is the stop word `gì`, and `noi?` is restored to `nội`."""
+    ix = index({"a": f"Hà Nội {FILLER}", "b": FILLER})
+    terms = {s.term for u in _plan(ix, "thành phố có gì?").units for s in u.scoring}
+    assert "gì" not in terms and "gi" not in terms
+    assert {"thành", "phố"} <= terms
+    bigrams = {s.term for s in _plan(ix, "thanh pho ha noi?").bonus if s.view == "bigrams"}
+    assert "hà nội" in bigrams
+
+
+def test_question_words_neither_match_nor_score_in_long_questions() -> None:
+    """`năm nào`, `thế nào` say nothing about the answer: a passage with them must not win."""
+    docs = {
+        "asks": f"Năm nào cũng vậy, thế nào cũng được, ai biết ra sao {FILLER}",
+        "answer": f"Hiến pháp được thông qua năm 1992 {FILLER}",
+    }
+    docs |= {f"f{i}": f"{FILLER} số {i}" for i in range(6)}
+    ix = index(docs)
+    question = "Hiến pháp được thông qua vào năm nào và như thế nào?"
+    assert ids(ix, question)[0] == "answer"
+    plan = _plan(ix, question)
+    terms = {s.term for u in plan.units for s in u.scoring} | {s.term for s in plan.bonus}
+    assert not {"nào", "thế", "năm nào", "thế nào", "như thế"} & terms
+    assert "năm nào" in {s.term for s in _plan(ix, question, Ranking(group_from=4)).bonus}
+    # a short query keeps them: `thế nào` may be what is looked for
+    assert "nào" in {s.term for u in _plan(ix, "thế nào").units for s in u.scoring}
+    # `thế` is a question word before `nào` only
+    assert "thế" in {
+        s.term for u in _plan(ix, "thế giới có bao nhiêu nước").units for s in u.scoring
+    }
+
+
+def test_k1_per_view() -> None:
+    """DEFAULT_RANKING saturates syllables sooner than words: a per-view (k1, b) is used."""
+    ix = index({"a": "nhà nhà nhà nhà " + FILLER, "b": "nhà " + FILLER})
+    scores = {}
+    for k1 in (0.5, 2.0):
+        r = Ranking(view_params={"syllables": (k1, 0.9), "folded": (k1, 0.9)})
+        hits = ix.search("nhà", ranking=r)
+        scores[k1] = {h.id: h.score for h in hits}
+    # with a small k1 repeating the word adds little; with a large one, much more
+    assert scores[0.5]["a"] / scores[0.5]["b"] < scores[2.0]["a"] / scores[2.0]["b"]
+    assert Ranking(view_params={"words": (2.0, 0.5)}).params("words") == (2.0, 0.5)
+    assert Ranking().params("syllables") == (1.2, 0.9)
+
+
 VIQUAD = DATA / "viquad"
-# measured: accented 0.857, unaccented 0.861 (500 passages, 200 dev questions, seed 42)
-FLOORS = {True: 0.83, False: 0.83}
+# measured: accented 0.872, unaccented 0.871 (500 passages, 200 dev questions, seed 42)
+FLOORS = {True: 0.85, False: 0.85}
 
 
 @pytest.fixture(scope="module")

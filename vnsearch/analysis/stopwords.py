@@ -5,13 +5,19 @@ so nothing in the analyzer applies this list on its own.
 
 >>> is_stopword("Của"), is_stopword("nhà")
 (True, False)
+
+Question words (``nào``, ``gì``, ``bao nhiêu``, ``thế nào``) are a list of their own: they are
+in almost every question and in few answers. ``thế`` is one only before ``nào``:
+
+>>> question_mask(["thế", "giới", "như", "thế", "nào"])
+[False, False, False, True, True]
 """
 
 from __future__ import annotations
 
 from vnsearch.analysis.normalize import normalize
 
-__all__ = ["STOPWORDS", "is_stopword"]
+__all__ = ["QUESTION_WORDS", "STOPWORDS", "is_question_word", "is_stopword", "question_mask"]
 
 _WORDS = """
 à ạ ai ấy bao bị bởi cả các cái cần càng chỉ chiếc cho chứ chưa có còn của cùng cũng
@@ -28,3 +34,28 @@ STOPWORDS: frozenset[str] = frozenset(normalize(w.replace("_", " ")) for w in _W
 def is_stopword(term: str) -> bool:
     """Is ``term`` (a syllable or a space-separated word, any case) a stop word?"""
     return normalize(term).lower() in STOPWORDS
+
+
+QUESTION_WORDS: frozenset[str] = frozenset(
+    normalize(w) for w in "nào đâu gì nhiêu sao ai mấy bao".split()
+)
+# pairs whose syllables are both question words together (``thế`` alone is not one)
+QUESTION_PAIRS: frozenset[tuple[str, str]] = frozenset(
+    tuple(normalize(p).split(" ")) for p in ("thế nào", "bao giờ", "bao lâu")
+)
+
+
+def is_question_word(term: str) -> bool:
+    """Is ``term`` a question word (``nào``, ``đâu``, ``gì``, ...)?"""
+    return normalize(term).lower() in QUESTION_WORDS
+
+
+def question_mask(words: list[str]) -> list[bool]:
+    """Per word of a query (one syllable each in normal form, as ``syllables`` gives them;
+    any case): is it a question word here?"""
+    words = [w.lower() for w in words]
+    out = [w in QUESTION_WORDS for w in words]
+    for i, pair in enumerate(zip(words, words[1:])):
+        if pair in QUESTION_PAIRS:
+            out[i] = out[i + 1] = True
+    return out

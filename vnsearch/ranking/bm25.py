@@ -15,11 +15,14 @@ class Ranking:
 
     ``Ranking()`` is plain BM25F over the views (every query word counts for ``coord``);
     ``DEFAULT_RANKING``, what searches use unless told otherwise, also groups long queries,
-    drops stop words and restores accents. Both were tuned on the UIT-ViQuAD train
-    questions (``benchmarks/eval_quality.py --split train``).
+    drops stop words and question words, restores accents, and has its own ``k1`` for
+    single syllables. Both were tuned on the UIT-ViQuAD train questions
+    (``benchmarks/eval_quality.py --split train``).
 
     >>> Ranking().view_weights["syllables"]
     1.0
+    >>> Ranking().params("words"), DEFAULT_RANKING.params("syllables")
+    ((1.2, 0.9), (0.5, 0.9))
     """
 
     k1: float = 1.2
@@ -39,12 +42,37 @@ class Ranking:
     # plain words that are stop words neither match nor score on their own (they still
     # form bigrams and words with their neighbours)
     stopwords: bool = False
+    # in grouped queries, question words (``nào``, ``gì``, ``bao nhiêu``, ``thế nào``: in
+    # almost every question, in few passages) neither match nor score, nor form bigrams
+    # and words
+    question_words: bool = False
     # weight (times the view's) of the exact-view terms of accents restored from the
     # index's vocabulary in a query typed without accents; 0 turns restoring off
     restored_weight: float = 0.0
+    # (k1, b) of the views that do not use the common ones
+    view_params: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+
+    def params(self, view: str) -> tuple[float, float]:
+        """BM25's ``(k1, b)`` for the terms of ``view``."""
+        return self.view_params.get(view, (self.k1, self.b))
 
 
-DEFAULT_RANKING = Ranking(group_from=4, stopwords=True, restored_weight=0.5)
+DEFAULT_RANKING = Ranking(
+    view_weights={
+        "syllables": 1.0,
+        "folded": 0.7,
+        "bigrams": 0.5,
+        "folded_bigrams": 0.5,
+        "words": 1.0,
+    },
+    # single syllables saturate sooner: a word said twice in a passage is not twice as
+    # relevant, whereas a bigram or a word repeated is
+    view_params={"syllables": (0.5, 0.9), "folded": (0.6, 0.9)},
+    group_from=4,
+    stopwords=True,
+    question_words=True,
+    restored_weight=0.5,
+)
 
 
 def lucene_idf(df: int, n: int) -> float:

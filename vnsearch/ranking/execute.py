@@ -52,14 +52,14 @@ class Executor:
         if p is None or not p.df:
             return None
         idf = lucene_idf(p.df, self.snap.doc_count)
-        norms = self.snap.length_norms(s.field, self.ranking.k1, self.ranking.b)
+        norms = self.snap.length_norms(s.field, *self.ranking.params(s.view))
         return p, _bm25(p.freqs, norms.take(p.docs), s.weight * idf), idf
 
     def values_at(self, s: Scoring, p: TermPostings, idf: float, docs: np.ndarray) -> np.ndarray:
         """The term's BM25 value in each of ``docs`` (sorted; 0 where it does not occur)."""
         out = np.zeros(len(docs), dtype=np.float64)
         found, i = p.find(docs)
-        norms = self.snap.length_norms(s.field, self.ranking.k1, self.ranking.b)
+        norms = self.snap.length_norms(s.field, *self.ranking.params(s.view))
         out[found] = _bm25(p.freqs[i[found]], norms[docs[found]], s.weight * idf)
         return out
 
@@ -371,7 +371,7 @@ def score_docs(ex: Executor, terms: list, docs: np.ndarray) -> np.ndarray:
             continue
         ids.append(p.docs)
         tfs.append(p.freqs)
-        norms.append(snap.length_norms(s.field, r.k1, r.b).take(p.docs))
+        norms.append(snap.length_norms(s.field, *r.params(s.view)).take(p.docs))
         scales.append(s.weight * idf)
         counts.append(p.df)
     if ids:

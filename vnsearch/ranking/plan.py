@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from vnsearch.analysis import segment, syllables
 from vnsearch.analysis.analyzer import fold_term
-from vnsearch.analysis.stopwords import is_stopword
+from vnsearch.analysis.stopwords import is_stopword, question_mask
 from vnsearch.index.schema import KEYWORD, TEXT, view_field
 from vnsearch.query import Or, ParsedQuery, Phrase, Term
 from vnsearch.ranking.accents import AccentVocabulary
@@ -129,10 +129,10 @@ def plan_query(
     ]
     restored = _restore(query, [clauses[i].node.text for i in plain], accents, ranking)
     restored_at = dict(zip(plain, restored))
-    drop = _stopword_clauses(clauses, plain, restored_at, ranking)
     units = []
     grouped: list[Unit] = []  # plain should clauses matched as one group (long queries)
     group = 0 < ranking.group_from <= sum(1 for i in plain if clauses[i].occur == "should")
+    drop = _stopword_clauses(clauses, plain, restored_at, ranking, group)
     for i, clause in enumerate(clauses):
         if i in drop:
             continue
@@ -154,9 +154,9 @@ def plan_query(
         units.append(one)
     words = [clauses[i].node.text for i in plain]
     exact = [r if r is not None else w for r, w in zip(restored, words)]
-    return Plan(
-        units, _bonus(words, exact, schema, fields, ranking, any(r is not None for r in restored))
-    )
+    restored_any = any(r is not None for r in restored)
+    asked = ranking.question_words and group
+    return Plan(units, _bonus(words, exact, schema, fields, ranking, restored_any, asked))
 
 
 def _restore(
@@ -174,36 +174,51 @@ def _restore(
     ]
     if any(fold_term(t.lower()) != t.lower() for t in texts):
         return none  # typed with accents: taken as typed
-    folded = [fold_term(w.lower()) for w in words]
-    single = [len(syllables(w)) == 1 for w in words]
+    one = [_syllable(w) for w in words]
+    single = [o is not None for o in one]
+    folded = [fold_term((o or w).lower()) for o, w in zip(one, words)]
     out = accents.restore(folded)
     return [r if ok and r != f else None for r, ok, f in zip(out, single, folded)]
 
 
-def _stopword_clauses(clauses, plain, restored_at, ranking: Ranking) -> set[int]:
+def _syllable(word: str) -> str | None:
+    """The one syllable of a plain word, punctuation around it left out (``gì?`` -> ``gì``);
+    None when the word is not one syllable."""
+    toks = syllables(word)
+    return toks[0].text if len(toks) == 1 else None
+
+
+def _stopword_clauses(clauses, plain, restored_at, ranking: Ranking, group: bool) -> set[int]:
     """The plain should clauses that are stop words, when the ranking drops them and the
-    query has other words."""
+    query has other words; in a grouped (long) query, also its question words."""
     if not ranking.stopwords:
         return set()
-    stop = {
-        i
-        for i in plain
-        if clauses[i].occur == "should" and is_stopword(restored_at.get(i) or clauses[i].node.text)
-    }
+    stop = set()
+    words = [restored_at.get(i) or _syllable(clauses[i].node.text) or "" for i in plain]
+    asks = question_mask(words) if ranking.question_words and group else [False] * len(words)
+    for i, word, ask in zip(plain, words, asks):
+        if clauses[i].occur == "should" and (is_stopword(word) or ask):
+            stop.add(i)
     return stop if len(stop) < len(clauses) else set()
 
 
 def _bonus(
     words: list[str], exact: list[str], schema, fields: list[str], ranking: Ranking,
-    restored: bool = False,
+    restored: bool = False, no_questions: bool = False,
 ) -> list[Scoring]:  # fmt: skip
     """Bigram and word terms of the plain words: they reward words found side by side.
-    ``exact`` are the words with restored accents (the exact views' terms)."""
+    ``exact`` are the words with restored accents (the exact views' terms); with
+    ``no_questions``, none of them holds a question word (``năm nào``, ``thế nào``)."""
     out: list[Scoring] = []
     toks = [t.text.lower() for t in syllables(" ".join(exact)) if t.kind != "part"]
     pairs = [(f"{a} {b}", f"{fold_term(a)} {fold_term(b)}") for a, b in zip(toks, toks[1:])]
     text = " ".join(exact)
     words_ = [w.text.lower() for w in segment(text)] if len(toks) > 1 else []
+    if no_questions:
+        asks = question_mask(toks)
+        pairs = [p for p, a, b in zip(pairs, asks, asks[1:]) if not (a or b)]
+        asked = {t for t, a in zip(toks, asks) if a}
+        words_ = [w for w in words_ if not asked.intersection(w.split(" "))]
     factor = ranking.restored_weight if restored else 1.0
     for name in fields:
         boost = schema[name].boost

@@ -242,10 +242,11 @@ def explain(
         i = int(np.searchsorted(p.docs, doc))
         if i < len(p.docs) and p.docs[i] == doc:
             length = snap.lengths[s.field][doc]
+            k1, b = r.params(s.view)
             lines.append(
                 f"  {values[i]:.4f} = {s.weight:g} (weight of {s.text_field}/{s.view})"
                 f" x idf {idf:.3f} (df {p.df}, N {snap.doc_count})"
-                f" x tf {p.freqs[i]:g} / (tf + {r.k1:g} x (1 - {r.b:g} + {r.b:g} x len"
+                f" x tf {p.freqs[i]:g} / (tf + {k1:g} x (1 - {b:g} + {b:g} x len"
                 f" {length:g} / avg {snap.avg_length[s.field]:.1f}))   [{s.term!r}]"
             )
     score = float(score_docs(ex, scoring_terms(q), np.array([doc], dtype=np.int64))[0])
