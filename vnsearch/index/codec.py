@@ -220,6 +220,12 @@ class _ExactLengthsReader(whoosh3.W3PerDocReader):
             for name, (at, count) in header.items()
         }
 
+    def stored_fields(self, docnum: int) -> dict:
+        reader = self._cached_reader("_stored", whoosh3.STORED_COLUMN)
+        if reader is None:  # the compound file's directory lost the stored-fields file
+            raise DamagedFile(f"segment {self._segment.segid}: the stored fields are missing")
+        return reader[docnum] or {}
+
     def _get_column_file(self, fieldname: str) -> tuple[Any, int, int]:
         # stored fields are a column too: mapped, not copied (see MappedFile)
         name = whoosh3.W3Codec.column_filename(self._segment, fieldname)
