@@ -144,15 +144,8 @@ class ArrayPool:
         if not terms:
             return
         buf = self._buffer(field, True)
-        vocab = buf.terms
-        try:
-            ids = list(map(vocab.__getitem__, terms))
-        except KeyError:  # new terms: numbered in first-seen order, then looked up again
-            for term in dict.fromkeys(terms):
-                if term not in vocab:
-                    vocab[term] = len(vocab)
-            ids = list(map(vocab.__getitem__, terms))
-        buf.tids.extend(ids)
+        ids = self._numbers(buf, terms)
+        buf.tids.frombytes(ids.astype(np.uint32).tobytes())
         buf.docs.extend([docnum] * len(ids))
         buf.positions.extend(positions)
         self.currentsize += 12 * len(ids)
@@ -169,16 +162,8 @@ class ArrayPool:
         if not terms:
             return
         buf = self._buffer(field, True)
-        vocab = buf.terms
-        try:
-            numbers = list(map(vocab.__getitem__, terms))
-        except KeyError:
-            for term in terms:
-                if term not in vocab:
-                    vocab[term] = len(vocab)
-            numbers = list(map(vocab.__getitem__, terms))
         local = np.frombuffer(ids, dtype=np.uint32)
-        buf.tids.frombytes(np.array(numbers, dtype=np.uint32).take(local).tobytes())
+        buf.tids.frombytes(self._numbers(buf, terms).astype(np.uint32).take(local).tobytes())
         docs = np.repeat(np.arange(first, first + len(counts), dtype=np.uint32), counts)
         buf.docs.frombytes(docs.tobytes())
         buf.positions.frombytes(positions)
@@ -228,11 +213,16 @@ class ArrayPool:
 
     @staticmethod
     def _numbers(buf: _FieldBuffer, terms: list[Any]) -> np.ndarray:
+        """The field's number of each of ``terms`` (new terms numbered in first-seen order)."""
         vocab = buf.terms
-        for term in terms:
-            if term not in vocab:
-                vocab[term] = len(vocab)
-        return np.fromiter(map(vocab.__getitem__, terms), dtype=np.int64, count=len(terms))
+        try:
+            numbers = list(map(vocab.__getitem__, terms))
+        except KeyError:
+            for term in terms:
+                if term not in vocab:
+                    vocab[term] = len(vocab)
+            numbers = list(map(vocab.__getitem__, terms))
+        return np.array(numbers, dtype=np.int64)
 
     def add_doc(self, docnum: int, postings: list[tuple]) -> None:
         """One document's ``(field, term bytes, _, weight, positions bytes, frequency)``."""
