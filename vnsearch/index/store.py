@@ -5,9 +5,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pickle
+import re
 import shutil
 import struct
 import tempfile
@@ -55,6 +57,20 @@ def _damaged(where: str, exc: BaseException) -> IndexError_:
         f"{where}: damaged or truncated index file ({type(exc).__name__}: {exc}); "
         "restore the folder from a backup or rebuild the index"
     )
+
+
+# A table of contents is written as ``_MAIN_<generation>.toc.<time>`` and renamed when
+# complete; a writer killed in between leaves the temporary file, which Whoosh never removes.
+_UNFINISHED_TOC = re.compile(rf"^_{INDEX_NAME}_[0-9]+\.toc\.[0-9.]+$")
+
+
+def _remove_unfinished_tocs(storage: Any) -> None:
+    """Delete the tables of contents that dead writers left half written (only the
+    holder of the write lock calls this: no live writer can be writing one)."""
+    for name in list(storage):
+        if _UNFINISHED_TOC.match(name):
+            with contextlib.suppress(OSError):
+                storage.delete_file(name)
 
 
 class IndexLocked(RuntimeError):
@@ -197,6 +213,7 @@ class Index:
             w = FastSegmentWriter(self._ix, codec=VnCodec(), timeout=timeout)
         except LockError:
             raise IndexLocked(f"{self.path or 'index'}: another writer holds the lock") from None
+        _remove_unfinished_tocs(self._storage)
         return Writer(self.schema, w, jobs=jobs, max_text_mb=max_text_mb)
 
     def optimize(self, timeout: float = 10.0) -> None:
