@@ -168,6 +168,9 @@ class Killer:
         acked = max(done, default=self.last)
         inflight = max(begun, default=self.last)
         with Index.open(self.path) as ix:
+            # every committed segment has its checksums (written before its commit), and
+            # they match
+            assert ix.verify()["unchecked_segments"] == 0
             got = all_ids(ix)
             if ix.doc_count != len(got):  # an id indexed twice
                 listed = [h.id for h in ix.search(WORD, limit=1_000_000)]
@@ -622,34 +625,105 @@ def test_a_truncated_segment_names_the_segment(tmp_path):
     _open_and_search(path)
 
 
-def test_flipped_bytes_in_a_segment_give_an_index_error_or_the_right_results(tmp_path):
-    """Without checksums some flips cannot be seen (a document number, a frequency):
-    the test counts them. What must never escape is a raw library error (pickle,
-    struct, zlib, JSON): those are IndexError_."""
+def test_flipped_bytes_in_a_segment_are_found_on_open_and_by_verify(tmp_path):
+    """Every flip of 1-4 bits anywhere in a small segment is an IndexError_ naming the
+    segment file when the index is opened and searched (its parts are small enough to be
+    checked whole on open), and from verify(): never other results, never a raw error."""
     path = _built(tmp_path)
     with Index.open(path) as ix:
         good = [(h.id, h.score) for h in ix.search("ha noi", limit=100)]
+        assert ix.verify() == {
+            "segments": 2,
+            "bytes": ix.verify()["bytes"],
+            "unchecked_segments": 0,
+        }
     segment = sorted(path.glob("*.seg"))[0]
     data = segment.read_bytes()
     rng = random.Random(4)
-    outcomes: dict[str, int] = {}
-    for _ in range(60):
+    for _ in range(40):
         bad = bytearray(data)
         for _ in range(rng.randint(1, 4)):
             bad[rng.randrange(len(bad))] ^= 1 << rng.randrange(8)
+        if bad == data:
+            continue
         segment.write_bytes(bytes(bad))
-        try:
-            with Index.open(path) as ix:
-                got = [(h.id, h.score) for h in ix.search("ha noi", limit=100)]
-            outcome = "same results" if got == good else "other results"
-        except IndexError_:
-            outcome = "IndexError_"
-        except (IndexError, KeyError) as exc:  # a flipped document number or key offset
-            outcome = type(exc).__name__
-        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        for check in (lambda ix: ix.search("ha noi", limit=100), lambda ix: ix.verify()):
+            with pytest.raises(IndexError_, match=segment.name) as info, Index.open(path) as ix:
+                check(ix)
+            assert "checksum mismatch" in str(info.value)
     segment.write_bytes(data)
-    print(outcomes)
-    assert outcomes.get("IndexError_", 0) > 0
+    with Index.open(path) as ix:
+        assert [(h.id, h.score) for h in ix.search("ha noi", limit=100)] == good
+
+
+def _component_range(segment: Path, suffix: str) -> tuple[int, int]:
+    from whoosh.filedb.compound import CompoundStorage
+    from whoosh.filedb.structfile import StructFile
+
+    with open(segment, "rb") as f:
+        storage = CompoundStorage(StructFile(f), use_mmap=False)
+        (name,) = [n for n in storage._dir if n.endswith(suffix)]
+        offset, length = storage.range(name)
+    return offset, length
+
+
+def test_a_damaged_large_part_is_found_by_verify_and_never_merged(tmp_path, monkeypatch):
+    """Postings and term dictionaries of a large segment are not summed on every open
+    (here: nothing is, as if every part were large). A flip in the postings is then
+    found by ``verify()``, and a merge refuses the segment: the index keeps its last
+    commit and the lock is given back."""
+    from vnsearch.index import checksums
+
+    monkeypatch.setattr(checksums, "OPEN_CHECK_BYTES", 0)
+    monkeypatch.setattr(checksums, "PAGE", 256)  # pages of the postings' own
+    path = _built(tmp_path)
+    segment = sorted(path.glob("*.seg"))[0]
+    offset, length = _component_range(segment, ".vnp")
+    data = bytearray(segment.read_bytes())
+    data[offset + length // 2] ^= 0x10
+    segment.write_bytes(bytes(data))
+    before = sorted(p.name for p in path.iterdir())
+    with Index.open(path) as ix:
+        # not checked on open: the results may be wrong; an error is an IndexError_ (an
+        # out-of-range document number makes the search check the segments whole)
+        with contextlib.suppress(IndexError_):
+            ix.search("ha noi")
+        with pytest.raises(IndexError_, match=rf"{segment.name}: checksum mismatch .*\(vnp\)"):
+            ix.verify()
+        with pytest.raises(IndexError_, match="checksum mismatch"):
+            ix.optimize(timeout=1.0)
+        w = ix.writer(jobs=1, timeout=1.0)
+        w.add({"id": "new", "body": "Tin chung"})
+        with pytest.raises(IndexError_, match="checksum mismatch"):
+            w.commit(optimize=True)  # a commit that merges
+        with ix.writer(jobs=1, timeout=0.0) as w:  # the lock was given back
+            w.add({"id": "new", "body": "Tin chung"})
+    after = sorted(p.name for p in path.iterdir())
+    assert set(before) - {"_MAIN_2.toc"} <= set(after)  # nothing of the last commit lost
+    assert segment.read_bytes() == bytes(data)
+
+
+def test_segments_without_checksums_open_and_are_reported_unchecked(tmp_path):
+    """An index written before checksums existed (no .sum files) still opens and
+    searches; verify() says what it could not check."""
+    path = _built(tmp_path)
+    for sums in path.glob("*.sum"):
+        sums.unlink()
+    with Index.open(path) as ix:
+        assert len(all_ids(ix)) == 40
+        assert ix.verify() == {"segments": 2, "bytes": 0, "unchecked_segments": 2}
+
+
+def test_a_damaged_or_truncated_checksums_file_is_named(tmp_path):
+    path = _built(tmp_path)
+    sums = sorted(path.glob("*.sum"))[0]
+    data = sums.read_bytes()
+    for bad in (data[:5], b"XXXX" + data[4:], data[:-4]):
+        sums.write_bytes(bad)
+        with pytest.raises(IndexError_, match=sums.name):
+            _open_and_search(path)
+    sums.write_bytes(data)
+    _open_and_search(path)
 
 
 def test_a_damaged_table_of_contents(tmp_path):

@@ -151,6 +151,35 @@ def info(args: argparse.Namespace) -> int:
     return 0
 
 
+def verify(args: argparse.Namespace) -> int:
+    """Check every segment of an index against its checksums."""
+    import time
+
+    from vnsearch.cli.default_index import open_index, resolve_index
+    from vnsearch.cli.output import human_size
+
+    path = resolve_index(args.index)
+    ix = open_index(path)
+    start = time.perf_counter()
+    try:
+        report = ix.verify()
+    finally:
+        ix.close()
+    n = report["segments"]
+    print(
+        f"verified {path} in {time.perf_counter() - start:.1f} s: {n:,} segment{'s' * (n != 1)}"
+        f", {human_size(report['bytes'])}, every checksum matches"
+    )
+    unchecked = report["unchecked_segments"]
+    if unchecked:
+        print(
+            f"{unchecked:,} of them {'were' if unchecked > 1 else 'was'} written before "
+            "vnsearch kept checksums and not checked (vnsearch optimize rewrites them with "
+            "checksums)"
+        )
+    return 0
+
+
 def optimize(args: argparse.Namespace) -> int:
     """Merge the index's segments into one; print segments, documents and size before and
     after."""

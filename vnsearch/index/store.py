@@ -23,6 +23,7 @@ from typing import Any
 from whoosh.filedb.filestore import FileStorage, RamStorage
 from whoosh.index import EmptyIndexError, LockError
 
+from vnsearch.index.checksums import verify_segment
 from vnsearch.index.codec import DamagedFile, VnCodec
 from vnsearch.index.schema import Schema, SchemaError
 from vnsearch.index.writer import MAX_TEXT_MB, FastSegmentWriter, Writer
@@ -53,8 +54,10 @@ _DAMAGE = (
 
 
 def _damaged(where: str, exc: BaseException) -> IndexError_:
+    # a checksum's message names the file, the bytes and the parts; others name the error
+    what = str(exc) if isinstance(exc, DamagedFile) else f"{type(exc).__name__}: {exc}"
     return IndexError_(
-        f"{where}: damaged or truncated index file ({type(exc).__name__}: {exc}); "
+        f"{where}: damaged or truncated index file ({what}); "
         "restore the folder from a backup or rebuild the index"
     )
 
@@ -139,6 +142,7 @@ class Index:
         self._lock = threading.Lock()
         self._snapshot: Any = None
         self._seen: tuple[int, int] | None = None  # (folder mtime, generation) last listed
+        self._checked: set[str] = set()  # ids of the segments checked on open
 
     # -- creating and opening ----------------------------------------------------------
 
@@ -214,7 +218,9 @@ class Index:
         except LockError:
             raise IndexLocked(f"{self.path or 'index'}: another writer holds the lock") from None
         _remove_unfinished_tocs(self._storage)
-        return Writer(self.schema, w, jobs=jobs, max_text_mb=max_text_mb)
+        return Writer(
+            self.schema, w, jobs=jobs, max_text_mb=max_text_mb, where=str(self.path or "index")
+        )
 
     def optimize(self, timeout: float = 10.0) -> None:
         """Merge all segments into one (and drop deleted documents for good)."""
@@ -238,28 +244,77 @@ class Index:
                 # to the garbage collector, not closed here
                 try:
                     current = Snapshot(self.schema, self._ix)
+                    self._check_segments(current)
                 except Exception as exc:  # no user input here: the files are at fault
                     if isinstance(exc, MemoryError):
                         raise
-                    raise _damaged(self._segment_at_fault(), exc) from exc
+                    where, fault = self._segment_at_fault()
+                    raise _damaged(where, fault or exc) from exc
                 self._snapshot = current
             return current
 
-    def _segment_at_fault(self) -> str:
-        """The folder and the first segment file that cannot be read (error path only)."""
+    def _check_segments(self, snapshot: Any) -> None:
+        """The checks of :mod:`vnsearch.index.checksums` a snapshot's segments get on open,
+        once per segment for this object (segment files never change)."""
+        for reader, _ in snapshot.segments:
+            segment = reader.segment()
+            if segment.segid not in self._checked:
+                verify_segment(self._storage, segment, everything=False)
+                self._checked.add(segment.segid)
+
+    def verify(self) -> dict[str, int]:
+        """Check every byte of the last commit's segments against their checksums (what
+        opening checks is only their small parts; see :mod:`vnsearch.index.checksums`).
+
+        Returns ``{"segments": ..., "bytes": ..., "unchecked_segments": ...}`` (segments
+        written before vnsearch kept checksums are unchecked); raises
+        :class:`IndexError_` naming the file and the bytes that differ.
+
+        >>> import vnsearch
+        >>> ix = vnsearch.Index.in_memory(vnsearch.Schema(body=vnsearch.TEXT()))
+        >>> with ix.writer() as w:
+        ...     w.add({"body": "Hà Nội"})
+        >>> ix.verify()["segments"]
+        1
+        """
+        try:
+            segments = self._ix._segments()
+        except Exception as exc:
+            if isinstance(exc, (MemoryError, OSError)):
+                raise
+            raise _damaged(f"{self.path or 'index'}: table of contents", exc) from exc
+        report = {"segments": len(segments), "bytes": 0, "unchecked_segments": 0}
+        for segment in segments:
+            try:
+                checked = verify_segment(self._storage, segment)
+            except _DAMAGE as exc:
+                raise _damaged(str(self.path or "index"), exc) from exc
+            report["bytes"] += checked
+            report["unchecked_segments"] += not checked
+        return report
+
+    def _segment_at_fault(self) -> tuple[str, DamagedFile | None]:
+        """The folder and the first segment that fails its checksums or cannot be read,
+        with the checksums' finding if any (error path only)."""
         from whoosh.reading import SegmentReader
 
         where = str(self.path or "index")
         try:
             segments = self._ix._segments()
         except Exception:  # the table of contents itself
-            return where
+            return where, None
         for segment in segments:
+            try:
+                verify_segment(self._storage, segment, everything=False)
+            except DamagedFile as fault:
+                return where, fault
+            except Exception:
+                return f"{where}: segment {INDEX_NAME}_{segment.segid}", None
             try:
                 SegmentReader(self._storage, self._ix.schema, segment).close()
             except Exception:
-                return f"{where}: segment {INDEX_NAME}_{segment.segid}"
-        return where
+                return f"{where}: segment {INDEX_NAME}_{segment.segid}", None
+        return where, None
 
     def _generation(self) -> int:
         """The last commit's generation. Listing the folder for it costs more than a search
@@ -290,8 +345,11 @@ class Index:
         snap = self.snapshot()
         try:
             return search(snap, query, limit=limit, **options)
-        except _DAMAGE as exc:  # a postings block or stored value with bad bytes
-            raise _damaged(str(self.path or "index"), exc) from exc
+        except Exception as exc:
+            damage = self._reading_failed(snap, exc)
+            if damage is None:
+                raise
+            raise damage from exc
 
     def explain(self, query: str, doc_id: Any, **options: Any):
         """Why the document with unique field ``doc_id`` got its score for ``query``."""
@@ -300,8 +358,26 @@ class Index:
         snap = self.snapshot()
         try:
             return explain(snap, query, doc_id, **options)
-        except _DAMAGE as exc:
-            raise _damaged(str(self.path or "index"), exc) from exc
+        except Exception as exc:
+            damage = self._reading_failed(snap, exc)
+            if damage is None:
+                raise
+            raise damage from exc
+
+    def _reading_failed(self, snap: Any, exc: Exception) -> IndexError_ | None:
+        """The error to raise if reading the index failed because of its files: bytes the
+        codec saw were bad, or (for the ``IndexError``/``KeyError`` a flipped document
+        number or offset gives) a segment fails its full checksums. None: not the files."""
+        where = str(self.path or "index")
+        if isinstance(exc, _DAMAGE):  # a postings block or stored value with bad bytes
+            return _damaged(where, exc)
+        if isinstance(exc, (IndexError, KeyError)):
+            for reader, _ in snap.segments:
+                try:
+                    verify_segment(self._storage, reader.segment())
+                except DamagedFile as fault:
+                    return _damaged(where, fault)
+        return None
 
     def close(self) -> None:
         with self._lock:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 from array import array
 from collections.abc import Mapping
@@ -13,6 +14,7 @@ from whoosh.writing import SegmentWriter
 
 from vnsearch.analysis import VIEWS
 from vnsearch.analysis.analyzer import view_columns
+from vnsearch.index.checksums import verify_segment, write_checksums
 from vnsearch.index.pool import ArrayPool
 from vnsearch.index.schema import (
     DATETIME,
@@ -114,6 +116,17 @@ class FastSegmentWriter(SegmentWriter):
                             live, keys, counts, docs, weights, npos, positions
                         )
                 self.pool.add_postings(field, keys, counts, docs, weights, npos, positions)
+
+    def add_reader(self, reader: Any) -> None:
+        """Merge a segment in, after checking every byte of it against its checksums (a
+        damaged segment must not become a merged one with fresh checksums)."""
+        verify_segment(self.storage, reader.segment())
+        super().add_reader(reader)
+
+    def _assemble_segment(self) -> None:
+        super()._assemble_segment()
+        if self.compound:
+            write_checksums(self.storage, self.get_segment())
 
     def _flush_segment(self) -> None:
         self.perdocwriter.close()
@@ -278,8 +291,10 @@ class Writer:
         whoosh_writer: FastSegmentWriter,
         jobs: int = 1,
         max_text_mb: float | None = MAX_TEXT_MB,
+        where: str = "index",
     ) -> None:
         self._schema = schema
+        self._where = where  # the index's folder, for error messages
         self._max_bytes = None if max_text_mb is None else int(max_text_mb * 1_000_000)
         self._w = whoosh_writer
         self._open = True
@@ -369,7 +384,19 @@ class Writer:
         if self._queue is not None:
             self._queue.close()
         self._open = False
-        self._w.commit(optimize=optimize)
+        try:
+            self._w.commit(optimize=optimize)
+        except BaseException as exc:
+            # nothing is committed until the table of contents is renamed: give the lock
+            # back, and name a damaged segment met while merging
+            if not self._w.is_closed:
+                with contextlib.suppress(Exception):
+                    self._w.cancel()
+            from vnsearch.index.store import _DAMAGE, _damaged
+
+            if isinstance(exc, _DAMAGE):
+                raise _damaged(self._where, exc) from exc
+            raise
 
     def cancel(self) -> None:
         """Drop every change made through this writer and release the lock."""
