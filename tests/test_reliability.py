@@ -640,8 +640,10 @@ def test_flipped_bytes_in_a_segment_are_found_on_open_and_by_verify(tmp_path):
     segment = sorted(path.glob("*.seg"))[0]
     data = segment.read_bytes()
     rng = random.Random(4)
-    for _ in range(40):
+    for i in range(120):
         bad = bytearray(data)
+        if i % 3 == 0:  # a third in the last 1,000 bytes: the compound file's directory
+            bad[rng.randrange(len(bad) - 1000, len(bad))] ^= 1 << rng.randrange(8)
         for _ in range(rng.randint(1, 4)):
             bad[rng.randrange(len(bad))] ^= 1 << rng.randrange(8)
         if bad == data:
@@ -667,34 +669,45 @@ def _component_range(segment: Path, suffix: str) -> tuple[int, int]:
     return offset, length
 
 
-def test_a_damaged_large_part_is_found_by_verify_and_never_merged(tmp_path, monkeypatch):
-    """Postings and term dictionaries of a large segment are not summed on every open
-    (here: nothing is, as if every part were large). A flip in the postings is then
-    found by ``verify()``, and a merge refuses the segment: the index keeps its last
+def test_damaged_postings_are_found_when_read_by_verify_and_by_merges(tmp_path, monkeypatch):
+    """Postings and term dictionaries of a large segment are not summed on open (here:
+    nothing is, as if every part were large). A flipped byte in a term's postings is
+    found by the first search that reads them (their pages are checked on first read),
+    by ``verify()``, and by a merge, which refuses the segment: the index keeps its last
     commit and the lock is given back."""
     from vnsearch.index import checksums
 
     monkeypatch.setattr(checksums, "OPEN_CHECK_BYTES", 0)
     monkeypatch.setattr(checksums, "PAGE", 256)  # pages of the postings' own
     path = _built(tmp_path)
-    segment = sorted(path.glob("*.seg"))[0]
-    offset, length = _component_range(segment, ".vnp")
+    with Index.open(path) as ix:
+        reader = ix.snapshot().segments[0][0]
+        segment_name = f"{reader.segment().segment_id()}.seg"
+        at, length = reader._terms.extent("body.syllables", WORD.encode())
+        flip = at + length // 2  # inside the postings of WORD
+    segment = path / segment_name
+    offset, _ = _component_range(segment, ".vnp")
     data = bytearray(segment.read_bytes())
-    data[offset + length // 2] ^= 0x10
+    data[offset + flip] ^= 0x10
     segment.write_bytes(bytes(data))
     before = sorted(p.name for p in path.iterdir())
+    damaged = rf"{segment_name}: checksum mismatch in bytes \d+-\d+ \(vnp\)"
     with Index.open(path) as ix:
-        # not checked on open: the results may be wrong; an error is an IndexError_ (an
-        # out-of-range document number makes the search check the segments whole)
-        with contextlib.suppress(IndexError_):
-            ix.search("ha noi")
-        with pytest.raises(IndexError_, match=rf"{segment.name}: checksum mismatch .*\(vnp\)"):
+        terms = ix.snapshot().segments[0][0]._terms
+        for word in ("tin", "đợt", "số", "về", "hà", "nội"):  # postings on other pages
+            start, size = terms.extent("body.syllables", word.encode())
+            pages = range((offset + start) // 256, (offset + start + size - 1) // 256 + 1)
+            if (offset + flip) // 256 not in pages:
+                terms.block(start, size)  # no error
+        with pytest.raises(IndexError_, match=damaged):
+            ix.search(WORD)
+        with pytest.raises(IndexError_, match=damaged):
             ix.verify()
-        with pytest.raises(IndexError_, match="checksum mismatch"):
+        with pytest.raises(IndexError_, match=damaged):
             ix.optimize(timeout=1.0)
         w = ix.writer(jobs=1, timeout=1.0)
         w.add({"id": "new", "body": "Tin chung"})
-        with pytest.raises(IndexError_, match="checksum mismatch"):
+        with pytest.raises(IndexError_, match=damaged):
             w.commit(optimize=True)  # a commit that merges
         with ix.writer(jobs=1, timeout=0.0) as w:  # the lock was given back
             w.add({"id": "new", "body": "Tin chung"})

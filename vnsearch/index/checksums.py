@@ -3,7 +3,7 @@
 Whoosh keeps no checksums: a damaged postings block, term dictionary or length array is
 read as if it were right and gives other results, silently. The writer therefore stores,
 beside each compound segment file ``MAIN_<id>.seg``, a ``MAIN_<id>.sum``: the file's
-length and the CRC-32 of every 64 KiB page of it. The file is written before the table
+length and the CRC-32 of every 4 KiB page of it. The file is written before the table
 of contents that lists the segment, and Whoosh deletes it with the segment.
 
 What is checked, and when (as Lucene does: small files on open, everything on merge and
@@ -35,12 +35,14 @@ __all__ = [
     "CHECKSUMS_EXT",
     "OPEN_CHECK_BYTES",
     "PAGE",
+    "PageChecks",
+    "page_checks",
     "verify_segment",
     "write_checksums",
 ]
 
 CHECKSUMS_EXT = ".sum"
-PAGE = 1 << 16
+PAGE = 1 << 12  # small: a search's first read of a rare term sums little more than it reads
 # Components up to this size are checked whenever a snapshot opens a segment.
 OPEN_CHECK_BYTES = 16 << 20
 _HEAD = struct.Struct("<4sIQ")  # magic, page size, length of the segment file
@@ -83,7 +85,8 @@ def write_checksums(storage: Any, segment: Any) -> None:
     f.close()
 
 
-def _read_sums(storage: Any, segment: Any) -> tuple[int, np.ndarray] | None:
+def _read_sums(storage: Any, segment: Any) -> tuple[int, int, np.ndarray] | None:
+    """``(page size, length of the segment file, page sums)``, or None: no checksums."""
     name = segment.make_filename(CHECKSUMS_EXT)
     if not storage.file_exists(name):
         return None
@@ -96,9 +99,59 @@ def _read_sums(storage: Any, segment: Any) -> tuple[int, np.ndarray] | None:
         raise DamagedFile(f"{name}: truncated checksums file")
     magic, page, length = _HEAD.unpack_from(raw)
     sums = np.frombuffer(raw, dtype="<u4", offset=_HEAD.size)
-    if magic != _MAGIC or page != PAGE or len(sums) != -(-length // PAGE):
+    if magic != _MAGIC or page < 1 or page & (page - 1) or len(sums) != -(-length // page):
         raise DamagedFile(f"{name}: not a checksums file of this vnsearch version")
-    return length, sums
+    return page, length, sums
+
+
+class PageChecks:
+    """Checks the pages of one memory-mapped segment file the first time they are read.
+
+    Searches read a term's postings straight from the map; :meth:`check` sums the pages
+    of a byte range not seen yet, so a damaged postings block is an error, not results.
+    Threads may check the same page twice; that is harmless.
+    """
+
+    __slots__ = ("_data", "_done", "_name", "_shift", "_sums")
+
+    def __init__(self, data: memoryview, page: int, sums: np.ndarray, name: str) -> None:
+        self._data = data
+        self._shift = page.bit_length() - 1
+        self._sums = sums
+        self._done = bytearray(len(sums))
+        self._name = name
+
+    def check(self, start: int, end: int) -> None:
+        """Raise :class:`DamagedFile` if a page of bytes ``start:end`` differs."""
+        shift = self._shift
+        first, last = start >> shift, (max(start + 1, end) - 1) >> shift
+        done = self._done
+        if done.find(0, first, last + 1) < 0:
+            return
+        data, sums = self._data, self._sums
+        for p in range(first, last + 1):
+            if not done[p]:
+                if zlib.crc32(data[p << shift : (p + 1) << shift]) != sums[p]:
+                    begin, end = p << shift, min(len(data), (p + 1) << shift)
+                    where = _component_at(data, begin, end)
+                    raise DamagedFile(
+                        f"{self._name}: checksum mismatch in bytes {begin}-{end}"
+                        + (f" ({where})" if where else "")
+                    )
+                done[p] = 1
+
+
+def page_checks(storage: Any, segment: Any, source: Any) -> PageChecks | None:
+    """The :class:`PageChecks` of ``segment``, whose compound file is mapped as
+    ``source``; None without checksums."""
+    recorded = _read_sums(storage, segment)
+    if recorded is None:
+        return None
+    page, length, sums = recorded
+    name = segment.make_filename(segment.COMPOUND_EXT)
+    if len(source) != length:
+        raise DamagedFile(f"{name}: {len(source)} bytes, {length} were written (truncated?)")
+    return PageChecks(memoryview(source), page, sums, name)
 
 
 def verify_segment(storage: Any, segment: Any, everything: bool = True) -> int:
@@ -112,7 +165,7 @@ def verify_segment(storage: Any, segment: Any, everything: bool = True) -> int:
     recorded = _read_sums(storage, segment)
     if recorded is None:
         return 0
-    length, sums = recorded
+    page, length, sums = recorded
     name = segment.make_filename(segment.COMPOUND_EXT)
     data, mapped = _whole_file(storage, name)
     checked = 0
@@ -120,7 +173,7 @@ def verify_segment(storage: Any, segment: Any, everything: bool = True) -> int:
     def check(pages: Any) -> None:
         nonlocal checked
         for p in pages:
-            start, end = p * PAGE, min(length, (p + 1) * PAGE)
+            start, end = p * page, min(length, (p + 1) * page)
             # no name for the slice: the map is closed below, with no view of it left
             if zlib.crc32(data[start:end]) != int(sums[p]):
                 where = _component_at(data, start, end)
@@ -137,18 +190,18 @@ def verify_segment(storage: Any, segment: Any, everything: bool = True) -> int:
             check(range(len(sums)))
             return checked
         # the header, then the directory it points to, are checked before being parsed
-        last = (length - 1) // PAGE
+        last = (length - 1) // page
         check([0])
         diroffset = _HEADER.unpack_from(data)[0]
         if not _HEADER.size <= diroffset < length:
             raise DamagedFile(f"{name}: the compound file's header points outside the file")
-        done = {0, *range(diroffset // PAGE, last + 1)}
-        check(range(max(1, diroffset // PAGE), last + 1))
+        done = {0, *range(diroffset // page, last + 1)}
+        check(range(max(1, diroffset // page), last + 1))
         small: set[int] = set()
         for info in _directory(data, diroffset).values():
             if info["length"] <= OPEN_CHECK_BYTES:
                 start, end = info["offset"], info["offset"] + max(1, info["length"])
-                small.update(range(start // PAGE, (end - 1) // PAGE + 1))
+                small.update(range(start // page, (end - 1) // page + 1))
         check(sorted(small - done))
     finally:
         data.release()
@@ -171,14 +224,15 @@ def _component_at(data: memoryview, start: int, end: int) -> str:
     """The component files holding bytes ``start`` to ``end`` (error path only)."""
     try:
         diroffset = _HEADER.unpack_from(data)[0]
-        directory = _directory(data, diroffset)
-    except Exception:
+        names = [
+            component.split(".", 1)[-1]  # MAIN_<id>.vnp -> vnp
+            for component, info in sorted(
+                _directory(data, diroffset).items(), key=lambda item: item[1]["offset"]
+            )
+            if info["offset"] < end and start < info["offset"] + info["length"]
+        ]
+    except Exception:  # the damage is in the directory itself
         return "the compound file's header or directory"
-    names = [
-        component.split(".", 1)[-1]  # MAIN_<id>.vnp -> vnp
-        for component, info in sorted(directory.items(), key=lambda item: item[1]["offset"])
-        if info["offset"] < end and start < info["offset"] + info["length"]
-    ]
     if start < _HEADER.size or end > diroffset:
         names.append("the compound file's header or directory")
     if len(names) > 4:

@@ -41,6 +41,7 @@ __all__ = [
     "PostingArrays",
     "RawPositions",
     "VnCodec",
+    "mapped_range",
     "open_mapped",
     "postings_arrays",
 ]
@@ -89,14 +90,23 @@ class MappedFile(BufferFile):
             self.is_closed = True
 
 
-def open_mapped(storage: Any, name: str) -> Any:
-    """Open a segment file: a :class:`MappedFile` when the segment is memory-mapped."""
+def mapped_range(storage: Any, name: str) -> tuple[Any, int, int] | None:
+    """``(map of the compound segment file, offset, length)`` of the file ``name`` when
+    the segment is memory-mapped, else None."""
     # a compound segment is read through an OverlayStorage(compound file, folder)
     for st in (storage, getattr(storage, "a", None)):
         source = getattr(st, "_source", None)
         if source is not None and not st.is_closed and st.file_exists(name):
-            offset, length = st.range(name)
-            return MappedFile(memoryview(source)[offset : offset + length], name=name)
+            return source, *st.range(name)
+    return None
+
+
+def open_mapped(storage: Any, name: str) -> Any:
+    """Open a segment file: a :class:`MappedFile` when the segment is memory-mapped."""
+    mapped = mapped_range(storage, name)
+    if mapped is not None:
+        source, offset, length = mapped
+        return MappedFile(memoryview(source)[offset : offset + length], name=name)
     return storage.open_file(name)
 
 

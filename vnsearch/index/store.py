@@ -243,8 +243,12 @@ class Index:
                 # the old snapshot may still serve searches in other threads: it is left
                 # to the garbage collector, not closed here
                 try:
+                    # checked before Whoosh parses them (a damaged pickle in a segment's
+                    # directory can raise anything, MemoryError included), and again
+                    # for a commit that came in between
+                    self._check_segments(self._ix._segments())
                     current = Snapshot(self.schema, self._ix)
-                    self._check_segments(current)
+                    self._check_segments(reader.segment() for reader, _ in current.segments)
                 except Exception as exc:  # no user input here: the files are at fault
                     if isinstance(exc, MemoryError):
                         raise
@@ -253,11 +257,10 @@ class Index:
                 self._snapshot = current
             return current
 
-    def _check_segments(self, snapshot: Any) -> None:
-        """The checks of :mod:`vnsearch.index.checksums` a snapshot's segments get on open,
-        once per segment for this object (segment files never change)."""
-        for reader, _ in snapshot.segments:
-            segment = reader.segment()
+    def _check_segments(self, segments: Any) -> None:
+        """The checks of :mod:`vnsearch.index.checksums` segments get on open, once per
+        segment for this object (segment files never change)."""
+        for segment in segments:
             if segment.segid not in self._checked:
                 verify_segment(self._storage, segment, everything=False)
                 self._checked.add(segment.segid)

@@ -28,7 +28,8 @@ import numpy as np
 from whoosh.codec import base
 from whoosh.reading import TermInfo, TermNotFound
 
-from vnsearch.index.codec import DamagedFile, open_mapped
+from vnsearch.index.checksums import PageChecks, page_checks
+from vnsearch.index.codec import DamagedFile, mapped_range, open_mapped
 
 __all__ = [
     "TERMS_EXT",
@@ -335,6 +336,13 @@ class VnTermsReader(base.TermsReader):
         self._postfile = open_mapped(storage, segment.make_filename(POSTS_EXT))
         posts = getattr(self._postfile, "_buf", None)  # memory-mapped: read without copying
         self._posts = memoryview(posts) if posts is not None else None
+        # pages of the mapped segment file are checked against its checksums on first read
+        self._pages: PageChecks | None = None
+        self._posts_at = 0
+        mapped = mapped_range(storage, segment.make_filename(POSTS_EXT))
+        if self._posts is not None and mapped is not None:
+            source, self._posts_at, _ = mapped
+            self._pages = page_checks(storage, segment, source)
 
     def _index(self, fieldname: str, tbytes: bytes) -> tuple[_FieldTerms, int]:
         ft = self._fields.get(fieldname)
@@ -427,6 +435,9 @@ class VnTermsReader(base.TermsReader):
     def block(self, offset: int, length: int) -> bytes | memoryview:
         """A postings block's bytes (a view into the mapped file where there is one)."""
         if self._posts is not None:
+            if self._pages is not None:
+                at = self._posts_at + offset
+                self._pages.check(at, at + length)
             return self._posts[offset : offset + length]
         return self._postfile.get(offset, length)
 
