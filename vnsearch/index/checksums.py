@@ -105,32 +105,36 @@ def _read_sums(storage: Any, segment: Any) -> tuple[int, int, np.ndarray] | None
 
 
 class PageChecks:
-    """Checks the pages of one memory-mapped segment file the first time they are read.
+    """Checks the pages of one segment file, each the first time it is read.
 
-    Searches read a term's postings straight from the map; :meth:`check` sums the pages
-    of a byte range not seen yet, so a damaged postings block is an error, not results.
-    Threads may check the same page twice; that is harmless.
+    Searches read a term's postings straight from the memory map; :meth:`check` sums the
+    pages of a byte range not seen yet, so a damaged postings block is an error, not
+    results. Threads may check the same page twice; that is harmless.
     """
 
-    __slots__ = ("_data", "_done", "_name", "_shift", "_sums")
+    __slots__ = ("_data", "_done", "_name", "_page", "_shift", "_sums")
 
     def __init__(self, data: memoryview, page: int, sums: np.ndarray, name: str) -> None:
         self._data = data
+        self._page = page
         self._shift = page.bit_length() - 1
         self._sums = sums
         self._done = bytearray(len(sums))
         self._name = name
 
-    def check(self, start: int, end: int) -> None:
-        """Raise :class:`DamagedFile` if a page of bytes ``start:end`` differs."""
+    def check(self, start: int, end: int) -> int:
+        """Raise :class:`DamagedFile` if a page of bytes ``start:end`` differs; returns the
+        number of bytes summed."""
         shift = self._shift
         first, last = start >> shift, (max(start + 1, end) - 1) >> shift
         done = self._done
         if done.find(0, first, last + 1) < 0:
-            return
+            return 0
         data, sums = self._data, self._sums
+        summed = 0
         for p in range(first, last + 1):
             if not done[p]:
+                # no name for the slice: no view of the map is left behind
                 if zlib.crc32(data[p << shift : (p + 1) << shift]) != sums[p]:
                     begin, end = p << shift, min(len(data), (p + 1) << shift)
                     where = _component_at(data, begin, end)
@@ -139,6 +143,30 @@ class PageChecks:
                         + (f" ({where})" if where else "")
                     )
                 done[p] = 1
+                summed += min(len(data), (p + 1) << shift) - (p << shift)
+        return summed
+
+    def check_all(self) -> int:
+        """Check every page not checked yet; returns the file's length."""
+        self.check(0, len(self._data))
+        return len(self._data)
+
+    def check_opened(self) -> int:
+        """What opening a segment checks: the header, then the directory it points to
+        (each before it is parsed), then every component of at most
+        :data:`OPEN_CHECK_BYTES`. Returns the number of bytes summed."""
+        data = self._data
+        if len(self._sums) <= 1:
+            return self.check(0, len(data))
+        summed = self.check(0, _HEADER.size)
+        diroffset = _HEADER.unpack_from(data)[0]
+        if not _HEADER.size <= diroffset < len(data):
+            raise DamagedFile(f"{self._name}: the compound file's header points outside the file")
+        summed += self.check(diroffset, len(data))
+        for info in _directory(data, diroffset).values():
+            if info["length"] <= OPEN_CHECK_BYTES:
+                summed += self.check(info["offset"], info["offset"] + info["length"])
+        return summed
 
 
 def page_checks(storage: Any, segment: Any, source: Any) -> PageChecks | None:
@@ -155,10 +183,10 @@ def page_checks(storage: Any, segment: Any, source: Any) -> PageChecks | None:
 
 
 def verify_segment(storage: Any, segment: Any, everything: bool = True) -> int:
-    """Check ``segment``'s compound file against its ``.sum``: every page, or (with
-    ``everything=False``) its length, header, directory and components of at most
-    :data:`OPEN_CHECK_BYTES`. Returns the number of bytes checked (0: no checksums);
-    raises :class:`~vnsearch.index.codec.DamagedFile` naming the file, the bytes and the
+    """Check ``segment``'s compound file, read from ``storage``, against its ``.sum``:
+    every page, or (``everything=False``) what :meth:`PageChecks.check_opened` checks.
+    Returns the number of bytes checked (0: no checksums); raises
+    :class:`~vnsearch.index.codec.DamagedFile` naming the file, the bytes and the
     component that differ."""
     if not getattr(segment, "compound", False):
         return 0
@@ -168,46 +196,15 @@ def verify_segment(storage: Any, segment: Any, everything: bool = True) -> int:
     page, length, sums = recorded
     name = segment.make_filename(segment.COMPOUND_EXT)
     data, mapped = _whole_file(storage, name)
-    checked = 0
-
-    def check(pages: Any) -> None:
-        nonlocal checked
-        for p in pages:
-            start, end = p * page, min(length, (p + 1) * page)
-            # no name for the slice: the map is closed below, with no view of it left
-            if zlib.crc32(data[start:end]) != int(sums[p]):
-                where = _component_at(data, start, end)
-                raise DamagedFile(
-                    f"{name}: checksum mismatch in bytes {start}-{end}"
-                    + (f" ({where})" if where else "")
-                )
-            checked += end - start
-
     try:
         if len(data) != length:
             raise DamagedFile(f"{name}: {len(data)} bytes, {length} were written (truncated?)")
-        if everything or len(sums) <= 1:
-            check(range(len(sums)))
-            return checked
-        # the header, then the directory it points to, are checked before being parsed
-        last = (length - 1) // page
-        check([0])
-        diroffset = _HEADER.unpack_from(data)[0]
-        if not _HEADER.size <= diroffset < length:
-            raise DamagedFile(f"{name}: the compound file's header points outside the file")
-        done = {0, *range(diroffset // page, last + 1)}
-        check(range(max(1, diroffset // page), last + 1))
-        small: set[int] = set()
-        for info in _directory(data, diroffset).values():
-            if info["length"] <= OPEN_CHECK_BYTES:
-                start, end = info["offset"], info["offset"] + max(1, info["length"])
-                small.update(range(start // page, (end - 1) // page + 1))
-        check(sorted(small - done))
+        checks = PageChecks(data, page, sums, name)
+        return checks.check_all() if everything else checks.check_opened()
     finally:
         data.release()
         if mapped is not None:
             mapped.close()
-    return checked
 
 
 _HEADER = struct.Struct(">qi")  # Whoosh's compound file: directory offset and length

@@ -23,7 +23,7 @@ from typing import Any
 from whoosh.filedb.filestore import FileStorage, RamStorage
 from whoosh.index import EmptyIndexError, LockError
 
-from vnsearch.index.checksums import verify_segment
+from vnsearch.index.checksums import PageChecks, verify_segment
 from vnsearch.index.codec import DamagedFile, VnCodec
 from vnsearch.index.schema import Schema, SchemaError
 from vnsearch.index.writer import MAX_TEXT_MB, FastSegmentWriter, Writer
@@ -243,27 +243,46 @@ class Index:
                 # the old snapshot may still serve searches in other threads: it is left
                 # to the garbage collector, not closed here
                 try:
-                    # checked before Whoosh parses them (a damaged pickle in a segment's
-                    # directory can raise anything, MemoryError included), and again
-                    # for a commit that came in between
-                    self._check_segments(self._ix._segments())
+                    self._check_before_reading()
                     current = Snapshot(self.schema, self._ix)
-                    self._check_segments(reader.segment() for reader, _ in current.segments)
+                    self._check_segments(current)
                 except Exception as exc:  # no user input here: the files are at fault
-                    if isinstance(exc, MemoryError):
-                        raise
+                    # (a damaged pickle in a segment's directory can raise anything,
+                    # MemoryError included: the checksums tell)
                     where, fault = self._segment_at_fault()
+                    if fault is None and isinstance(exc, MemoryError):
+                        raise
                     raise _damaged(where, fault or exc) from exc
                 self._snapshot = current
             return current
 
-    def _check_segments(self, segments: Any) -> None:
-        """The checks of :mod:`vnsearch.index.checksums` segments get on open, once per
-        segment for this object (segment files never change)."""
+    def _check_before_reading(self) -> None:
+        """Check the last commit's new segments before Whoosh parses them (a damaged pickle
+        in a segment's directory can raise anything, MemoryError included). A commit may
+        delete them meanwhile: those are left to :meth:`_check_segments`."""
+        try:
+            segments = self._ix._segments()
+        except OSError:
+            return
         for segment in segments:
             if segment.segid not in self._checked:
-                verify_segment(self._storage, segment, everything=False)
+                try:
+                    verify_segment(self._storage, segment, everything=False)
+                except OSError:
+                    continue
                 self._checked.add(segment.segid)
+
+    def _check_segments(self, snapshot: Any) -> None:
+        """What opening checks of each segment (:meth:`PageChecks.check_opened`), once per
+        segment for this object (segment files never change), through the snapshot's
+        own map of the file (a later commit may have deleted it from the folder)."""
+        for reader, _ in snapshot.segments:
+            segid = reader.segment().segid
+            if segid not in self._checked:
+                pages = _page_checks(reader)
+                if pages is not None:
+                    pages.check_opened()
+                self._checked.add(segid)
 
     def verify(self) -> dict[str, int]:
         """Check every byte of the last commit's segments against their checksums (what
@@ -280,16 +299,11 @@ class Index:
         >>> ix.verify()["segments"]
         1
         """
-        try:
-            segments = self._ix._segments()
-        except Exception as exc:
-            if isinstance(exc, (MemoryError, OSError)):
-                raise
-            raise _damaged(f"{self.path or 'index'}: table of contents", exc) from exc
-        report = {"segments": len(segments), "bytes": 0, "unchecked_segments": 0}
-        for segment in segments:
+        snap = self.snapshot()
+        report = {"segments": len(snap.segments), "bytes": 0, "unchecked_segments": 0}
+        for reader, _ in snap.segments:
             try:
-                checked = verify_segment(self._storage, segment)
+                checked = _check_all(self._storage, reader)
             except _DAMAGE as exc:
                 raise _damaged(str(self.path or "index"), exc) from exc
             report["bytes"] += checked
@@ -377,7 +391,7 @@ class Index:
         if isinstance(exc, (IndexError, KeyError)):
             for reader, _ in snap.segments:
                 try:
-                    verify_segment(self._storage, reader.segment())
+                    _check_all(self._storage, reader)
                 except DamagedFile as fault:
                     return _damaged(where, fault)
         return None
@@ -393,3 +407,18 @@ class Index:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _page_checks(reader: Any) -> PageChecks | None:
+    """The page checks of a segment reader's memory-mapped file (None: not mapped, or
+    written without checksums)."""
+    return getattr(getattr(reader, "_terms", None), "_pages", None)
+
+
+def _check_all(storage: Any, reader: Any) -> int:
+    """Check every page of a reader's segment: through its map, or read from ``storage``
+    (an in-memory index). Returns the bytes checked (0: no checksums)."""
+    pages = _page_checks(reader)
+    if pages is not None:
+        return pages.check_all()
+    return verify_segment(storage, reader.segment())
