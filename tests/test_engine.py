@@ -1096,3 +1096,21 @@ def test_optimize_merges_segments_and_drops_deleted_documents(tmp_path):
     snap = ix.snapshot()
     assert len(snap.segments) == 1 and snap.total == snap.doc_count == 2
     assert [(h.id, h.score) for h in ix.search("tin", limit=10)] == before
+
+
+def test_positions_are_gathered_in_chunks_as_in_one_go(monkeypatch):
+    """Sorting a field's postings moves each posting's positions with it; the gather runs
+    in chunks (to bound memory on big builds): any chunk size gives the same arrays."""
+    from vnsearch.index import pool
+
+    rng = np.random.default_rng(5)
+    npos = rng.integers(0, 5, size=50).astype(np.uint32)
+    positions = rng.integers(0, 1000, size=int(npos.sum())).astype(np.uint32)
+    order = rng.permutation(50)
+    bounds = np.concatenate([[0], np.cumsum(npos, dtype=np.int64)])
+    expected = np.concatenate([positions[bounds[j] : bounds[j + 1]] for j in order])
+    for chunk in (1, 3, 7, 1 << 20):
+        monkeypatch.setattr(pool, "_GATHER_CHUNK", chunk)
+        starts, flat = pool._gather_positions(order, npos, positions)
+        assert flat.tolist() == expected.tolist()
+        assert np.diff(starts).tolist() == npos[order].tolist()

@@ -25,6 +25,7 @@ import mmap
 import os
 import struct
 import zlib
+from array import array
 from typing import Any
 
 import numpy as np
@@ -61,25 +62,31 @@ def _whole_file(storage: Any, name: str) -> tuple[memoryview, Any]:
     return memoryview(mapped), mapped
 
 
-def _page_sums(data: memoryview) -> np.ndarray:
-    # zlib.crc32 releases the GIL on large buffers: other threads keep searching
-    return np.fromiter(
-        (zlib.crc32(data[i : i + PAGE]) for i in range(0, len(data), PAGE)),
-        dtype="<u4",
-        count=-(-len(data) // PAGE),
-    )
+def _streamed_sums(storage: Any, name: str, page: int) -> tuple[int, np.ndarray]:
+    """``(length, page sums)`` of the file ``name``, read in chunks: summing a 1.8 GB
+    segment through a map would add it all to the process's resident memory."""
+    files = getattr(storage, "files", None)  # Whoosh's RamStorage
+    if files is not None:
+        data = memoryview(files[name])
+        sums = [zlib.crc32(data[i : i + page]) for i in range(0, len(data), page)]
+        return len(data), np.array(sums, dtype="<u4")
+    chunk = bytearray(page * 256)
+    view = memoryview(chunk)
+    sums = array("I")
+    length = 0
+    with open(os.path.join(storage.folder, name), "rb", buffering=0) as f:
+        while n := f.readinto(chunk):
+            sums.extend(zlib.crc32(view[i : min(n, i + page)]) for i in range(0, n, page))
+            length += n
+            if n % page:  # only the last read may end inside a page
+                break
+    view.release()
+    return length, np.frombuffer(sums, dtype="<u4")
 
 
 def write_checksums(storage: Any, segment: Any) -> None:
     """Write ``segment``'s ``.sum`` file (after its compound file was assembled)."""
-    data, mapped = _whole_file(storage, segment.make_filename(segment.COMPOUND_EXT))
-    try:
-        sums = _page_sums(data)
-        length = len(data)
-    finally:
-        data.release()
-        if mapped is not None:
-            mapped.close()
+    length, sums = _streamed_sums(storage, segment.make_filename(segment.COMPOUND_EXT), PAGE)
     f = segment.create_file(storage, CHECKSUMS_EXT)
     f.write(_HEAD.pack(_MAGIC, PAGE, length) + sums.tobytes())
     f.close()
@@ -195,6 +202,10 @@ def verify_segment(storage: Any, segment: Any, everything: bool = True) -> int:
         return 0
     page, length, sums = recorded
     name = segment.make_filename(segment.COMPOUND_EXT)
+    if everything:  # read in chunks (see _streamed_sums); the map only to name a fault
+        size, found = _streamed_sums(storage, name, page)
+        if size == length and np.array_equal(found, sums):
+            return length
     data, mapped = _whole_file(storage, name)
     try:
         if len(data) != length:

@@ -65,13 +65,22 @@ class FieldPostings:
         self.positions: np.ndarray | None = positions
 
 
+# Postings whose positions are gathered at once when sorting (bounds the temporaries).
+_GATHER_CHUNK = 1 << 20
+
+
 def _sorted(keys: list[bytes], tids, docs, weights, npos, positions) -> FieldPostings:
-    """Postings of one field (term numbers index ``keys``) sorted by term, then document."""
+    """Postings of one field (term numbers index ``keys``) sorted by term, then document.
+
+    The largest field of a full VNTC build has tens of millions of postings: temporaries
+    are kept to 32-bit where the values fit, and positions are gathered in chunks.
+    """
     n = len(keys)
     order_of_keys = sorted(range(n), key=keys.__getitem__)
-    rank = np.empty(n, dtype=np.int64)
-    rank[order_of_keys] = np.arange(n)
+    rank = np.empty(n, dtype=np.uint32)
+    rank[order_of_keys] = np.arange(n, dtype=np.uint32)
     tids = rank[tids]
+    del rank
     order = np.argsort(tids, kind="stable")
     tids = tids[order]
     docs = docs[order]
@@ -79,20 +88,34 @@ def _sorted(keys: list[bytes], tids, docs, weights, npos, positions) -> FieldPos
     if np.any(same & (docs[1:] <= docs[:-1])):  # documents came out of order (merges)
         order2 = np.lexsort((docs, tids))
         order, tids, docs = order[order2], tids[order2], docs[order2]
-    starts = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(tids, minlength=n), out=starts[1:])
+        del order2
+    del same
+    # where each term's postings start (tids are sorted; no 64-bit copy as bincount makes)
+    starts = np.searchsorted(tids, np.arange(n + 1, dtype=tids.dtype)).astype(np.int64)
+    del tids
     pos_starts = flat = None
     if positions is not None and len(npos):
-        counts = npos[order].astype(np.int64)
-        old_starts = np.zeros(len(npos) + 1, dtype=np.int64)
-        np.cumsum(npos, out=old_starts[1:])
-        pos_starts = np.zeros(len(counts) + 1, dtype=np.int64)
-        np.cumsum(counts, out=pos_starts[1:])
-        take = np.repeat(old_starts[:-1][order] - pos_starts[:-1], counts)
-        take += np.arange(int(pos_starts[-1]))
-        flat = positions[take]
+        pos_starts, flat = _gather_positions(order, npos, positions)
     keys = [keys[i] for i in order_of_keys]
     return FieldPostings(keys, starts, docs, weights[order], pos_starts, flat)
+
+
+def _gather_positions(order: np.ndarray, npos: np.ndarray, positions: np.ndarray) -> tuple:
+    """``(pos_starts, flat)``: the positions of the postings taken in ``order`` (posting
+    ``j`` of the old order has the next ``npos[j]`` positions)."""
+    old_starts = np.zeros(len(npos) + 1, dtype=np.int64)
+    np.cumsum(npos, out=old_starts[1:])
+    counts = npos[order]
+    pos_starts = np.zeros(len(order) + 1, dtype=np.int64)
+    np.cumsum(counts, out=pos_starts[1:])
+    flat = np.empty(int(pos_starts[-1]), dtype=positions.dtype)
+    for a in range(0, len(order), _GATHER_CHUNK):
+        b = min(len(order), a + _GATHER_CHUNK)
+        lo, hi = int(pos_starts[a]), int(pos_starts[b])
+        take = np.repeat(old_starts[order[a:b]] - pos_starts[a:b], counts[a:b])
+        take += np.arange(lo, hi)
+        flat[lo:hi] = positions[take]
+    return pos_starts, flat
 
 
 def _postings_of_occurrences(keys: list, tids, docs, positions, positional: bool) -> tuple:
@@ -379,22 +402,33 @@ class ArrayPool:
 
 
 def _concat(parts: list[tuple]) -> tuple:
-    """Arrays of several runs of one field as one, with one vocabulary."""
+    """Arrays of several runs of one field as one, with one vocabulary. ``parts`` is
+    emptied as the runs are copied, so that each run's arrays are freed once copied."""
     if len(parts) == 1:
-        return parts[0]
+        return parts.pop()
     vocab: dict[bytes, int] = {}
-    tids = []
-    for keys, t, *_rest in parts:
-        local = np.fromiter(
-            (vocab.setdefault(k, len(vocab)) for k in keys), dtype=np.int64, count=len(keys)
-        )
-        tids.append(local[t])
+    for keys, *_rest in parts:
+        for k in keys:
+            vocab.setdefault(k, len(vocab))
     positional = parts[0][5] is not None
-    return (
-        list(vocab),
-        np.concatenate(tids),
-        np.concatenate([p[2] for p in parts]),
-        np.concatenate([p[3] for p in parts]),
-        np.concatenate([p[4] for p in parts]),
-        np.concatenate([p[5] for p in parts]) if positional else None,
-    )
+    total = sum(len(p[1]) for p in parts)
+    total_positions = sum(len(p[5]) for p in parts) if positional else 0
+    tids = np.empty(total, dtype=np.uint32)
+    docs = np.empty(total, dtype=parts[0][2].dtype)
+    weights = np.empty(total, dtype=parts[0][3].dtype)
+    npos = np.empty(total, dtype=parts[0][4].dtype)
+    flat = np.empty(total_positions, dtype=parts[0][5].dtype) if positional else None
+    at = at_pos = 0
+    parts.reverse()
+    while parts:
+        keys, t, d, w, p, f = parts.pop()
+        local = np.fromiter(map(vocab.__getitem__, keys), dtype=np.uint32, count=len(keys))
+        end = at + len(t)
+        tids[at:end] = local[t]
+        docs[at:end], weights[at:end], npos[at:end] = d, w, p
+        if positional:
+            flat[at_pos : at_pos + len(f)] = f
+            at_pos += len(f)
+        at = end
+        del keys, t, d, w, p, f, local
+    return list(vocab), tids, docs, weights, npos, flat
