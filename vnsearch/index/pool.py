@@ -10,9 +10,10 @@ order and a document's tokens in position order, so one stable ``argsort`` by te
 number at commit lines every term's occurrences up by document and position; runs of
 equal (term, document) are the postings, their lengths the frequencies.
 
-When the arrays outgrow ``limitmb`` they are written, sorted, as a *run* to temporary
-storage; at commit the runs of one field are loaded together (one field at a time) and
-merged by the same sort.
+When the arrays outgrow ``limitmb`` they are written, sorted, as *runs* (one file per
+field, each field's buffer freed before the next is sorted) to temporary storage; at
+commit the runs of one field are loaded together (one field at a time) and merged by the
+same sort.
 """
 
 from __future__ import annotations
@@ -329,26 +330,26 @@ class ArrayPool:
         )
 
     def save(self) -> None:
-        """Write the postings held as a sorted run to temporary storage."""
-        if not self._fields:
-            return
-        name = f"vnpool{len(self.runs)}.npz"
-        arrays: dict[str, np.ndarray] = {}
-        for i, (field, buf) in enumerate(sorted(self._fields.items())):
-            fp = _sorted(*self._arrays(field, buf))
-            arrays[f"{i}.name"] = np.frombuffer(field.encode("utf-8"), dtype=np.uint8)
-            arrays[f"{i}.keys"] = np.frombuffer(b"".join(fp.keys), dtype=np.uint8)
-            arrays[f"{i}.key_lengths"] = np.array([len(k) for k in fp.keys], dtype=np.int64)
-            arrays[f"{i}.counts"] = np.diff(fp.starts)
-            arrays[f"{i}.docs"] = fp.docs
-            arrays[f"{i}.weights"] = fp.weights
+        """Write the postings held as sorted runs to temporary storage, one file per
+        field, each field's buffer freed before the next is sorted."""
+        for field in sorted(self._fields):
+            fp = _sorted(*self._arrays(field, self._fields.pop(field)))
+            arrays = {
+                "0.name": np.frombuffer(field.encode("utf-8"), dtype=np.uint8),
+                "0.keys": np.frombuffer(b"".join(fp.keys), dtype=np.uint8),
+                "0.key_lengths": np.array([len(k) for k in fp.keys], dtype=np.int64),
+                "0.counts": np.diff(fp.starts),
+                "0.docs": fp.docs,
+                "0.weights": fp.weights,
+            }
             if fp.pos_starts is not None:
-                arrays[f"{i}.npos"] = np.diff(fp.pos_starts).astype(np.uint32)
-                arrays[f"{i}.positions"] = fp.positions
-        with self.tempstore.create_file(name).raw_file() as f:
-            np.savez(f, **arrays)
-        self.runs.append(name)
-        self._fields = {}
+                arrays["0.npos"] = np.diff(fp.pos_starts).astype(np.uint32)
+                arrays["0.positions"] = fp.positions
+            name = f"vnpool{len(self.runs)}.npz"
+            with self.tempstore.create_file(name).raw_file() as f:
+                np.savez(f, **arrays)
+            self.runs.append(name)
+            del fp, arrays
         self.currentsize = 0
 
     def _run_fields(self) -> dict[str, list[tuple[str, int]]]:
