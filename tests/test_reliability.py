@@ -716,6 +716,27 @@ def test_damaged_postings_are_found_when_read_by_verify_and_by_merges(tmp_path, 
     assert segment.read_bytes() == bytes(data)
 
 
+def test_a_damaged_term_dictionary_is_found_when_read(tmp_path, monkeypatch):
+    """A flipped byte in a term's key in the dictionary of a large segment (not summed on
+    open; here nothing is) would make the term vanish: the lookup checks the pages it
+    reads, and the search is an IndexError_ naming the dictionary (vnt)."""
+    from vnsearch.index import checksums
+
+    monkeypatch.setattr(checksums, "OPEN_CHECK_BYTES", 0)
+    monkeypatch.setattr(checksums, "PAGE", 256)
+    path = _built(tmp_path)
+    with Index.open(path) as ix:
+        reader = ix.snapshot().segments[0][0]
+        segment = path / f"{reader.segment().segment_id()}.seg"
+        terms = reader._terms._fields["body.syllables"]
+        at = terms._at[3] + terms._koff[terms.find(WORD.encode())]  # the key's first byte
+    data = bytearray(segment.read_bytes())
+    data[at] ^= 0x01
+    segment.write_bytes(bytes(data))
+    with Index.open(path) as ix, pytest.raises(IndexError_, match=r"checksum mismatch .*vnt"):
+        ix.search(WORD)
+
+
 def test_segments_without_checksums_open_and_are_reported_unchecked(tmp_path):
     """An index written before checksums existed (no .sum files) still opens and
     searches; verify() says what it could not check."""
@@ -828,3 +849,22 @@ def test_index_as_a_context_manager_closes(tmp_path):
     assert ix._snapshot is None  # closed: the snapshot's files are released
     assert ix.doc_count == 40  # and a closed index opens a new snapshot if used again
     ix.close()
+
+
+def test_reads_unchecked_on_request(tmp_path, monkeypatch):
+    """``check_reads=False``: searches read pages without summing them (for storage that
+    checks itself); opening, merges and ``verify`` still check."""
+    from vnsearch.index import checksums
+
+    monkeypatch.setattr(checksums, "OPEN_CHECK_BYTES", 0)
+    monkeypatch.setattr(checksums, "PAGE", 256)
+    path = _built(tmp_path)
+    with Index.open(path, check_reads=False) as ix:
+        assert len(all_ids(ix)) == 40
+        reader = ix.snapshot().segments[0][0]
+        assert reader._terms._pages is None
+        assert ix.verify()["unchecked_segments"] == 0
+    with Index.open(path) as ix:
+        assert len(all_ids(ix)) == 40
+        pages = ix.snapshot().segments[0][0]._terms._pages
+        assert pages is not None and 0 < sum(pages.done) < len(pages.done)

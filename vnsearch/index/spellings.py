@@ -122,12 +122,20 @@ def _info_dtype() -> Any:
 class SegmentSpellings:
     """A segment's ``.vna`` file, read in place."""
 
-    def __init__(self, buf: Any) -> None:
+    def __init__(self, buf: Any, pages: Any = None, at: int = 0) -> None:
         from vnsearch.index.terms import read_dictionary
 
         self._buf = buf
-        self._tables, extra = read_dictionary(buf, "spellings file")
+        # with checksums: the segment file's page checks, and where this file starts in it
+        self._pages = pages
+        self._at = at
+        self._tables, extra = read_dictionary(buf, "spellings file", pages, at)
         self._blob = extra or 0
+
+    def stop_checking_reads(self) -> None:
+        self._pages = None
+        for ft in self._tables.values():
+            ft._pages = None
 
     def forms(self, view: str, folded: str) -> tuple[tuple[str, int], ...]:
         """The most frequent accented forms of ``folded`` in ``view``, with their df."""
@@ -137,15 +145,23 @@ class SegmentSpellings:
             return ()
         offset, length = ft.extent(i)
         start = self._blob + offset
+        if self._pages is not None:
+            self._pages.check(self._at + start, self._at + start + length)
         return _decode(bytes(self._buf[start : start + length]))
 
 
-def read_spellings(storage: Any, segment: Any) -> SegmentSpellings | None:
-    """The segment's spellings, or None for a segment written before they existed."""
-    from vnsearch.index.codec import MappedFile, open_mapped
+def read_spellings(storage: Any, segment: Any, pages: Any = None) -> SegmentSpellings | None:
+    """The segment's spellings, or None for a segment written before they existed; with
+    ``pages`` (the mapped segment file's :class:`~vnsearch.index.checksums.PageChecks`)
+    every read is checked first."""
+    from vnsearch.index.codec import MappedFile, mapped_range, open_mapped
 
     name = segment.make_filename(SPELLINGS_EXT)
     if not storage.file_exists(name):
         return None
     f = open_mapped(storage, name)
-    return SegmentSpellings(f._buf if isinstance(f, MappedFile) else f.read())
+    if isinstance(f, MappedFile):
+        mapped = mapped_range(storage, name)
+        at = mapped[1] if mapped is not None else 0
+        return SegmentSpellings(f._buf, pages if mapped is not None else None, at)
+    return SegmentSpellings(f.read())

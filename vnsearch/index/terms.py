@@ -264,15 +264,22 @@ def dictionary_chunks(fields: list[_FieldBuffer], extra: bytes = b"") -> list[by
     return [_MAGIC + struct.pack("<I", len(head) + pad) + head + b" " * pad, *chunks]
 
 
-def read_dictionary(buf: Any, what: str) -> tuple[dict[str, _FieldTerms], int | None]:
+def read_dictionary(
+    buf: Any, what: str, pages: PageChecks | None = None, at: int = 0
+) -> tuple[dict[str, _FieldTerms], int | None]:
     """The fields of a term dictionary file (see :func:`dictionary_chunks`), and where its
-    extra bytes start (None if it has none)."""
+    extra bytes start (None if it has none). With ``pages`` (the segment file's checks;
+    the dictionary starts at byte ``at`` of it), every read is checked first."""
+    if pages is not None:
+        pages.check(at, at + 8)
     if bytes(buf[:4]) != _MAGIC:
         raise DamagedFile(f"bad {what}")
     (hlen,) = struct.unpack_from("<I", buf, 4)
+    if pages is not None:
+        pages.check(at, at + 8 + hlen)
     header = json.loads(bytes(buf[8 : 8 + hlen]).decode("utf-8"))
     extra = header.pop("extra", None)
-    fields = {name: _FieldTerms(buf, 8 + hlen, spec) for name, spec in header.items()}
+    fields = {name: _FieldTerms(buf, 8 + hlen, spec, pages, at) for name, spec in header.items()}
     return fields, None if extra is None else 8 + hlen + extra
 
 
@@ -283,11 +290,18 @@ class _FieldTerms:
     """
 
     __slots__ = (
-        "_buf", "_infos_at", "_koff", "_starts", "_terms",
+        "_at", "_buf", "_infos_at", "_koff", "_pages", "_starts", "_terms",
         "bucket_starts", "bucket_terms", "infos", "key_offsets", "keys", "mask", "n",
     )  # fmt: skip
 
-    def __init__(self, buf: Any, base_at: int, spec: dict[str, int]) -> None:
+    def __init__(
+        self,
+        buf: Any,
+        base_at: int,
+        spec: dict[str, int],
+        pages: PageChecks | None = None,
+        at: int = 0,
+    ) -> None:
         n, nb = spec["n"], spec["nb"]
         self.n = n
         self.mask = nb - 1
@@ -302,21 +316,74 @@ class _FieldTerms:
         self._koff = memoryview(self.key_offsets).cast("B").cast("Q")
         self._starts = memoryview(self.bucket_starts).cast("B").cast("I")
         self._terms = memoryview(self.bucket_terms).cast("B").cast("I")
+        # with checksums: the segment file's page checks, and where each array starts in
+        # the segment file (bucket starts, bucket terms, key offsets, keys, infos)
+        self._pages = pages
+        base = at + base_at
+        self._at = tuple(
+            base + spec[name]
+            for name in ("bucket_starts", "bucket_terms", "key_offsets", "keys", "infos")
+        )
 
     def key(self, i: int) -> bytes:
+        if self._pages is not None:
+            self._check_key(i)
         return bytes(self.keys[self._koff[i] : self._koff[i + 1]])
+
+    def _check_key(self, i: int) -> None:
+        """Check the pages of key ``i``'s offsets and bytes (a range shorter than a page
+        lies on its first and last page)."""
+        pages, at = self._pages, self._at
+        done, shift = pages.done, pages.shift  # type: ignore[union-attr]
+        s = at[2] + 8 * i
+        if not (done[s >> shift] and done[(s + 15) >> shift]):
+            pages.check(s, s + 16)  # type: ignore[union-attr]
+        s, e = at[3] + self._koff[i], at[3] + self._koff[i + 1]
+        if e - s >= 1 << shift or not (done[s >> shift] and done[max(s, e - 1) >> shift]):
+            pages.check(s, e)  # type: ignore[union-attr]
 
     def find(self, key: bytes) -> int:
         b = zlib.crc32(key) & self.mask
         koff, keys, terms = self._koff, self.keys, self._terms
+        pages = self._pages
+        if pages is not None:  # the bucket's start and its term numbers, then each key
+            done, shift, at = pages.done, pages.shift, self._at
+            s = at[0] + 4 * b
+            if not (done[s >> shift] and done[(s + 7) >> shift]):
+                pages.check(s, s + 8)
+            lo, hi = self._starts[b], self._starts[b + 1]
+            s, e = at[1] + 4 * lo, at[1] + 4 * hi
+            if e - s >= 1 << shift or not (done[s >> shift] and done[max(s, e - 1) >> shift]):
+                pages.check(s, e)
+            for j in range(lo, hi):
+                i = terms[j]
+                self._check_key(i)
+                if keys[koff[i] : koff[i + 1]] == key:
+                    return i
+            return -1
         for j in range(self._starts[b], self._starts[b + 1]):
             i = terms[j]
             if keys[koff[i] : koff[i + 1]] == key:
                 return i
         return -1
 
+    def _check_info(self, i: int, size: int) -> None:
+        pages = self._pages
+        s = self._at[4] + i * _INFO.itemsize
+        done, shift = pages.done, pages.shift  # type: ignore[union-attr]
+        if not (done[s >> shift] and done[(s + size - 1) >> shift]):
+            pages.check(s, s + size)  # type: ignore[union-attr]
+
+    def info(self, i: int) -> Any:
+        """Term ``i``'s record: offset, length, df, weight, maxw."""
+        if self._pages is not None:
+            self._check_info(i, _INFO.itemsize)
+        return self.infos[i]
+
     def extent(self, i: int) -> tuple[int, int]:
         """(offset, length) of term ``i``'s postings block."""
+        if self._pages is not None:
+            self._check_info(i, _EXTENT.size)
         return _EXTENT.unpack_from(self._buf, self._infos_at + i * _INFO.itemsize)
 
 
@@ -325,24 +392,39 @@ class VnTermsReader(base.TermsReader):
 
     def __init__(self, codec, storage, segment) -> None:
         self._codec = codec
+        # pages of the mapped segment file are checked against its checksums on first read
+        self._pages: PageChecks | None = None
+        self._posts_at = terms_at = 0
+        posts_mapped = mapped_range(storage, segment.make_filename(POSTS_EXT))
+        terms_mapped = mapped_range(storage, segment.make_filename(TERMS_EXT))
+        if posts_mapped is not None and terms_mapped is not None:
+            source, self._posts_at, _ = posts_mapped
+            terms_at = terms_mapped[1]
+            self._pages = page_checks(storage, segment, source)
         self._file = open_mapped(storage, segment.make_filename(TERMS_EXT))
         buf = getattr(self._file, "_buf", None)
         if buf is None:
             buf = self._file.read()
-        self._fields, _extra = read_dictionary(buf, f"segment {segment.segid}: term dictionary")
+        self._fields, _extra = read_dictionary(
+            buf, f"segment {segment.segid}: term dictionary", self._pages, terms_at
+        )
         from vnsearch.index.spellings import read_spellings
 
-        self.spellings = read_spellings(storage, segment)
+        self.spellings = read_spellings(storage, segment, self._pages)
         self._postfile = open_mapped(storage, segment.make_filename(POSTS_EXT))
         posts = getattr(self._postfile, "_buf", None)  # memory-mapped: read without copying
         self._posts = memoryview(posts) if posts is not None else None
-        # pages of the mapped segment file are checked against its checksums on first read
-        self._pages: PageChecks | None = None
-        self._posts_at = 0
-        mapped = mapped_range(storage, segment.make_filename(POSTS_EXT))
-        if self._posts is not None and mapped is not None:
-            source, self._posts_at, _ = mapped
-            self._pages = page_checks(storage, segment, source)
+        if self._posts is None:
+            self._pages = None
+
+    def stop_checking_reads(self) -> None:
+        """Read without checking pages against the checksums (``Index.open(...,
+        check_reads=False)``); the checks on open, in merges and ``verify`` remain."""
+        self._pages = None
+        for ft in self._fields.values():
+            ft._pages = None
+        if self.spellings is not None:
+            self.spellings.stop_checking_reads()
 
     def _index(self, fieldname: str, tbytes: bytes) -> tuple[_FieldTerms, int]:
         ft = self._fields.get(fieldname)
@@ -370,7 +452,7 @@ class VnTermsReader(base.TermsReader):
                 yield name, key
 
     def _info(self, ft: _FieldTerms, i: int) -> VnTermInfo:
-        offset, length, df, weight, maxw = ft.infos[i].tolist()
+        offset, length, df, weight, maxw = ft.info(i).tolist()
         return VnTermInfo(offset, length, df, weight, maxw)
 
     def items(self):
@@ -446,11 +528,11 @@ class VnTermsReader(base.TermsReader):
 
     def frequency(self, fieldname: str, tbytes: bytes) -> float:
         ft, i = self._index(fieldname, tbytes)
-        return float(ft.infos[i]["weight"])
+        return float(ft.info(i)["weight"])
 
     def doc_frequency(self, fieldname: str, tbytes: bytes) -> int:
         ft, i = self._index(fieldname, tbytes)
-        return int(ft.infos[i]["df"])
+        return int(ft.info(i)["df"])
 
     def matcher(self, fieldname: str, tbytes: bytes, format_, scorer=None):
         info = self.term_info(fieldname, tbytes)
