@@ -301,9 +301,19 @@ def top_hits(
         cand, coord, scores = cand[alive], coord[alive], scores[alive]
         scores += score_docs(q.ex, heavy, cand)
     key = coord * (float(scores.max()) + 1.0) + scores if tiered else scores
-    part = np.argpartition(-key, k - 1)[:k] if k < len(key) else np.arange(len(key))
+    part = _largest(key, k)
     order = part[np.lexsort((cand[part], -scores[part], -coord[part]))]
     return cand[order], scores[order]
+
+
+def _largest(key: np.ndarray, k: int) -> np.ndarray:
+    """Indexes of the ``k`` largest keys; of keys tied at the cut, the first ones (the
+    lowest document numbers, as candidates are sorted), as a full sort would keep."""
+    if k >= len(key):
+        return np.arange(len(key))
+    kth = np.partition(key, len(key) - k)[len(key) - k]
+    above = np.flatnonzero(key > kth)
+    return np.concatenate((above, np.flatnonzero(key == kth)[: k - len(above)]))
 
 
 def top_hits_from_rare_terms(q: PreparedQuery, limit: int) -> tuple[np.ndarray, np.ndarray] | None:
@@ -315,18 +325,44 @@ def top_hits_from_rare_terms(q: PreparedQuery, limit: int) -> tuple[np.ndarray, 
     clause and scores more than that, no such document can take its place. Common words,
     whose clauses are all frequent, are then ranked from their rare terms: their bigrams,
     the words they form, their occurrences in short fields.
+
+    The rare terms are summed for all their documents at once; clauses and frequent terms
+    are then looked up only for the documents whose rare-term score is highest, in growing
+    batches, until the ``limit``-th best of those that match every clause outscores what
+    any other document could reach (its rare-term score plus the frequent terms' bound).
     """
-    snap = q.ex.snap
     rare, frequent = _split(q, scoring_terms(q))
-    bound = sum(s.weight * idf for s, _p, idf in frequent)
     if not rare or not q.positive:
         return None
-    union = np.zeros(snap.total, dtype=bool)
-    for _s, p, _idf in rare:
-        union[p.docs] = True
-    docs = np.flatnonzero(union)
+    bound = sum(s.weight * idf for s, _p, idf in frequent)
+    docs, partial = _rare_scores(q.ex, rare)
     if len(docs) < limit:
         return None
+    every = len(q.positive)
+    size = max(8 * limit, 64)
+    while size < len(docs) // 2:
+        top = np.argpartition(-partial, size - 1)[:size]
+        top.sort()  # document order
+        cand, _coord = q.match_among(docs[top], more_than=every - 1)
+        if len(cand) >= limit:
+            scores = partial[top][np.isin(docs[top], cand, assume_unique=True)]
+            if frequent:
+                scores = scores + score_docs(q.ex, frequent, cand)
+            kth = float(np.partition(scores, len(scores) - limit)[len(scores) - limit])
+            rest = np.delete(partial, top)
+            reach = bound + float(rest.max())
+            if kth > max(reach, bound) * (1 + 1e-9):
+                order = np.lexsort((cand, -scores))[:limit]
+                return cand[order], scores[order]
+        size *= 4
+    return _top_hits_among(q, docs, bound, limit)
+
+
+def _top_hits_among(
+    q: PreparedQuery, docs: np.ndarray, bound: float, limit: int
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`top_hits` over the sorted documents ``docs`` (those with a rare term), kept
+    when the ``limit``-th hit matches every clause and outscores ``bound``."""
     cand, coord = q.match_among(docs)
     if len(cand) < limit:
         return None
@@ -335,6 +371,24 @@ def top_hits_from_rare_terms(q: PreparedQuery, limit: int) -> tuple[np.ndarray, 
     if last == len(q.positive) and float(scores[-1]) > bound * (1 + 1e-9):
         return hits, scores
     return None
+
+
+def _rare_scores(ex: Executor, terms: list) -> tuple[np.ndarray, np.ndarray]:
+    """The documents holding any of ``terms`` (sorted) and the terms' summed BM25 values
+    in each: the same sums as :func:`score_docs` over all their postings."""
+    snap, r = ex.snap, ex.ranking
+    values = _bm25(
+        np.concatenate([p.freqs for _s, p, _idf in terms]),
+        np.concatenate(
+            [snap.length_norms(s.field, *r.params(s.view)).take(p.docs) for s, p, _idf in terms]
+        ),
+        1.0,
+    )
+    values *= np.repeat([s.weight * idf for s, _p, idf in terms], [p.df for _s, p, _idf in terms])
+    at = np.concatenate([p.docs for _s, p, _idf in terms])
+    sums = np.bincount(at, values, minlength=snap.total)  # in posting order, as np.add.at
+    docs = np.flatnonzero(sums > 0.0)  # every BM25 value is positive
+    return docs, sums[docs]
 
 
 def _split(q: PreparedQuery, terms: list) -> tuple[list, list]:
