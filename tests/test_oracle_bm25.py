@@ -341,3 +341,22 @@ def test_a_limit_that_cuts_tied_scores_keeps_the_first_documents():
     assert full[:4] == ["side0-0", "side0-1", "side0-2", "side1-0"]
     for limit in (1, 2, 4, 5):
         assert [h.id for h in ix.search("trung ương", limit=limit)] == full[:limit]
+
+
+def test_rare_clauses_with_fewer_hits_than_the_limit_are_all_the_results():
+    """A phrase of common words found in 2 of 120 documents, and a rare word with 3: with
+    every clause rare, their documents are all the results, fewer than the limit; the
+    same as the full ranking, and no hit where nothing matches."""
+    schema = vnsearch.Schema(id=vnsearch.ID(stored=True, unique=True), body=vnsearch.TEXT())
+    ix = vnsearch.Index.in_memory(schema)
+    with ix.writer() as w:
+        for i in range(120):
+            text = "kinh tế trung ương" if i % 60 == 7 else f"trung {'đảng ' * (i % 5)}kinh ương tế"
+            w.add({"id": f"d{i}", "body": text + (" thuỷ điện" if i % 40 == 3 else "")})
+    for q in ('"kinh tế"', "thuỷ", '"kinh tế" thuỷ', '+thuỷ "kinh tế"'):
+        top = ix.search(q, limit=10, ranking=RANKING)
+        full = ix.search(q, limit=1000, ranking=RANKING)
+        assert [(h.id, h.score) for h in top] == [(h.id, h.score) for h in full]
+        assert 0 < len(top) == top.total < 10
+    nothing = ix.search('"tế kinh"', limit=10)
+    assert len(nothing) == nothing.total == 0

@@ -78,14 +78,15 @@ class Executor:
         return mask
 
     def unit_size(self, unit: Unit) -> int:
-        """At least as many documents as ``unit`` matches (cheap: document frequencies)."""
+        """At least as many documents as ``unit`` matches: document frequencies, and the
+        number of documents holding each phrase (every way of matching a unit finds them,
+        so they are found here once and kept)."""
         size = 0
         for f, term in unit.any_of:
             p = self.postings(f, term)
             size += p.df if p is not None else 0
         for phrase in unit.phrases:
-            lists = [self.postings(f, t) for f, t, _off in phrase]
-            size += min(p.df if p is not None else 0 for p in lists)
+            size += len(self.phrase_docs(phrase))
         return size
 
     def unit_contains(self, unit: Unit, docs: np.ndarray) -> np.ndarray:
@@ -218,7 +219,8 @@ class PreparedQuery:
     def match_rare(self, limit: int) -> tuple[np.ndarray, np.ndarray] | None:
         """The results that match more clauses than the frequent ones alone could give,
         with their clause counts, if there are at least ``limit`` of them (the best hits
-        are then among them); None when that would not pay or they are too few.
+        are then among them) or every clause is rare (they are then all the results);
+        None when that would not pay or they are too few.
 
         Such a document matches at least one rare clause, so the candidates are the union
         of the rare clauses' postings, and every clause is looked up for them alone.
@@ -230,14 +232,15 @@ class PreparedQuery:
         rare = [u for u in self.positive if ex.unit_size(u) <= share]
         if not rare:
             return None
+        every = len(rare) == len(self.positive)
         union = np.zeros(ex.snap.total, dtype=bool)
         for unit in rare:
             ex.mark(unit, union)
         docs = np.flatnonzero(union)
-        if len(docs) < limit:
+        if len(docs) < limit and not every:
             return None
         docs, coord = self.match_among(docs, more_than=len(self.positive) - len(rare))
-        return (docs, coord) if len(docs) >= limit else None
+        return (docs, coord) if len(docs) >= limit or every else None
 
     def match_among(self, docs: np.ndarray, more_than: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """The results among the sorted documents ``docs`` that match more than
@@ -344,6 +347,8 @@ def top_hits_from_rare_terms(q: PreparedQuery, limit: int) -> tuple[np.ndarray, 
         top = np.argpartition(-partial, size - 1)[:size]
         top.sort()  # document order
         cand, _coord = q.match_among(docs[top], more_than=every - 1)
+        if 2 * len(cand) < limit:  # the best of them seldom match every clause: give up
+            break
         if len(cand) >= limit:
             scores = partial[top][np.isin(docs[top], cand, assume_unique=True)]
             if frequent:
