@@ -346,13 +346,15 @@ def top_hits_from_rare_terms(q: PreparedQuery, limit: int) -> tuple[np.ndarray, 
     while size < len(docs) // 2:
         top = np.argpartition(-partial, size - 1)[:size]
         top.sort()  # document order
-        cand, _coord = q.match_among(docs[top], more_than=every - 1)
+        batch = docs[top]
+        cand, _coord = q.match_among(batch, more_than=every - 1)
         if 2 * len(cand) < limit:  # the best of them seldom match every clause: give up
             break
         if len(cand) >= limit:
-            scores = partial[top][np.isin(docs[top], cand, assume_unique=True)]
-            if frequent:
-                scores = scores + score_docs(q.ex, frequent, cand)
+            scores = partial[top]
+            if frequent:  # for the whole batch: the clauses' lookups are reused
+                scores = scores + score_docs(q.ex, frequent, batch)
+            scores = scores[np.isin(batch, cand, assume_unique=True)]
             kth = float(np.partition(scores, len(scores) - limit)[len(scores) - limit])
             rest = np.delete(partial, top)
             reach = bound + float(rest.max())

@@ -38,7 +38,7 @@ class TermPostings:
     arrays) is made on first use.
     """
 
-    __slots__ = ("_docs", "_parts", "df", "freqs", "sorted_docs")
+    __slots__ = ("_docs", "_found", "_parts", "df", "freqs", "sorted_docs")
 
     def __init__(
         self, docs: np.ndarray, freqs: np.ndarray, parts: list[tuple[int, Any, np.ndarray]]
@@ -49,6 +49,7 @@ class TermPostings:
         self.df = len(docs)
         # (global offset of the part's first posting, arrays, kept indexes or None for all)
         self._parts = parts
+        self._found: tuple[np.ndarray, tuple[np.ndarray, np.ndarray]] | None = None
 
     @property
     def docs(self) -> np.ndarray:
@@ -58,8 +59,14 @@ class TermPostings:
 
     def find(self, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For each of the sorted documents ``docs``: whether the term is in it, and the
-        index of its posting (meaningful where found)."""
-        return lookup(self.sorted_docs, docs)
+        index of its posting (meaningful where found). The answer for the last ``docs``
+        array is kept: matching and scoring often ask about the same documents."""
+        last = self._found
+        if last is not None and last[0] is docs:
+            return last[1]
+        found = lookup(self.sorted_docs, docs)
+        self._found = (docs, found)
+        return found
 
     def position_keys(self, docs: np.ndarray, shift: int) -> np.ndarray:
         """``doc << 32 | (position - shift + 2**16)`` for every occurrence in ``docs``.
