@@ -245,6 +245,12 @@ class PreparedQuery:
     def match_among(self, docs: np.ndarray, more_than: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """The results among the sorted documents ``docs`` that match more than
         ``more_than`` positive clauses, and how many each matches."""
+        keep, coord = self.keep_among(docs, more_than)
+        return docs[keep], coord[keep]
+
+    def keep_among(self, docs: np.ndarray, more_than: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`match_among` as flags: whether each of ``docs`` is kept, and how many
+        positive clauses each matches."""
         ex = self.ex
         coord = np.zeros(len(docs), dtype=np.int32)
         keep = np.ones(len(docs), dtype=bool)
@@ -258,7 +264,7 @@ class PreparedQuery:
             keep &= ~ex.unit_contains(unit, docs)
         if self.filters:
             keep &= self.filter_mask()[docs]
-        return docs[keep], coord[keep]
+        return keep, coord
 
 
 # A term whose postings cover more than this share of the documents is scored, when it can
@@ -344,23 +350,23 @@ def top_hits_from_rare_terms(q: PreparedQuery, limit: int) -> tuple[np.ndarray, 
     every = len(q.positive)
     size = max(8 * limit, 64)
     while size < len(docs) // 2:
-        top = np.argpartition(-partial, size - 1)[:size]
-        top.sort()  # document order
+        order = np.argpartition(-partial, size)  # the best ``size``, then the next best
+        top = np.sort(order[:size])  # document order
         batch = docs[top]
-        cand, _coord = q.match_among(batch, more_than=every - 1)
+        keep, _coord = q.keep_among(batch, more_than=every - 1)
+        cand = batch[keep]
         if 2 * len(cand) < limit:  # the best of them seldom match every clause: give up
             break
         if len(cand) >= limit:
             scores = partial[top]
             if frequent:  # for the whole batch: the clauses' lookups are reused
                 scores = scores + score_docs(q.ex, frequent, batch)
-            scores = scores[np.isin(batch, cand, assume_unique=True)]
+            scores = scores[keep]
             kth = float(np.partition(scores, len(scores) - limit)[len(scores) - limit])
-            rest = np.delete(partial, top)
-            reach = bound + float(rest.max())
+            reach = bound + float(partial[order[size]])  # what any other document can reach
             if kth > max(reach, bound) * (1 + 1e-9):
-                order = np.lexsort((cand, -scores))[:limit]
-                return cand[order], scores[order]
+                best = np.lexsort((cand, -scores))[:limit]
+                return cand[best], scores[best]
         size *= 4
     return _top_hits_among(q, docs, bound, limit)
 
