@@ -72,7 +72,7 @@ class Executor:
         for f, term in unit.any_of:
             p = self.postings(f, term)
             if p is not None:
-                mask[p.docs] = True
+                mask[p.sorted_docs] = True
         for phrase in unit.phrases:
             mask[self.phrase_docs(phrase)] = True
         return mask
@@ -390,15 +390,13 @@ def _rare_scores(ex: Executor, terms: list) -> tuple[np.ndarray, np.ndarray]:
     """The documents holding any of ``terms`` (sorted) and the terms' summed BM25 values
     in each: the same sums as :func:`score_docs` over all their postings."""
     snap, r = ex.snap, ex.ranking
-    values = _bm25(
-        np.concatenate([p.freqs for _s, p, _idf in terms]),
-        np.concatenate(
-            [snap.length_norms(s.field, *r.params(s.view)).take(p.docs) for s, p, _idf in terms]
-        ),
-        1.0,
-    )
+    # the file's own uint32 document numbers index as well as int64 ones, without a copy
+    norms = [
+        snap.length_norms(s.field, *r.params(s.view)).take(p.sorted_docs) for s, p, _idf in terms
+    ]
+    values = _bm25(np.concatenate([p.freqs for _s, p, _idf in terms]), np.concatenate(norms), 1.0)
     values *= np.repeat([s.weight * idf for s, _p, idf in terms], [p.df for _s, p, _idf in terms])
-    at = np.concatenate([p.docs for _s, p, _idf in terms])
+    at = np.concatenate([p.sorted_docs for _s, p, _idf in terms])
     sums = np.bincount(at, values, minlength=snap.total)  # in posting order, as np.add.at
     docs = np.flatnonzero(sums > 0.0)  # every BM25 value is positive
     return docs, sums[docs]
@@ -436,9 +434,9 @@ def score_docs(ex: Executor, terms: list, docs: np.ndarray) -> np.ndarray:
         if p.df > _LOOKUP_COST * len(docs):
             out += ex.values_at(s, p, idf, docs)
             continue
-        ids.append(p.docs)
+        ids.append(p.sorted_docs)  # uint32 or int64: either indexes without a copy
         tfs.append(p.freqs)
-        norms.append(snap.length_norms(s.field, *r.params(s.view)).take(p.docs))
+        norms.append(snap.length_norms(s.field, *r.params(s.view)).take(p.sorted_docs))
         scales.append(s.weight * idf)
         counts.append(p.df)
     if ids:
