@@ -236,7 +236,7 @@ class PreparedQuery:
         union = np.zeros(ex.snap.total, dtype=bool)
         for unit in rare:
             ex.mark(unit, union)
-        docs = np.flatnonzero(union)
+        docs = union.nonzero()[0]
         if len(docs) < limit and not every:
             return None
         docs, coord = self.match_among(docs, more_than=len(self.positive) - len(rare))
@@ -321,8 +321,8 @@ def _largest(key: np.ndarray, k: int) -> np.ndarray:
     if k >= len(key):
         return np.arange(len(key))
     kth = np.partition(key, len(key) - k)[len(key) - k]
-    above = np.flatnonzero(key > kth)
-    return np.concatenate((above, np.flatnonzero(key == kth)[: k - len(above)]))
+    above = (key > kth).nonzero()[0]
+    return np.concatenate((above, (key == kth).nonzero()[0][: k - len(above)]))
 
 
 def top_hits_from_rare_terms(q: PreparedQuery, limit: int) -> tuple[np.ndarray, np.ndarray] | None:
@@ -350,7 +350,7 @@ def top_hits_from_rare_terms(q: PreparedQuery, limit: int) -> tuple[np.ndarray, 
     every = len(q.positive)
     size = max(8 * limit, 64)
     while size < len(docs) // 2:
-        order = np.argpartition(-partial, size)  # the best ``size``, then the next best
+        order = (-partial).argpartition(size)  # the best ``size``, then the next best
         top = np.sort(order[:size])  # document order
         batch = docs[top]
         keep, _coord = q.keep_among(batch, more_than=every - 1)
@@ -398,7 +398,7 @@ def _rare_scores(ex: Executor, terms: list) -> tuple[np.ndarray, np.ndarray]:
     values *= np.repeat([s.weight * idf for s, _p, idf in terms], [p.df for _s, p, _idf in terms])
     at = np.concatenate([p.sorted_docs for _s, p, _idf in terms])
     sums = np.bincount(at, values, minlength=snap.total)  # in posting order, as np.add.at
-    docs = np.flatnonzero(sums > 0.0)  # every BM25 value is positive
+    docs = (sums > 0.0).nonzero()[0]  # every BM25 value is positive
     return docs, sums[docs]
 
 
