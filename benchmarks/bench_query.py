@@ -24,9 +24,10 @@ The query set (``--queries``, 1,200 by default, saved to ``benchmarks/.cache/``)
 then every query is timed on every engine in turn, the engines in a new seeded random
 order for each query: every engine follows each of the others about equally often (the
 one before evicts its data from the CPU caches, and a slow engine evicts more), and two
-rows on one index (``vnsearch`` and ``vnsearch+snippets``) are never back to back, so
-neither runs a query right after the other has warmed the caches for it. Each call is
-timed with ``time.perf_counter_ns`` around the whole call: parsing, search and reading the stored
+rows on one index (``vnsearch`` and ``vnsearch+snippets``) are never back to back, within
+a query or across two (when a third engine can stand between them), so neither runs
+right after the other has warmed the caches for it. Each call is timed with
+``time.perf_counter_ns`` around the whole call: parsing, search and reading the stored
 ``title`` of each of the top 10 hits. Two passes are timed: top 10 only (Whoosh skips blocks,
 tantivy runs with ``count=False``, FTS5 runs one SELECT), and top 10 plus the exact number of
 matching documents (Whoosh ``len(results)``, tantivy ``count=True``, FTS5 a second
@@ -557,20 +558,29 @@ def time_pass(
 def engine_orders(engines: Sequence[Engine], n: int, seed: int) -> list[list[Engine]]:
     """For each of ``n`` queries, the order in which the engines answer it: a seeded
     shuffle, so each engine follows every other about equally often, in which engines on
-    the same index (same ``path``) are never neighbours when another engine can stand
-    between them. (Rotating one fixed order would put each engine after the same one
-    every time.)"""
+    the same index (same ``path``) are never neighbours when others can stand between
+    them, also across queries (the last of one query, the first of the next). Rotating
+    one fixed order would put each engine after the same one every time."""
     rng = random.Random(f"order-{seed}")
-    paths = [e.path for e in engines]
-    separable = len(set(paths)) > 1 and len(engines) - len(set(paths)) < len(set(paths))
-    orders = []
+
+    def apart(order: list[Engine], before: Engine | None) -> bool:
+        pairs = zip([before, *order], order) if before is not None else zip(order, order[1:])
+        return all(a.path != b.path for a, b in pairs)
+
+    orders: list[list[Engine]] = []
     for _ in range(n):
         order = list(engines)
-        while True:
+        before = orders[-1][-1] if orders else None
+        for _try in range(200):  # all of them apart, else within the query, else as drawn
             rng.shuffle(order)
-            if not separable or all(a.path != b.path for a, b in zip(order, order[1:])):
+            if apart(order, before):
                 break
-        orders.append(order)
+        else:
+            for _try in range(200):
+                rng.shuffle(order)
+                if apart(order, None):
+                    break
+        orders.append(list(order))
     return orders
 
 

@@ -79,15 +79,23 @@ def test_query_benchmark_orders_engines_at_random_twins_apart(monkeypatch) -> No
         [e.name for e in o] for o in bench_query.engine_orders(engines, 1000, seed=42)
     ]
     follows = Counter()
+    last = None
     for order in orders:
         assert sorted(e.name for e in order) == sorted(names)
+        assert last is None or last.path != order[0].path  # also across queries
         for a, b in zip(order, order[1:]):
             assert a.path != b.path
             follows[b.name, a.name] += 1
+        last = order[-1]
     before_vnsearch = [follows["vnsearch", n] for n in ("whoosh", "tantivy", "fts5")]
     assert min(before_vnsearch) > 0.7 * max(before_vnsearch)
     before_tantivy = [follows["tantivy", n] for n in names if n != "tantivy"]
     assert min(before_tantivy) > 0.15 * sum(before_tantivy)  # 4 engines can precede it
+    # tantivy between the two vnsearch rows of a query (but a query's first engine
+    # follows the last of the one before: with three engines both are vnsearch rows)
+    three = [engines[1], *engines[3:]]
+    for order in bench_query.engine_orders(three, 50, seed=1):
+        assert order[1].name == "tantivy"
     # one engine alone, or two on one index: nothing can stand between them
-    pair = engines[3:]
-    assert len(bench_query.engine_orders(pair, 10, seed=1)) == 10
+    assert len(bench_query.engine_orders(engines[3:], 10, seed=1)) == 10
+    assert len(bench_query.engine_orders(engines[:1], 10, seed=1)) == 10
