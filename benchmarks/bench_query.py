@@ -21,8 +21,13 @@ timed loop.
 The query set (``--queries``, 1,200 by default, saved to ``benchmarks/.cache/``) mixes runs of
 1-4 syllables as written (40 %) and without diacritics (30 %), quoted 2-3 syllable phrases
 (15 %) and 6-12 syllable "questions" (15 %). Each engine is warmed up on the first 50 queries,
-then every query is timed on every engine in turn (the engines interleaved query by query)
-with ``time.perf_counter_ns`` around the whole call: parsing, search and reading the stored
+then every query is timed on every engine in turn, the engines in a new seeded random
+order for each query: every engine follows each of the others about equally often (the
+one before evicts its data from the CPU caches, and a slow engine evicts more), and two
+rows on one index (``vnsearch`` and ``vnsearch+snippets``) are never back to back, within
+a query or across two (when a third engine can stand between them), so neither runs
+right after the other has warmed the caches for it. Each call is timed with
+``time.perf_counter_ns`` around the whole call: parsing, search and reading the stored
 ``title`` of each of the top 10 hits. Two passes are timed: top 10 only (Whoosh skips blocks,
 tantivy runs with ``count=False``, FTS5 runs one SELECT), and top 10 plus the exact number of
 matching documents (Whoosh ``len(results)``, tantivy ``count=True``, FTS5 a second
@@ -524,18 +529,20 @@ class Run:
 
 
 def time_pass(
-    engines: Sequence[Engine], prepared: dict[str, list[str]], total: bool
+    engines: Sequence[Engine], prepared: dict[str, list[str]], total: bool, seed: int = 0
 ) -> dict[str, Run]:
-    """Warm each engine up, then time every query on every engine, interleaved by query."""
+    """Warm each engine up, then time every query on every engine, interleaved by query
+    in a seeded random order per query (see :func:`engine_orders`)."""
     for engine in engines:
         for query in prepared[engine.name][:WARMUP]:
             engine.search(query, total)
     runs = {engine.name: Run() for engine in engines}
+    n = len(next(iter(prepared.values())))
+    orders = engine_orders(engines, n, seed)
     clock = time.perf_counter_ns
     gc.collect()
-    for i in range(len(next(iter(prepared.values())))):
-        for k in range(len(engines)):  # rotate who goes first, so no engine always follows one
-            engine = engines[(i + k) % len(engines)]
+    for i, order in enumerate(orders):
+        for engine in order:
             query = prepared[engine.name][i]
             start = clock()
             hits, count = engine.search(query, total)
@@ -546,6 +553,35 @@ def time_pass(
             run.ids.append([doc_id for doc_id, _ in hits])
             run.totals.append(count)
     return runs
+
+
+def engine_orders(engines: Sequence[Engine], n: int, seed: int) -> list[list[Engine]]:
+    """For each of ``n`` queries, the order in which the engines answer it: a seeded
+    shuffle, so each engine follows every other about equally often, in which engines on
+    the same index (same ``path``) are never neighbours when others can stand between
+    them, also across queries (the last of one query, the first of the next). Rotating
+    one fixed order would put each engine after the same one every time."""
+    rng = random.Random(f"order-{seed}")
+
+    def apart(order: list[Engine], before: Engine | None) -> bool:
+        pairs = zip([before, *order], order) if before is not None else zip(order, order[1:])
+        return all(a.path != b.path for a, b in pairs)
+
+    orders: list[list[Engine]] = []
+    for _ in range(n):
+        order = list(engines)
+        before = orders[-1][-1] if orders else None
+        for _try in range(200):  # all of them apart, else within the query, else as drawn
+            rng.shuffle(order)
+            if apart(order, before):
+                break
+        else:
+            for _try in range(200):
+                rng.shuffle(order)
+                if apart(order, None):
+                    break
+        orders.append(list(order))
+    return orders
 
 
 def fold_query_us(queries: Sequence[Query]) -> float:
@@ -785,7 +821,7 @@ def run(args: argparse.Namespace) -> tuple[list[str], dict[str, Any]]:
     passes = {}
     for name, total in PASSES.items():
         print(f"timing pass {name} ...", file=sys.stderr, flush=True)
-        passes[name] = time_pass(engines, prepared, total)
+        passes[name] = time_pass(engines, prepared, total, args.seed)
     top10 = passes["top10"]
     summary: dict[str, Any] = {
         "machine": machine(),
@@ -837,7 +873,8 @@ def report(s: dict[str, Any], queries: Sequence[Query]) -> list[str]:
         f"folding a query for the peers: median {s['fold_query_us']:.0f} µs, done before timing",
         "",
         "timed per query: parse + search + stored title of each top-10 hit; warm-up "
-        f"{WARMUP} queries; engines interleaved query by query",
+        f"{WARMUP} queries; engines interleaved query by query, in a seeded random order "
+        "per query (rows on one index never back to back)",
         "",
         *latency_table("top 10 only (no engine counts the total)", s["passes"]["top10"]),
         "",

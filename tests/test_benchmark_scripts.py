@@ -59,3 +59,43 @@ def test_bench_index_tiny_run_builds_both_engines(tmp_path) -> None:
     inc = summary["incremental"]
     assert (inc["docs_before"], inc["added"], inc["docs_after"]) == (40, 5, 45)
     assert (keep / "vnsearch" / "vnsearch.json").is_file() and (keep / "whoosh").is_dir()
+
+
+def test_query_benchmark_orders_engines_at_random_twins_apart(monkeypatch) -> None:
+    """Each engine follows every other about equally often, the order is the same for the
+    same seed, and two rows on one index are never back to back."""
+    from collections import Counter
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import bench_query
+
+    names = ["whoosh", "tantivy", "fts5", "vnsearch", "vnsearch+snippets"]
+    paths = ["w", "t", "f", "v", "v"]
+    engines = [SimpleNamespace(name=n, path=Path(p)) for n, p in zip(names, paths)]
+    orders = bench_query.engine_orders(engines, 1000, seed=42)
+    assert [[e.name for e in o] for o in orders] == [
+        [e.name for e in o] for o in bench_query.engine_orders(engines, 1000, seed=42)
+    ]
+    follows = Counter()
+    last = None
+    for order in orders:
+        assert sorted(e.name for e in order) == sorted(names)
+        assert last is None or last.path != order[0].path  # also across queries
+        for a, b in zip(order, order[1:]):
+            assert a.path != b.path
+            follows[b.name, a.name] += 1
+        last = order[-1]
+    before_vnsearch = [follows["vnsearch", n] for n in ("whoosh", "tantivy", "fts5")]
+    assert min(before_vnsearch) > 0.7 * max(before_vnsearch)
+    before_tantivy = [follows["tantivy", n] for n in names if n != "tantivy"]
+    assert min(before_tantivy) > 0.15 * sum(before_tantivy)  # 4 engines can precede it
+    # tantivy between the two vnsearch rows of a query (but a query's first engine
+    # follows the last of the one before: with three engines both are vnsearch rows)
+    three = [engines[1], *engines[3:]]
+    for order in bench_query.engine_orders(three, 50, seed=1):
+        assert order[1].name == "tantivy"
+    # one engine alone, or two on one index: nothing can stand between them
+    assert len(bench_query.engine_orders(engines[3:], 10, seed=1)) == 10
+    assert len(bench_query.engine_orders(engines[:1], 10, seed=1)) == 10

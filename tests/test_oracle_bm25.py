@@ -289,3 +289,74 @@ def test_the_score_accumulator_is_left_empty():
     acc = ix.snapshot().accumulator()
     assert not acc.any()
     assert [(h.id, h.score) for h in ix.search("hà nội đường", limit=40)] == first
+
+
+def test_common_words_ranked_from_their_best_rare_scores_batch_by_batch(monkeypatch):
+    """Both words are in all 1,135 documents, side by side in 135 (45 lengths, each text
+    three times: tied scores). The hits are decided from the documents with the best
+    bigram scores, a batch at a time, and equal the head of the full ranking, ties in
+    document order also where the limit cuts a tie."""
+    import vnsearch.ranking.execute as execute
+
+    whole = []
+    original = execute._top_hits_among
+
+    def spy(*args):
+        whole.append(True)
+        return original(*args)
+
+    monkeypatch.setattr(execute, "_top_hits_among", spy)
+    schema = vnsearch.Schema(id=vnsearch.ID(stored=True, unique=True), body=vnsearch.TEXT())
+    ix = vnsearch.Index.in_memory(schema)
+    with ix.writer() as w:
+        for i in range(1000):
+            w.add({"id": f"apart{i}", "body": f"trung kinh {'tế ' * (i % 7)}ương"})
+        for i in range(45):
+            for copy in range(3):
+                w.add({"id": f"side{i}-{copy}", "body": "trung ương" + " đảng" * i})
+    full = ix.search("trung ương", limit=2000)
+    assert full.total == 1135
+    assert [h.id for h in full][:4] == ["side0-0", "side0-1", "side0-2", "side1-0"]
+    for limit in (1, 4, 10):
+        top = ix.search("trung ương", limit=limit)
+        assert [h.id for h in top] == [h.id for h in full][:limit]
+        assert all(math.isclose(a.score, b.score, rel_tol=1e-12) for a, b in zip(top, full))
+    # limits 1 and 4 were decided by a batch of 64 documents; for 10, a batch would hold
+    # more than half of the 135 documents with the bigram: they are all scored instead
+    assert whole == [True]
+
+
+def test_a_limit_that_cuts_tied_scores_keeps_the_first_documents():
+    """Every document holds both words, most side by side: no term is rare, every
+    document is scored; where the limit cuts a group of equal scores, the documents kept
+    are the first ones, as in the full ranking."""
+    schema = vnsearch.Schema(id=vnsearch.ID(stored=True, unique=True), body=vnsearch.TEXT())
+    ix = vnsearch.Index.in_memory(schema)
+    with ix.writer() as w:
+        for i in range(100):
+            w.add({"id": f"apart{i}", "body": f"trung kinh {'tế ' * (i % 7)}ương"})
+            for copy in range(3):
+                w.add({"id": f"side{i}-{copy}", "body": "trung ương" + " đảng" * i})
+    full = [h.id for h in ix.search("trung ương", limit=1000)]
+    assert full[:4] == ["side0-0", "side0-1", "side0-2", "side1-0"]
+    for limit in (1, 2, 4, 5):
+        assert [h.id for h in ix.search("trung ương", limit=limit)] == full[:limit]
+
+
+def test_rare_clauses_with_fewer_hits_than_the_limit_are_all_the_results():
+    """A phrase of common words found in 2 of 120 documents, and a rare word with 3: with
+    every clause rare, their documents are all the results, fewer than the limit; the
+    same as the full ranking, and no hit where nothing matches."""
+    schema = vnsearch.Schema(id=vnsearch.ID(stored=True, unique=True), body=vnsearch.TEXT())
+    ix = vnsearch.Index.in_memory(schema)
+    with ix.writer() as w:
+        for i in range(120):
+            text = "kinh tế trung ương" if i % 60 == 7 else f"trung {'đảng ' * (i % 5)}kinh ương tế"
+            w.add({"id": f"d{i}", "body": text + (" thuỷ điện" if i % 40 == 3 else "")})
+    for q in ('"kinh tế"', "thuỷ", '"kinh tế" thuỷ', '+thuỷ "kinh tế"'):
+        top = ix.search(q, limit=10, ranking=RANKING)
+        full = ix.search(q, limit=1000, ranking=RANKING)
+        assert [(h.id, h.score) for h in top] == [(h.id, h.score) for h in full]
+        assert 0 < len(top) == top.total < 10
+    nothing = ix.search('"tế kinh"', limit=10)
+    assert len(nothing) == nothing.total == 0

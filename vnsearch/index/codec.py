@@ -50,6 +50,8 @@ FORMAT_MAGIC = b"VNP1"
 BLOCK_HEAD = struct.Struct("<4sIB")  # magic, number of postings, has positions
 assert array("I").itemsize == 4 and array("f").itemsize == 4 and sys.byteorder == "little"
 _LENGTHS_EXT = ".vnl"
+_U4 = np.dtype("<u4")
+_F4 = np.dtype("<f4")
 _LENGTHS_MAGIC = b"VNL1"
 
 
@@ -143,8 +145,9 @@ class PostingArrays:
         off = BLOCK_HEAD.size
         if len(data) < off + 8 * n:
             raise DamagedFile(f"postings block of {len(data)} bytes for {n} postings")
-        self.docs = np.frombuffer(data, dtype="<u4", count=n, offset=off)
-        self.freqs = np.frombuffer(data, dtype="<f4", count=n, offset=off + 4 * n)
+        # positional arguments: numpy parses keywords more slowly than it reads the block
+        self.docs = np.frombuffer(data, _U4, n, off)
+        self.freqs = np.frombuffer(data, _F4, n, off + 4 * n)
         self.has_positions = bool(has_positions)
         self._data = data
         self._pos_at = off + 8 * n
@@ -152,9 +155,9 @@ class PostingArrays:
     def all_positions(self) -> tuple[np.ndarray, np.ndarray]:
         """(offsets, flat positions): posting ``i`` has ``flat[offsets[i]:offsets[i+1]]``."""
         n = len(self.docs)
-        offsets = np.frombuffer(self._data, dtype="<u4", count=n + 1, offset=self._pos_at)
+        offsets = np.frombuffer(self._data, _U4, n + 1, self._pos_at)
         base = self._pos_at + 4 * (n + 1)
-        flat = np.frombuffer(self._data, dtype="<u4", count=int(offsets[-1]), offset=base)
+        flat = np.frombuffer(self._data, _U4, int(offsets[-1]), base)
         return offsets, flat
 
 

@@ -72,20 +72,21 @@ class Executor:
         for f, term in unit.any_of:
             p = self.postings(f, term)
             if p is not None:
-                mask[p.docs] = True
+                mask[p.sorted_docs] = True
         for phrase in unit.phrases:
             mask[self.phrase_docs(phrase)] = True
         return mask
 
     def unit_size(self, unit: Unit) -> int:
-        """At least as many documents as ``unit`` matches (cheap: document frequencies)."""
+        """At least as many documents as ``unit`` matches: document frequencies, and the
+        number of documents holding each phrase (every way of matching a unit finds them,
+        so they are found here once and kept)."""
         size = 0
         for f, term in unit.any_of:
             p = self.postings(f, term)
             size += p.df if p is not None else 0
         for phrase in unit.phrases:
-            lists = [self.postings(f, t) for f, t, _off in phrase]
-            size += min(p.df if p is not None else 0 for p in lists)
+            size += len(self.phrase_docs(phrase))
         return size
 
     def unit_contains(self, unit: Unit, docs: np.ndarray) -> np.ndarray:
@@ -218,7 +219,8 @@ class PreparedQuery:
     def match_rare(self, limit: int) -> tuple[np.ndarray, np.ndarray] | None:
         """The results that match more clauses than the frequent ones alone could give,
         with their clause counts, if there are at least ``limit`` of them (the best hits
-        are then among them); None when that would not pay or they are too few.
+        are then among them) or every clause is rare (they are then all the results);
+        None when that would not pay or they are too few.
 
         Such a document matches at least one rare clause, so the candidates are the union
         of the rare clauses' postings, and every clause is looked up for them alone.
@@ -230,18 +232,25 @@ class PreparedQuery:
         rare = [u for u in self.positive if ex.unit_size(u) <= share]
         if not rare:
             return None
+        every = len(rare) == len(self.positive)
         union = np.zeros(ex.snap.total, dtype=bool)
         for unit in rare:
             ex.mark(unit, union)
-        docs = np.flatnonzero(union)
-        if len(docs) < limit:
+        docs = union.nonzero()[0]
+        if len(docs) < limit and not every:
             return None
         docs, coord = self.match_among(docs, more_than=len(self.positive) - len(rare))
-        return (docs, coord) if len(docs) >= limit else None
+        return (docs, coord) if len(docs) >= limit or every else None
 
     def match_among(self, docs: np.ndarray, more_than: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """The results among the sorted documents ``docs`` that match more than
         ``more_than`` positive clauses, and how many each matches."""
+        keep, coord = self.keep_among(docs, more_than)
+        return docs[keep], coord[keep]
+
+    def keep_among(self, docs: np.ndarray, more_than: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`match_among` as flags: whether each of ``docs`` is kept, and how many
+        positive clauses each matches."""
         ex = self.ex
         coord = np.zeros(len(docs), dtype=np.int32)
         keep = np.ones(len(docs), dtype=bool)
@@ -255,7 +264,7 @@ class PreparedQuery:
             keep &= ~ex.unit_contains(unit, docs)
         if self.filters:
             keep &= self.filter_mask()[docs]
-        return docs[keep], coord[keep]
+        return keep, coord
 
 
 # A term whose postings cover more than this share of the documents is scored, when it can
@@ -301,9 +310,19 @@ def top_hits(
         cand, coord, scores = cand[alive], coord[alive], scores[alive]
         scores += score_docs(q.ex, heavy, cand)
     key = coord * (float(scores.max()) + 1.0) + scores if tiered else scores
-    part = np.argpartition(-key, k - 1)[:k] if k < len(key) else np.arange(len(key))
+    part = _largest(key, k)
     order = part[np.lexsort((cand[part], -scores[part], -coord[part]))]
     return cand[order], scores[order]
+
+
+def _largest(key: np.ndarray, k: int) -> np.ndarray:
+    """Indexes of the ``k`` largest keys; of keys tied at the cut, the first ones (the
+    lowest document numbers, as candidates are sorted), as a full sort would keep."""
+    if k >= len(key):
+        return np.arange(len(key))
+    kth = np.partition(key, len(key) - k)[len(key) - k]
+    above = (key > kth).nonzero()[0]
+    return np.concatenate((above, (key == kth).nonzero()[0][: k - len(above)]))
 
 
 def top_hits_from_rare_terms(q: PreparedQuery, limit: int) -> tuple[np.ndarray, np.ndarray] | None:
@@ -315,18 +334,48 @@ def top_hits_from_rare_terms(q: PreparedQuery, limit: int) -> tuple[np.ndarray, 
     clause and scores more than that, no such document can take its place. Common words,
     whose clauses are all frequent, are then ranked from their rare terms: their bigrams,
     the words they form, their occurrences in short fields.
+
+    The rare terms are summed for all their documents at once; clauses and frequent terms
+    are then looked up only for the documents whose rare-term score is highest, in growing
+    batches, until the ``limit``-th best of those that match every clause outscores what
+    any other document could reach (its rare-term score plus the frequent terms' bound).
     """
-    snap = q.ex.snap
     rare, frequent = _split(q, scoring_terms(q))
-    bound = sum(s.weight * idf for s, _p, idf in frequent)
     if not rare or not q.positive:
         return None
-    union = np.zeros(snap.total, dtype=bool)
-    for _s, p, _idf in rare:
-        union[p.docs] = True
-    docs = np.flatnonzero(union)
+    bound = sum(s.weight * idf for s, _p, idf in frequent)
+    docs, partial = _rare_scores(q.ex, rare)
     if len(docs) < limit:
         return None
+    every = len(q.positive)
+    size = max(8 * limit, 64)
+    while size < len(docs) // 2:
+        order = (-partial).argpartition(size)  # the best ``size``, then the next best
+        top = np.sort(order[:size])  # document order
+        batch = docs[top]
+        keep, _coord = q.keep_among(batch, more_than=every - 1)
+        cand = batch[keep]
+        if 2 * len(cand) < limit:  # the best of them seldom match every clause: give up
+            break
+        if len(cand) >= limit:
+            scores = partial[top]
+            if frequent:  # for the whole batch: the clauses' lookups are reused
+                scores = scores + score_docs(q.ex, frequent, batch)
+            scores = scores[keep]
+            kth = float(np.partition(scores, len(scores) - limit)[len(scores) - limit])
+            reach = bound + float(partial[order[size]])  # what any other document can reach
+            if kth > max(reach, bound) * (1 + 1e-9):
+                best = np.lexsort((cand, -scores))[:limit]
+                return cand[best], scores[best]
+        size *= 4
+    return _top_hits_among(q, docs, bound, limit)
+
+
+def _top_hits_among(
+    q: PreparedQuery, docs: np.ndarray, bound: float, limit: int
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`top_hits` over the sorted documents ``docs`` (those with a rare term), kept
+    when the ``limit``-th hit matches every clause and outscores ``bound``."""
     cand, coord = q.match_among(docs)
     if len(cand) < limit:
         return None
@@ -335,6 +384,22 @@ def top_hits_from_rare_terms(q: PreparedQuery, limit: int) -> tuple[np.ndarray, 
     if last == len(q.positive) and float(scores[-1]) > bound * (1 + 1e-9):
         return hits, scores
     return None
+
+
+def _rare_scores(ex: Executor, terms: list) -> tuple[np.ndarray, np.ndarray]:
+    """The documents holding any of ``terms`` (sorted) and the terms' summed BM25 values
+    in each: the same sums as :func:`score_docs` over all their postings."""
+    snap, r = ex.snap, ex.ranking
+    # the file's own uint32 document numbers index as well as int64 ones, without a copy
+    norms = [
+        snap.length_norms(s.field, *r.params(s.view)).take(p.sorted_docs) for s, p, _idf in terms
+    ]
+    values = _bm25(np.concatenate([p.freqs for _s, p, _idf in terms]), np.concatenate(norms), 1.0)
+    values *= np.repeat([s.weight * idf for s, _p, idf in terms], [p.df for _s, p, _idf in terms])
+    at = np.concatenate([p.sorted_docs for _s, p, _idf in terms])
+    sums = np.bincount(at, values, minlength=snap.total)  # in posting order, as np.add.at
+    docs = (sums > 0.0).nonzero()[0]  # every BM25 value is positive
+    return docs, sums[docs]
 
 
 def _split(q: PreparedQuery, terms: list) -> tuple[list, list]:
@@ -369,9 +434,9 @@ def score_docs(ex: Executor, terms: list, docs: np.ndarray) -> np.ndarray:
         if p.df > _LOOKUP_COST * len(docs):
             out += ex.values_at(s, p, idf, docs)
             continue
-        ids.append(p.docs)
+        ids.append(p.sorted_docs)  # uint32 or int64: either indexes without a copy
         tfs.append(p.freqs)
-        norms.append(snap.length_norms(s.field, *r.params(s.view)).take(p.docs))
+        norms.append(snap.length_norms(s.field, *r.params(s.view)).take(p.sorted_docs))
         scales.append(s.weight * idf)
         counts.append(p.df)
     if ids:

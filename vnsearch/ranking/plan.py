@@ -8,11 +8,11 @@ Neighbouring plain words add bonus terms: their bigrams and the words pyvi segme
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from vnsearch.analysis import segment, syllables
+from vnsearch.analysis import Token, segment, syllables
 from vnsearch.analysis.analyzer import fold_term
 from vnsearch.analysis.stopwords import is_stopword, question_mask
 from vnsearch.index.schema import KEYWORD, TEXT, view_field
@@ -81,7 +81,7 @@ def text_fields(schema, only: Iterable[str] | None) -> list[str]:
 
 def _plan_item(
     item: Term | Phrase, unit: Unit, schema, fields: list[str], ranking: Ranking,
-    restored: str | None = None,
+    restored: str | None = None, syl: Callable[[str], list[Token]] = syllables,
 ):  # fmt: skip
     if item.field is not None and not isinstance(schema[item.field], TEXT):
         ftype = schema[item.field]
@@ -89,7 +89,7 @@ def _plan_item(
         unit.any_of.append((item.field, value))
         return
     scope = [item.field] if item.field is not None else fields
-    toks = [t for t in syllables(item.text) if t.kind != "part"]
+    toks = [t for t in syl(item.text) if t.kind != "part"]
     if not toks:
         return
     if restored is not None and len(toks) == 1:
@@ -127,19 +127,27 @@ def plan_query(
         for i, c in enumerate(clauses)
         if c.occur != "must_not" and isinstance(c.node, Term) and c.node.field is None
     ]
-    restored = _restore(query, [clauses[i].node.text for i in plain], accents, ranking)
+    memo: dict[str, list[Token]] = {}  # each word's syllables, analyzed once per query
+
+    def syl(text: str) -> list[Token]:
+        toks = memo.get(text)
+        if toks is None:
+            toks = memo[text] = syllables(text)
+        return toks
+
+    restored = _restore(query, [clauses[i].node.text for i in plain], accents, ranking, syl)
     restored_at = dict(zip(plain, restored))
     units = []
     grouped: list[Unit] = []  # plain should clauses matched as one group (long queries)
     group = 0 < ranking.group_from <= sum(1 for i in plain if clauses[i].occur == "should")
-    drop = _stopword_clauses(clauses, plain, restored_at, ranking, group)
+    drop = _stopword_clauses(clauses, plain, restored_at, ranking, group, syl)
     for i, clause in enumerate(clauses):
         if i in drop:
             continue
         unit = Unit(clause.occur)
         items = clause.node.items if isinstance(clause.node, Or) else (clause.node,)
         for item in items:
-            _plan_item(item, unit, schema, fields, ranking, restored_at.get(i))
+            _plan_item(item, unit, schema, fields, ranking, restored_at.get(i), syl)
         if unit.any_of or unit.phrases:
             if group and i in restored_at and clause.occur == "should":
                 grouped.append(unit)
@@ -160,8 +168,9 @@ def plan_query(
 
 
 def _restore(
-    query: ParsedQuery, words: list[str], accents: AccentVocabulary | None, ranking: Ranking
-) -> list[str | None]:
+    query: ParsedQuery, words: list[str], accents: AccentVocabulary | None, ranking: Ranking,
+    syl: Callable[[str], list[Token]] = syllables,
+) -> list[str | None]:  # fmt: skip
     """The accented form of each plain word of a query typed without any accent (None
     where a word is not one syllable, or the index knows no accented form)."""
     none: list[str | None] = [None] * len(words)
@@ -174,27 +183,30 @@ def _restore(
     ]
     if any(fold_term(t.lower()) != t.lower() for t in texts):
         return none  # typed with accents: taken as typed
-    one = [_syllable(w) for w in words]
+    one = [_syllable(w, syl) for w in words]
     single = [o is not None for o in one]
     folded = [fold_term((o or w).lower()) for o, w in zip(one, words)]
     out = accents.restore(folded)
     return [r if ok and r != f else None for r, ok, f in zip(out, single, folded)]
 
 
-def _syllable(word: str) -> str | None:
+def _syllable(word: str, syl: Callable[[str], list[Token]] = syllables) -> str | None:
     """The one syllable of a plain word, punctuation around it left out (``gì?`` -> ``gì``);
     None when the word is not one syllable."""
-    toks = syllables(word)
+    toks = syl(word)
     return toks[0].text if len(toks) == 1 else None
 
 
-def _stopword_clauses(clauses, plain, restored_at, ranking: Ranking, group: bool) -> set[int]:
+def _stopword_clauses(
+    clauses, plain, restored_at, ranking: Ranking, group: bool,
+    syl: Callable[[str], list[Token]] = syllables,
+) -> set[int]:  # fmt: skip
     """The plain should clauses that are stop words, when the ranking drops them and the
     query has other words; in a grouped (long) query, also its question words."""
     if not ranking.stopwords:
         return set()
     stop = set()
-    words = [restored_at.get(i) or _syllable(clauses[i].node.text) or "" for i in plain]
+    words = [restored_at.get(i) or _syllable(clauses[i].node.text, syl) or "" for i in plain]
     asks = question_mask(words) if ranking.question_words and group else [False] * len(words)
     for i, word, ask in zip(plain, words, asks):
         if clauses[i].occur == "should" and (is_stopword(word) or ask):

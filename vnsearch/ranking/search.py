@@ -179,6 +179,8 @@ def search(
         return Results((), q.count)
     rare = q.match_rare(limit)
     if rare is not None:
+        if not len(rare[0]):
+            return Results((), 0)
         return Results(_hits(snap, *top_hits(q, *rare, limit), q), q.count)
     top = top_hits_from_rare_terms(q, limit)
     if top is not None:

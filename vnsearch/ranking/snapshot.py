@@ -24,7 +24,8 @@ def lookup(sorted_docs: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.nd
     """For each of ``docs``: whether it is in ``sorted_docs``, and where (binary search)."""
     if not len(sorted_docs):
         return np.zeros(len(docs), dtype=bool), np.zeros(len(docs), dtype=np.intp)
-    i = np.searchsorted(sorted_docs, docs.astype(sorted_docs.dtype, copy=False))
+    i = sorted_docs.searchsorted(docs.astype(sorted_docs.dtype, copy=False))  # the method:
+    # numpy's function wrappers cost about as much as a small search
     i[i == len(sorted_docs)] = 0
     return sorted_docs[i] == docs, i
 
@@ -38,7 +39,7 @@ class TermPostings:
     arrays) is made on first use.
     """
 
-    __slots__ = ("_docs", "_parts", "df", "freqs", "sorted_docs")
+    __slots__ = ("_docs", "_found", "_parts", "df", "freqs", "sorted_docs")
 
     def __init__(
         self, docs: np.ndarray, freqs: np.ndarray, parts: list[tuple[int, Any, np.ndarray]]
@@ -49,6 +50,7 @@ class TermPostings:
         self.df = len(docs)
         # (global offset of the part's first posting, arrays, kept indexes or None for all)
         self._parts = parts
+        self._found: tuple[np.ndarray, tuple[np.ndarray, np.ndarray]] | None = None
 
     @property
     def docs(self) -> np.ndarray:
@@ -58,8 +60,14 @@ class TermPostings:
 
     def find(self, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For each of the sorted documents ``docs``: whether the term is in it, and the
-        index of its posting (meaningful where found)."""
-        return lookup(self.sorted_docs, docs)
+        index of its posting (meaningful where found). The answer for the last ``docs``
+        array is kept: matching and scoring often ask about the same documents."""
+        last = self._found
+        if last is not None and last[0] is docs:
+            return last[1]
+        found = lookup(self.sorted_docs, docs)
+        self._found = (docs, found)
+        return found
 
     def position_keys(self, docs: np.ndarray, shift: int) -> np.ndarray:
         """``doc << 32 | (position - shift + 2**16)`` for every occurrence in ``docs``.
