@@ -49,8 +49,15 @@ class Ranking:
     # weight (times the view's) of the exact-view terms of accents restored from the
     # index's vocabulary in a query typed without accents; 0 turns restoring off
     restored_weight: float = 0.0
+    # weight (times the views') of the syllables of a query word written with a capital,
+    # other than the query's first: names, which questions are about
+    capitals: float = 1.0
+    # spell each syllable ending in a lone i/y (``lí``/``lý``) as the index does more often
+    respell: bool = False
     # (k1, b) of the views that do not use the common ones
     view_params: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    # BM25+: added to a term's saturated tf (``tf / (tf + norm)``) where it occurs
+    delta: float = 0.0
 
     def params(self, view: str) -> tuple[float, float]:
         """BM25's ``(k1, b)`` for the terms of ``view``."""

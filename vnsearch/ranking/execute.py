@@ -53,14 +53,15 @@ class Executor:
             return None
         idf = lucene_idf(p.df, self.snap.doc_count)
         norms = self.snap.length_norms(s.field, *self.ranking.params(s.view))
-        return p, _bm25(p.freqs, norms.take(p.docs), s.weight * idf), idf
+        return p, _bm25(p.freqs, norms.take(p.docs), s.weight * idf, self.ranking.delta), idf
 
     def values_at(self, s: Scoring, p: TermPostings, idf: float, docs: np.ndarray) -> np.ndarray:
         """The term's BM25 value in each of ``docs`` (sorted; 0 where it does not occur)."""
         out = np.zeros(len(docs), dtype=np.float64)
         found, i = p.find(docs)
         norms = self.snap.length_norms(s.field, *self.ranking.params(s.view))
-        out[found] = _bm25(p.freqs[i[found]], norms[docs[found]], s.weight * idf)
+        scale, delta = s.weight * idf, self.ranking.delta
+        out[found] = _bm25(p.freqs[i[found]], norms[docs[found]], scale, delta)
         return out
 
     def matches(self, unit: Unit) -> np.ndarray:
@@ -132,12 +133,16 @@ class Executor:
         return docs
 
 
-def _bm25(tf: np.ndarray, norm: np.ndarray, scale: float) -> np.ndarray:
-    """``scale * tf / (tf + norm)``, computed in ``norm``'s memory (fresh arrays are costly:
-    the allocator hands large ones back to the system and page-faults them in again)."""
+def _bm25(tf: np.ndarray, norm: np.ndarray, scale: float, delta: float = 0.0) -> np.ndarray:
+    """``scale * (tf / (tf + norm) + delta)``, computed in ``norm``'s memory (fresh arrays
+    are costly: the allocator hands large ones back to the system and page-faults them in
+    again)."""
     norm += tf
     np.divide(tf, norm, out=norm)
-    norm *= scale
+    if delta:
+        norm += delta
+    if scale != 1.0:
+        norm *= scale
     return norm
 
 
@@ -173,7 +178,7 @@ class PreparedQuery:
         if not isinstance(query, str):
             raise TypeError(f"query must be a str, got {type(query).__name__}")
         schema = snap.schema
-        accents = vocabulary(snap) if ranking.restored_weight else None
+        accents = vocabulary(snap) if ranking.restored_weight or ranking.respell else None
         plan = plan_query(
             parse(query, list(schema)), schema, text_fields(schema, fields), ranking, accents
         )
@@ -293,7 +298,7 @@ def top_hits(
         light, heavy = terms, []
     scores = score_docs(q.ex, light, cand)
     if heavy:
-        bound = sum(s.weight * idf for s, _p, idf in heavy)
+        bound = sum(s.weight * idf for s, _p, idf in heavy) * (1.0 + q.ex.ranking.delta)
         # one tier of clauses outweighs any score
         key = coord * (float(scores.max()) + bound + 1.0) + scores if tiered else scores
         kth = np.partition(key, len(key) - k)[len(key) - k]
@@ -318,7 +323,7 @@ def top_hits_from_rare_terms(q: PreparedQuery, limit: int) -> tuple[np.ndarray, 
     """
     snap = q.ex.snap
     rare, frequent = _split(q, scoring_terms(q))
-    bound = sum(s.weight * idf for s, _p, idf in frequent)
+    bound = sum(s.weight * idf for s, _p, idf in frequent) * (1.0 + q.ex.ranking.delta)
     if not rare or not q.positive:
         return None
     union = np.zeros(snap.total, dtype=bool)
@@ -375,7 +380,7 @@ def score_docs(ex: Executor, terms: list, docs: np.ndarray) -> np.ndarray:
         scales.append(s.weight * idf)
         counts.append(p.df)
     if ids:
-        values = _bm25(np.concatenate(tfs), np.concatenate(norms), 1.0)
+        values = _bm25(np.concatenate(tfs), np.concatenate(norms), 1.0, r.delta)
         values *= np.repeat(scales, counts)
         at = np.concatenate(ids)
         if len(at) * 4 >= snap.total:
