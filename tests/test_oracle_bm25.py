@@ -7,6 +7,7 @@ They must agree after adds, deletes, updates and merges.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import Counter
 
@@ -34,6 +35,8 @@ RANKING = Ranking(
     },
     view_params={"syllables": (0.6, 0.9), "folded": (0.9, 0.5)},  # (k1, b) of their own
 )
+# BM25+: every occurrence adds ``weight * idf * delta`` on top (the MaxScore bounds grow)
+RANKING_PLUS = dataclasses.replace(RANKING, delta=2.0)
 
 
 def naive_search(docs: dict[str, str], query_words: list[str], ranking: Ranking):
@@ -51,7 +54,7 @@ def naive_search(docs: dict[str, str], query_words: list[str], ranking: Ranking)
         dl = sum(counts[doc][view].values())
         k1, b = ranking.params(view)
         norm = k1 * (1 - b + b * dl / avg[view])
-        return ranking.view_weights[view] * idf * tf / (tf + norm)
+        return ranking.view_weights[view] * idf * (tf / (tf + norm) + ranking.delta)
 
     lows = [normalize(w).lower() for w in query_words]
     terms = [("syllables", w) for w in lows] + [("folded", fold(w)) for w in lows]
@@ -68,14 +71,16 @@ def naive_search(docs: dict[str, str], query_words: list[str], ranking: Ranking)
     return sorted(out, key=lambda r: (-r[1], -r[2]))
 
 
-def assert_same(ix, docs: dict[str, str], query_words: list[str], limit: int = 1000) -> None:
+def assert_same(
+    ix, docs: dict[str, str], query_words: list[str], limit: int = 1000, ranking=RANKING
+) -> None:
     """The engine's top ``limit`` are the naive top ``limit`` (the engine prunes below it)."""
-    expected = naive_search(docs, query_words, RANKING)
-    got = ix.search(" ".join(query_words), limit=limit, ranking=RANKING)
+    expected = naive_search(docs, query_words, ranking)
+    got = ix.search(" ".join(query_words), limit=limit, ranking=ranking)
     assert got.total == len(expected)
     expected = expected[:limit]
     assert [h.id for h in got] == [r[0] for r in expected] or _same_up_to_ties(got, expected)
-    by_id = {r[0]: (r[1], r[2]) for r in naive_search(docs, query_words, RANKING)}
+    by_id = {r[0]: (r[1], r[2]) for r in naive_search(docs, query_words, ranking)}
     for hit in got:
         assert math.isclose(hit.score, by_id[hit.id][1], rel_tol=1e-9, abs_tol=1e-9)
 
@@ -98,17 +103,21 @@ SKEWED = VOCAB[:3] * 30 + VOCAB  # a few words in most documents, the rest rare
     ),
     query=st.lists(st.sampled_from(VOCAB), min_size=1, max_size=5),
     limit=st.sampled_from([1, 2, 3, 5]),
+    ranking=st.sampled_from([RANKING, RANKING_PLUS]),
 )
-def test_top_hits_match_naive_bm25(texts: list[str], query: list[str], limit: int) -> None:
+def test_top_hits_match_naive_bm25(
+    texts: list[str], query: list[str], limit: int, ranking: Ranking
+) -> None:
     """Small limits: the engine scores frequent terms only for documents that can still
-    make the top hits, and only the best tiers of matched words; the result is the same."""
+    make the top hits, and only the best tiers of matched words; the result is the same
+    (with BM25+'s delta too: it raises what a frequent term can add)."""
     schema = vnsearch.Schema(id=vnsearch.ID(stored=True, unique=True), body=vnsearch.TEXT())
     ix = vnsearch.Index.in_memory(schema)
     docs = {f"d{i}": t for i, t in enumerate(texts)}
     with ix.writer() as w:
         for i, t in docs.items():
             w.add({"id": i, "body": t})
-    assert_same(ix, docs, query, limit)
+    assert_same(ix, docs, query, limit, ranking)
 
 
 documents = st.lists(
@@ -183,8 +192,8 @@ def test_documents_with_every_word_come_first_when_starting_from_the_rarest():
     assert [h.id for h in top][:2] == ["ab1", "ab2"] and top.total == 7
 
 
-def _top_scores(ix, query: str, limit: int) -> list[float]:
-    return [round(h.score, 9) for h in ix.search(query, limit=limit, ranking=RANKING)]
+def _top_scores(ix, query: str, limit: int, ranking: Ranking = RANKING) -> list[float]:
+    return [round(h.score, 9) for h in ix.search(query, limit=limit, ranking=ranking)]
 
 
 def test_rare_terms_alone_do_not_decide_when_frequent_ones_can_outscore_them():
@@ -220,8 +229,9 @@ LENGTHS = st.integers(min_value=1, max_value=60)
     ),
     query=st.lists(st.sampled_from(VOCAB), min_size=1, max_size=4),
     limit=st.sampled_from([1, 3, 5]),
+    ranking=st.sampled_from([RANKING, RANKING_PLUS]),
 )
-def test_top_hits_are_the_head_of_the_full_ranking(texts, query, limit):
+def test_top_hits_are_the_head_of_the_full_ranking(texts, query, limit, ranking):
     """Whatever shortcut a small limit takes (rare clauses, rare terms, MaxScore), its hits
     score as the head of the full ranking does; documents of very different lengths make
     frequent terms outscore rare ones."""
@@ -232,14 +242,14 @@ def test_top_hits_are_the_head_of_the_full_ranking(texts, query, limit):
     with ix.writer() as w:
         for i, text in enumerate(texts[:half]):
             w.add({"id": f"d{i}", "body": text})
-    assert _top_scores(ix, q, limit) == _top_scores(ix, q, 1000)[:limit]
+    assert _top_scores(ix, q, limit, ranking) == _top_scores(ix, q, 1000, ranking)[:limit]
     with ix.writer() as w:  # a second segment, and deletions in the first
         for i, text in enumerate(texts[half:], start=half):
             w.add({"id": f"d{i}", "body": text})
         for i in range(0, half, 3):
             w.delete(f"d{i}")
-    assert _top_scores(ix, q, limit) == _top_scores(ix, q, 1000)[:limit]
-    hits = ix.search(q, limit=limit, ranking=RANKING)
+    assert _top_scores(ix, q, limit, ranking) == _top_scores(ix, q, 1000, ranking)[:limit]
+    hits = ix.search(q, limit=limit, ranking=ranking)
     assert not {h.id for h in hits} & {f"d{i}" for i in range(0, half, 3)}
 
 

@@ -6,6 +6,7 @@ The floors are a little under what ``benchmarks/eval_quality.py --passages 500
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 
 import pytest
@@ -170,6 +171,57 @@ def test_question_words_neither_match_nor_score_in_long_questions() -> None:
     }
 
 
+def test_stop_words_of_several_syllables() -> None:
+    """`tuy nhiên`, `mặc dù` are stop words as a whole (their syllables alone are not):
+    in a long question they neither match nor score; `nhiên liệu` keeps `nhiên`."""
+    ix = index({"a": f"Tuy nhiên, mặc dù {FILLER}", "b": f"kinh tế Đà Nẵng {FILLER}"})
+    question = "Tuy nhiên, mặc dù kinh tế Đà Nẵng ra sao?"
+    terms = {s.term for u in _plan(ix, question).units for s in u.scoring}
+    assert not {"tuy", "nhiên", "mặc", "dù"} & terms
+    assert {"kinh", "tế", "đà", "nẵng"} <= terms
+    assert ids(ix, question) == ["b"]
+    kept = {s.term for u in _plan(ix, "giá nhiên liệu tăng vì sao").units for s in u.scoring}
+    assert "nhiên" in kept
+    # one syllable of the pair in the query is not the stop word
+    assert "tuy" in {s.term for u in _plan(ix, "tuy kinh tế Đà Nẵng").units for s in u.scoring}
+
+
+def test_i_and_y_spellings_follow_the_index() -> None:
+    """`lí`/`lý`, `Mĩ`/`Mỹ`, `kì`/`kỳ` are one word in two spellings; a query takes the
+    one the index uses (next to the same neighbours), accented or not."""
+    docs = {f"f{i}": f"{FILLER} số {i}" for i in range(6)}
+    docs |= {"ly": f"Vật lý học ở Mỹ {FILLER}", "ti": f"tỉ lệ tăng, một tỷ đồng {FILLER}"}
+    ix = index(docs)
+    assert ids(ix, "vật lí học ở Mĩ")[0] == "ly"
+    assert ids(ix, "vat li hoc o Mi")[0] == "ly"
+    terms = {s.term for u in _plan(ix, "vật lí học ở Mĩ").units for s in u.scoring}
+    assert {"lý", "mỹ"} <= terms and not {"lí", "mĩ"} & terms
+    as_typed = _plan(ix, "vật lí học ở Mĩ", Ranking())
+    assert {"lí", "mĩ"} <= {s.term for u in as_typed.units for s in u.scoring}
+    v = vocabulary(ix.snapshot())
+    # by the neighbours: `tỉ lệ` but `tỷ đồng`; alone, the more frequent spelling
+    assert v.respell(["tỷ", "lệ"]) == ["tỉ", "lệ"]
+    assert v.respell(["tỉ", "đồng"]) == ["tỷ", "đồng"]
+    assert v.respell(["lí"]) == ["lý"] and v.respell(["thuỷ", "lợi"]) == ["thuỷ", "lợi"]
+
+
+def test_capitalized_words_weigh_more() -> None:
+    """A question hinges on the names in it (`Hải Phòng`); a capital on its first word
+    only starts the sentence."""
+    ix = index({"words": f"thắng giải {FILLER}", "name": f"Hải Phòng {FILLER}"})
+    question = "Năm nào đội bóng Hải Phòng thắng giải?"
+    assert ids(ix, question)[0] == "name"
+    flat = dataclasses.replace(DEFAULT_RANKING, capitals=1.0)
+    both, one = (
+        {h.id: h.score for h in ix.search(question, ranking=r)} for r in (DEFAULT_RANKING, flat)
+    )
+    assert both["words"] == one["words"] and both["name"] > one["name"]
+    weights = {s.term: s.weight for u in _plan(ix, question).units for s in u.scoring}
+    assert weights["hải"] == DEFAULT_RANKING.capitals * weights["thắng"]
+    weights = {s.term: s.weight for u in _plan(ix, "Hải Phòng thắng").units for s in u.scoring}
+    assert weights["hải"] == weights["thắng"] < weights["phòng"]
+
+
 def test_k1_per_view() -> None:
     """DEFAULT_RANKING saturates syllables sooner than words: a per-view (k1, b) is used."""
     ix = index({"a": "nhà nhà nhà nhà " + FILLER, "b": "nhà " + FILLER})
@@ -185,8 +237,8 @@ def test_k1_per_view() -> None:
 
 
 VIQUAD = DATA / "viquad"
-# measured: accented 0.872, unaccented 0.871 (500 passages, 200 dev questions, seed 42)
-FLOORS = {True: 0.85, False: 0.85}
+# measured: accented 0.878, unaccented 0.878 (500 passages, 200 dev questions, seed 42)
+FLOORS = {True: 0.86, False: 0.86}
 
 
 @pytest.fixture(scope="module")

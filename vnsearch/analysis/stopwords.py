@@ -17,7 +17,14 @@ from __future__ import annotations
 
 from vnsearch.analysis.normalize import normalize
 
-__all__ = ["QUESTION_WORDS", "STOPWORDS", "is_question_word", "is_stopword", "question_mask"]
+__all__ = [
+    "QUESTION_WORDS",
+    "STOPWORDS",
+    "is_question_word",
+    "is_stopword",
+    "question_mask",
+    "stopword_mask",
+]
 
 _WORDS = """
 à ạ ai ấy bao bị bởi cả các cái cần càng chỉ chiếc cho chứ chưa có còn của cùng cũng
@@ -34,6 +41,27 @@ STOPWORDS: frozenset[str] = frozenset(normalize(w.replace("_", " ")) for w in _W
 def is_stopword(term: str) -> bool:
     """Is ``term`` (a syllable or a space-separated word, any case) a stop word?"""
     return normalize(term).lower() in STOPWORDS
+
+
+# the stop words of several syllables, as tuples of syllables, longest first
+_SEQUENCES = sorted((tuple(w.split(" ")) for w in STOPWORDS if " " in w), key=len, reverse=True)
+
+
+def stopword_mask(words: list[str]) -> list[bool]:
+    """Per syllable of a text (in normal form, as ``syllables`` gives them; any case): is
+    it a stop word, alone or as part of one of several syllables (``tuy nhiên``)?
+
+    >>> stopword_mask(["tuy", "nhiên", "nhiên", "liệu", "của", "mình"])
+    [True, True, False, False, True, True]
+    """
+    words = [w.lower() for w in words]
+    out = [w in STOPWORDS for w in words]
+    for seq in _SEQUENCES:
+        n = len(seq)
+        for i in range(len(words) - n + 1):
+            if tuple(words[i : i + n]) == seq:
+                out[i : i + n] = [True] * n
+    return out
 
 
 QUESTION_WORDS: frozenset[str] = frozenset(

@@ -18,7 +18,9 @@ with the snapshot; a lookup is a few dict reads.
 from __future__ import annotations
 
 import math
+import re
 import threading
+import unicodedata
 import weakref
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -28,9 +30,38 @@ import numpy as np
 from vnsearch.analysis.fold import fold
 from vnsearch.index.schema import TEXT, view_field
 
-__all__ = ["AccentVocabulary", "vocabulary"]
+__all__ = ["AccentVocabulary", "iy_variant", "may_respell", "vocabulary"]
 
 Table = dict[str, tuple[tuple[str, int], ...]]  # folded term -> its most frequent forms, df
+
+
+_I, _Y = "iíìỉĩị", "yýỳỷỹỵ"
+# a syllable whose whole rhyme is one i or y after a consonant: spelled either way
+# (``lí``/``lý``, ``kĩ``/``kỹ``, ``Mĩ``/``Mỹ``, ``tỉ``/``tỷ``: the 1980s spelling vs the older one)
+_ONSET = "b|ch?|d|đ|h|kh?|l|m|nh?|ph?|r|s|th?|tr|v|x"
+_IY = re.compile(f"({_ONSET})([{_I}{_Y}])")
+_IY_WORD = re.compile(f"(?<![^\\W\\d_])(?:{_ONSET})[{_I}{_Y}](?![^\\W\\d_])", re.IGNORECASE)
+_SWAP = str.maketrans(_I + _Y, _Y + _I)
+
+
+def may_respell(text: str) -> bool:
+    """Whether ``text`` (any case, any Unicode form) may hold a syllable that
+    :func:`iy_variant` spells the other way: a quick test before analysing it.
+
+    >>> may_respell("Vật lí"), may_respell("KỸ THUẬT"), may_respell("người Việt")
+    (True, True, False)
+    """
+    return _IY_WORD.search(unicodedata.normalize("NFC", text)) is not None
+
+
+def iy_variant(syllable: str) -> str | None:
+    """The other spelling of a lowercase syllable ending in a lone ``i``/``y``, or None.
+
+    >>> iy_variant("lí"), iy_variant("kỹ"), iy_variant("thuỷ"), iy_variant("bình")
+    ('lý', 'kĩ', None, None)
+    """
+    m = _IY.fullmatch(syllable)
+    return m.group(1) + m.group(2).translate(_SWAP) if m else None
 
 
 class AccentVocabulary:
@@ -78,6 +109,44 @@ class AccentVocabulary:
                     out[start:end] = _viterbi(cands[start:end], pairs[start : end - 1])
                 start = end + 1
         return out
+
+    def respell(self, words: Sequence[str]) -> list[str]:
+        """``words`` (lowercase syllables, accented or not), each ``i``/``y`` spelling
+        replaced by the other one where the index writes it so more often next to the
+        same neighbours (as respelled, on the left), or alone when neither forms a known
+        bigram with them.
+
+        >>> v = AccentVocabulary({"vat ly": (("vật lý", 9),), "vat li": (("vật lí", 1),)}, {})
+        >>> v.respell(["vật", "lí"]), v.respell(["vat", "li"])
+        (['vật', 'lý'], ['vat', 'ly'])
+        """
+        out = list(words)
+        for i, word in enumerate(words):
+            other = iy_variant(word)
+            if other is None:
+                continue
+            near = [(a, b) for a, b in ((i - 1, i), (i, i + 1)) if a >= 0 and b < len(words)]
+            own = sum(self._df(self.bigrams, _put(out, i, word, a, b)) for a, b in near)
+            new = sum(self._df(self.bigrams, _put(out, i, other, a, b)) for a, b in near)
+            if not own and not new:
+                own, new = self._df(self.syllables, word), self._df(self.syllables, other)
+            if new > own:
+                out[i] = other
+        return out
+
+    @staticmethod
+    def _df(table: Any, term: str) -> int:
+        """How many documents hold ``term`` as spelled (any accents when it has none)."""
+        key = fold(term)
+        forms = table.get(key, ())
+        if term == key:
+            return sum(df for _form, df in forms)
+        return next((df for form, df in forms if form == term), 0)
+
+
+def _put(words: Sequence[str], i: int, word: str, a: int, b: int) -> str:
+    """The bigram ``words[a] words[b]`` with ``word`` at ``i``."""
+    return " ".join(word if j == i else words[j] for j in (a, b))
 
 
 def _viterbi(cands: list[dict[str, float]], pairs: list[list[tuple[str, str, float]]]) -> list[str]:

@@ -15,14 +15,17 @@ class Ranking:
 
     ``Ranking()`` is plain BM25F over the views (every query word counts for ``coord``);
     ``DEFAULT_RANKING``, what searches use unless told otherwise, also groups long queries,
-    drops stop words and question words, restores accents, and has its own ``k1`` for
-    single syllables. Both were tuned on the UIT-ViQuAD train questions
+    drops stop words and question words, restores accents, respells ``lí``/``lý`` as the
+    index does, weighs capitalized words more, adds BM25+'s ``delta``, and has its own
+    ``k1`` for single syllables. Both were tuned on the UIT-ViQuAD train questions
     (``benchmarks/eval_quality.py --split train``).
 
     >>> Ranking().view_weights["syllables"]
     1.0
     >>> Ranking().params("words"), DEFAULT_RANKING.params("syllables")
     ((1.2, 0.9), (0.5, 0.9))
+    >>> (Ranking().delta, Ranking().capitals), (DEFAULT_RANKING.delta, DEFAULT_RANKING.capitals)
+    ((0.0, 1.0), (0.1, 2.0))
     """
 
     k1: float = 1.2
@@ -51,6 +54,13 @@ class Ranking:
     restored_weight: float = 0.0
     # (k1, b) of the views that do not use the common ones
     view_params: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    # BM25+: added to a term's saturated tf (``tf / (tf + norm)``) where it occurs
+    delta: float = 0.0
+    # weight (times the views') of the syllables of a query word written with a capital,
+    # other than the query's first: names, which questions are about
+    capitals: float = 1.0
+    # spell each syllable ending in a lone i/y (``lí``/``lý``) as the index does more often
+    respell: bool = False
 
     def params(self, view: str) -> tuple[float, float]:
         """BM25's ``(k1, b)`` for the terms of ``view``."""
@@ -72,6 +82,11 @@ DEFAULT_RANKING = Ranking(
     stopwords=True,
     question_words=True,
     restored_weight=0.5,
+    # the names a question is about (capitalized words) weigh twice as much
+    capitals=2.0,
+    # BM25+: a matched term adds a little however long the passage is
+    delta=0.1,
+    respell=True,
 )
 
 

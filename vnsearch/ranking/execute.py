@@ -53,14 +53,15 @@ class Executor:
             return None
         idf = lucene_idf(p.df, self.snap.doc_count)
         norms = self.snap.length_norms(s.field, *self.ranking.params(s.view))
-        return p, _bm25(p.freqs, norms.take(p.docs), s.weight * idf), idf
+        return p, _bm25(p.freqs, norms.take(p.docs), s.weight * idf, self.ranking.delta), idf
 
     def values_at(self, s: Scoring, p: TermPostings, idf: float, docs: np.ndarray) -> np.ndarray:
         """The term's BM25 value in each of ``docs`` (sorted; 0 where it does not occur)."""
         out = np.zeros(len(docs), dtype=np.float64)
         found, i = p.find(docs)
         norms = self.snap.length_norms(s.field, *self.ranking.params(s.view))
-        out[found] = _bm25(p.freqs[i[found]], norms[docs[found]], s.weight * idf)
+        scale, delta = s.weight * idf, self.ranking.delta
+        out[found] = _bm25(p.freqs[i[found]], norms[docs[found]], scale, delta)
         return out
 
     def matches(self, unit: Unit) -> np.ndarray:
@@ -133,12 +134,16 @@ class Executor:
         return docs
 
 
-def _bm25(tf: np.ndarray, norm: np.ndarray, scale: float) -> np.ndarray:
-    """``scale * tf / (tf + norm)``, computed in ``norm``'s memory (fresh arrays are costly:
-    the allocator hands large ones back to the system and page-faults them in again)."""
+def _bm25(tf: np.ndarray, norm: np.ndarray, scale: float, delta: float = 0.0) -> np.ndarray:
+    """``scale * (tf / (tf + norm) + delta)``, computed in ``norm``'s memory (fresh arrays
+    are costly: the allocator hands large ones back to the system and page-faults them in
+    again)."""
     norm += tf
     np.divide(tf, norm, out=norm)
-    norm *= scale
+    if delta:
+        norm += delta
+    if scale != 1.0:
+        norm *= scale
     return norm
 
 
@@ -174,7 +179,7 @@ class PreparedQuery:
         if not isinstance(query, str):
             raise TypeError(f"query must be a str, got {type(query).__name__}")
         schema = snap.schema
-        accents = vocabulary(snap) if ranking.restored_weight else None
+        accents = vocabulary(snap) if ranking.restored_weight or ranking.respell else None
         plan = plan_query(
             parse(query, list(schema)), schema, text_fields(schema, fields), ranking, accents
         )
@@ -302,7 +307,7 @@ def top_hits(
         light, heavy = terms, []
     scores = score_docs(q.ex, light, cand)
     if heavy:
-        bound = sum(s.weight * idf for s, _p, idf in heavy)
+        bound = sum(s.weight * idf for s, _p, idf in heavy) * (1.0 + q.ex.ranking.delta)
         # one tier of clauses outweighs any score
         key = coord * (float(scores.max()) + bound + 1.0) + scores if tiered else scores
         kth = np.partition(key, len(key) - k)[len(key) - k]
@@ -343,7 +348,7 @@ def top_hits_from_rare_terms(q: PreparedQuery, limit: int) -> tuple[np.ndarray, 
     rare, frequent = _split(q, scoring_terms(q))
     if not rare or not q.positive:
         return None
-    bound = sum(s.weight * idf for s, _p, idf in frequent)
+    bound = sum(s.weight * idf for s, _p, idf in frequent) * (1.0 + q.ex.ranking.delta)
     docs, partial = _rare_scores(q.ex, rare)
     if len(docs) < limit:
         return None
@@ -394,7 +399,8 @@ def _rare_scores(ex: Executor, terms: list) -> tuple[np.ndarray, np.ndarray]:
     norms = [
         snap.length_norms(s.field, *r.params(s.view)).take(p.sorted_docs) for s, p, _idf in terms
     ]
-    values = _bm25(np.concatenate([p.freqs for _s, p, _idf in terms]), np.concatenate(norms), 1.0)
+    tfs = np.concatenate([p.freqs for _s, p, _idf in terms])
+    values = _bm25(tfs, np.concatenate(norms), 1.0, r.delta)
     values *= np.repeat([s.weight * idf for s, _p, idf in terms], [p.df for _s, p, _idf in terms])
     at = np.concatenate([p.sorted_docs for _s, p, _idf in terms])
     sums = np.bincount(at, values, minlength=snap.total)  # in posting order, as np.add.at
@@ -440,7 +446,7 @@ def score_docs(ex: Executor, terms: list, docs: np.ndarray) -> np.ndarray:
         scales.append(s.weight * idf)
         counts.append(p.df)
     if ids:
-        values = _bm25(np.concatenate(tfs), np.concatenate(norms), 1.0)
+        values = _bm25(np.concatenate(tfs), np.concatenate(norms), 1.0, r.delta)
         values *= np.repeat(scales, counts)
         at = np.concatenate(ids)
         if len(at) * 4 >= snap.total:

@@ -9,15 +9,15 @@ Neighbouring plain words add bonus terms: their bigrams and the words pyvi segme
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 from vnsearch.analysis import Token, segment, syllables
 from vnsearch.analysis.analyzer import fold_term
-from vnsearch.analysis.stopwords import is_stopword, question_mask
+from vnsearch.analysis.stopwords import question_mask, stopword_mask
 from vnsearch.index.schema import KEYWORD, TEXT, view_field
-from vnsearch.query import Or, ParsedQuery, Phrase, Term
-from vnsearch.ranking.accents import AccentVocabulary
+from vnsearch.query import Clause, Or, ParsedQuery, Phrase, Term
+from vnsearch.ranking.accents import AccentVocabulary, may_respell
 from vnsearch.ranking.bm25 import Ranking
 
 __all__ = ["Plan", "Scoring", "Unit", "plan_query", "text_fields"]
@@ -121,6 +121,8 @@ def plan_query(
 ) -> Plan:  # fmt: skip
     """The query's units and bonus terms. ``accents`` (the index's vocabulary) restores the
     accents of a query typed without any, for the exact views."""
+    if ranking.respell and accents is not None:
+        query = _respelled(query, schema, accents)
     clauses = query.clauses
     plain = [
         i
@@ -147,7 +149,12 @@ def plan_query(
         unit = Unit(clause.occur)
         items = clause.node.items if isinstance(clause.node, Or) else (clause.node,)
         for item in items:
+            n = len(unit.scoring)
             _plan_item(item, unit, schema, fields, ranking, restored_at.get(i), syl)
+            if ranking.capitals != 1.0 and i > 0 and item.text[:1].isupper():
+                # a name (of a person, place, work) in a sentence: what the question is about
+                more = ranking.capitals
+                unit.scoring[n:] = [s._replace(weight=s.weight * more) for s in unit.scoring[n:]]
         if unit.any_of or unit.phrases:
             if group and i in restored_at and clause.occur == "should":
                 grouped.append(unit)
@@ -165,6 +172,45 @@ def plan_query(
     restored_any = any(r is not None for r in restored)
     asked = ranking.question_words and group
     return Plan(units, _bonus(words, exact, schema, fields, ranking, restored_any, asked))
+
+
+def _respelled(query: ParsedQuery, schema, accents: AccentVocabulary) -> ParsedQuery:
+    """The query with each syllable spelled with ``i`` or ``y`` as the index spells it more
+    often (``vật lí`` -> ``vật lý`` in an index that writes ``lý``): both spellings are
+    correct, and documents use one."""
+    items = [
+        item
+        for c in query.clauses
+        for item in (c.node.items if isinstance(c.node, Or) else (c.node,))
+        if item.field is None or isinstance(schema[item.field], TEXT)
+    ]
+    if not any(may_respell(item.text) for item in items):
+        return query
+    toks = [(item, t) for item in items for t in syllables(item.text) if t.kind == "syllable"]
+    words = [t.text.lower() for _item, t in toks]
+    new = accents.respell(words)
+    edits: dict[int, list] = {}
+    for (item, t), old, word in zip(toks, words, new):
+        if word != old:
+            word = word[0].upper() + word[1:] if t.text[0].isupper() else word
+            edits.setdefault(id(item), []).append((t.start, t.end, word))
+    if not edits:
+        return query
+
+    def respelled(item):
+        text = item.text
+        for start, end, word in reversed(edits.get(id(item), ())):
+            text = text[:start] + word + text[end:]
+        return replace(item, text=text) if text != item.text else item
+
+    clauses = []
+    for c in query.clauses:
+        if isinstance(c.node, Or):
+            node = Or(tuple(respelled(item) for item in c.node.items))
+        else:
+            node = respelled(c.node)
+        clauses.append(Clause(node, c.occur))
+    return ParsedQuery(tuple(clauses))
 
 
 def _restore(
@@ -208,10 +254,23 @@ def _stopword_clauses(
     stop = set()
     words = [restored_at.get(i) or _syllable(clauses[i].node.text, syl) or "" for i in plain]
     asks = question_mask(words) if ranking.question_words and group else [False] * len(words)
-    for i, word, ask in zip(plain, words, asks):
-        if clauses[i].occur == "should" and (is_stopword(word) or ask):
+    stops = _stop_mask(words, plain)
+    for i, stopword, ask in zip(plain, stops, asks):
+        if clauses[i].occur == "should" and (stopword or ask):
             stop.add(i)
     return stop if len(stop) < len(clauses) else set()
+
+
+def _stop_mask(words: list[str], at: list[int]) -> list[bool]:
+    """Per plain word (one syllable, or ``""``; ``at``: its clause's index): is it a stop
+    word, alone or with its neighbours in the query (``tuy nhiên``)?"""
+    out = [False] * len(words)
+    start = 0
+    for end in range(1, len(words) + 1):  # runs of neighbouring clauses, each on its own
+        if end == len(words) or at[end] != at[end - 1] + 1:
+            out[start:end] = stopword_mask(words[start:end])
+            start = end
+    return out
 
 
 def _bonus(

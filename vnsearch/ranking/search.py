@@ -4,12 +4,13 @@ For a query word ``w`` and a document ``d`` the score adds, for every TEXT field
 every view ``v`` the word is looked up in (exact syllable, folded syllable; bigrams and
 words for neighbouring query words)::
 
-    weight(v) * boost(f) * idf(t) * tf / (tf + k1 * (1 - b + b * len(d) / avglen))
+    weight(v) * boost(f) * idf(t) * (tf / (tf + k1 * (1 - b + b * len(d) / avglen)) + delta)
 
 with Lucene's ``idf(t) = ln(1 + (N - df + 0.5) / (df + 0.5))``, ``tf``/``df``/``len``/
-``avglen`` taken in that field's view over live documents. An accented word scores in the
-exact view and the folded view, so exact diacritics rank above folded-only matches; an
-unaccented word finds accented text through the folded view. Documents that match more of
+``avglen`` taken in that field's view over live documents, and BM25+'s ``delta`` (0 in
+plain BM25F) wherever the term occurs. An accented word scores in the exact view and the
+folded view, so exact diacritics rank above folded-only matches; an unaccented word finds
+accented text through the folded view. Documents that match more of
 the query's words rank first (``coord``), then by score.
 """
 
@@ -245,11 +246,14 @@ def explain(
         if i < len(p.docs) and p.docs[i] == doc:
             length = snap.lengths[s.field][doc]
             k1, b = r.params(s.view)
+            opened = "(" if r.delta else ""
             lines.append(
                 f"  {values[i]:.4f} = {s.weight:g} (weight of {s.text_field}/{s.view})"
                 f" x idf {idf:.3f} (df {p.df}, N {snap.doc_count})"
-                f" x tf {p.freqs[i]:g} / (tf + {k1:g} x (1 - {b:g} + {b:g} x len"
-                f" {length:g} / avg {snap.avg_length[s.field]:.1f}))   [{s.term!r}]"
+                f" x {opened}tf {p.freqs[i]:g} / (tf + {k1:g} x (1 - {b:g} + {b:g} x len"
+                f" {length:g} / avg {snap.avg_length[s.field]:.1f}))"
+                + (f" + {r.delta:g})" if r.delta else "")
+                + f"   [{s.term!r}]"
             )
     score = float(score_docs(ex, scoring_terms(q), np.array([doc], dtype=np.int64))[0])
     return Explanation(doc_id, score, bool(q.match_all()[1][doc]), tuple(lines))
