@@ -123,11 +123,10 @@ class PageChecks:
     results. Threads may check the same page twice; that is harmless.
     """
 
-    __slots__ = ("_data", "_name", "_page", "_sums", "done", "shift")
+    __slots__ = ("_data", "_name", "_sums", "done", "shift")
 
     def __init__(self, data: memoryview, page: int, sums: np.ndarray, name: str) -> None:
         self._data = data
-        self._page = page
         self._sums = memoryview(sums).cast("B").cast("I")  # a Python int per read
         self._name = name
         # page p is checked when done[p]; byte offset o is in page o >> shift. Readers of
@@ -182,6 +181,11 @@ class PageChecks:
         return summed
 
 
+def _check_length(name: str, size: int, length: int) -> None:
+    if size != length:
+        raise DamagedFile(f"{name}: {size} bytes, {length} were written (truncated?)")
+
+
 def page_checks(storage: Any, segment: Any, source: Any) -> PageChecks | None:
     """The :class:`PageChecks` of ``segment``, whose compound file is mapped as
     ``source``; None without checksums."""
@@ -190,8 +194,7 @@ def page_checks(storage: Any, segment: Any, source: Any) -> PageChecks | None:
         return None
     page, length, sums = recorded
     name = segment.make_filename(segment.COMPOUND_EXT)
-    if len(source) != length:
-        raise DamagedFile(f"{name}: {len(source)} bytes, {length} were written (truncated?)")
+    _check_length(name, len(source), length)
     return PageChecks(memoryview(source), page, sums, name)
 
 
@@ -214,8 +217,7 @@ def verify_segment(storage: Any, segment: Any, everything: bool = True) -> int:
             return length
     data, mapped = _whole_file(storage, name)
     try:
-        if len(data) != length:
-            raise DamagedFile(f"{name}: {len(data)} bytes, {length} were written (truncated?)")
+        _check_length(name, len(data), length)
         checks = PageChecks(data, page, sums, name)
         return checks.check_all() if everything else checks.check_opened()
     finally:

@@ -345,24 +345,20 @@ class _FieldTerms:
     def find(self, key: bytes) -> int:
         b = zlib.crc32(key) & self.mask
         koff, keys, terms = self._koff, self.keys, self._terms
+        lo, hi = self._starts[b], self._starts[b + 1]
         pages = self._pages
-        if pages is not None:  # the bucket's start and its term numbers, then each key
+        if pages is not None:  # the bucket's start and its term numbers (each key below)
             done, shift, at = pages.done, pages.shift, self._at
             s = at[0] + 4 * b
             if not (done[s >> shift] and done[(s + 7) >> shift]):
-                pages.check(s, s + 8)
-            lo, hi = self._starts[b], self._starts[b + 1]
+                pages.check(s, s + 8)  # raises before lo, hi are used if they are wrong
             s, e = at[1] + 4 * lo, at[1] + 4 * hi
             if e - s >= 1 << shift or not (done[s >> shift] and done[max(s, e - 1) >> shift]):
                 pages.check(s, e)
-            for j in range(lo, hi):
-                i = terms[j]
-                self._check_key(i)
-                if keys[koff[i] : koff[i + 1]] == key:
-                    return i
-            return -1
-        for j in range(self._starts[b], self._starts[b + 1]):
+        for j in range(lo, hi):
             i = terms[j]
+            if pages is not None:
+                self._check_key(i)
             if keys[koff[i] : koff[i + 1]] == key:
                 return i
         return -1
