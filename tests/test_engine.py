@@ -607,6 +607,23 @@ def test_optimize_keeps_ids_and_scores(tmp_path, on_disk):
         _assert_same(run(Index.open(tmp_path / "ix")), before)
 
 
+@pytest.mark.parametrize("on_disk", [False, True])
+def test_stored_fields_of_every_segment(tmp_path, on_disk):
+    """Hits read stored fields from the mapped file without Whoosh's column layers (or
+    through Whoosh in memory): the same dicts as Whoosh's reader, in every segment."""
+    ix = _segmented(
+        Index.create(tmp_path / "ix", make_schema()) if on_disk else Index.in_memory(make_schema())
+    )
+    snap = ix.snapshot()
+    assert len(snap.segments) > 1
+    mapped = [r._perdoc.stored_reader() is not None for r, _base in snap.segments]
+    assert all(mapped) if on_disk else not any(mapped)
+    for doc in range(snap.total):
+        assert snap.stored_fields(doc) == snap.reader.stored_fields(doc), doc
+    ids = {snap.stored_fields(doc).get("id") for doc in np.flatnonzero(snap.live)}
+    assert ids == {d["id"] for d in ALL_DOCS} - {"seed2", "pho-only", "hue"}
+
+
 def test_optimize_with_deletes_in_the_same_writer():
     plain = _segmented(Index.in_memory(make_schema()))
     merged = _segmented(Index.in_memory(make_schema()))

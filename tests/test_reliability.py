@@ -716,6 +716,40 @@ def test_damaged_postings_are_found_when_read_by_verify_and_by_merges(tmp_path, 
     assert segment.read_bytes() == bytes(data)
 
 
+def test_damaged_positions_are_found_by_the_first_search_that_reads_them(
+    tmp_path, monkeypatch
+):
+    """A term's documents and frequencies are checked when its postings are first read,
+    its positions (most of a frequent term's bytes; only phrases read them) when they
+    are: a flipped position is not read by a plain search, and is an error for the first
+    phrase that reads it, and for ``verify()``."""
+    from vnsearch.index import checksums
+    from vnsearch.index.codec import BLOCK_HEAD
+
+    monkeypatch.setattr(checksums, "OPEN_CHECK_BYTES", 0)
+    monkeypatch.setattr(checksums, "PAGE", 64)
+    path = _built(tmp_path)
+    with Index.open(path) as ix:
+        reader = ix.snapshot().segments[0][0]
+        segment_name = f"{reader.segment().segment_id()}.seg"
+        # an unaccented phrase is matched in the folded view
+        at, length = reader._terms.extent("body.folded", WORD.encode())
+        flip = at + length - 2  # the last position of WORD's last posting
+        assert flip >= at + BLOCK_HEAD.size + 8 * 20 + 64  # past the page of the frequencies
+    segment = path / segment_name
+    offset, _ = _component_range(segment, ".vnp")
+    data = bytearray(segment.read_bytes())
+    data[offset + flip] ^= 0x01
+    segment.write_bytes(bytes(data))
+    damaged = rf"{segment_name}: checksum mismatch in bytes \d+-\d+ \(vnp\)"
+    with Index.open(path) as ix:
+        assert len(ix.search(WORD, limit=100)) == 40  # documents and frequencies are right
+        with pytest.raises(IndexError_, match=damaged):
+            ix.search(f'"tin {WORD}"')
+        with pytest.raises(IndexError_, match=damaged):
+            ix.verify()
+
+
 def test_a_damaged_term_dictionary_is_found_when_read(tmp_path, monkeypatch):
     """A flipped byte in a term's key in the dictionary of a large segment (not summed on
     open; here nothing is) would make the term vanish: the lookup checks the pages it

@@ -21,9 +21,11 @@ Whoosh's own searcher still reads such an index: ``postings_reader`` hands it an
 from __future__ import annotations
 
 import json
+import pickle
 import struct
 import sys
 from array import array
+from collections.abc import Callable
 from io import BytesIO
 from itertools import accumulate
 from typing import Any
@@ -136,7 +138,7 @@ class RawPositions(Positions):
 class PostingArrays:
     """A term's postings in one segment, as numpy arrays (views into the file's bytes)."""
 
-    __slots__ = ("_data", "_pos_at", "docs", "freqs", "has_positions")
+    __slots__ = ("_data", "_pos_at", "docs", "freqs", "has_positions", "positions_check")
 
     def __init__(self, data: bytes | memoryview) -> None:
         magic, n, has_positions = BLOCK_HEAD.unpack_from(data, 0)
@@ -151,9 +153,16 @@ class PostingArrays:
         self.has_positions = bool(has_positions)
         self._data = data
         self._pos_at = off + 8 * n
+        # with checksums: ``(checks, start, end)``, the positions' bytes in the segment
+        # file, checked when first read (most searches read no positions)
+        self.positions_check: tuple[Any, int, int] | None = None
 
     def all_positions(self) -> tuple[np.ndarray, np.ndarray]:
         """(offsets, flat positions): posting ``i`` has ``flat[offsets[i]:offsets[i+1]]``."""
+        pending = self.positions_check
+        if pending is not None:
+            pending[0].check(pending[1], pending[2])
+            self.positions_check = None
         n = len(self.docs)
         offsets = np.frombuffer(self._data, _U4, n + 1, self._pos_at)
         base = self._pos_at + 4 * (n + 1)
@@ -234,10 +243,35 @@ class _ExactLengthsReader(whoosh3.W3PerDocReader):
         }
 
     def stored_fields(self, docnum: int) -> dict:
+        return self._stored_column()[docnum] or {}
+
+    def _stored_column(self) -> Any:
         reader = self._cached_reader("_stored", whoosh3.STORED_COLUMN)
         if reader is None:  # the compound file's directory lost the stored-fields file
             raise DamagedFile(f"segment {self._segment.segid}: the stored fields are missing")
-        return reader[docnum] or {}
+        return reader
+
+    def stored_reader(self) -> Callable[[int], dict] | None:
+        """``stored_fields`` without Whoosh's layers of column readers (a document's
+        fields are a pickled dict, compressed, at an offset the column's arrays give) and
+        safe to call from many threads: the file is mapped, not read through a shared file
+        position. None when the file is not mapped."""
+        compressed = self._stored_column()._child  # PickleColumn.Reader -> CompressedBytes
+        dbfile = compressed._dbfile
+        if not isinstance(dbfile, MappedFile):
+            return None
+        buf, base = dbfile._buf, compressed._basepos
+        offsets, lengths = compressed._offsets, compressed._lengths
+        decompress = compressed._decompress
+
+        def read(docnum: int) -> dict:
+            n = lengths[docnum]
+            if not n:
+                return {}
+            at = base + offsets[docnum]
+            return pickle.loads(decompress(buf[at : at + n])) or {}
+
+        return read
 
     def _get_column_file(self, fieldname: str) -> tuple[Any, int, int]:
         # stored fields are a column too: mapped, not copied (see MappedFile)

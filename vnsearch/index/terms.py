@@ -29,7 +29,13 @@ from whoosh.codec import base
 from whoosh.reading import TermInfo, TermNotFound
 
 from vnsearch.index.checksums import PageChecks, page_checks
-from vnsearch.index.codec import DamagedFile, mapped_range, open_mapped
+from vnsearch.index.codec import (
+    BLOCK_HEAD,
+    DamagedFile,
+    PostingArrays,
+    mapped_range,
+    open_mapped,
+)
 
 __all__ = [
     "TERMS_EXT",
@@ -472,8 +478,6 @@ class VnTermsReader(base.TermsReader):
         docs, weights, npos, positions)`` (``npos`` zeros and ``positions`` None without
         positions), for merging segments without a Python object per posting: each block
         is cut into its arrays by byte slicing, and each kind of array joined at once."""
-        from vnsearch.index.codec import BLOCK_HEAD
-
         ft = self._fields[fieldname]
         blob = bytes(ft.keys)
         koff = ft.key_offsets.tolist()
@@ -509,6 +513,24 @@ class VnTermsReader(base.TermsReader):
         inside[np.cumsum(counts + 1)[:-1] - 1] = False
         npos = np.diff(bounds)[inside].astype(np.uint32)
         return keys, counts, docs_all, weights, npos, np.frombuffer(b"".join(flats), "<u4")
+
+    def postings(self, offset: int, length: int) -> PostingArrays:
+        """The postings block at ``offset`` as arrays. With checksums, its head, documents
+        and frequencies are checked now, its positions when they are first read."""
+        pages = self._pages
+        if self._posts is None or pages is None:
+            return PostingArrays(self.block(offset, length))
+        data = self._posts[offset : offset + length]
+        at = self._posts_at + offset
+        end = length
+        if length >= BLOCK_HEAD.size:  # the range checked holds the head: a wrong count
+            n = BLOCK_HEAD.unpack_from(data)[1]  # read here is found by this check
+            end = min(length, BLOCK_HEAD.size + 8 * n)
+        pages.check(at, at + end)
+        arrays = PostingArrays(data)
+        if arrays.has_positions and end < length:
+            arrays.positions_check = (pages, at + end, at + length)
+        return arrays
 
     def block(self, offset: int, length: int) -> bytes | memoryview:
         """A postings block's bytes (a view into the mapped file where there is one)."""

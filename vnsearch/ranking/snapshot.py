@@ -9,12 +9,13 @@ statistic, so scores are the same before and after a merge, and across reopen.
 from __future__ import annotations
 
 import threading
+from bisect import bisect_right
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
 
 from vnsearch.analysis import VIEWS
-from vnsearch.index.codec import PostingArrays
 from vnsearch.index.schema import DATETIME, MISSING_KEY, NUMERIC, TEXT, Schema, view_field
 
 __all__ = ["Snapshot", "TermPostings", "lookup"]
@@ -102,6 +103,7 @@ class Snapshot:
         self.reader = whoosh_index.reader()
         self.generation = self.reader.generation()
         self._stored_lock = threading.Lock()
+        self._stored_readers: list[tuple[int, Any]] | None = None  # on first use
         self._scratch = threading.local()
         # an index with no commit yet has Whoosh's EmptyReader: no segments
         leaves = [(r, base) for r, base in self.reader.leaf_readers() if r.doc_count_all()]
@@ -199,7 +201,7 @@ class Snapshot:
             extent = terms.extent(field, tbytes)
             if extent is None:
                 return None
-            arrays = PostingArrays(terms.block(*extent))
+            arrays = terms.postings(*extent)
             return TermPostings(arrays.docs, arrays.freqs, [(0, arrays, None)])
         docs, freqs, parts = [], [], []
         count = 0
@@ -208,7 +210,7 @@ class Snapshot:
             extent = terms.extent(field, tbytes)
             if extent is None:
                 continue
-            arrays = PostingArrays(terms.block(*extent))
+            arrays = terms.postings(*extent)
             glob = arrays.docs.astype(np.int64)
             glob += base
             tf = arrays.freqs.astype(np.float64)
@@ -228,6 +230,18 @@ class Snapshot:
 
     def stored_fields(self, doc: int) -> dict[str, Any]:
         """The stored fields of global document ``doc``."""
+        readers = self._stored_readers
+        if readers is None:
+            readers = self._stored_readers = [
+                (base, r._perdoc.stored_reader()) for r, base in self.segments
+            ]
+        i = len(readers) - 1
+        if i:
+            i = bisect_right(readers, doc, key=itemgetter(0)) - 1
+        if i >= 0 and doc >= 0:
+            base, read = readers[i]
+            if read is not None:  # a mapped file: no lock needed
+                return read(doc - base)
         with self._stored_lock:
             return self.reader.stored_fields(doc)
 
