@@ -18,6 +18,7 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -716,9 +717,7 @@ def test_damaged_postings_are_found_when_read_by_verify_and_by_merges(tmp_path, 
     assert segment.read_bytes() == bytes(data)
 
 
-def test_damaged_positions_are_found_by_the_first_search_that_reads_them(
-    tmp_path, monkeypatch
-):
+def test_damaged_positions_are_found_by_the_first_search_that_reads_them(tmp_path, monkeypatch):
     """A term's documents and frequencies are checked when its postings are first read,
     its positions (most of a frequent term's bytes; only phrases read them) when they
     are: a flipped position is not read by a plain search, and is an error for the first
@@ -769,6 +768,71 @@ def test_a_damaged_term_dictionary_is_found_when_read(tmp_path, monkeypatch):
     segment.write_bytes(bytes(data))
     with Index.open(path) as ix, pytest.raises(IndexError_, match=r"checksum mismatch .*vnt"):
         ix.search(WORD)
+
+
+def test_check_ahead_marks_matching_pages_and_leaves_a_damaged_one_to_its_reader():
+    import zlib
+
+    from vnsearch.index.checksums import PageChecks
+    from vnsearch.index.codec import DamagedFile
+
+    data = bytes(range(256)) * 4  # four pages of 256 bytes
+    sums = np.array([zlib.crc32(data[i : i + 256]) for i in range(0, 1024, 256)], "<u4")
+    sums[2] ^= 1  # page 2 differs
+    pages = PageChecks(memoryview(data), 256, sums, "MAIN_x.seg")
+    assert pages.check_ahead([(0, 700), (900, 1000)], threading.Event()) == 1024
+    assert list(pages.done) == [1, 1, 0, 1]
+    with pytest.raises(DamagedFile, match="checksum mismatch in bytes 512-768"):
+        pages.check(600, 601)
+    stopped = threading.Event()
+    stopped.set()
+    fresh = PageChecks(memoryview(data), 256, sums, "MAIN_x.seg")
+    assert fresh.check_ahead([(0, 1024)], stopped) == 0 and not any(fresh.done)
+
+
+def test_frequent_postings_are_checked_ahead_once_per_segment(tmp_path, monkeypatch):
+    """Opening a segment starts a thread that sums the documents and frequencies of its
+    frequent terms (which searches read whole, not their positions nor rare terms), then
+    its term dictionary and spellings; a later snapshot of the same segment keeps what was
+    checked; ``close`` stops it."""
+    from vnsearch.index import checksums
+
+    monkeypatch.setattr(checksums, "OPEN_CHECK_BYTES", 0)
+    monkeypatch.setattr(checksums, "PAGE", 64)
+    path = _built(tmp_path)
+    with Index.open(path) as ix:
+        reader = ix.snapshot().segments[0][0]
+        assert ix._wait_checked_ahead(timeout=10)
+        terms = reader._terms
+        pages = terms._pages
+        spans = terms.frequent_postings(int(reader.doc_count_all() * checksums.AHEAD_SHARE))
+        start, length = terms.extent("body.syllables", WORD.encode())
+        assert len(spans) > 5
+        docs_end = start + terms._posts_at + 9 + 8 * 20  # WORD is in all 20 documents
+        assert (start + terms._posts_at, docs_end) in spans
+        ahead = {p for s, e in spans for p in range(s >> 6, ((e - 1) >> 6) + 1)}
+        assert all(pages.done[p] for p in ahead)
+        # the last page of WORD's positions: not summed ahead (unless it holds one of them)
+        last = (start + terms._posts_at + length - 1) >> 6
+        assert pages.done[last] == (last in ahead)
+        assert sum(pages.done) < len(pages.done)
+        # every page of the term dictionary and spellings matched: their reads go unchecked
+        assert all(ft._pages is None for ft in terms._fields.values())
+        assert terms.spellings._pages is None
+        assert pages.all_checked(*terms._terms_span) and pages.all_checked(*terms.spellings.span)
+        done = pages.done
+        with ix.writer(jobs=1) as w:
+            w.add({"id": "new", "body": "Tin chung mới"})
+        segid = reader.segment().segid
+        again = [r for r, _ in ix.snapshot().segments if r.segment().segid == segid]
+        assert again and again[0] is not reader
+        assert again[0]._terms._pages.done is done  # no page summed twice
+        assert all(ft._pages is None for ft in again[0]._terms._fields.values())
+        assert ix._ahead
+    assert not ix._ahead  # close() stopped and joined the thread
+    with Index.open(path, check_reads=False) as ix:
+        ix.snapshot()
+        assert not ix._ahead
 
 
 def test_segments_without_checksums_open_and_are_reported_unchecked(tmp_path):

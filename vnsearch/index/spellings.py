@@ -129,6 +129,7 @@ class SegmentSpellings:
         # with checksums: the segment file's page checks, and where this file starts in it
         self._pages = pages
         self._at = at
+        self.span = (at, at + len(buf))  # its bytes in the segment file
         self._tables, extra = read_dictionary(buf, "spellings file", pages, at)
         self._blob = extra or 0
 
@@ -145,8 +146,9 @@ class SegmentSpellings:
             return ()
         offset, length = ft.extent(i)
         start = self._blob + offset
-        if self._pages is not None:
-            self._pages.check(self._at + start, self._at + start + length)
+        pages = self._pages  # read once: a thread checking ahead may switch checks off
+        if pages is not None:
+            pages.check(self._at + start, self._at + start + length)
         return _decode(bytes(self._buf[start : start + length]))
 
 

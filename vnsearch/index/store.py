@@ -23,7 +23,7 @@ from typing import Any
 from whoosh.filedb.filestore import FileStorage, RamStorage
 from whoosh.index import EmptyIndexError, LockError
 
-from vnsearch.index.checksums import PageChecks, verify_segment
+from vnsearch.index.checksums import AHEAD_SHARE, PageChecks, verify_segment
 from vnsearch.index.codec import DamagedFile, VnCodec
 from vnsearch.index.schema import Schema, SchemaError
 from vnsearch.index.writer import MAX_TEXT_MB, FastSegmentWriter, Writer
@@ -146,6 +146,11 @@ class Index:
         self._snapshot: Any = None
         self._seen: tuple[int, int] | None = None  # (folder mtime, generation) last listed
         self._checked: set[str] = set()  # ids of the segments checked on open
+        # per segment id: which pages of its file are checked (a snapshot after a commit
+        # maps the same files again; their pages need no second sum)
+        self._pages_done: dict[str, bytearray] = {}
+        self._ahead: list[threading.Thread] = []  # threads checking pages ahead
+        self._stop_ahead = threading.Event()
 
     # -- creating and opening ----------------------------------------------------------
 
@@ -292,13 +297,56 @@ class Index:
         """What opening checks of each segment (:meth:`PageChecks.check_opened`), once per
         segment for this object (segment files never change), through the snapshot's
         own map of the file (a later commit may have deleted it from the folder)."""
+        ahead = []
+        done = {}
         for reader, _ in snapshot.segments:
             segid = reader.segment().segid
+            pages = _page_checks(reader)
             if segid not in self._checked:
-                pages = _page_checks(reader)
                 if pages is not None:
                     pages.check_opened()
                 self._checked.add(segid)
+            if pages is not None:
+                seen = self._pages_done.get(segid)
+                if seen is not None and len(seen) == len(pages.done):
+                    pages.done = seen
+                    reader._terms.trust_checked()
+                elif self._check_reads:
+                    ahead.append(reader)
+                done[segid] = pages.done
+        self._pages_done = done  # segments merged away are forgotten
+        if ahead:
+            self._check_ahead(ahead)
+
+    def _check_ahead(self, readers: list[Any]) -> None:
+        """Check what searches read most (the documents and frequencies of frequent terms,
+        see :data:`~vnsearch.index.checksums.AHEAD_SHARE`; the term dictionaries and
+        spellings) in a background thread, so that searches seldom wait for a sum. A page
+        that differs is left for the search that reads it to report; :meth:`close` stops
+        the thread."""
+        stop = self._stop_ahead
+
+        def run() -> None:
+            for reader in readers:
+                if stop.is_set():
+                    return
+                try:
+                    reader._terms.check_ahead(int(reader.doc_count_all() * AHEAD_SHARE), stop)
+                except Exception:  # a damaged dictionary: the searches that read it say so
+                    continue
+
+        self._ahead = [t for t in self._ahead if t.is_alive()]
+        thread = threading.Thread(target=run, name="vnsearch-check-ahead", daemon=True)
+        self._ahead.append(thread)
+        thread.start()
+
+    def _wait_checked_ahead(self, timeout: float | None = None) -> bool:
+        """Wait for the background checks of :meth:`_check_ahead`; False on timeout."""
+        for thread in list(self._ahead):
+            thread.join(timeout)
+            if thread.is_alive():
+                return False
+        return True
 
     def verify(self) -> dict[str, int]:
         """Check every byte of the last commit's segments against their checksums (what
@@ -417,6 +465,11 @@ class Index:
         return None
 
     def close(self) -> None:
+        self._stop_ahead.set()
+        for thread in self._ahead:
+            thread.join()
+        self._ahead = []
+        self._stop_ahead = threading.Event()
         with self._lock:
             if self._snapshot is not None:
                 self._snapshot.close()

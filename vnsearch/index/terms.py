@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import struct
+import threading
 import zlib
 from array import array
 from collections.abc import Iterator
@@ -332,15 +333,16 @@ class _FieldTerms:
         )
 
     def key(self, i: int) -> bytes:
-        if self._pages is not None:
-            self._check_key(i)
+        pages = self._pages  # read once: a thread checking ahead may switch checks off
+        if pages is not None:
+            self._check_key(i, pages)
         return bytes(self.keys[self._koff[i] : self._koff[i + 1]])
 
-    def _check_key(self, i: int) -> None:
+    def _check_key(self, i: int, pages: PageChecks) -> None:
         """Check the pages of key ``i``'s offsets and bytes (a range shorter than a page
         lies on its first and last page)."""
-        pages, at = self._pages, self._at
-        done, shift = pages.done, pages.shift  # type: ignore[union-attr]
+        at = self._at
+        done, shift = pages.done, pages.shift
         s = at[2] + 8 * i
         if not (done[s >> shift] and done[(s + 15) >> shift]):
             pages.check(s, s + 16)  # type: ignore[union-attr]
@@ -364,28 +366,29 @@ class _FieldTerms:
         for j in range(lo, hi):
             i = terms[j]
             if pages is not None:
-                self._check_key(i)
+                self._check_key(i, pages)
             if keys[koff[i] : koff[i + 1]] == key:
                 return i
         return -1
 
-    def _check_info(self, i: int, size: int) -> None:
-        pages = self._pages
+    def _check_info(self, i: int, size: int, pages: PageChecks) -> None:
         s = self._at[4] + i * _INFO.itemsize
-        done, shift = pages.done, pages.shift  # type: ignore[union-attr]
+        done, shift = pages.done, pages.shift
         if not (done[s >> shift] and done[(s + size - 1) >> shift]):
-            pages.check(s, s + size)  # type: ignore[union-attr]
+            pages.check(s, s + size)
 
     def info(self, i: int) -> Any:
         """Term ``i``'s record: offset, length, df, weight, maxw."""
-        if self._pages is not None:
-            self._check_info(i, _INFO.itemsize)
+        pages = self._pages
+        if pages is not None:
+            self._check_info(i, _INFO.itemsize, pages)
         return self.infos[i]
 
     def extent(self, i: int) -> tuple[int, int]:
         """(offset, length) of term ``i``'s postings block."""
-        if self._pages is not None:
-            self._check_info(i, _EXTENT.size)
+        pages = self._pages
+        if pages is not None:
+            self._check_info(i, _EXTENT.size, pages)
         return _EXTENT.unpack_from(self._buf, self._infos_at + i * _INFO.itemsize)
 
 
@@ -403,6 +406,7 @@ class VnTermsReader(base.TermsReader):
             source, self._posts_at, _ = posts_mapped
             terms_at = terms_mapped[1]
             self._pages = page_checks(storage, segment, source)
+        self._terms_span = (terms_at, terms_at + (terms_mapped[2] if terms_mapped else 0))
         self._file = open_mapped(storage, segment.make_filename(TERMS_EXT))
         buf = getattr(self._file, "_buf", None)
         if buf is None:
@@ -513,6 +517,62 @@ class VnTermsReader(base.TermsReader):
         inside[np.cumsum(counts + 1)[:-1] - 1] = False
         npos = np.diff(bounds)[inside].astype(np.uint32)
         return keys, counts, docs_all, weights, npos, np.frombuffer(b"".join(flats), "<u4")
+
+    def check_ahead(self, min_df: int, stop: threading.Event) -> None:
+        """Check, from a background thread, what searches read most: the documents and
+        frequencies of the terms in more than ``min_df`` documents (read whole), then the
+        term dictionary and the spellings (see :meth:`PageChecks.check_ahead` and
+        :meth:`trust_checked`)."""
+        pages = self._pages
+        if pages is None:
+            return
+        pages.check_ahead(self.frequent_postings(min_df), stop)
+        for span, _readers in self._dictionaries():
+            pages.check_ahead([span], stop)
+        self.trust_checked()
+
+    def trust_checked(self) -> None:
+        """Read the term dictionary and the spellings without checking each read once every
+        page of them is checked."""
+        pages = self._pages
+        if pages is None:
+            return
+        for span, readers in self._dictionaries():
+            if pages.all_checked(*span):
+                for reader in readers:
+                    reader._pages = None
+
+    def _dictionaries(self) -> list[tuple[tuple[int, int], list[Any]]]:
+        """The bytes of the term dictionary and of the spellings in the segment file, and
+        the readers that check their reads."""
+        out: list[tuple[tuple[int, int], list[Any]]] = [
+            (self._terms_span, list(self._fields.values()))
+        ]
+        spellings = self.spellings
+        if spellings is not None:
+            out.append((spellings.span, [spellings, *spellings._tables.values()]))
+        return out
+
+    def frequent_postings(self, min_df: int) -> list[tuple[int, int]]:
+        """Byte ranges, in the segment file, of the documents and frequencies of each term
+        in more than ``min_df`` documents, most frequent first (what searches read whole;
+        positions only phrases read). Empty without checksums."""
+        if self._pages is None:
+            return []
+        found = []
+        for ft in self._fields.values():
+            infos = ft.infos
+            i = np.flatnonzero(infos["df"] > min_df)
+            if len(i):
+                df = infos["df"][i].astype(np.int64)
+                start = infos["offset"][i].astype(np.int64) + self._posts_at
+                length = np.minimum(infos["length"][i], BLOCK_HEAD.size + 8 * df)
+                found.append((df, start, start + length))
+        if not found:
+            return []
+        df, start, end = (np.concatenate(column) for column in zip(*found))
+        order = np.argsort(-df, kind="stable")
+        return list(zip(start[order].tolist(), end[order].tolist()))
 
     def postings(self, offset: int, length: int) -> PostingArrays:
         """The postings block at ``offset`` as arrays. With checksums, its head, documents
