@@ -122,7 +122,9 @@ class Index:
     never an older one than the thread saw before). One writer at a time per index, in
     all threads and processes: :meth:`writer` waits for the lock, then raises
     :class:`IndexLocked`. A :class:`Writer` object belongs to one thread; do not share it.
-    Separate ``Index`` objects (the same folder or not, any schemas) are independent.
+    Separate ``Index`` objects (the same folder or not, any schemas) are independent. An
+    index on disk with checksums starts a daemon thread when it first opens a segment, to
+    check ahead the pages searches read most; :meth:`close` stops it.
 
     >>> import vnsearch
     >>> schema = vnsearch.Schema(id=vnsearch.ID(stored=True, unique=True),

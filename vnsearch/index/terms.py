@@ -549,7 +549,7 @@ class VnTermsReader(base.TermsReader):
             (self._terms_span, list(self._fields.values()))
         ]
         spellings = self.spellings
-        if spellings is not None:
+        if spellings is not None and spellings._pages is not None:  # mapped, not trusted yet
             out.append((spellings.span, [spellings, *spellings._tables.values()]))
         return out
 
