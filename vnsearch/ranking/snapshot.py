@@ -90,8 +90,9 @@ class TermPostings:
             lengths = offsets[idx + 1].astype(np.int64) - lo
             before = np.cumsum(lengths) - lengths
             take = np.repeat(lo - before, lengths) + np.arange(int(lengths.sum()))
-            doc_col = np.repeat(self.sorted_docs[sel].astype(np.int64), lengths)
-            keys.append((doc_col << 32) | (flat[take].astype(np.int64) - shift + (1 << 16)))
+            # doc << 32 plus (position - shift + 2**16), which lies in [0, 2**32): an OR
+            base = (self.sorted_docs[sel].astype(np.int64) << 32) + ((1 << 16) - shift)
+            keys.append(np.repeat(base, lengths) + flat[take])
         return np.concatenate(keys) if keys else np.empty(0, dtype=np.int64)
 
 
