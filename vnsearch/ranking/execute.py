@@ -118,13 +118,20 @@ class Executor:
             return np.empty(0, dtype=np.int64)
         lists.sort(key=lambda item: item[0].df)  # rarest first: the fewest positions
         docs = lists[0][0].sorted_docs
+        # per term: the index of each of ``docs`` in its postings (one search per term)
+        where = [np.arange(len(docs))]
         for p, _off in lists[1:]:
-            docs = docs[p.find(docs)[0]]
+            found, i = p.find(docs)
+            docs = docs[found]
+            where = [w[found] for w in where] + [i[found]]
         keys = None
-        for p, off in lists:
+        aligned = docs  # what the ``where`` arrays are aligned with
+        for (p, off), w in zip(lists, where):
             if not len(docs):
                 break
-            k = p.position_keys(docs, off)
+            if len(docs) != len(aligned):  # the terms before left fewer documents
+                w = w[lookup(docs, aligned)[0]]
+            k = p.position_keys(docs, off, w)
             if len(k) > 1 and not np.all(k[1:] > k[:-1]):
                 k = np.unique(k)
             keys = k if keys is None else keys[lookup(k, keys)[0]]

@@ -70,15 +70,19 @@ class TermPostings:
         self._found = (docs, found)
         return found
 
-    def position_keys(self, docs: np.ndarray, shift: int) -> np.ndarray:
+    def position_keys(
+        self, docs: np.ndarray, shift: int, where: np.ndarray | None = None
+    ) -> np.ndarray:
         """``doc << 32 | (position - shift + 2**16)`` for every occurrence in ``docs``.
 
-        ``docs`` must be a sorted subset of ``self.docs``. Two terms at positions ``p`` and
-        ``p + k`` of a document give equal keys when the second is asked with ``shift=k``,
-        so a phrase is an intersection of key arrays.
+        ``docs`` must be a sorted subset of ``self.docs``; ``where``, if known, the index
+        of each in the postings. Two terms at positions ``p`` and ``p + k`` of a document
+        give equal keys when the second is asked with ``shift=k``, so a phrase is an
+        intersection of key arrays.
         """
         keys = []
-        where = self.find(docs)[1]
+        if where is None:
+            where = self.find(docs)[1]
         for start, arrays, kept in self._parts:
             end = start + (len(arrays.docs) if kept is None else len(kept))
             sel = where[(where >= start) & (where < end)]
