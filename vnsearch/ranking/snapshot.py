@@ -237,9 +237,10 @@ class Snapshot:
         """The stored fields of global document ``doc``."""
         readers = self._stored_readers
         if readers is None:
-            readers = self._stored_readers = [
-                (base, r._perdoc.stored_reader()) for r, base in self.segments
-            ]
+            with self._stored_lock:  # a file that is not mapped is read by seek and read
+                readers = self._stored_readers = [
+                    (base, r._perdoc.stored_reader()) for r, base in self.segments
+                ]
         i = len(readers) - 1
         if i:
             i = bisect_right(readers, doc, key=itemgetter(0)) - 1
