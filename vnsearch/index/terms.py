@@ -345,10 +345,10 @@ class _FieldTerms:
         done, shift = pages.done, pages.shift
         s = at[2] + 8 * i
         if not (done[s >> shift] and done[(s + 15) >> shift]):
-            pages.check(s, s + 16)  # type: ignore[union-attr]
+            pages.check(s, s + 16)
         s, e = at[3] + self._koff[i], at[3] + self._koff[i + 1]
         if e - s >= 1 << shift or not (done[s >> shift] and done[max(s, e - 1) >> shift]):
-            pages.check(s, e)  # type: ignore[union-attr]
+            pages.check(s, e)
 
     def find(self, key: bytes) -> int:
         b = zlib.crc32(key) & self.mask
