@@ -728,6 +728,53 @@ def test_whoosh_reads_the_merged_index():
     )
 
 
+@pytest.mark.parametrize("deleted_share", [0.05, 0.6], ids=["few-deleted", "many-deleted"])
+def test_segments_with_deletions_match_whoosh(deleted_share):
+    """Postings of a segment with deleted documents drop them (looked up in the postings
+    when they are few, read per posting when many): terms, phrases (whose positions are
+    read for the kept postings only) and document frequencies agree with Whoosh's own
+    searcher, which skips deleted documents itself; scores are those of an index that
+    never had the deleted documents."""
+
+    def body(i: int) -> str:  # every third document holds the phrases, all hold the words
+        if i % 3:
+            return "Nội dung tổ chức ở Hà Tây, phố cổ và đảng " * (1 + i % 4)
+        return "Hội nghị tổ chức đảng ở Hà Nội, phố cổ " * (1 + i % 4)
+
+    gone = {f"d{i}" for i in range(120) if (i * 7919) % 100 < deleted_share * 100}
+    ix = Index.in_memory(make_schema())
+    with ix.writer() as w:  # one segment ...
+        for i in range(120):
+            w.add(_hand(f"d{i}", "Tin", body(i), "thoi-su"))
+    with ix.writer() as w:  # ... and a second: global numbers differ from local ones
+        for i in range(120, 130):
+            w.add(_hand(f"d{i}", "Tin", body(i), "thoi-su"))
+    with ix.writer() as w:
+        for doc_id in gone:
+            w.delete(doc_id)
+    fresh = Index.in_memory(make_schema())  # the same documents, never deleted
+    with fresh.writer() as w:
+        for i in range(130):
+            if f"d{i}" not in gone:
+                w.add(_hand(f"d{i}", "Tin", body(i), "thoi-su"))
+    snap = ix.snapshot()
+    assert len(snap.segments) == 2 and snap._deleted  # the first keeps its deletions
+    s = Searcher(snap.reader, closereader=False)
+    with_phrase = {f"d{i}" for i in range(0, 130, 3)} - gone
+    for query, whoosh_query, expected in [
+        ('"Hà Nội"', wq.Phrase("body.syllables", ["hà", "nội"]), with_phrase),
+        ('"tổ chức đảng"', wq.Phrase("body.syllables", ["tổ", "chức", "đảng"]), with_phrase),
+        ("phố", wq.Term("body.folded", "pho"), {f"d{i}" for i in range(130)} - gone),
+    ]:
+        assert _whoosh_ids(s, whoosh_query) == expected
+        results = ix.search(query, fields=["body"], limit=1000)
+        assert set(ids(results)) == expected and results.total == len(expected)
+    assert snap.postings("body.syllables", "phố").df == 130 - len(gone)
+    for query in ('"Hà Nội"', "phố cổ", "to chuc dang", "nội"):
+        a = [(h.id, h.score) for h in ix.search(query, limit=200)]
+        _assert_same([a], [[(h.id, h.score) for h in fresh.search(query, limit=200)]])
+
+
 # -- 6. Query language and Vietnamese behaviour --------------------------------------------------
 
 EDGE_QUERIES = [

@@ -42,14 +42,13 @@ class TermPostings:
 
     __slots__ = ("_docs", "_found", "_parts", "df", "freqs", "sorted_docs")
 
-    def __init__(
-        self, docs: np.ndarray, freqs: np.ndarray, parts: list[tuple[int, Any, np.ndarray]]
-    ):
+    def __init__(self, docs: np.ndarray, freqs: np.ndarray, parts: list[tuple[int, int, Any, Any]]):
         self.sorted_docs = docs
         self._docs = docs if docs.dtype == np.int64 else None
         self.freqs = freqs
         self.df = len(docs)
-        # (global offset of the part's first posting, arrays, kept indexes or None for all)
+        # (global offsets of the part's first and past its last posting, arrays, which of
+        # the arrays' postings are kept: a mask, or None for all)
         self._parts = parts
         self._found: tuple[np.ndarray, tuple[np.ndarray, np.ndarray]] | None = None
 
@@ -83,13 +82,12 @@ class TermPostings:
         keys = []
         if where is None:
             where = self.find(docs)[1]
-        for start, arrays, kept in self._parts:
-            end = start + (len(arrays.docs) if kept is None else len(kept))
+        for start, end, arrays, kept in self._parts:
             sel = where[(where >= start) & (where < end)]
             if not len(sel):
                 continue
             offsets, flat = arrays.all_positions()
-            idx = sel - start if kept is None else kept[sel - start]
+            idx = sel - start if kept is None else np.flatnonzero(kept)[sel - start]
             lo = offsets[idx].astype(np.int64)
             lengths = offsets[idx + 1].astype(np.int64) - lo
             before = np.cumsum(lengths) - lengths
@@ -98,6 +96,26 @@ class TermPostings:
             base = (self.sorted_docs[sel].astype(np.int64) << 32) + ((1 << 16) - shift)
             keys.append(np.repeat(base, lengths) + flat[take])
         return np.concatenate(keys) if keys else np.empty(0, dtype=np.int64)
+
+
+def _kept(docs: np.ndarray, deleted: np.ndarray, live: np.ndarray) -> np.ndarray | None:
+    """Which postings (local, sorted ``docs``) are of live documents, or None when every
+    one is. Few deleted documents are looked up in the postings (a term that holds none of
+    them is used as stored, without a copy); many are read from ``live``, per posting."""
+    if len(deleted) * _LOOKUP_SHARE < len(docs):
+        found, i = lookup(docs, deleted)
+        if not found.any():
+            return None
+        keep = np.ones(len(docs), dtype=bool)
+        keep[i[found]] = False
+        return keep
+    keep = live.take(docs)
+    return None if keep.all() else keep
+
+
+# Deleted documents are looked up in a term's postings (a binary search each) when they
+# are fewer than this share of the postings; otherwise each posting is looked up.
+_LOOKUP_SHARE = 16
 
 
 class Snapshot:
@@ -115,14 +133,17 @@ class Snapshot:
         self.segments: list[tuple[Any, int]] = leaves
         self.total = sum(r.doc_count_all() for r, _ in leaves) if leaves else 0
         live = np.ones(self.total, dtype=bool)
-        self._with_deletions: set[int] = set()  # bases of segments that have deleted docs
+        # per segment (by base) with deleted documents: their local numbers, sorted
+        self._deleted: dict[int, np.ndarray] = {}
         for r, base in leaves:
-            deleted = list(r._perdoc.deleted_docs())
-            if deleted:
-                live[base + np.asarray(deleted, dtype=np.int64)] = False
-                self._with_deletions.add(base)
+            deleted = np.unique(np.fromiter(r._perdoc.deleted_docs(), dtype=np.int64))
+            if len(deleted):
+                live[base + deleted] = False
+                self._deleted[base] = deleted.astype(np.uint32)
         self.live = live
-        self._only = leaves[0][0]._terms if len(leaves) == 1 and not self._with_deletions else None
+        self._only = leaves[0][0]._terms if len(leaves) == 1 and not self._deleted else None
+        # global document numbers as the files store local ones while they fit
+        self._doc_type = np.uint32 if self.total < 1 << 32 else np.int64
         self.doc_count = int(live.sum())
         self.lengths: dict[str, np.ndarray] = {}
         self._norms: dict[tuple[str, float, float], np.ndarray] = {}  # filled on first use
@@ -207,7 +228,7 @@ class Snapshot:
             if extent is None:
                 return None
             arrays = terms.postings(*extent)
-            return TermPostings(arrays.docs, arrays.freqs, [(0, arrays, None)])
+            return TermPostings(arrays.docs, arrays.freqs, [(0, len(arrays.docs), arrays, None)])
         docs, freqs, parts = [], [], []
         count = 0
         for r, base in self.segments:
@@ -216,16 +237,20 @@ class Snapshot:
             if extent is None:
                 continue
             arrays = terms.postings(*extent)
-            glob = arrays.docs.astype(np.int64)
-            glob += base
-            tf = arrays.freqs.astype(np.float64)
+            # the file's own uint32 numbers and float32 frequencies, as one segment's are
+            # used: a copy only to add the segment's base, none to widen them
+            glob, tf = arrays.docs, arrays.freqs
+            if base:
+                glob = glob + self._doc_type(base)
             keep = None  # posting i of this part is posting i of the segment's list
-            if base in self._with_deletions:
-                keep = np.flatnonzero(self.live[glob])
-                glob, tf = glob[keep], tf[keep]
+            deleted = self._deleted.get(base)
+            if deleted is not None:
+                keep = _kept(arrays.docs, deleted, self.live[base : base + r.doc_count_all()])
+                if keep is not None:
+                    glob, tf = glob[keep], tf[keep]
             docs.append(glob)
             freqs.append(tf)
-            parts.append((count, arrays, keep))
+            parts.append((count, count + len(glob), arrays, keep))
             count += len(glob)
         if not docs:
             return None
