@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 import vnsearch
 from vnsearch import ID, KEYWORD, NUMERIC, TEXT, Index, Schema, SchemaError
 from vnsearch.index import IndexError_
+from vnsearch.index.codec import BLOCK_HEAD
 
 POSIX = pytest.mark.skipif(not hasattr(os, "fork"), reason="SIGKILL and fork are POSIX")
 
@@ -808,7 +809,7 @@ def test_frequent_postings_are_checked_ahead_once_per_segment(tmp_path, monkeypa
         spans = terms.frequent_postings(int(reader.doc_count_all() * checksums.AHEAD_SHARE))
         start, length = terms.extent("body.syllables", WORD.encode())
         assert len(spans) > 5
-        docs_end = start + terms._posts_at + 9 + 8 * 20  # WORD is in all 20 documents
+        docs_end = start + terms._posts_at + BLOCK_HEAD.size + 8 * 20  # WORD: in all 20 docs
         assert (start + terms._posts_at, docs_end) in spans
         ahead = {p for s, e in spans for p in range(s >> 6, ((e - 1) >> 6) + 1)}
         assert all(pages.done[p] for p in ahead)
@@ -878,9 +879,9 @@ def test_a_damaged_table_of_contents(tmp_path):
         (lambda d: d["vnsearch.json"].write_text(json.dumps({"format": 99})), "not a vnsearch"),
         (
             lambda d: d["vnsearch.json"].write_text(
-                d["vnsearch.json"].read_text().replace('"format": 1', '"format": 2')
+                d["vnsearch.json"].read_text().replace('"format": 2', '"format": 3')
             ),
-            "format version 2",
+            "format version 3",
         ),
         (
             lambda d: d["vnsearch.json"].write_text(

@@ -28,10 +28,12 @@ from array import array
 from collections.abc import Callable
 from io import BytesIO
 from itertools import accumulate
+from shutil import copyfileobj
 from typing import Any
 
 import numpy as np
 from whoosh.codec import whoosh3
+from whoosh.filedb.compound import CompoundStorage
 from whoosh.filedb.structfile import BufferFile, StructFile
 from whoosh.formats import Format, Positions
 from whoosh.matching import ListMatcher
@@ -48,8 +50,10 @@ __all__ = [
     "postings_arrays",
 ]
 
-FORMAT_MAGIC = b"VNP1"
-BLOCK_HEAD = struct.Struct("<4sIB")  # magic, number of postings, has positions
+FORMAT_MAGIC = b"VNP2"
+# magic, number of postings, has positions, 3 bytes of padding: every block's length is a
+# multiple of 4, so its arrays stay 4-aligned in the file (and in memory: see VnSegment)
+BLOCK_HEAD = struct.Struct("<4sIB3x")
 assert array("I").itemsize == 4 and array("f").itemsize == 4 and sys.byteorder == "little"
 _LENGTHS_EXT = ".vnl"
 _U4 = np.dtype("<u4")
@@ -292,9 +296,48 @@ class _ExactLengthsReader(whoosh3.W3PerDocReader):
         return int(column[docnum]) or default
 
 
+class VnSegment(whoosh3.W3Segment):
+    """Whoosh's W3 segment, whose compound file starts each component on a 64-byte
+    boundary: mapped, its arrays are aligned in memory as they are in their files.
+
+    numpy reads unaligned arrays through slower paths: ``searchsorted`` copies the whole
+    array first, fancy indexing is about 5 times slower.
+    """
+
+    def create_compound_file(self, storage):
+        names = self.list_files(storage)
+        cfile = self.create_file(storage, self.COMPOUND_EXT)
+        directory = {}
+        base = cfile.tell()
+        cfile.write_long(0)  # the directory's offset and length, written last
+        cfile.write_int(0)
+        for name in names:
+            cfile.write(b"\0" * (-cfile.tell() % _COMPONENT_ALIGN))
+            directory[name] = {
+                "offset": cfile.tell(),
+                "length": storage.file_length(name),
+                "modified": storage.file_modified(name),
+            }
+            f = storage.open_file(name)
+            try:
+                copyfileobj(f, cfile)
+            finally:
+                f.close()
+        CompoundStorage.write_dir(cfile, base, directory)
+        for name in names:
+            storage.delete_file(name)
+        self.compound = True
+
+
+_COMPONENT_ALIGN = 64
+
+
 class VnCodec(whoosh3.W3Codec):
     """Whoosh's W3 codec with numpy-readable postings, an array term dictionary
     (:mod:`vnsearch.index.terms`) and exact field lengths."""
+
+    def new_segment(self, storage, indexname):
+        return VnSegment(self, indexname)
 
     def field_writer(self, storage, segment):
         from vnsearch.index.terms import VnFieldWriter

@@ -34,7 +34,8 @@ __all__ = [
     "view_postings",
 ]
 
-FORMAT_VERSION = 1
+# 2: postings blocks with a 12-byte head, segment files 64-byte aligned in the compound file
+FORMAT_VERSION = 2
 # The column key of a NUMERIC or DATETIME document without a value (Whoosh's default for
 # 64-bit ints; no float or datetime has it, only the int 2**63 - 1).
 MISSING_KEY = (1 << 64) - 1

@@ -496,7 +496,7 @@ class VnTermsReader(base.TermsReader):
         hi = offsets[-1] + int(ft.infos["length"][-1])
         raw = bytes(self.block(lo, hi - lo))
         h = BLOCK_HEAD.size
-        positional = bool(raw[h - 1])
+        positional = bool(BLOCK_HEAD.unpack_from(raw)[2])
         docs, freqs, starts, flats = [], [], [], []
         for off, n in zip(offsets, dfs):
             at = off - lo + h
