@@ -43,8 +43,11 @@ def is_stopword(term: str) -> bool:
     return normalize(term).lower() in STOPWORDS
 
 
-# the stop words of several syllables, as tuples of syllables, longest first
-_SEQUENCES = sorted((tuple(w.split(" ")) for w in STOPWORDS if " " in w), key=len, reverse=True)
+# the stop words of several syllables, as tuples of syllables, by first syllable, longest
+# first
+_SEQUENCES: dict[str, list[tuple[str, ...]]] = {}
+for _seq in sorted((tuple(w.split(" ")) for w in STOPWORDS if " " in w), key=len, reverse=True):
+    _SEQUENCES.setdefault(_seq[0], []).append(_seq)
 
 
 def stopword_mask(words: list[str]) -> list[bool]:
@@ -56,9 +59,9 @@ def stopword_mask(words: list[str]) -> list[bool]:
     """
     words = [w.lower() for w in words]
     out = [w in STOPWORDS for w in words]
-    for seq in _SEQUENCES:
-        n = len(seq)
-        for i in range(len(words) - n + 1):
+    for i, word in enumerate(words):
+        for seq in _SEQUENCES.get(word, ()):
+            n = len(seq)
             if tuple(words[i : i + n]) == seq:
                 out[i : i + n] = [True] * n
     return out

@@ -171,7 +171,7 @@ def plan_query(
     exact = [r if r is not None else w for r, w in zip(restored, words)]
     restored_any = any(r is not None for r in restored)
     asked = ranking.question_words and group
-    return Plan(units, _bonus(words, exact, schema, fields, ranking, restored_any, asked))
+    return Plan(units, _bonus(words, exact, schema, fields, ranking, restored_any, asked, syl))
 
 
 def _respelled(query: ParsedQuery, schema, accents: AccentVocabulary) -> ParsedQuery:
@@ -276,12 +276,13 @@ def _stop_mask(words: list[str], at: list[int]) -> list[bool]:
 def _bonus(
     words: list[str], exact: list[str], schema, fields: list[str], ranking: Ranking,
     restored: bool = False, no_questions: bool = False,
+    syl: Callable[[str], list[Token]] = syllables,
 ) -> list[Scoring]:  # fmt: skip
     """Bigram and word terms of the plain words: they reward words found side by side.
     ``exact`` are the words with restored accents (the exact views' terms); with
     ``no_questions``, none of them holds a question word (``năm nào``, ``thế nào``)."""
     out: list[Scoring] = []
-    toks = [t.text.lower() for t in syllables(" ".join(exact)) if t.kind != "part"]
+    toks = [t.text.lower() for w in exact for t in syl(w) if t.kind != "part"]  # as joined
     pairs = [(f"{a} {b}", f"{fold_term(a)} {fold_term(b)}") for a, b in zip(toks, toks[1:])]
     text = " ".join(exact)
     words_ = [w.text.lower() for w in segment(text)] if len(toks) > 1 else []
