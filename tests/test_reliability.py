@@ -509,11 +509,13 @@ def test_any_query_searches_without_error(query: str, options: dict) -> None:
     raises, returns a consistent page, and finishes within a generous bound (a guard
     against pathological blowups, not a speed test)."""
     ix = fuzz_index()
-    start = time.perf_counter()
+    # this thread's CPU time: a loaded machine (other processes, other threads of the
+    # test run) must not fail the bound, a blowup in the search must
+    start = time.thread_time()
     results = ix.search(query, **options)
     hits = list(results)
     explained = ix.explain(query, "1") if hits else None
-    elapsed = time.perf_counter() - start
+    elapsed = time.thread_time() - start
     _slowest[0] = max(_slowest[0], elapsed)
     assert elapsed < 2.0, f"{elapsed:.2f} s for {query[:80]!r}"
     limit = options.get("limit", 10)
