@@ -118,12 +118,24 @@ class Executor:
             return np.empty(0, dtype=np.int64)
         lists.sort(key=lambda item: item[0].df)  # rarest first: the fewest positions
         docs = lists[0][0].sorted_docs
-        # per term: the index of each of ``docs`` in its postings (one search per term)
-        where = [np.arange(len(docs))]
+        # per term after the first: which of ``docs`` hold it, and the index of each that
+        # does in its postings (one search per term)
+        steps = []
         for p, _off in lists[1:]:
             found, i = p.find(docs)
             docs = docs[found]
-            where = [w[found] for w in where] + [i[found]]
+            steps.append((found, i[found]))
+        # the index of each of the common ``docs`` in each term's postings, from the last
+        # term back (narrowing every term's array at every step would cost a pass per pair
+        # of terms: seconds for a phrase of a thousand words)
+        where: list[np.ndarray] = []
+        at = None  # where the common documents are among those a term was searched for
+        for found, w in reversed(steps):
+            where.append(w if at is None else w[at])
+            kept = np.flatnonzero(found)
+            at = kept if at is None else kept[at]
+        where.append(np.arange(len(docs)) if at is None else at)
+        where.reverse()
         keys = None
         aligned = docs  # what the ``where`` arrays are aligned with
         for (p, off), w in zip(lists, where):
