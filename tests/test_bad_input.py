@@ -244,9 +244,9 @@ def test_many_plus_joined_syllables_are_linear(function) -> None:
     a few hundredths of a second, like 40,000 characters of ordinary text.
     """
     text = "a+" * 20_000
-    started = time.perf_counter()
+    started = time.thread_time()
     tokens = function(text)
-    elapsed = time.perf_counter() - started
+    elapsed = time.thread_time() - started
     assert len(tokens) == 20_000
     assert elapsed < 1.0, f"{function.__name__}: {elapsed:.2f} s for {len(text)} characters"
 

@@ -176,9 +176,9 @@ def test_exports() -> None:
     ids=lambda t: repr(t[:6]),
 )
 def test_pathological_inputs_are_fast(text: str) -> None:
-    start = time.perf_counter()
+    start = time.thread_time()
     query = parse(text, FIELDS)
-    assert time.perf_counter() - start < 1.0
+    assert time.thread_time() - start < 1.0
     assert parse(str(query), FIELDS) == query
 
 
@@ -271,8 +271,8 @@ def test_200kb_of_operator_soup_within_a_second() -> None:
     rng = random.Random(20240601)
     alphabet = SOUP + '++--""“”'
     text = "".join(rng.choice(alphabet) for _ in range(200_000))
-    start = time.perf_counter()
+    start = time.thread_time()
     query = parse(text, ["a", "b"])
-    elapsed = time.perf_counter() - start
+    elapsed = time.thread_time() - start
     assert elapsed < 1.0, f"parsing 200 KB took {elapsed:.2f} s"
     assert parse(str(query), ["a", "b"]) == query
