@@ -43,10 +43,9 @@ def is_stopword(term: str) -> bool:
     return normalize(term).lower() in STOPWORDS
 
 
-# the stop words of several syllables, as tuples of syllables, by first syllable, longest
-# first
+# the stop words of several syllables, as tuples of syllables, by their first syllable
 _SEQUENCES: dict[str, list[tuple[str, ...]]] = {}
-for _seq in sorted((tuple(w.split(" ")) for w in STOPWORDS if " " in w), key=len, reverse=True):
+for _seq in (tuple(w.split(" ")) for w in STOPWORDS if " " in w):
     _SEQUENCES.setdefault(_seq[0], []).append(_seq)
 
 

@@ -20,7 +20,7 @@ from vnsearch.query import parse
 from vnsearch.ranking.accents import vocabulary
 from vnsearch.ranking.bm25 import Ranking, lucene_idf
 from vnsearch.ranking.plan import Scoring, Unit, plan_query, text_fields
-from vnsearch.ranking.snapshot import Snapshot, TermPostings, lookup
+from vnsearch.ranking.snapshot import LOOKUP_COST, Snapshot, TermPostings, lookup
 from vnsearch.ranking.values import Range, range_mask
 
 __all__ = [
@@ -93,7 +93,7 @@ class Executor:
     def unit_contains(self, unit: Unit, docs: np.ndarray) -> np.ndarray:
         """Whether ``unit`` matches each of the sorted documents ``docs``: binary searches
         in its postings, or, when there are many documents to look up, its flags."""
-        if len(docs) * _LOOKUP_COST > self.unit_size(unit):
+        if len(docs) * LOOKUP_COST > self.unit_size(unit):
             return self.matches(unit)[docs]
         found = np.zeros(len(docs), dtype=bool)
         for f, term in unit.any_of:
@@ -294,9 +294,6 @@ class PreparedQuery:
 # A term whose postings cover more than this share of the documents is scored, when it can
 # be, only for the documents that may still reach the top hits (see ``top_hits``).
 _DEFER_SHARE = 1 / 8
-# Looking a document up in postings (a binary search) costs about this many postings read
-# in full; below that ratio the whole postings are read instead.
-_LOOKUP_COST = 12
 
 
 def top_hits(
@@ -456,7 +453,7 @@ def score_docs(ex: Executor, terms: list, docs: np.ndarray) -> np.ndarray:
     snap, r = ex.snap, ex.ranking
     ids, tfs, norms, scales, counts = [], [], [], [], []
     for s, p, idf in terms:
-        if p.df > _LOOKUP_COST * len(docs):
+        if p.df > LOOKUP_COST * len(docs):
             out += ex.values_at(s, p, idf, docs)
             continue
         ids.append(p.sorted_docs)  # uint32 or int64: either indexes without a copy

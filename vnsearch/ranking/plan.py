@@ -282,7 +282,8 @@ def _bonus(
     ``exact`` are the words with restored accents (the exact views' terms); with
     ``no_questions``, none of them holds a question word (``năm nào``, ``thế nào``)."""
     out: list[Scoring] = []
-    toks = [t.text.lower() for w in exact for t in syl(w) if t.kind != "part"]  # as joined
+    # the syllables of the words joined (no syllable spans the space between two words)
+    toks = [t.text.lower() for w in exact for t in syl(w) if t.kind != "part"]
     pairs = [(f"{a} {b}", f"{fold_term(a)} {fold_term(b)}") for a, b in zip(toks, toks[1:])]
     text = " ".join(exact)
     words_ = [w.text.lower() for w in segment(text)] if len(toks) > 1 else []

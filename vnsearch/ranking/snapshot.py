@@ -18,7 +18,12 @@ import numpy as np
 from vnsearch.analysis import VIEWS
 from vnsearch.index.schema import DATETIME, MISSING_KEY, NUMERIC, TEXT, Schema, view_field
 
-__all__ = ["Snapshot", "TermPostings", "lookup"]
+__all__ = ["LOOKUP_COST", "Snapshot", "TermPostings", "lookup"]
+
+
+# Looking a document up in postings (a binary search) costs about this many postings read
+# in full; below that ratio the whole postings are read instead.
+LOOKUP_COST = 12
 
 
 def lookup(sorted_docs: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -102,7 +107,7 @@ def _kept(docs: np.ndarray, deleted: np.ndarray, live: np.ndarray) -> np.ndarray
     """Which postings (local, sorted ``docs``) are of live documents, or None when every
     one is. Few deleted documents are looked up in the postings (a term that holds none of
     them is used as stored, without a copy); many are read from ``live``, per posting."""
-    if len(deleted) * _LOOKUP_SHARE < len(docs):
+    if len(deleted) * LOOKUP_COST < len(docs):
         found, i = lookup(docs, deleted)
         if not found.any():
             return None
@@ -111,11 +116,6 @@ def _kept(docs: np.ndarray, deleted: np.ndarray, live: np.ndarray) -> np.ndarray
         return keep
     keep = live.take(docs)
     return None if keep.all() else keep
-
-
-# Deleted documents are looked up in a term's postings (a binary search each) when they
-# are fewer than this share of the postings; otherwise each posting is looked up.
-_LOOKUP_SHARE = 16
 
 
 class Snapshot:
@@ -133,13 +133,15 @@ class Snapshot:
         self.segments: list[tuple[Any, int]] = leaves
         self.total = sum(r.doc_count_all() for r, _ in leaves) if leaves else 0
         live = np.ones(self.total, dtype=bool)
-        # per segment (by base) with deleted documents: their local numbers, sorted
-        self._deleted: dict[int, np.ndarray] = {}
+        # per segment (by base) with deleted documents: their local numbers, sorted, and
+        # the segment's part of ``live``
+        self._deleted: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         for r, base in leaves:
             deleted = np.unique(np.fromiter(r._perdoc.deleted_docs(), dtype=np.int64))
             if len(deleted):
                 live[base + deleted] = False
-                self._deleted[base] = deleted.astype(np.uint32)
+                segment_live = live[base : base + r.doc_count_all()]
+                self._deleted[base] = (deleted.astype(np.uint32), segment_live)
         self.live = live
         self._only = leaves[0][0]._terms if len(leaves) == 1 and not self._deleted else None
         # global document numbers as the files store local ones while they fit
@@ -245,7 +247,7 @@ class Snapshot:
             keep = None  # posting i of this part is posting i of the segment's list
             deleted = self._deleted.get(base)
             if deleted is not None:
-                keep = _kept(arrays.docs, deleted, self.live[base : base + r.doc_count_all()])
+                keep = _kept(arrays.docs, *deleted)
                 if keep is not None:
                     glob, tf = glob[keep], tf[keep]
             docs.append(glob)
