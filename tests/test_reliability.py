@@ -793,15 +793,23 @@ def test_check_ahead_marks_matching_pages_and_leaves_a_damaged_one_to_its_reader
     assert fresh.check_ahead([(0, 1024)], stopped) == 0 and not any(fresh.done)
 
 
-def test_frequent_postings_are_checked_ahead_once_per_segment(tmp_path, monkeypatch):
+def test_postings_are_checked_ahead_once_per_segment_frequent_terms_first(tmp_path, monkeypatch):
     """Opening a segment starts a thread that sums the documents and frequencies of its
-    frequent terms (which searches read whole, not their positions nor rare terms), then
-    its term dictionary and spellings; a later snapshot of the same segment keeps what was
-    checked; ``close`` stops it."""
+    frequent terms (which searches read whole), then its term dictionary and spellings,
+    then the rest of its postings; reads of what matched are then not checked one by one;
+    a later snapshot of the same segment keeps what was checked; ``close`` stops it."""
     from vnsearch.index import checksums
 
     monkeypatch.setattr(checksums, "OPEN_CHECK_BYTES", 0)
     monkeypatch.setattr(checksums, "PAGE", 64)
+    asked: list[list[tuple[int, int]]] = []  # the ranges of each check_ahead, in order
+    check_ahead = checksums.PageChecks.check_ahead
+
+    def recorded(self, ranges, stop):
+        asked.append(list(ranges))
+        return check_ahead(self, asked[-1], stop)
+
+    monkeypatch.setattr(checksums.PageChecks, "check_ahead", recorded)
     path = _built(tmp_path)
     with Index.open(path) as ix:
         reader = ix.snapshot().segments[0][0]
@@ -809,15 +817,18 @@ def test_frequent_postings_are_checked_ahead_once_per_segment(tmp_path, monkeypa
         terms = reader._terms
         pages = terms._pages
         spans = terms.frequent_postings(int(reader.doc_count_all() * checksums.AHEAD_SHARE))
-        start, length = terms.extent("body.syllables", WORD.encode())
+        # the first segment's frequent terms, dictionary and spellings; the second's; then
+        # the rest of each one's postings
+        assert len(asked) == 8
+        assert asked[:3] == [spans, [terms._terms_span], [terms.spellings.span]]
+        assert asked[6] == [terms._posts_span]
+        start, _length = terms.extent("body.syllables", WORD.encode())
         assert len(spans) > 5
         docs_end = start + terms._posts_at + BLOCK_HEAD.size + 8 * 20  # WORD: in all 20 docs
         assert (start + terms._posts_at, docs_end) in spans
-        ahead = {p for s, e in spans for p in range(s >> 6, ((e - 1) >> 6) + 1)}
-        assert all(pages.done[p] for p in ahead)
-        # the last page of WORD's positions: not summed ahead (unless it holds one of them)
-        last = (start + terms._posts_at + length - 1) >> 6
-        assert pages.done[last] == (last in ahead)
+        # every page of the postings (positions and rare terms too) matched: postings
+        # reads go unchecked; the rest of the file (stored fields...) is not summed ahead
+        assert pages.all_checked(*terms._posts_span) and terms._read_checks is None
         assert sum(pages.done) < len(pages.done)
         # every page of the term dictionary and spellings matched: their reads go unchecked
         assert all(ft._pages is None for ft in terms._fields.values())
@@ -831,6 +842,7 @@ def test_frequent_postings_are_checked_ahead_once_per_segment(tmp_path, monkeypa
         assert again and again[0] is not reader
         assert again[0]._terms._pages.done is done  # no page summed twice
         assert all(ft._pages is None for ft in again[0]._terms._fields.values())
+        assert again[0]._terms._read_checks is None
         assert ix._ahead
     assert not ix._ahead  # close() stopped and joined the thread
     with Index.open(path, check_reads=False) as ix:

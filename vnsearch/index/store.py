@@ -323,19 +323,25 @@ class Index:
     def _check_ahead(self, readers: list[Any]) -> None:
         """Check what searches read most (the documents and frequencies of frequent terms,
         see :data:`~vnsearch.index.checksums.AHEAD_SHARE`; the term dictionaries and
-        spellings) in a background thread, so that searches seldom wait for a sum. A page
+        spellings), then the rest of the postings, in a background thread, so that
+        searches seldom wait for a sum, and once it is done read without checks. A page
         that differs is left for the search that reads it to report; :meth:`close` stops
         the thread."""
         stop = self._stop_ahead
 
         def run() -> None:
-            for reader in readers:
-                if stop.is_set():
-                    return
-                try:
-                    reader._terms.check_ahead(int(reader.doc_count_all() * AHEAD_SHARE), stop)
-                except Exception:  # a damaged dictionary: the searches that read it say so
-                    continue
+            for rest in (False, True):  # every segment's most read parts first
+                for reader in readers:
+                    if stop.is_set():
+                        return
+                    terms = reader._terms
+                    try:
+                        if rest:
+                            terms.check_rest(stop)
+                        else:
+                            terms.check_ahead(int(reader.doc_count_all() * AHEAD_SHARE), stop)
+                    except Exception:  # a damaged dictionary: the searches that read it say so
+                        continue
 
         self._ahead = [t for t in self._ahead if t.is_alive()]
         thread = threading.Thread(target=run, name="vnsearch-check-ahead", daemon=True)

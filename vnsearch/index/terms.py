@@ -399,14 +399,15 @@ class VnTermsReader(base.TermsReader):
         self._codec = codec
         # pages of the mapped segment file are checked against its checksums on first read
         self._pages: PageChecks | None = None
-        self._posts_at = terms_at = 0
+        self._posts_at = terms_at = posts_length = 0
         posts_mapped = mapped_range(storage, segment.make_filename(POSTS_EXT))
         terms_mapped = mapped_range(storage, segment.make_filename(TERMS_EXT))
         if posts_mapped is not None and terms_mapped is not None:
-            source, self._posts_at, _ = posts_mapped
+            source, self._posts_at, posts_length = posts_mapped
             terms_at = terms_mapped[1]
             self._pages = page_checks(storage, segment, source)
         self._terms_span = (terms_at, terms_at + (terms_mapped[2] if terms_mapped else 0))
+        self._posts_span = (self._posts_at, self._posts_at + posts_length)
         self._file = open_mapped(storage, segment.make_filename(TERMS_EXT))
         buf = getattr(self._file, "_buf", None)
         if buf is None:
@@ -422,11 +423,14 @@ class VnTermsReader(base.TermsReader):
         self._posts = memoryview(posts) if posts is not None else None
         if self._posts is None:
             self._pages = None
+        # what checks postings reads: the page checks until every page of the postings
+        # matched (see :meth:`trust_checked`), then nothing
+        self._read_checks = self._pages
 
     def stop_checking_reads(self) -> None:
         """Read without checking pages against the checksums (``Index.open(...,
         check_reads=False)``); the checks on open, in merges and ``verify`` remain."""
-        self._pages = None
+        self._pages = self._read_checks = None
         for ft in self._fields.values():
             ft._pages = None
         if self.spellings is not None:
@@ -522,7 +526,7 @@ class VnTermsReader(base.TermsReader):
         """Check, from a background thread, what searches read most: the documents and
         frequencies of the terms in more than ``min_df`` documents (read whole), then the
         term dictionary and the spellings (see :meth:`PageChecks.check_ahead` and
-        :meth:`trust_checked`)."""
+        :meth:`trust_checked`); :meth:`check_rest` follows."""
         pages = self._pages
         if pages is None:
             return
@@ -531,9 +535,17 @@ class VnTermsReader(base.TermsReader):
             pages.check_ahead([span], stop)
         self.trust_checked()
 
+    def check_rest(self, stop: threading.Event) -> None:
+        """Check the rest of the postings from a background thread; once every page of
+        them matched, postings are read without checks."""
+        pages = self._pages
+        if pages is not None:
+            pages.check_ahead([self._posts_span], stop)
+            self.trust_checked()
+
     def trust_checked(self) -> None:
-        """Read the term dictionary and the spellings without checking each read once every
-        page of them is checked."""
+        """Read the term dictionary, the spellings and the postings without checking each
+        read once every page of them is checked."""
         pages = self._pages
         if pages is None:
             return
@@ -541,6 +553,8 @@ class VnTermsReader(base.TermsReader):
             if pages.all_checked(*span):
                 for reader in readers:
                     reader._pages = None
+        if pages.all_checked(*self._posts_span):
+            self._read_checks = None
 
     def _dictionaries(self) -> list[tuple[tuple[int, int], list[Any]]]:
         """The bytes of the term dictionary and of the spellings in the segment file, and
@@ -577,7 +591,7 @@ class VnTermsReader(base.TermsReader):
     def postings(self, offset: int, length: int) -> PostingArrays:
         """The postings block at ``offset`` as arrays. With checksums, its head, documents
         and frequencies are checked now, its positions when they are first read."""
-        pages = self._pages
+        pages = self._read_checks  # read once: the thread checking ahead may clear it
         if self._posts is None or pages is None:
             return PostingArrays(self.block(offset, length))
         data = self._posts[offset : offset + length]
@@ -595,9 +609,10 @@ class VnTermsReader(base.TermsReader):
     def block(self, offset: int, length: int) -> bytes | memoryview:
         """A postings block's bytes (a view into the mapped file where there is one)."""
         if self._posts is not None:
-            if self._pages is not None:
+            pages = self._read_checks
+            if pages is not None:
                 at = self._posts_at + offset
-                self._pages.check(at, at + length)
+                pages.check(at, at + length)
             return self._posts[offset : offset + length]
         return self._postfile.get(offset, length)
 
