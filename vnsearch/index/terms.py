@@ -481,6 +481,18 @@ class VnTermsReader(base.TermsReader):
         i = ft.find(tbytes) if ft is not None else -1
         return ft.extent(i) if i >= 0 else None
 
+    def arrays(self, fieldname: str, tbytes: bytes) -> PostingArrays | None:
+        """The term's postings as arrays, or None: :meth:`extent` and :meth:`postings` in
+        one call (searches look up a few dozen terms each)."""
+        ft = self._fields.get(fieldname)
+        i = ft.find(tbytes) if ft is not None else -1
+        if i < 0:
+            return None
+        offset, length = ft.extent(i)
+        if self._read_checks is None and self._posts is not None:
+            return PostingArrays(self._posts[offset : offset + length])
+        return self.postings(offset, length)
+
     def field_postings(self, fieldname: str) -> tuple:
         """Every postings list of a field, concatenated in term order: ``(keys, counts,
         docs, weights, npos, positions)`` (``npos`` zeros and ``positions`` None without

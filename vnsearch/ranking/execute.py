@@ -55,15 +55,6 @@ class Executor:
         norms = self.snap.length_norms(s.field, *self.ranking.params(s.view))
         return p, _bm25(p.freqs, norms.take(p.docs), s.weight * idf, self.ranking.delta), idf
 
-    def values_at(self, s: Scoring, p: TermPostings, idf: float, docs: np.ndarray) -> np.ndarray:
-        """The term's BM25 value in each of ``docs`` (sorted; 0 where it does not occur)."""
-        out = np.zeros(len(docs), dtype=np.float64)
-        found, i = p.find(docs)
-        norms = self.snap.length_norms(s.field, *self.ranking.params(s.view))
-        scale, delta = s.weight * idf, self.ranking.delta
-        out[found] = _bm25(p.freqs[i[found]], norms[docs[found]], scale, delta)
-        return out
-
     def matches(self, unit: Unit) -> np.ndarray:
         """Per document: whether ``unit`` matches it."""
         return self.mark(unit, np.zeros(self.snap.total, dtype=bool))
@@ -447,20 +438,40 @@ def score_docs(ex: Executor, terms: list, docs: np.ndarray) -> np.ndarray:
     """Summed BM25 values of ``terms`` for the sorted documents ``docs``.
 
     A term with many postings per document asked for is looked up by binary search; the
-    others are scored over all their postings at once, in one vectorized pass.
+    others are scored over all their postings at once. Each group is one vectorized pass.
     """
-    out = np.zeros(len(docs), dtype=np.float64)
     snap, r = ex.snap, ex.ranking
+    # looked up: where each term is found among ``docs``, its frequency and norm there
+    where, tf_at, norm_at, scale_at, found_count = [], [], [], [], []
+    norms_of_docs: dict[tuple, np.ndarray] = {}  # per (field, k1, b): the norms of ``docs``
+    # read whole: every posting
     ids, tfs, norms, scales, counts = [], [], [], [], []
     for s, p, idf in terms:
+        params = r.params(s.view)
         if p.df > LOOKUP_COST * len(docs):
-            out += ex.values_at(s, p, idf, docs)
+            found, i = p.find(docs)
+            hit = found.nonzero()[0]
+            key = (s.field, *params)
+            nd = norms_of_docs.get(key)
+            if nd is None:
+                nd = norms_of_docs[key] = snap.length_norms(s.field, *params)[docs]
+            where.append(hit)
+            tf_at.append(p.freqs[i[hit]])
+            norm_at.append(nd[hit])
+            scale_at.append(s.weight * idf)
+            found_count.append(len(hit))
             continue
         ids.append(p.sorted_docs)  # uint32 or int64: either indexes without a copy
         tfs.append(p.freqs)
-        norms.append(snap.length_norms(s.field, *r.params(s.view)).take(p.sorted_docs))
+        norms.append(snap.length_norms(s.field, *params).take(p.sorted_docs))
         scales.append(s.weight * idf)
         counts.append(p.df)
+    if where:  # summed per document in term order, as one ``+=`` per term would
+        values = _bm25(np.concatenate(tf_at), np.concatenate(norm_at), 1.0, r.delta)
+        values *= np.repeat(scale_at, found_count)
+        out = np.bincount(np.concatenate(where), values, minlength=len(docs))
+    else:
+        out = np.zeros(len(docs), dtype=np.float64)
     if ids:
         values = _bm25(np.concatenate(tfs), np.concatenate(norms), 1.0, r.delta)
         values *= np.repeat(scales, counts)

@@ -225,20 +225,16 @@ class Snapshot:
         """The live postings of ``term`` in the hidden or plain field ``field``."""
         tbytes = term if isinstance(term, bytes) else term.encode("utf-8")
         if self._only is not None:  # one segment without deletions: global = local numbers
-            terms = self._only
-            extent = terms.extent(field, tbytes)
-            if extent is None:
+            arrays = self._only.arrays(field, tbytes)
+            if arrays is None:
                 return None
-            arrays = terms.postings(*extent)
             return TermPostings(arrays.docs, arrays.freqs, [(0, len(arrays.docs), arrays, None)])
         docs, freqs, parts = [], [], []
         count = 0
         for r, base in self.segments:
-            terms = r._terms
-            extent = terms.extent(field, tbytes)
-            if extent is None:
+            arrays = r._terms.arrays(field, tbytes)
+            if arrays is None:
                 continue
-            arrays = terms.postings(*extent)
             # the file's own uint32 numbers and float32 frequencies, as one segment's are
             # used: a copy only to add the segment's base, none to widen them
             glob, tf = arrays.docs, arrays.freqs
