@@ -23,6 +23,7 @@ import struct
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -72,6 +73,17 @@ class CrfModel:
     transitions: tuple[tuple[float, float], tuple[float, float]]
     bigrams: frozenset[str]
     trigrams: frozenset[str]
+
+    @cached_property
+    def flag_floats(self) -> dict[str, list[float]]:
+        """``flags`` as Python floats (what :func:`emissions_small` sums)."""
+        return {name: w.tolist() for name, w in self.flags.items()}
+
+    @cached_property
+    def neighbour_rows(self) -> np.ndarray:
+        """Per syllable id: the unigram weights of the syllable itself, as the one before
+        and as the one after (``(len(vocab) + 1, 6)``; one gather for a short text)."""
+        return np.hstack([self.unigram[t] for t in UNIGRAM_TEMPLATES])
 
 
 def pyvi_model_dir() -> Path:
@@ -289,8 +301,8 @@ def emissions_small(
     """:func:`emissions` as two columns of Python floats, bit for bit: every score adds
     the same products in the same order (IEEE addition and multiplication as numpy's)."""
     n = len(lows)
-    f = {name: w.tolist() for name, w in model.flags.items()}
-    uni = {name: u[list(ids)].tolist() for name, u in model.unigram.items()}
+    f = model.flag_floats
+    rows = model.neighbour_rows[list(ids)].tolist()  # per syllable: as itself, -1, +1
     up = [float(x) for x in upper]
     ti = [float(x) for x in title]
     di = [float(x) for x in digit]
@@ -298,25 +310,24 @@ def emissions_small(
     pairs = [f"{a} {b}" for a, b in zip(lows, lows[1:])]
     bi = [0.0, *(float(p in big) for p in pairs), 0.0]  # bi[i]: syllables i - 1, i
     tr = [0.0, 0.0, *(float(f"{p} {c}" in tri) for p, c in zip(pairs, lows[2:])), 0.0, 0.0]
-    w0, wm1, wp1 = uni["word.lower()"], uni["-1:word.lower()"], uni["+1:word.lower()"]
     columns = []
     for c in (0, 1):
         col = []
         for i in range(n):
             x = 0.0 + f["bias"][c]
-            x += w0[i][c]
+            x += rows[i][c]
             x += up[i] * f["word.isupper()"][c]
             x += ti[i] * f["word.istitle()"][c]
             x += di[i] * f["word.isdigit()"][c]
             if i >= 1:
-                x += wm1[i - 1][c]
+                x += rows[i - 1][2 + c]
                 x += ti[i - 1] * f["-1:word.istitle()"][c]
                 x += up[i - 1] * f["-1:word.isupper()"][c]
                 x += bi[i] * f["-1:word.bi_gram()"][c]
             if i >= 2:
                 x += tr[i] * f["-2:word.tri_gram()"][c]
             if i <= n - 2:
-                x += wp1[i + 1][c]
+                x += rows[i + 1][4 + c]
                 x += ti[i + 1] * f["+1:word.istitle()"][c]
                 x += up[i + 1] * f["+1:word.isupper()"][c]
                 x += bi[i + 1] * f["+1:word.bi_gram()"][c]
