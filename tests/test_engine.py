@@ -957,6 +957,29 @@ def test_title_boost(corpus):
 # -- 7. Concurrency ------------------------------------------------------------------------------
 
 
+def test_a_snapshot_keeps_its_recent_terms_bounded_and_a_commit_starts_afresh(
+    tmp_path, monkeypatch
+):
+    from vnsearch.ranking import snapshot
+
+    monkeypatch.setattr(snapshot, "RECENT_TERMS", 4)
+    ix = Index.create(tmp_path / "ix", make_schema())
+    with ix.writer() as w:
+        w.add(_hand("a", "Tin", "Tin chung về Hà Nội", "x"))
+    snap = ix.snapshot()
+    first = snap.postings("body.syllables", "chung")
+    assert snap.postings("body.syllables", "chung").freqs is first.freqs  # kept, not re-read
+    for term in ("tin", "về", "hà", "nội", "không có"):
+        snap.postings("body.syllables", term)
+    assert snap._arrays.cache_info().currsize == 4  # the least recently used went
+    assert snap.postings("body.syllables", "chung").freqs is not first.freqs
+    with ix.writer() as w:
+        w.add(_hand("b", "Tin", "Tin chung", "x"))
+    assert ix.snapshot() is not snap
+    assert ix.search("chung").total == 2 and snap.postings("body.syllables", "chung").df == 1
+    ix.close()
+
+
 def test_search_while_writing(tmp_path):
     ix = Index.create(tmp_path / "ix", make_schema())
     word = "chung"
