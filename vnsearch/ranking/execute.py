@@ -408,7 +408,9 @@ def _rare_scores(ex: Executor, terms: list) -> tuple[np.ndarray, np.ndarray]:
     ]
     tfs = np.concatenate([p.freqs for _s, p, _idf in terms])
     values = _bm25(tfs, np.concatenate(norms), 1.0, r.delta)
-    values *= np.repeat([s.weight * idf for s, _p, idf in terms], [p.df for _s, p, _idf in terms])
+    # ``array.repeat``: numpy's ``np.repeat`` of a list costs a caught exception first
+    scales = np.array([s.weight * idf for s, _p, idf in terms])
+    values *= scales.repeat([p.df for _s, p, _idf in terms])
     at = np.concatenate([p.sorted_docs for _s, p, _idf in terms])
     sums = np.bincount(at, values, minlength=snap.total)  # in posting order, as np.add.at
     docs = (sums > 0.0).nonzero()[0]  # every BM25 value is positive
@@ -468,13 +470,13 @@ def score_docs(ex: Executor, terms: list, docs: np.ndarray) -> np.ndarray:
         counts.append(p.df)
     if where:  # summed per document in term order, as one ``+=`` per term would
         values = _bm25(np.concatenate(tf_at), np.concatenate(norm_at), 1.0, r.delta)
-        values *= np.repeat(scale_at, found_count)
+        values *= np.array(scale_at).repeat(found_count)
         out = np.bincount(np.concatenate(where), values, minlength=len(docs))
     else:
         out = np.zeros(len(docs), dtype=np.float64)
     if ids:
         values = _bm25(np.concatenate(tfs), np.concatenate(norms), 1.0, r.delta)
-        values *= np.repeat(scales, counts)
+        values *= np.array(scales).repeat(counts)
         at = np.concatenate(ids)
         if len(at) * 4 >= snap.total:
             acc = snap.accumulator()

@@ -102,10 +102,10 @@ class TermPostings:
             lo = offsets[idx].astype(np.int64)
             lengths = offsets[idx + 1].astype(np.int64) - lo
             before = np.cumsum(lengths) - lengths
-            take = np.repeat(lo - before, lengths) + np.arange(int(lengths.sum()))
+            take = (lo - before).repeat(lengths) + np.arange(int(lengths.sum()))
             # doc << 32 plus (position - shift + 2**16), which lies in [0, 2**32): an OR
             base = (self.sorted_docs[sel].astype(np.int64) << 32) + ((1 << 16) - shift)
-            keys.append(np.repeat(base, lengths) + flat[take])
+            keys.append(base.repeat(lengths) + flat[take])
         return np.concatenate(keys) if keys else np.empty(0, dtype=np.int64)
 
 
