@@ -11,11 +11,13 @@ import dataclasses
 import math
 from collections import Counter
 
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import vnsearch
 from vnsearch import analyze, fold, normalize, segment
+from vnsearch.ranking.execute import _largest_and_next
 from vnsearch.ranking.search import Ranking
 
 VOCAB = [
@@ -370,3 +372,34 @@ def test_rare_clauses_with_fewer_hits_than_the_limit_are_all_the_results():
         assert 0 < len(top) == top.total < 10
     nothing = ix.search('"tế kinh"', limit=10)
     assert len(nothing) == nothing.total == 0
+
+
+@settings(derandomize=True, max_examples=80, deadline=None)
+@given(
+    n=st.integers(1, 30_000),
+    size=st.integers(1, 120),
+    distinct=st.sampled_from([1, 2, 5, 40, 0]),  # 0: continuous values
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_the_largest_values_and_the_next_are_those_of_a_full_sort(n, size, distinct, seed):
+    """The batches of the rare-term path take the ``size`` best partial scores by a
+    sampled threshold (past 64 * size values): the same values as sorting, ties included."""
+    rng = np.random.default_rng(seed)
+    n = max(n, size + 1)
+    values = rng.random(n) if not distinct else rng.integers(0, distinct, n) * rng.random()
+    best, after = _largest_and_next(values, size)
+    ordered = np.sort(values)[::-1]
+    assert len(best) == size == len(set(best.tolist()))
+    assert np.array_equal(np.sort(values[best]), np.sort(ordered[:size]))
+    assert after == ordered[size]
+
+
+def test_the_largest_values_when_the_sample_misses_them():
+    """The sample (every 16th value) holds the largest values but few others that count:
+    the threshold keeps fewer than asked for, and the whole array is partitioned."""
+    values = np.zeros(20_000)
+    values[np.arange(10) * 16] = np.arange(100, 110)  # sampled
+    values[np.arange(30) * 16 + 5] = np.arange(1, 31)  # not sampled
+    best, after = _largest_and_next(values, 20)
+    assert sorted(values[best].tolist()) == [*range(21, 31), *range(100, 110)]
+    assert after == 20.0

@@ -362,8 +362,8 @@ def top_hits_from_rare_terms(q: PreparedQuery, limit: int) -> tuple[np.ndarray, 
     every = len(q.positive)
     size = max(8 * limit, 64)
     while size < len(docs) // 2:
-        order = (-partial).argpartition(size)  # the best ``size``, then the next best
-        top = np.sort(order[:size])  # document order
+        best, next_best = _largest_and_next(partial, size)
+        top = np.sort(best)  # document order
         batch = docs[top]
         keep, _coord = q.keep_among(batch, more_than=every - 1)
         cand = batch[keep]
@@ -375,12 +375,31 @@ def top_hits_from_rare_terms(q: PreparedQuery, limit: int) -> tuple[np.ndarray, 
                 scores = scores + score_docs(q.ex, frequent, batch)
             scores = scores[keep]
             kth = float(np.partition(scores, len(scores) - limit)[len(scores) - limit])
-            reach = bound + float(partial[order[size]])  # what any other document can reach
+            reach = bound + next_best  # what any other document can reach
             if kth > max(reach, bound) * (1 + 1e-9):
                 best = np.lexsort((cand, -scores))[:limit]
                 return cand[best], scores[best]
         size *= 4
     return _top_hits_among(q, docs, bound, limit)
+
+
+def _largest_and_next(values: np.ndarray, size: int) -> tuple[np.ndarray, float]:
+    """Indexes of the ``size`` largest ``values`` (in no order; ``len(values) > size``) and
+    the largest value left out. Only the values that reach a threshold drawn from a sample
+    of every 16th are partitioned (the whole array when the sample misjudged): of 20,000,
+    about 300 are."""
+    n = len(values)
+    index = None  # where ``values`` are in the array given
+    if n > 64 * size:
+        sample = values[::16]
+        r = 2 * (size + 1) // 16 + 4  # the r-th largest of the sample: ~16r values reach it
+        threshold = np.partition(sample, len(sample) - r)[len(sample) - r]
+        above = (values >= threshold).nonzero()[0]
+        if len(above) > size:  # every value left out is below those kept
+            index, values, n = above, values[above], len(above)
+    part = values.argpartition(n - size - 1)
+    best = part[n - size :]
+    return (best if index is None else index[best]), float(values[part[n - size - 1]])
 
 
 def _top_hits_among(
