@@ -17,6 +17,7 @@ import threading
 import time
 import weakref
 import zlib
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -329,19 +330,20 @@ class Index:
         the thread."""
         stop = self._stop_ahead
 
+        # every segment's most read parts first, then the rest of each one's postings
+        steps = [
+            partial(r._terms.check_ahead, int(r.doc_count_all() * AHEAD_SHARE)) for r in readers
+        ]
+        steps += [r._terms.check_rest for r in readers]
+
         def run() -> None:
-            for rest in (False, True):  # every segment's most read parts first
-                for reader in readers:
-                    if stop.is_set():
-                        return
-                    terms = reader._terms
-                    try:
-                        if rest:
-                            terms.check_rest(stop)
-                        else:
-                            terms.check_ahead(int(reader.doc_count_all() * AHEAD_SHARE), stop)
-                    except Exception:  # a damaged dictionary: the searches that read it say so
-                        continue
+            for step in steps:
+                if stop.is_set():
+                    return
+                try:
+                    step(stop)
+                except Exception:  # a damaged dictionary: the searches that read it say so
+                    continue
 
         self._ahead = [t for t in self._ahead if t.is_alive()]
         thread = threading.Thread(target=run, name="vnsearch-check-ahead", daemon=True)

@@ -484,14 +484,8 @@ class VnTermsReader(base.TermsReader):
     def arrays(self, fieldname: str, tbytes: bytes) -> PostingArrays | None:
         """The term's postings as arrays, or None: :meth:`extent` and :meth:`postings` in
         one call (searches look up a few dozen terms each)."""
-        ft = self._fields.get(fieldname)
-        i = ft.find(tbytes) if ft is not None else -1
-        if i < 0:
-            return None
-        offset, length = ft.extent(i)
-        if self._read_checks is None and self._posts is not None:
-            return PostingArrays(self._posts[offset : offset + length])
-        return self.postings(offset, length)
+        extent = self.extent(fieldname, tbytes)
+        return self.postings(*extent) if extent is not None else None
 
     def field_postings(self, fieldname: str) -> tuple:
         """Every postings list of a field, concatenated in term order: ``(keys, counts,
@@ -603,10 +597,12 @@ class VnTermsReader(base.TermsReader):
     def postings(self, offset: int, length: int) -> PostingArrays:
         """The postings block at ``offset`` as arrays. With checksums, its head, documents
         and frequencies are checked now, its positions when they are first read."""
-        pages = self._read_checks  # read once: the thread checking ahead may clear it
-        if self._posts is None or pages is None:
-            return PostingArrays(self.block(offset, length))
+        if self._posts is None:
+            return PostingArrays(self._postfile.get(offset, length))
         data = self._posts[offset : offset + length]
+        pages = self._read_checks  # read once: the thread checking ahead may clear it
+        if pages is None:
+            return PostingArrays(data)
         at = self._posts_at + offset
         end = length
         if length >= BLOCK_HEAD.size:  # the range checked holds the head: a wrong count

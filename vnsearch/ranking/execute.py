@@ -157,6 +157,18 @@ def _bm25(tf: np.ndarray, norm: np.ndarray, scale: float, delta: float = 0.0) ->
     return norm
 
 
+def _scaled_bm25(
+    tfs: list[np.ndarray], norms: list[np.ndarray], scales: list[float], counts: list[int],
+    delta: float,
+) -> np.ndarray:  # fmt: skip
+    """BM25 values of several terms' postings at once: term ``i`` has ``counts[i]`` of the
+    concatenated frequencies and norms, and its values are multiplied by ``scales[i]``."""
+    values = _bm25(np.concatenate(tfs), np.concatenate(norms), 1.0, delta)
+    # ``array.repeat``: numpy's ``np.repeat`` of a list costs a caught exception first
+    values *= np.array(scales).repeat(counts)
+    return values
+
+
 def _filter_mask(snap: Snapshot, ex: Executor, filters: Mapping[str, Any]) -> np.ndarray:
     mask = snap.live.copy()
     for name, value in filters.items():
@@ -425,11 +437,13 @@ def _rare_scores(ex: Executor, terms: list) -> tuple[np.ndarray, np.ndarray]:
     norms = [
         snap.length_norms(s.field, *r.params(s.view)).take(p.sorted_docs) for s, p, _idf in terms
     ]
-    tfs = np.concatenate([p.freqs for _s, p, _idf in terms])
-    values = _bm25(tfs, np.concatenate(norms), 1.0, r.delta)
-    # ``array.repeat``: numpy's ``np.repeat`` of a list costs a caught exception first
-    scales = np.array([s.weight * idf for s, _p, idf in terms])
-    values *= scales.repeat([p.df for _s, p, _idf in terms])
+    values = _scaled_bm25(
+        [p.freqs for _s, p, _idf in terms],
+        norms,
+        [s.weight * idf for s, _p, idf in terms],
+        [p.df for _s, p, _idf in terms],
+        r.delta,
+    )
     at = np.concatenate([p.sorted_docs for _s, p, _idf in terms])
     sums = np.bincount(at, values, minlength=snap.total)  # in posting order, as np.add.at
     docs = (sums > 0.0).nonzero()[0]  # every BM25 value is positive
@@ -488,14 +502,12 @@ def score_docs(ex: Executor, terms: list, docs: np.ndarray) -> np.ndarray:
         scales.append(s.weight * idf)
         counts.append(p.df)
     if where:  # summed per document in term order, as one ``+=`` per term would
-        values = _bm25(np.concatenate(tf_at), np.concatenate(norm_at), 1.0, r.delta)
-        values *= np.array(scale_at).repeat(found_count)
+        values = _scaled_bm25(tf_at, norm_at, scale_at, found_count, r.delta)
         out = np.bincount(np.concatenate(where), values, minlength=len(docs))
     else:
         out = np.zeros(len(docs), dtype=np.float64)
     if ids:
-        values = _bm25(np.concatenate(tfs), np.concatenate(norms), 1.0, r.delta)
-        values *= np.array(scales).repeat(counts)
+        values = _scaled_bm25(tfs, norms, scales, counts, r.delta)
         at = np.concatenate(ids)
         if len(at) * 4 >= snap.total:
             acc = snap.accumulator()

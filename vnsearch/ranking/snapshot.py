@@ -149,7 +149,7 @@ class Snapshot:
                 segment_live = live[base : base + r.doc_count_all()]
                 self._deleted[base] = (deleted.astype(np.uint32), segment_live)
         self.live = live
-        self._only = leaves[0][0]._terms if len(leaves) == 1 and not self._deleted else None
+        self._only = len(leaves) == 1 and not self._deleted  # global = local numbers
         # (field, term) -> the term's postings arrays in each segment (None where absent)
         self._arrays = lru_cache(maxsize=RECENT_TERMS)(
             partial(_segment_arrays, tuple(r._terms for r, _ in leaves))
@@ -235,7 +235,7 @@ class Snapshot:
         """The live postings of ``term`` in the hidden or plain field ``field``."""
         tbytes = term if isinstance(term, bytes) else term.encode("utf-8")
         found = self._arrays(field, tbytes)
-        if self._only is not None:  # one segment without deletions: global = local numbers
+        if self._only:  # one segment without deletions
             arrays = found[0]
             if arrays is None:
                 return None
