@@ -403,3 +403,27 @@ def test_the_largest_values_when_the_sample_misses_them():
     best, after = _largest_and_next(values, 20)
     assert sorted(values[best].tolist()) == [*range(21, 31), *range(100, 110)]
     assert after == 20.0
+
+
+def test_scores_of_documents_that_hold_none_of_the_looked_up_terms():
+    """A term looked up by binary search (many postings, few documents asked for) that none
+    of the documents holds, beside a term scored over all its postings: the sums are
+    floats, those of the second term alone (numpy's ``bincount`` of nothing is integers)."""
+    from vnsearch.ranking.execute import Executor, score_docs
+    from vnsearch.ranking.plan import Scoring
+
+    schema = vnsearch.Schema(id=vnsearch.ID(stored=True, unique=True), body=vnsearch.TEXT())
+    ix = vnsearch.Index.in_memory(schema)
+    with ix.writer() as w:
+        for i in range(60):
+            w.add({"id": str(i), "body": "trung ương" if i < 50 else "hà nội đảng"})
+    snap = ix.snapshot()
+    ex = Executor(snap, RANKING)
+    common = Scoring("body.syllables", "trung", 1.0, "syllables", "body")
+    rare = Scoring("body.syllables", "đảng", 1.0, "syllables", "body")
+    terms = [(s, ex.postings(s.field, s.term), 1.0) for s in (common, rare)]
+    docs = np.array([55, 57])  # hold "đảng", not "trung" (50 postings > 12 * 2)
+    got = score_docs(ex, terms, docs)
+    alone = score_docs(ex, terms[1:], docs)
+    assert got.dtype == np.float64
+    assert got.tolist() == alone.tolist() and (got > 0).all()

@@ -503,7 +503,10 @@ def score_docs(ex: Executor, terms: list, docs: np.ndarray) -> np.ndarray:
         counts.append(p.df)
     if where:  # summed per document in term order, as one ``+=`` per term would
         values = _scaled_bm25(tf_at, norm_at, scale_at, found_count, r.delta)
-        out = np.bincount(np.concatenate(where), values, minlength=len(docs))
+        # (``bincount`` gives integers when no term was found: none of ``docs`` holds one)
+        out = np.bincount(np.concatenate(where), values, minlength=len(docs)).astype(
+            float, copy=False
+        )
     else:
         out = np.zeros(len(docs), dtype=np.float64)
     if ids:
