@@ -99,3 +99,39 @@ def test_query_benchmark_orders_engines_at_random_twins_apart(monkeypatch) -> No
     # one engine alone, or two on one index: nothing can stand between them
     assert len(bench_query.engine_orders(engines[3:], 10, seed=1)) == 10
     assert len(bench_query.engine_orders(engines[:1], 10, seed=1)) == 10
+
+
+def test_query_benchmark_times_queries_apart_from_warm_up_and_twins(monkeypatch, tmp_path) -> None:
+    """Nothing an engine keeps between queries may come from the timed queries themselves:
+    the warm-up runs other queries, and the snippets row opens its own index (sharing one
+    would share its cache of recent terms with the plain vnsearch row)."""
+    from pathlib import Path
+
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import bench_query
+
+    class Recorder:
+        name, path = "rec", Path("r")
+
+        def __init__(self) -> None:
+            self.seen: list[str] = []
+
+        def search(self, query: str, total: bool = False):
+            self.seen.append(query)
+            return [("1", "t")], None
+
+    rec = Recorder()
+    runs = bench_query.time_pass([rec], {"rec": ["a", "b", "c"]}, False, warmup={"rec": ["w"]})
+    assert rec.seen == ["w", "a", "b", "c"] and runs["rec"].counts == [1, 1, 1]
+
+    docs = [bench_query.Doc(str(i), f"Hà Nội {i}", "Thủ đô nghìn năm văn hiến") for i in range(3)]
+    base = bench_query.VnsearchEngine(tmp_path / "ix")
+    base.path.mkdir()
+    base.build(docs)
+    base.open()
+    twin = bench_query.VnsearchSnippetsEngine(base, docs)
+    assert twin.index is not base.index and twin.path == base.path
+    hits, _ = twin.search(twin.prepare(bench_query.Query("keyword", ["nghìn"], ["nghin"], "0")))
+    assert sorted(hits) == [(d.id, d.title) for d in docs]
+    twin.index.close()
+    base.index.close()
