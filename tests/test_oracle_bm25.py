@@ -427,3 +427,49 @@ def test_scores_of_documents_that_hold_none_of_the_looked_up_terms():
     alone = score_docs(ex, terms[1:], docs)
     assert got.dtype == np.float64
     assert got.tolist() == alone.tolist() and (got > 0).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.integers(0, 3000), min_size=1, max_size=400),
+    st.sampled_from([0, 10**6, 10**9]),  # far apart: sorted instead of counted
+)
+def test_length_codes_give_back_every_length(lengths, far) -> None:
+    from vnsearch.ranking.snapshot import length_codes
+
+    values = np.array(lengths + [far], dtype=np.float64)
+    codes, distinct = length_codes(values)
+    assert codes.dtype == (np.uint8 if len(set(values)) <= 256 else np.uint16)
+    assert distinct.dtype == np.float64 and (np.diff(distinct) > 0).all()
+    assert distinct[codes].tolist() == values.tolist()
+
+
+def test_length_codes_of_too_many_distinct_lengths_are_the_lengths() -> None:
+    from vnsearch.ranking.snapshot import length_codes
+
+    values = np.arange(70_000, dtype=np.float64)[::-1].copy()
+    codes, distinct = length_codes(values)
+    assert codes is None and distinct is values
+    assert length_codes(np.zeros(0))[1].tolist() == []
+
+
+def test_norms_read_through_length_codes_are_those_of_each_length() -> None:
+    """The norms gathered through the codes are BM25's formula on each document's length,
+    bit for bit, and views with equal lengths share one array of codes."""
+    schema = vnsearch.Schema(id=vnsearch.ID(stored=True, unique=True), body=vnsearch.TEXT())
+    ix = vnsearch.Index.in_memory(schema)
+    with ix.writer() as w:
+        for i in range(300):
+            w.add({"id": str(i), "body": " ".join(VOCAB[j % len(VOCAB)] for j in range(i))})
+        w.delete("7")
+    snap = ix.snapshot()
+    docs = np.arange(snap.total)
+    for field in ("body.syllables", "body.folded", "body.bigrams", "body.words"):
+        for k1, b in ((1.2, 0.75), (0.5, 0.9)):
+            avg = snap.avg_length[field]
+            expected = k1 * (1.0 - b + b * snap.lengths[field] / avg)
+            assert snap.length_norms(field, k1, b, docs).tolist() == expected.tolist()
+            some = docs[::7].astype(np.uint32)
+            assert snap.length_norms(field, k1, b, some).tolist() == expected[::7].tolist()
+    assert snap._codes["body.syllables"][0] is snap._codes["body.folded"][0]
+    assert snap._codes["body.syllables"][0].dtype == np.uint16  # 300 distinct lengths

@@ -52,8 +52,8 @@ class Executor:
         if p is None or not p.df:
             return None
         idf = lucene_idf(p.df, self.snap.doc_count)
-        norms = self.snap.length_norms(s.field, *self.ranking.params(s.view))
-        return p, _bm25(p.freqs, norms.take(p.docs), s.weight * idf, self.ranking.delta), idf
+        norms = self.snap.length_norms(s.field, *self.ranking.params(s.view), p.sorted_docs)
+        return p, _bm25(p.freqs, norms, s.weight * idf, self.ranking.delta), idf
 
     def matches(self, unit: Unit) -> np.ndarray:
         """Per document: whether ``unit`` matches it."""
@@ -434,9 +434,7 @@ def _rare_scores(ex: Executor, terms: list) -> tuple[np.ndarray, np.ndarray]:
     in each: the same sums as :func:`score_docs` over all their postings."""
     snap, r = ex.snap, ex.ranking
     # the file's own uint32 document numbers index as well as int64 ones, without a copy
-    norms = [
-        snap.length_norms(s.field, *r.params(s.view)).take(p.sorted_docs) for s, p, _idf in terms
-    ]
+    norms = [snap.length_norms(s.field, *r.params(s.view), p.sorted_docs) for s, p, _i in terms]
     values = _scaled_bm25(
         [p.freqs for _s, p, _idf in terms],
         norms,
@@ -489,7 +487,7 @@ def score_docs(ex: Executor, terms: list, docs: np.ndarray) -> np.ndarray:
             key = (s.field, *params)
             nd = norms_of_docs.get(key)
             if nd is None:
-                nd = norms_of_docs[key] = snap.length_norms(s.field, *params)[docs]
+                nd = norms_of_docs[key] = snap.length_norms(s.field, *params, docs)
             where.append(hit)
             tf_at.append(p.freqs[i[hit]])
             norm_at.append(nd[hit])
@@ -498,7 +496,7 @@ def score_docs(ex: Executor, terms: list, docs: np.ndarray) -> np.ndarray:
             continue
         ids.append(p.sorted_docs)  # uint32 or int64: either indexes without a copy
         tfs.append(p.freqs)
-        norms.append(snap.length_norms(s.field, *params).take(p.sorted_docs))
+        norms.append(snap.length_norms(s.field, *params, p.sorted_docs))
         scales.append(s.weight * idf)
         counts.append(p.df)
     if where:  # summed per document in term order, as one ``+=`` per term would

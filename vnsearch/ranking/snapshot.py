@@ -158,7 +158,10 @@ class Snapshot:
         self._doc_type = np.uint32 if self.total < 1 << 32 else np.int64
         self.doc_count = int(live.sum())
         self.lengths: dict[str, np.ndarray] = {}
-        self._norms: dict[tuple[str, float, float], np.ndarray] = {}  # filled on first use
+        # filled on first use: per field, its length codes and distinct lengths (see
+        # ``length_norms``); per (field, k1, b), the codes and the norm of each length
+        self._codes: dict[str, tuple[np.ndarray | None, np.ndarray]] = {}
+        self._norms: dict[tuple[str, float, float], tuple[np.ndarray | None, np.ndarray]] = {}
         self._values: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # filled on first use
         self.avg_length: dict[str, float] = {}
         for name, ftype in schema.items():
@@ -184,14 +187,35 @@ class Snapshot:
             acc = self._scratch.acc = np.zeros(self.total, dtype=np.float64)
         return acc
 
-    def length_norms(self, field: str, k1: float, b: float) -> np.ndarray:
-        """BM25's ``k1 * (1 - b + b * len / avglen)`` for every document, computed once."""
+    def length_norms(self, field: str, k1: float, b: float, docs: np.ndarray) -> np.ndarray:
+        """BM25's ``k1 * (1 - b + b * len / avglen)`` for each of ``docs``.
+
+        Read through small arrays: a search gathers norms at thousands of scattered
+        documents, and one ``float64`` per document of every field it scores does not stay
+        in the CPU's caches. Each document's length is kept as the number of its value
+        among the field's distinct lengths (one or two bytes; fields with equal lengths
+        share them), and the norm is computed once per distinct length: the same values."""
         key = (field, k1, b)
-        norms = self._norms.get(key)
-        if norms is None:
+        found = self._norms.get(key)
+        if found is None:
+            codes, values = self._length_codes(field)
             avg = self.avg_length[field] or 1.0
-            norms = self._norms[key] = k1 * (1.0 - b + b * self.lengths[field] / avg)
-        return norms
+            found = self._norms[key] = (codes, k1 * (1.0 - b + b * values / avg))
+        codes, norms = found
+        return norms.take(docs) if codes is None else norms.take(codes.take(docs))
+
+    def _length_codes(self, field: str) -> tuple[np.ndarray | None, np.ndarray]:
+        found = self._codes.get(field)
+        if found is None:
+            lengths = self.lengths[field]
+            for other, known in list(self._codes.items()):
+                if known[0] is not None and np.array_equal(self.lengths[other], lengths):
+                    found = known
+                    break
+            else:
+                found = length_codes(lengths)
+            self._codes[field] = found
+        return found
 
     def field_values(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """``(values, present)`` of the NUMERIC or DATETIME field ``name`` for every
@@ -297,6 +321,25 @@ class Snapshot:
     def close(self) -> None:
         self._arrays.cache_clear()  # views of the files about to be closed
         self.reader.close()
+
+
+def length_codes(lengths: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+    """``(codes, values)`` with ``values[codes] == lengths``: the distinct lengths, sorted,
+    and the number of each document's among them as ``uint8`` or ``uint16``; ``(None,
+    lengths)`` when there are more than 65,536 distinct lengths."""
+    ints = lengths.astype(np.int64)  # exact lengths: whole numbers
+    top = int(ints.max()) if len(ints) else 0
+    if top <= 4 * len(ints) + 256:  # counted: no sort
+        present = np.zeros(top + 1, dtype=bool)
+        present[ints] = True
+        values = np.flatnonzero(present)
+        codes = (np.cumsum(present) - 1)[ints]
+    else:
+        values, codes = np.unique(ints, return_inverse=True)
+    if len(values) > 1 << 16:
+        return None, lengths
+    dtype = np.uint8 if len(values) <= 1 << 8 else np.uint16
+    return codes.astype(dtype), values.astype(np.float64)
 
 
 def _segment_arrays(readers: tuple[Any, ...], field: str, tbytes: bytes) -> tuple[Any, ...]:
