@@ -276,3 +276,20 @@ def test_200kb_of_operator_soup_within_a_second() -> None:
     elapsed = time.thread_time() - start
     assert elapsed < 1.0, f"parsing 200 KB took {elapsed:.2f} s"
     assert parse(str(query), ["a", "b"]) == query
+
+
+def test_query_words_syllables_are_kept_for_short_words_only() -> None:
+    """The syllables of recent query words are kept process-wide (immutable tokens); a
+    long word (a pasted blob) is analyzed each time, never kept."""
+    from vnsearch import syllables
+    from vnsearch.ranking import plan
+
+    plan._recent_word_syllables.cache_clear()
+    for _ in range(2):
+        assert list(plan._word_syllables("Hà-Nội")) == syllables("Hà-Nội")
+    assert isinstance(plan._word_syllables("Hà-Nội"), tuple)
+    info = plan._recent_word_syllables.cache_info()
+    assert (info.hits, info.misses, info.currsize) == (2, 1, 1)
+    blob = "hà" * 100
+    assert list(plan._word_syllables(blob)) == syllables(blob)
+    assert plan._recent_word_syllables.cache_info().currsize == 1

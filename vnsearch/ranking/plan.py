@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import NamedTuple
 
 from vnsearch.analysis import Token, segment, syllables
@@ -49,6 +50,18 @@ class Plan:
     bonus: list[Scoring]
 
 
+def _word_syllables(text: str) -> Sequence[Token]:
+    """The syllables of one word (or phrase) of a query. Common words come back query after
+    query: the 4,096 most recent short ones are kept (process-wide; the tokens are
+    immutable and depend on the text alone)."""
+    return _recent_word_syllables(text) if len(text) <= 64 else syllables(text)
+
+
+@lru_cache(maxsize=4096)
+def _recent_word_syllables(text: str) -> tuple[Token, ...]:
+    return tuple(syllables(text))
+
+
 def _syllable_scoring(
     tok: str, fields: Sequence[str], schema, ranking: Ranking, exact: str | None = None,
     factor: float = 1.0,
@@ -81,7 +94,7 @@ def text_fields(schema, only: Iterable[str] | None) -> list[str]:
 
 def _plan_item(
     item: Term | Phrase, unit: Unit, schema, fields: list[str], ranking: Ranking,
-    restored: str | None = None, syl: Callable[[str], list[Token]] = syllables,
+    restored: str | None = None, syl: Callable[[str], Sequence[Token]] = syllables,
 ):  # fmt: skip
     if item.field is not None and not isinstance(schema[item.field], TEXT):
         ftype = schema[item.field]
@@ -129,14 +142,7 @@ def plan_query(
         for i, c in enumerate(clauses)
         if c.occur != "must_not" and isinstance(c.node, Term) and c.node.field is None
     ]
-    memo: dict[str, list[Token]] = {}  # each word's syllables, analyzed once per query
-
-    def syl(text: str) -> list[Token]:
-        toks = memo.get(text)
-        if toks is None:
-            toks = memo[text] = syllables(text)
-        return toks
-
+    syl = _word_syllables
     restored = _restore(query, [clauses[i].node.text for i in plain], accents, ranking, syl)
     restored_at = dict(zip(plain, restored))
     units = []
@@ -186,7 +192,7 @@ def _respelled(query: ParsedQuery, schema, accents: AccentVocabulary) -> ParsedQ
     ]
     if not any(may_respell(item.text) for item in items):
         return query
-    toks = [(item, t) for item in items for t in syllables(item.text) if t.kind == "syllable"]
+    toks = [(item, t) for item in items for t in _word_syllables(item.text) if t.kind == "syllable"]
     words = [t.text.lower() for _item, t in toks]
     new = accents.respell(words)
     edits: dict[int, list] = {}
@@ -215,7 +221,7 @@ def _respelled(query: ParsedQuery, schema, accents: AccentVocabulary) -> ParsedQ
 
 def _restore(
     query: ParsedQuery, words: list[str], accents: AccentVocabulary | None, ranking: Ranking,
-    syl: Callable[[str], list[Token]] = syllables,
+    syl: Callable[[str], Sequence[Token]] = syllables,
 ) -> list[str | None]:  # fmt: skip
     """The accented form of each plain word of a query typed without any accent (None
     where a word is not one syllable, or the index knows no accented form)."""
@@ -236,7 +242,7 @@ def _restore(
     return [r if ok and r != f else None for r, ok, f in zip(out, single, folded)]
 
 
-def _syllable(word: str, syl: Callable[[str], list[Token]] = syllables) -> str | None:
+def _syllable(word: str, syl: Callable[[str], Sequence[Token]] = syllables) -> str | None:
     """The one syllable of a plain word, punctuation around it left out (``gì?`` -> ``gì``);
     None when the word is not one syllable."""
     toks = syl(word)
@@ -245,7 +251,7 @@ def _syllable(word: str, syl: Callable[[str], list[Token]] = syllables) -> str |
 
 def _stopword_clauses(
     clauses, plain, restored_at, ranking: Ranking, group: bool,
-    syl: Callable[[str], list[Token]] = syllables,
+    syl: Callable[[str], Sequence[Token]] = syllables,
 ) -> set[int]:  # fmt: skip
     """The plain should clauses that are stop words, when the ranking drops them and the
     query has other words; in a grouped (long) query, also its question words."""
@@ -276,7 +282,7 @@ def _stop_mask(words: list[str], at: list[int]) -> list[bool]:
 def _bonus(
     words: list[str], exact: list[str], schema, fields: list[str], ranking: Ranking,
     restored: bool = False, no_questions: bool = False,
-    syl: Callable[[str], list[Token]] = syllables,
+    syl: Callable[[str], Sequence[Token]] = syllables,
 ) -> list[Scoring]:  # fmt: skip
     """Bigram and word terms of the plain words: they reward words found side by side.
     ``exact`` are the words with restored accents (the exact views' terms); with
