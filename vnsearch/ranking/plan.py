@@ -8,7 +8,7 @@ Neighbouring plain words add bonus terms: their bigrams and the words pyvi segme
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import NamedTuple
@@ -94,7 +94,7 @@ def text_fields(schema, only: Iterable[str] | None) -> list[str]:
 
 def _plan_item(
     item: Term | Phrase, unit: Unit, schema, fields: list[str], ranking: Ranking,
-    restored: str | None = None, syl: Callable[[str], Sequence[Token]] = syllables,
+    restored: str | None = None,
 ):  # fmt: skip
     if item.field is not None and not isinstance(schema[item.field], TEXT):
         ftype = schema[item.field]
@@ -102,7 +102,7 @@ def _plan_item(
         unit.any_of.append((item.field, value))
         return
     scope = [item.field] if item.field is not None else fields
-    toks = [t for t in syl(item.text) if t.kind != "part"]
+    toks = [t for t in _word_syllables(item.text) if t.kind != "part"]
     if not toks:
         return
     if restored is not None and len(toks) == 1:
@@ -142,13 +142,12 @@ def plan_query(
         for i, c in enumerate(clauses)
         if c.occur != "must_not" and isinstance(c.node, Term) and c.node.field is None
     ]
-    syl = _word_syllables
-    restored = _restore(query, [clauses[i].node.text for i in plain], accents, ranking, syl)
+    restored = _restore(query, [clauses[i].node.text for i in plain], accents, ranking)
     restored_at = dict(zip(plain, restored))
     units = []
     grouped: list[Unit] = []  # plain should clauses matched as one group (long queries)
     group = 0 < ranking.group_from <= sum(1 for i in plain if clauses[i].occur == "should")
-    drop = _stopword_clauses(clauses, plain, restored_at, ranking, group, syl)
+    drop = _stopword_clauses(clauses, plain, restored_at, ranking, group)
     for i, clause in enumerate(clauses):
         if i in drop:
             continue
@@ -156,7 +155,7 @@ def plan_query(
         items = clause.node.items if isinstance(clause.node, Or) else (clause.node,)
         for item in items:
             n = len(unit.scoring)
-            _plan_item(item, unit, schema, fields, ranking, restored_at.get(i), syl)
+            _plan_item(item, unit, schema, fields, ranking, restored_at.get(i))
             if ranking.capitals != 1.0 and i > 0 and item.text[:1].isupper():
                 # a name (of a person, place, work) in a sentence: what the question is about
                 more = ranking.capitals
@@ -177,7 +176,7 @@ def plan_query(
     exact = [r if r is not None else w for r, w in zip(restored, words)]
     restored_any = any(r is not None for r in restored)
     asked = ranking.question_words and group
-    return Plan(units, _bonus(words, exact, schema, fields, ranking, restored_any, asked, syl))
+    return Plan(units, _bonus(words, exact, schema, fields, ranking, restored_any, asked))
 
 
 def _respelled(query: ParsedQuery, schema, accents: AccentVocabulary) -> ParsedQuery:
@@ -221,7 +220,6 @@ def _respelled(query: ParsedQuery, schema, accents: AccentVocabulary) -> ParsedQ
 
 def _restore(
     query: ParsedQuery, words: list[str], accents: AccentVocabulary | None, ranking: Ranking,
-    syl: Callable[[str], Sequence[Token]] = syllables,
 ) -> list[str | None]:  # fmt: skip
     """The accented form of each plain word of a query typed without any accent (None
     where a word is not one syllable, or the index knows no accented form)."""
@@ -235,30 +233,29 @@ def _restore(
     ]
     if any(fold_term(t.lower()) != t.lower() for t in texts):
         return none  # typed with accents: taken as typed
-    one = [_syllable(w, syl) for w in words]
+    one = [_syllable(w) for w in words]
     single = [o is not None for o in one]
     folded = [fold_term((o or w).lower()) for o, w in zip(one, words)]
     out = accents.restore(folded)
     return [r if ok and r != f else None for r, ok, f in zip(out, single, folded)]
 
 
-def _syllable(word: str, syl: Callable[[str], Sequence[Token]] = syllables) -> str | None:
+def _syllable(word: str) -> str | None:
     """The one syllable of a plain word, punctuation around it left out (``gì?`` -> ``gì``);
     None when the word is not one syllable."""
-    toks = syl(word)
+    toks = _word_syllables(word)
     return toks[0].text if len(toks) == 1 else None
 
 
 def _stopword_clauses(
     clauses, plain, restored_at, ranking: Ranking, group: bool,
-    syl: Callable[[str], Sequence[Token]] = syllables,
 ) -> set[int]:  # fmt: skip
     """The plain should clauses that are stop words, when the ranking drops them and the
     query has other words; in a grouped (long) query, also its question words."""
     if not ranking.stopwords:
         return set()
     stop = set()
-    words = [restored_at.get(i) or _syllable(clauses[i].node.text, syl) or "" for i in plain]
+    words = [restored_at.get(i) or _syllable(clauses[i].node.text) or "" for i in plain]
     asks = question_mask(words) if ranking.question_words and group else [False] * len(words)
     stops = _stop_mask(words, plain)
     for i, stopword, ask in zip(plain, stops, asks):
@@ -282,14 +279,13 @@ def _stop_mask(words: list[str], at: list[int]) -> list[bool]:
 def _bonus(
     words: list[str], exact: list[str], schema, fields: list[str], ranking: Ranking,
     restored: bool = False, no_questions: bool = False,
-    syl: Callable[[str], Sequence[Token]] = syllables,
 ) -> list[Scoring]:  # fmt: skip
     """Bigram and word terms of the plain words: they reward words found side by side.
     ``exact`` are the words with restored accents (the exact views' terms); with
     ``no_questions``, none of them holds a question word (``năm nào``, ``thế nào``)."""
     out: list[Scoring] = []
     # the syllables of the words joined (no syllable spans the space between two words)
-    toks = [t.text.lower() for w in exact for t in syl(w) if t.kind != "part"]
+    toks = [t.text.lower() for w in exact for t in _word_syllables(w) if t.kind != "part"]
     pairs = [(f"{a} {b}", f"{fold_term(a)} {fold_term(b)}") for a, b in zip(toks, toks[1:])]
     text = " ".join(exact)
     words_ = [w.text.lower() for w in segment(text)] if len(toks) > 1 else []
