@@ -968,15 +968,23 @@ def test_a_snapshot_keeps_its_recent_terms_bounded_and_a_commit_starts_afresh(
         w.add(_hand("a", "Tin", "Tin chung về Hà Nội", "x"))
     snap = ix.snapshot()
     first = snap.postings("body.syllables", "chung")
-    assert snap.postings("body.syllables", "chung").freqs is first.freqs  # kept, not re-read
+    # one segment: the postings themselves are kept and shared, not re-read
+    assert snap._one is not None and snap.postings("body.syllables", "chung") is first
     for term in ("tin", "về", "hà", "nội", "không có"):
         snap.postings("body.syllables", term)
-    assert snap._arrays.cache_info().currsize == 4  # the least recently used went
+    assert snap._one.cache_info().currsize == 4  # the least recently used went
     assert snap.postings("body.syllables", "chung").freqs is not first.freqs
     with ix.writer() as w:
         w.add(_hand("b", "Tin", "Tin chung", "x"))
     assert ix.snapshot() is not snap
     assert ix.search("chung").total == 2 and snap.postings("body.syllables", "chung").df == 1
+    # two segments: each segment's arrays are kept, the postings joined per lookup
+    two = ix.snapshot()
+    assert len(two.segments) == 2 and two._one is None
+    hits = two._arrays.cache_info().hits
+    joined = two.postings("body.syllables", "chung")
+    assert joined.df == 2 and two._arrays.cache_info().hits == hits + 1
+    assert two.postings("body.syllables", "chung").freqs is not joined.freqs
     ix.close()
 
 

@@ -33,18 +33,34 @@ __all__ = [
 ]
 
 
+_UNKNOWN: Any = object()  # a term not looked up yet (None: looked up, not in the index)
+
+
 class Executor:
     def __init__(self, snap: Snapshot, ranking: Ranking) -> None:
         self.snap = snap
         self.ranking = ranking
         self._cache: dict[tuple[str, str | bytes], TermPostings | None] = {}
         self._phrases: dict[tuple, np.ndarray] = {}
+        # per postings (by id; the query holds them): the last documents looked up in them
+        # and the answer, as matching and scoring often ask about the same documents
+        self._found: dict[int, tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]] = {}
 
     def postings(self, field: str, term: str | bytes) -> TermPostings | None:
         key = (field, term)
-        if key not in self._cache:
-            self._cache[key] = self.snap.postings(field, term)
-        return self._cache[key]
+        p = self._cache.get(key, _UNKNOWN)
+        if p is _UNKNOWN:
+            p = self._cache[key] = self.snap.postings(field, term)
+        return p
+
+    def find(self, p: TermPostings, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``p.find(docs)``, the answer for the last ``docs`` asked about kept."""
+        last = self._found.get(id(p))
+        if last is not None and last[0] is docs:
+            return last[1]
+        found = p.find(docs)
+        self._found[id(p)] = (docs, found)
+        return found
 
     def contribution(self, s: Scoring) -> tuple[TermPostings, np.ndarray, float] | None:
         """The term's postings, its BM25 value in each of them, and its idf."""
@@ -90,7 +106,7 @@ class Executor:
         for f, term in unit.any_of:
             p = self.postings(f, term)
             if p is not None:
-                found |= p.find(docs)[0]
+                found |= self.find(p, docs)[0]
         for phrase in unit.phrases:
             found |= lookup(self.phrase_docs(phrase), docs)[0]
         return found
@@ -113,7 +129,7 @@ class Executor:
         # does in its postings (one search per term)
         steps = []
         for p, _off in lists[1:]:
-            found, i = p.find(docs)
+            found, i = self.find(p, docs)
             docs = docs[found]
             steps.append((found, i[found]))
         # the index of each of the common ``docs`` in each term's postings, from the last
@@ -163,7 +179,10 @@ def _scaled_bm25(
 ) -> np.ndarray:  # fmt: skip
     """BM25 values of several terms' postings at once: term ``i`` has ``counts[i]`` of the
     concatenated frequencies and norms, and its values are multiplied by ``scales[i]``."""
-    values = _bm25(np.concatenate(tfs), np.concatenate(norms), 1.0, delta)
+    # the ``float32`` frequencies widened as they are joined: ``float64`` arithmetic on a
+    # mix of the two casts in buffered chunks (the same values, more slowly)
+    tf = np.concatenate(tfs, dtype=np.float64)
+    values = _bm25(tf, np.concatenate(norms), 1.0, delta)
     # ``array.repeat``: numpy's ``np.repeat`` of a list costs a caught exception first
     values *= np.array(scales).repeat(counts)
     return values
@@ -482,7 +501,7 @@ def score_docs(ex: Executor, terms: list, docs: np.ndarray) -> np.ndarray:
     for s, p, idf in terms:
         params = r.params(s.view)
         if p.df > LOOKUP_COST * len(docs):
-            found, i = p.find(docs)
+            found, i = ex.find(p, docs)
             hit = found.nonzero()[0]
             key = (s.field, *params)
             nd = norms_of_docs.get(key)

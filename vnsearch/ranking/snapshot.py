@@ -47,38 +47,29 @@ class TermPostings:
 
     Only live documents are kept; ``position_keys`` gives their positions for phrases.
     ``sorted_docs`` may be the file's own ``uint32`` array (no copy): looking documents up
-    with ``find`` needs nothing more; ``docs`` (``int64``, for scattering into per-document
-    arrays) is made on first use.
+    with ``find`` needs nothing more; ``docs`` is them as ``int64``. Immutable: a snapshot
+    of one segment shares its recent terms' postings between queries and threads.
     """
 
-    __slots__ = ("_docs", "_found", "_parts", "df", "freqs", "sorted_docs")
+    __slots__ = ("_parts", "df", "freqs", "sorted_docs")
 
     def __init__(self, docs: np.ndarray, freqs: np.ndarray, parts: list[tuple[int, int, Any, Any]]):
         self.sorted_docs = docs
-        self._docs = docs if docs.dtype == np.int64 else None
         self.freqs = freqs
         self.df = len(docs)
         # (global offsets of the part's first and past its last posting, arrays, which of
         # the arrays' postings are kept: a mask, or None for all)
         self._parts = parts
-        self._found: tuple[np.ndarray, tuple[np.ndarray, np.ndarray]] | None = None
 
     @property
     def docs(self) -> np.ndarray:
-        if self._docs is None:
-            self._docs = self.sorted_docs.astype(np.int64)
-        return self._docs
+        """The documents as ``int64`` (a copy of the file's ``uint32`` ones: not kept)."""
+        return self.sorted_docs.astype(np.int64, copy=False)
 
     def find(self, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For each of the sorted documents ``docs``: whether the term is in it, and the
-        index of its posting (meaningful where found). The answer for the last ``docs``
-        array is kept: matching and scoring often ask about the same documents."""
-        last = self._found
-        if last is not None and last[0] is docs:
-            return last[1]
-        found = lookup(self.sorted_docs, docs)
-        self._found = (docs, found)
-        return found
+        index of its posting (meaningful where found)."""
+        return lookup(self.sorted_docs, docs)
 
     def position_keys(
         self, docs: np.ndarray, shift: int, where: np.ndarray | None = None
@@ -92,7 +83,7 @@ class TermPostings:
         """
         keys = []
         if where is None:
-            where = self.find(docs)[1]
+            where = lookup(self.sorted_docs, docs)[1]
         for start, end, arrays, kept in self._parts:
             sel = where[(where >= start) & (where < end)]
             if not len(sel):
@@ -153,6 +144,13 @@ class Snapshot:
         # (field, term) -> the term's postings arrays in each segment (None where absent)
         self._arrays = lru_cache(maxsize=RECENT_TERMS)(
             partial(_segment_arrays, tuple(r._terms for r, _ in leaves))
+        )
+        # one segment without deletions: (field, term) -> its TermPostings (or None), the
+        # segment's arrays as they are, shared by the queries that use the term
+        self._one = (
+            lru_cache(maxsize=RECENT_TERMS)(partial(_one_segment_postings, leaves[0][0]._terms))
+            if self._only
+            else None
         )
         # global document numbers as the files store local ones while they fit
         self._doc_type = np.uint32 if self.total < 1 << 32 else np.int64
@@ -258,12 +256,9 @@ class Snapshot:
     def postings(self, field: str, term: str | bytes) -> TermPostings | None:
         """The live postings of ``term`` in the hidden or plain field ``field``."""
         tbytes = term if isinstance(term, bytes) else term.encode("utf-8")
+        if self._one is not None:  # one segment without deletions
+            return self._one(field, tbytes)
         found = self._arrays(field, tbytes)
-        if self._only:  # one segment without deletions
-            arrays = found[0]
-            if arrays is None:
-                return None
-            return TermPostings(arrays.docs, arrays.freqs, [(0, len(arrays.docs), arrays, None)])
         docs, freqs, parts = [], [], []
         count = 0
         for (_r, base), arrays in zip(self.segments, found):
@@ -320,6 +315,8 @@ class Snapshot:
 
     def close(self) -> None:
         self._arrays.cache_clear()  # views of the files about to be closed
+        if self._one is not None:
+            self._one.cache_clear()
         self.reader.close()
 
 
@@ -340,6 +337,14 @@ def length_codes(lengths: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
         return None, lengths
     dtype = np.uint8 if len(values) <= 1 << 8 else np.uint16
     return codes.astype(dtype), values.astype(np.float64)
+
+
+def _one_segment_postings(reader: Any, field: str, tbytes: bytes) -> TermPostings | None:
+    """A term's postings in the one segment of a snapshot without deletions."""
+    arrays = reader.arrays(field, tbytes)
+    if arrays is None:
+        return None
+    return TermPostings(arrays.docs, arrays.freqs, [(0, len(arrays.docs), arrays, None)])
 
 
 def _segment_arrays(readers: tuple[Any, ...], field: str, tbytes: bytes) -> tuple[Any, ...]:
