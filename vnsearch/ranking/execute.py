@@ -387,23 +387,32 @@ def top_hits_from_rare_terms(q: PreparedQuery, limit: int) -> tuple[np.ndarray, 
     if not rare or not q.positive:
         return None
     bound = sum(s.weight * idf for s, _p, idf in frequent) * (1.0 + q.ex.ranking.delta)
-    docs, partial = _rare_scores(q.ex, rare)
-    if len(docs) < limit:
+    sums = _rare_sums(q.ex, rare)
+    held = sums > 0.0  # every BM25 value is positive: the documents with a rare term
+    count = int(np.count_nonzero(held))
+    if count < limit:
         return None
+    docs = partial = None  # those documents and their sums, made when needed
     every = len(q.positive)
     size = max(8 * limit, 64)
-    while size < len(docs) // 2:
-        best, next_best = _largest_and_next(partial, size)
-        top = np.sort(best)  # document order
-        batch = docs[top]
+    while size < count // 2:
+        if count > 64 * size:  # many: the best sums taken among all documents' at once
+            best, next_best = _largest_and_next(sums, size)
+            batch = np.sort(best)  # document order
+        else:
+            if docs is None:
+                docs = held.nonzero()[0]
+                partial = sums[docs]
+            best, next_best = _largest_and_next(partial, size)
+            batch = docs[np.sort(best)]
         keep, _coord = q.keep_among(batch, more_than=every - 1)
         cand = batch[keep]
         if 2 * len(cand) < limit:  # the best of them seldom match every clause: give up
             break
         if len(cand) >= limit:
-            scores = partial[top]
+            scores = sums[batch]
             if frequent:  # for the whole batch: the clauses' lookups are reused
-                scores = scores + score_docs(q.ex, frequent, batch)
+                scores += score_docs(q.ex, frequent, batch)
             scores = scores[keep]
             kth = float(np.partition(scores, len(scores) - limit)[len(scores) - limit])
             reach = bound + next_best  # what any other document can reach
@@ -411,7 +420,7 @@ def top_hits_from_rare_terms(q: PreparedQuery, limit: int) -> tuple[np.ndarray, 
                 best = np.lexsort((cand, -scores))[:limit]
                 return cand[best], scores[best]
         size *= 4
-    return _top_hits_among(q, docs, bound, limit)
+    return _top_hits_among(q, held.nonzero()[0] if docs is None else docs, bound, limit)
 
 
 def _largest_and_next(values: np.ndarray, size: int) -> tuple[np.ndarray, float]:
@@ -448,9 +457,9 @@ def _top_hits_among(
     return None
 
 
-def _rare_scores(ex: Executor, terms: list) -> tuple[np.ndarray, np.ndarray]:
-    """The documents holding any of ``terms`` (sorted) and the terms' summed BM25 values
-    in each: the same sums as :func:`score_docs` over all their postings."""
+def _rare_sums(ex: Executor, terms: list) -> np.ndarray:
+    """Per document, the summed BM25 values of ``terms`` (0 where it holds none of them):
+    the same sums as :func:`score_docs` over all their postings."""
     snap, r = ex.snap, ex.ranking
     # the file's own uint32 document numbers index as well as int64 ones, without a copy
     norms = [snap.length_norms(s.field, *r.params(s.view), p.sorted_docs) for s, p, _i in terms]
@@ -462,9 +471,7 @@ def _rare_scores(ex: Executor, terms: list) -> tuple[np.ndarray, np.ndarray]:
         r.delta,
     )
     at = np.concatenate([p.sorted_docs for _s, p, _idf in terms])
-    sums = np.bincount(at, values, minlength=snap.total)  # in posting order, as np.add.at
-    docs = (sums > 0.0).nonzero()[0]  # every BM25 value is positive
-    return docs, sums[docs]
+    return np.bincount(at, values, minlength=snap.total)  # in posting order, as np.add.at
 
 
 def _split(q: PreparedQuery, terms: list) -> tuple[list, list]:

@@ -147,6 +147,9 @@ class Results(Sequence[Hit]):
     def __len__(self) -> int:
         return len(self.hits)
 
+    def __iter__(self) -> Iterator[Hit]:  # not Sequence's: an index at a time, to IndexError
+        return iter(self.hits)
+
     def __repr__(self) -> str:
         return f"Results(hits={list(self.hits)!r}, total={self.total})"
 

@@ -33,13 +33,15 @@ RECENT_TERMS = 8192
 
 
 def lookup(sorted_docs: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each of ``docs``: whether it is in ``sorted_docs``, and where (binary search)."""
+    """For each of ``docs``: whether it is in ``sorted_docs``, and where (binary search;
+    the index is meaningful only where found: past the end for a document after the last).
+    ``docs`` are document numbers of the snapshot: they fit ``sorted_docs``' type."""
     if not len(sorted_docs):
         return np.zeros(len(docs), dtype=bool), np.zeros(len(docs), dtype=np.intp)
-    i = sorted_docs.searchsorted(docs.astype(sorted_docs.dtype, copy=False))  # the method:
-    # numpy's function wrappers cost about as much as a small search
-    i[i == len(sorted_docs)] = 0
-    return sorted_docs[i] == docs, i
+    keys = docs.astype(sorted_docs.dtype, copy=False)
+    i = sorted_docs.searchsorted(keys)  # the method: numpy's function wrappers cost about
+    # as much as a small search; ``clip`` reads the last posting for those past the end
+    return sorted_docs.take(i, mode="clip") == keys, i
 
 
 class TermPostings:
