@@ -295,3 +295,12 @@ def test_spellings_written_with_segments_equal_those_read_from_the_terms(tmp_pat
     assert stored.bigrams.get("khong co") == ()
     for q in (["nha", "nuoc"], ["pham", "van", "dong"], ["ha", "noi"]):
         assert stored.restore(q) == built.restore(q)
+    # made once per snapshot; each segment keeps its recent answers (the same tuples)
+    assert accents.vocabulary(snap) is stored
+    spellings = snap.segments[0][0]._terms.spellings
+    first = spellings.forms("syllables", "nha")
+    assert first and spellings.forms("syllables", "nha") is first
+    assert spellings.forms.cache_info().hits >= 1
+    with ix.writer(jobs=1) as w:
+        w.add({"id": "x", "title": "Nhà", "body": "nhà"})
+    assert accents.vocabulary(ix.snapshot()) is not stored

@@ -16,6 +16,7 @@ each entry points to its most frequent accented forms and their document frequen
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -29,6 +30,8 @@ TOP_FORMS = 4  # accented forms kept per folded term
 # In a segment with more bigram terms than this, those found in one document (most of
 # them, and they say little about how people spell a pair) are left out.
 _LARGE = 500_000
+# Answers of ``SegmentSpellings.forms`` kept per segment (a few tuples each)
+RECENT_FORMS = 4096
 _VIEWS = ("syllables", "bigrams")
 
 
@@ -37,14 +40,14 @@ def _encode(forms: list[tuple[str, int]]) -> bytes:
 
 
 def _decode(raw: bytes) -> tuple[tuple[str, int], ...]:
-    from vnsearch.index.codec import DamagedFile
-
     out = []
     try:
         for line in raw.decode("utf-8").split("\n"):
             form, _, df = line.rpartition("\t")
             out.append((form, int(df)))
     except ValueError as exc:  # UnicodeDecodeError too
+        from vnsearch.index.codec import DamagedFile
+
         raise DamagedFile(f"spellings file: bad entry {bytes(raw)[:40]!r}") from exc
     return tuple(out)
 
@@ -132,14 +135,18 @@ class SegmentSpellings:
         self.span = (at, at + len(buf))  # its bytes in the segment file
         self._tables, extra = read_dictionary(buf, "spellings file", pages, at)
         self._blob = extra or 0
+        # the answers for recently asked terms: queries come back to common syllables and
+        # pairs, and a lookup reads scattered pages of the dictionary
+        self.forms = lru_cache(maxsize=RECENT_FORMS)(self._forms)
 
     def stop_checking_reads(self) -> None:
         self._pages = None
         for ft in self._tables.values():
             ft._pages = None
 
-    def forms(self, view: str, folded: str) -> tuple[tuple[str, int], ...]:
-        """The most frequent accented forms of ``folded`` in ``view``, with their df."""
+    def _forms(self, view: str, folded: str) -> tuple[tuple[str, int], ...]:
+        """The most frequent accented forms of ``folded`` in ``view``, with their df
+        (``forms``, the same through a cache of recent answers)."""
         ft = self._tables.get(view)
         i = ft.find(folded.encode("utf-8")) if ft is not None else -1
         if i < 0:

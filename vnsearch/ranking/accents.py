@@ -244,21 +244,26 @@ class _Spellings:
 
 
 def vocabulary(snap: Any) -> AccentVocabulary:
-    """The snapshot's accent tables: looked up in the segments' spellings files
-    (:mod:`vnsearch.index.spellings`), or, for segments written before those existed,
-    built from the term dictionaries on first use and kept with the snapshot."""
-    segments = [reader._terms.spellings for reader, _base in snap.segments]
-    if all(s is not None for s in segments):
-        return AccentVocabulary(_Spellings(segments, "bigrams"), _Spellings(segments, "syllables"))
+    """The snapshot's accent tables (made once per snapshot): looked up in the segments'
+    spellings files (:mod:`vnsearch.index.spellings`), or, for segments written before
+    those existed, built from the term dictionaries on first use."""
     v = _CACHE.get(snap)
-    if v is None:
-        with _LOCK:
-            v = _CACHE.get(snap)
-            if v is None:
+    if v is not None:
+        return v
+    with _LOCK:
+        v = _CACHE.get(snap)
+        if v is None:
+            segments = [reader._terms.spellings for reader, _base in snap.segments]
+            if all(s is not None for s in segments):
+                v = AccentVocabulary(
+                    _Spellings(segments, "bigrams"), _Spellings(segments, "syllables")
+                )
+            else:
                 # in a large index, a bigram found in one document (most of them) says
                 # little about how people spell it, and would double the table
                 large = _bigram_count(snap) > _LARGE
-                v = _CACHE[snap] = AccentVocabulary(
+                v = AccentVocabulary(
                     _table(snap, "bigrams", 2 if large else 1), _table(snap, "syllables")
                 )
+            _CACHE[snap] = v
     return v
