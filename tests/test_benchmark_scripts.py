@@ -135,3 +135,43 @@ def test_query_benchmark_times_queries_apart_from_warm_up_and_twins(monkeypatch,
     assert sorted(hits) == [(d.id, d.title) for d in docs]
     twin.index.close()
     base.index.close()
+
+
+def test_ab_query_loads_another_commit_beside_this_one(monkeypatch, tmp_path) -> None:
+    """``ab_query.py`` times two versions of the package in one process: the other commit
+    is extracted renamed, opens the same index (its table of contents names vnsearch's
+    modules) with its own classes, finds the same hits, and leaves vnsearch's modules as
+    they were."""
+    import shutil
+
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("needs the git checkout")  # CI runs on a clone: it has one
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import ab_query
+
+    import vnsearch
+
+    assert ab_query.renamed("from vnsearch.index import X\nimport vnsearch\ns = 'vnsearch.'") == (
+        "from vnsearch_base.index import X\nimport vnsearch_base\ns = 'vnsearch.'"
+    )
+    schema = vnsearch.Schema(
+        id=vnsearch.ID(stored=True, unique=True), title=vnsearch.TEXT(stored=True)
+    )
+    ix = vnsearch.Index.create(tmp_path / "ix", schema)
+    with ix.writer() as w:
+        for i, t in enumerate(["Hà Nội mùa thu", "Thủy điện Hòa Bình", "Hội nghị ở Hà Nội"]):
+            w.add({"id": str(i), "title": t})
+    codec = sys.modules["vnsearch.index.codec"]
+    monkeypatch.syspath_prepend(str(ab_query.extract_base("HEAD", tmp_path / "base")))
+    try:
+        base = ab_query.open_base(tmp_path / "ix")
+        reader = base.snapshot().segments[0][0]
+        assert type(reader._perdoc).__module__ == "vnsearch_base.index.codec"
+        assert sys.modules["vnsearch.index.codec"] is codec
+        for q in ("ha noi", "hòa bình", '"hội nghị"'):
+            assert ab_query.top10(base, q) == ab_query.top10(ix, q) != []
+        base.close()
+    finally:
+        for m in [m for m in sys.modules if m.split(".")[0] == "vnsearch_base"]:
+            del sys.modules[m]
+    ix.close()
