@@ -147,12 +147,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             return 2
         engines[cls.name] = cls(path)
-    import json
-
-    queries = [
-        B.Query(q["kind"], q["words"], q["folded"], q["doc_id"])
-        for q in json.loads(query_file.read_text(encoding="utf-8"))
-    ]
+    queries = B.load_queries(query_file)
     n = min(args.queries, len(queries) - 60)
     others = [engines["whoosh"], engines["fts5"]]
     for e in others:

@@ -207,6 +207,12 @@ def save_queries(queries: Sequence[Query], path: Path) -> None:
     path.write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
+def load_queries(path: Path) -> list[Query]:
+    """The query set :func:`save_queries` wrote."""
+    rows = json.loads(path.read_text(encoding="utf-8"))
+    return [Query(r["kind"], r["words"], r["folded"], r["doc_id"]) for r in rows]
+
+
 # --- engines ------------------------------------------------------------------------------
 
 Hits = list[tuple[str, str]]  # (id, stored title) of the top hits, best first

@@ -208,7 +208,7 @@ def _filter_mask(snap: Snapshot, ex: Executor, filters: Mapping[str, Any]) -> np
             else:
                 raise ValueError(f"field {name!r} ({ftype.kind}) cannot filter")
             if p is not None:
-                keep[p.docs] = True
+                keep[p.sorted_docs] = True
         mask &= keep
     return mask
 

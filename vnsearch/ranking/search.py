@@ -245,8 +245,8 @@ def explain(
         if c is None:
             continue
         p, values, idf = c
-        i = int(np.searchsorted(p.docs, doc))
-        if i < len(p.docs) and p.docs[i] == doc:
+        i = int(p.sorted_docs.searchsorted(doc))
+        if i < p.df and p.sorted_docs[i] == doc:
             length = snap.lengths[s.field][doc]
             k1, b = r.params(s.view)
             opened = "(" if r.delta else ""

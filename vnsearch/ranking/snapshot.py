@@ -143,17 +143,18 @@ class Snapshot:
                 self._deleted[base] = (deleted.astype(np.uint32), segment_live)
         self.live = live
         self._only = len(leaves) == 1 and not self._deleted  # global = local numbers
-        # (field, term) -> the term's postings arrays in each segment (None where absent)
-        self._arrays = lru_cache(maxsize=RECENT_TERMS)(
-            partial(_segment_arrays, tuple(r._terms for r, _ in leaves))
-        )
-        # one segment without deletions: (field, term) -> its TermPostings (or None), the
-        # segment's arrays as they are, shared by the queries that use the term
-        self._one = (
-            lru_cache(maxsize=RECENT_TERMS)(partial(_one_segment_postings, leaves[0][0]._terms))
-            if self._only
-            else None
-        )
+        # the recent terms, (field, term) -> with one segment without deletions, its
+        # TermPostings (or None): the segment's arrays as they are, shared by the queries
+        # that use the term; otherwise its postings arrays in each segment (None where absent)
+        self._one = self._arrays = None
+        if self._only:
+            self._one = lru_cache(maxsize=RECENT_TERMS)(
+                partial(_one_segment_postings, leaves[0][0]._terms)
+            )
+        else:
+            self._arrays = lru_cache(maxsize=RECENT_TERMS)(
+                partial(_segment_arrays, tuple(r._terms for r, _ in leaves))
+            )
         # global document numbers as the files store local ones while they fit
         self._doc_type = np.uint32 if self.total < 1 << 32 else np.int64
         self.doc_count = int(live.sum())
@@ -251,7 +252,7 @@ class Snapshot:
             elif not present.all():  # the int 2**63 - 1 has the missing key
                 p = self.postings(name, wfield.to_bytes(wfield.max_value))
                 if p is not None:
-                    present[p.docs] = True
+                    present[p.sorted_docs] = True
         values[~present] = 0
         return values, present
 
@@ -311,14 +312,13 @@ class Snapshot:
         if unique is None:
             return None
         postings = self.postings(unique, str(doc_id))
-        if postings is None or not len(postings.docs):
+        if postings is None or not postings.df:
             return None
-        return int(postings.docs[-1])
+        return int(postings.sorted_docs[-1])
 
     def close(self) -> None:
-        self._arrays.cache_clear()  # views of the files about to be closed
-        if self._one is not None:
-            self._one.cache_clear()
+        # views of the files about to be closed
+        (self._one or self._arrays).cache_clear()  # type: ignore[union-attr]
         self.reader.close()
 
 
