@@ -25,6 +25,17 @@ from vnsearch.analysis import (
     segment,
     syllables,
 )
+from vnsearch.errors import (
+    DocumentError,
+    IncompatibleIndex,
+    IndexCorrupted,
+    IndexError_,  # noqa: F401  (deprecated alias of VnsearchError, kept for 0.1 users)
+    IndexLocked,
+    IndexNotFound,
+    ModelError,
+    SchemaError,
+    VnsearchError,
+)
 
 __version__ = "0.1.0"
 
@@ -36,9 +47,7 @@ _LAZY = {
     "STORED": "vnsearch.index",
     "TEXT": "vnsearch.index",
     "Index": "vnsearch.index",
-    "IndexLocked": "vnsearch.index",
     "Schema": "vnsearch.index",
-    "SchemaError": "vnsearch.index",
     "Writer": "vnsearch.index",
     "Explanation": "vnsearch.ranking",
     "Hit": "vnsearch.ranking",
@@ -50,6 +59,14 @@ _LAZY = {
 
 __all__ = [
     "STOPWORDS",
+    "DocumentError",
+    "IncompatibleIndex",
+    "IndexCorrupted",
+    "IndexLocked",
+    "IndexNotFound",
+    "ModelError",
+    "SchemaError",
+    "VnsearchError",
     "VIEWS",
     "Analysis",
     "Token",

@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from vnsearch.errors import ModelError
+
 __all__ = ["CrfModel", "load_pyvi_model", "pyvi_model_dir"]
 
 # pyvi's templates, in the order pyvi's word2features inserts them into its feature dict.
@@ -46,10 +48,6 @@ FLAG_TEMPLATES = (
     "+1:word.bi_gram()",
     "+2:word.tri_gram()",
 )
-
-
-class ModelError(RuntimeError):
-    """pyvi's model files are missing or not in the expected format."""
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from vnsearch.analysis import VIEWS
 from vnsearch.cli.errors import UserError
+from vnsearch.errors import VnsearchError
 
 __all__ = ["build_parser", "main"]
 
@@ -309,10 +310,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"vnsearch: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 3
-    except Exception as exc:  # the library's documented errors (a damaged index...)
-        from vnsearch.index import IndexError_, IndexLocked
-
-        if not isinstance(exc, (IndexError_, IndexLocked)):
-            raise
+    except VnsearchError as exc:  # the library's documented errors (a damaged index...)
         print(f"vnsearch: error: {exc}", file=sys.stderr)
         return 3

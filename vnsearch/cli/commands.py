@@ -187,7 +187,7 @@ def optimize(args: argparse.Namespace) -> int:
 
     from vnsearch.cli.default_index import open_index, resolve_index
     from vnsearch.cli.output import format_optimize
-    from vnsearch.index import IndexLocked
+    from vnsearch.errors import IndexLocked
 
     path = resolve_index(args.index, required=True)
     ix = open_index(path)

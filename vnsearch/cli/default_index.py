@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from vnsearch.cli.errors import USAGE_ERROR, UserError
+from vnsearch.errors import VnsearchError
 
 __all__ = [
     "cache_dir",
@@ -138,11 +139,11 @@ def resolve_index(given: str | None, required: bool = False) -> Path:
 
 def open_index(path: Path) -> Any:
     """``vnsearch.Index.open(path)``, its errors as one-line user errors."""
-    from vnsearch.index import Index, IndexError_, SchemaError
+    from vnsearch.index import Index
 
     try:
         return Index.open(path)
-    except (IndexError_, SchemaError) as exc:
+    except VnsearchError as exc:
         raise UserError(str(exc)) from None
     except OSError as exc:
         raise UserError(f"{path}: cannot open the index: {exc.strerror or exc}") from None

@@ -207,7 +207,8 @@ def index_sources(
     progress: Progress | None = None,
 ) -> IndexSummary:
     """Index ``sources`` into the index at ``path`` (created if missing); one commit."""
-    from vnsearch.index import Index, IndexLocked, SchemaError
+    from vnsearch.errors import IndexLocked, SchemaError
+    from vnsearch.index import Index
 
     start = time.perf_counter()
     summary = IndexSummary()

@@ -10,9 +10,8 @@ from vnsearch.index.schema import (
     TEXT,
     FieldType,
     Schema,
-    SchemaError,
 )
-from vnsearch.index.store import Index, IndexError_, IndexLocked
+from vnsearch.index.store import Index
 from vnsearch.index.writer import Writer
 
 __all__ = [
@@ -25,9 +24,6 @@ __all__ = [
     "TEXT",
     "FieldType",
     "Index",
-    "IndexError_",
-    "IndexLocked",
     "Schema",
-    "SchemaError",
     "Writer",
 ]

@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from vnsearch.index.codec import DamagedFile
+from vnsearch.errors import DamagedFile
 
 __all__ = [
     "AHEAD_SHARE",
@@ -242,7 +242,7 @@ def verify_segment(storage: Any, segment: Any, everything: bool = True) -> int:
     """Check ``segment``'s compound file, read from ``storage``, against its ``.sum``:
     every page, or (``everything=False``) what :meth:`PageChecks.check_opened` checks.
     Returns the number of bytes checked (0: no checksums); raises
-    :class:`~vnsearch.index.codec.DamagedFile` naming the file, the bytes and the
+    :class:`~vnsearch.errors.DamagedFile` naming the file, the bytes and the
     component that differ."""
     if not getattr(segment, "compound", False):
         return 0

@@ -38,9 +38,10 @@ from whoosh.filedb.structfile import BufferFile, StructFile
 from whoosh.formats import Format, Positions
 from whoosh.matching import ListMatcher
 
+from vnsearch.errors import DamagedFile
+
 __all__ = [
     "FORMAT_MAGIC",
-    "DamagedFile",
     "MappedFile",
     "PostingArrays",
     "RawPositions",
@@ -59,10 +60,6 @@ _LENGTHS_EXT = ".vnl"
 _U4 = np.dtype("<u4")
 _F4 = np.dtype("<f4")
 _LENGTHS_MAGIC = b"VNL1"
-
-
-class DamagedFile(ValueError):
-    """Bytes of an index file that are not what the codec wrote (truncated, overwritten)."""
 
 
 class MappedFile(BufferFile):

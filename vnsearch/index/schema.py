@@ -17,6 +17,7 @@ from whoosh import fields as wf
 from whoosh.formats import Frequency
 
 from vnsearch.analysis import VIEWS
+from vnsearch.errors import IncompatibleIndex, SchemaError
 from vnsearch.index.codec import RawPositions
 
 __all__ = [
@@ -41,10 +42,6 @@ FORMAT_VERSION = 2
 MISSING_KEY = (1 << 64) - 1
 # Views indexed with positions (phrase queries run on them).
 POSITIONAL_VIEWS = frozenset({"syllables", "folded"})
-
-
-class SchemaError(ValueError):
-    """A schema is invalid, or does not match the index it is used with."""
 
 
 def view_field(name: str, view: str) -> str:
@@ -238,7 +235,7 @@ class Schema(Mapping[str, FieldType]):
         except (ValueError, KeyError, TypeError) as exc:
             raise SchemaError(f"not a vnsearch schema: {exc}") from None
         if version != FORMAT_VERSION:
-            raise SchemaError(
+            raise IncompatibleIndex(
                 f"index format version {version}, this vnsearch reads version {FORMAT_VERSION}"
             )
         fields = {}

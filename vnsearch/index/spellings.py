@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from vnsearch.analysis.fold import fold
+from vnsearch.errors import DamagedFile
 
 __all__ = ["TOP_FORMS", "SegmentSpellings", "read_spellings", "write_spellings"]
 
@@ -46,8 +47,6 @@ def _decode(raw: bytes) -> tuple[tuple[str, int], ...]:
             form, _, df = line.rpartition("\t")
             out.append((form, int(df)))
     except ValueError as exc:  # UnicodeDecodeError too
-        from vnsearch.index.codec import DamagedFile
-
         raise DamagedFile(f"spellings file: bad entry {bytes(raw)[:40]!r}") from exc
     return tuple(out)
 

@@ -6,17 +6,13 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
-import pickle
 import re
 import shutil
-import struct
 import tempfile
 import threading
 import time
 import weakref
-import zlib
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -24,48 +20,58 @@ from typing import Any
 from whoosh.filedb.filestore import FileStorage, RamStorage
 from whoosh.index import EmptyIndexError, LockError
 
+from vnsearch.errors import (
+    DAMAGE,
+    DamagedFile,
+    IncompatibleIndex,
+    IndexCorrupted,
+    IndexLocked,
+    IndexNotFound,
+    SchemaError,
+    VnsearchError,
+    corrupted,
+)
 from vnsearch.index.checksums import AHEAD_SHARE, PageChecks, verify_segment
-from vnsearch.index.codec import DamagedFile, VnCodec
-from vnsearch.index.schema import Schema, SchemaError
+from vnsearch.index.codec import VnCodec
+from vnsearch.index.schema import Schema
 from vnsearch.index.writer import MAX_TEXT_MB, FastSegmentWriter, Writer
 
-__all__ = ["Index", "IndexError_", "IndexLocked"]
+__all__ = ["Index"]
 
 SCHEMA_FILE = "vnsearch.json"
 # File times advance in steps of a few milliseconds: a folder time older than this cannot
 # be shared by a later commit.
 _SETTLED_NS = 2_000_000_000
 INDEX_NAME = "MAIN"
-
-
-class IndexError_(RuntimeError):
-    """The index is missing, foreign, or of another format."""
-
-
-# What a truncated or overwritten index file raises as Whoosh and the codec read it.
-_DAMAGE = (
-    EOFError,
-    struct.error,
-    zlib.error,
-    pickle.UnpicklingError,
-    UnicodeDecodeError,
-    json.JSONDecodeError,
-    DamagedFile,
-)
-
-
-def _damaged(where: str, exc: BaseException) -> IndexError_:
-    # a checksum's message names the file, the bytes and the parts; others name the error
-    what = str(exc) if isinstance(exc, DamagedFile) else f"{type(exc).__name__}: {exc}"
-    return IndexError_(
-        f"{where}: damaged or truncated index file ({what}); "
-        "restore the folder from a backup or rebuild the index"
-    )
+# a schema file is a few hundred bytes; a larger one is not one (or a special file)
+_MAX_SCHEMA_BYTES = 1 << 20
 
 
 # A table of contents is written as ``_MAIN_<generation>.toc.<time>`` and renamed when
 # complete; a writer killed in between leaves the temporary file, which Whoosh never removes.
 _UNFINISHED_TOC = re.compile(rf"^_{INDEX_NAME}_[0-9]+\.toc\.[0-9.]+$")
+
+
+def _read_schema(path: Path) -> Schema:
+    """The schema saved in ``path`` (``vnsearch.json``); a file that is not one (bad
+    bytes, not JSON, not a schema) is :class:`IndexCorrupted`, one of another format
+    version :class:`IncompatibleIndex`."""
+    where = f"{path.parent}: {path.name}"
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(_MAX_SCHEMA_BYTES + 1)
+    except OSError as exc:
+        raise IndexCorrupted(f"{where}: cannot be read ({exc})") from None
+    if len(raw) > _MAX_SCHEMA_BYTES:
+        raise IndexCorrupted(f"{where}: more than {_MAX_SCHEMA_BYTES:,} bytes, not a schema")
+    try:
+        return Schema.from_json(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise IndexCorrupted(f"{where}: damaged (not UTF-8 at byte {exc.start})") from None
+    except IncompatibleIndex as exc:
+        raise IncompatibleIndex(f"{where}: {exc}") from None
+    except SchemaError as exc:
+        raise IndexCorrupted(f"{where}: damaged ({exc})") from None
 
 
 def _remove_unfinished_tocs(storage: Any) -> None:
@@ -75,10 +81,6 @@ def _remove_unfinished_tocs(storage: Any) -> None:
         if _UNFINISHED_TOC.match(name):
             with contextlib.suppress(OSError):
                 storage.delete_file(name)
-
-
-class IndexLocked(RuntimeError):
-    """Another writer holds the index's lock."""
 
 
 class _NonBlockingLock:
@@ -164,7 +166,7 @@ class Index:
             raise TypeError("schema must be a vnsearch.Schema")
         folder = Path(path)
         if (folder / SCHEMA_FILE).exists():
-            raise IndexError_(f"{folder}: already holds a vnsearch index (open it instead)")
+            raise VnsearchError(f"{folder}: already holds a vnsearch index (open it instead)")
         folder.mkdir(parents=True, exist_ok=True)
         storage = FileStorage(str(folder))
         storage.create_index(schema.whoosh_schema(), indexname=INDEX_NAME)
@@ -185,25 +187,24 @@ class Index:
         """
         folder = Path(path)
         if not folder.is_dir():
-            raise IndexError_(f"{folder}: no such index folder")
+            raise IndexNotFound(f"{folder}: no such index folder")
         schema_file = folder / SCHEMA_FILE
         if not schema_file.exists():
-            raise IndexError_(f"{folder}: not a vnsearch index (no {SCHEMA_FILE})")
-        try:
-            saved = Schema.from_json(schema_file.read_text(encoding="utf-8"))
-        except SchemaError as exc:
-            raise IndexError_(f"{folder}: {exc}") from None
+            raise IndexNotFound(f"{folder}: not a vnsearch index (no {SCHEMA_FILE})")
+        saved = _read_schema(schema_file)
         if schema is not None and schema != saved:
-            raise SchemaError(f"{folder}: the index was created with another schema: {saved!r}")
+            raise IncompatibleIndex(
+                f"{folder}: the index was created with another schema: {saved!r}"
+            )
         storage = FileStorage(str(folder))
         try:
             return cls(saved, storage, folder, check_reads=check_reads)
         except EmptyIndexError:
-            raise IndexError_(f"{folder}: the index files are missing") from None
+            raise IndexNotFound(f"{folder}: the index files are missing") from None
         except Exception as exc:  # reading the table of contents (_MAIN_<n>.toc) failed
             if isinstance(exc, (MemoryError, OSError)):
                 raise
-            raise _damaged(f"{folder}: table of contents", exc) from exc
+            raise corrupted(f"{folder}: table of contents", exc) from exc
 
     @classmethod
     def in_memory(cls, schema: Schema) -> Index:
@@ -276,7 +277,7 @@ class Index:
                     where, fault = self._segment_at_fault()
                     if fault is None and isinstance(exc, MemoryError):
                         raise
-                    raise _damaged(where, fault or exc) from exc
+                    raise corrupted(where, fault or exc) from exc
                 self._snapshot = current
             return current
 
@@ -364,7 +365,7 @@ class Index:
 
         Returns ``{"segments": ..., "bytes": ..., "unchecked_segments": ...}`` (segments
         written before vnsearch kept checksums are unchecked); raises
-        :class:`IndexError_` naming the file and the bytes that differ.
+        :class:`IndexCorrupted` naming the file and the bytes that differ.
 
         >>> import vnsearch
         >>> ix = vnsearch.Index.in_memory(vnsearch.Schema(body=vnsearch.TEXT()))
@@ -382,8 +383,8 @@ class Index:
                     checked = verify_segment(self._storage, reader.segment())
                 except OSError:  # a merge deleted it since: the snapshot's map still holds it
                     checked = _check_all(self._storage, reader)
-            except _DAMAGE as exc:
-                raise _damaged(str(self.path or "index"), exc) from exc
+            except DAMAGE as exc:
+                raise corrupted(str(self.path or "index"), exc) from exc
             report["bytes"] += checked
             report["unchecked_segments"] += not checked
         return report
@@ -459,19 +460,19 @@ class Index:
                 raise
             raise damage from exc
 
-    def _reading_failed(self, snap: Any, exc: Exception) -> IndexError_ | None:
+    def _reading_failed(self, snap: Any, exc: Exception) -> IndexCorrupted | None:
         """The error to raise if reading the index failed because of its files: bytes the
         codec saw were bad, or (for the ``IndexError``/``KeyError`` a flipped document
         number or offset gives) a segment fails its full checksums. None: not the files."""
         where = str(self.path or "index")
-        if isinstance(exc, _DAMAGE):  # a postings block or stored value with bad bytes
-            return _damaged(where, exc)
+        if isinstance(exc, DAMAGE):  # a postings block or stored value with bad bytes
+            return corrupted(where, exc)
         if isinstance(exc, (IndexError, KeyError)):
             for reader, _ in snap.segments:
                 try:
                     _check_all(self._storage, reader)
                 except DamagedFile as fault:
-                    return _damaged(where, fault)
+                    return corrupted(where, fault)
         return None
 
     def close(self) -> None:

@@ -29,10 +29,10 @@ import numpy as np
 from whoosh.codec import base
 from whoosh.reading import TermInfo, TermNotFound
 
+from vnsearch.errors import DamagedFile
 from vnsearch.index.checksums import PageChecks, page_checks
 from vnsearch.index.codec import (
     BLOCK_HEAD,
-    DamagedFile,
     PostingArrays,
     mapped_range,
     open_mapped,

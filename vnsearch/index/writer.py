@@ -14,6 +14,7 @@ from whoosh.writing import SegmentWriter
 
 from vnsearch.analysis import VIEWS
 from vnsearch.analysis.analyzer import view_columns
+from vnsearch.errors import DAMAGE, DocumentError, SchemaError, corrupted
 from vnsearch.index.checksums import verify_segment, write_checksums
 from vnsearch.index.pool import ArrayPool
 from vnsearch.index.schema import (
@@ -23,7 +24,6 @@ from vnsearch.index.schema import (
     NUMERIC,
     STORED,
     TEXT,
-    SchemaError,
     view_field,
 )
 from vnsearch.index.terms import VnTermsReader
@@ -174,7 +174,7 @@ def _check_size(name: str, text: str, max_bytes: int | None) -> None:
         return
     size = len(text) if len(text) > max_bytes else len(text.encode("utf-8", "surrogatepass"))
     if size > max_bytes:
-        raise ValueError(
+        raise DocumentError(
             f"field {name!r}: the text is {size / 1e6:.1f} MB, more than the writer's limit "
             f"of {max_bytes / 1e6:g} MB (pass max_text_mb to Index.writer to change it)"
         )
@@ -189,11 +189,11 @@ def document_fields(
     it (the original text for stored TEXT fields, ``True`` for their hidden views);
     ``postings`` are the ``(field, term bytes, 0, weight, value bytes, frequency)`` tuples
     of the other indexed fields; ``texts`` the ``(TEXT field, text)`` pairs to analyze
-    (:func:`text_views`). Raises ``TypeError`` or ``SchemaError`` for a bad document,
-    ``ValueError`` for a TEXT value of more than ``max_text_bytes`` bytes of UTF-8.
+    (:func:`text_views`). Raises :class:`~vnsearch.errors.DocumentError` for a bad document, also
+    for a TEXT value of more than ``max_text_bytes`` bytes of UTF-8.
     """
     if not isinstance(doc, Mapping):
-        raise TypeError(f"a document is a mapping of field names to values, got {type(doc)}")
+        raise DocumentError(f"a document is a mapping of field names to values, got {type(doc)}")
     fields: dict[str, Any] = {}
     postings: list[tuple] = []
     texts: list[tuple[str, str]] = []
@@ -201,12 +201,14 @@ def document_fields(
     for name, value in doc.items():
         ftype = schema.get(name)
         if ftype is None:
-            raise SchemaError(f"unknown field {name!r} (schema fields: {', '.join(schema)})")
+            raise DocumentError(f"unknown field {name!r} (schema fields: {', '.join(schema)})")
         if value is None:
             continue
         if isinstance(ftype, TEXT):
             if not isinstance(value, str):
-                raise TypeError(f"field {name!r} is TEXT: expected str, got {type(value).__name__}")
+                raise DocumentError(
+                    f"field {name!r} is TEXT: expected str, got {type(value).__name__}"
+                )
             _check_size(name, value, max_text_bytes)
             texts.append((name, value))
             for view in VIEWS:
@@ -221,13 +223,13 @@ def document_fields(
             value = ",".join(str(v).replace(",", " ") for v in values)
         elif isinstance(ftype, NUMERIC):
             if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise TypeError(f"field {name!r} is NUMERIC: expected a number, got {value!r}")
+                raise DocumentError(f"field {name!r} is NUMERIC: expected a number, got {value!r}")
             value = float(value) if ftype.numtype == "float" else int(value)
         elif isinstance(ftype, DATETIME):
             if not isinstance(value, datetime.datetime):
-                raise TypeError(f"field {name!r} is DATETIME: expected datetime, got {value!r}")
+                raise DocumentError(f"field {name!r} is DATETIME: expected datetime, got {value!r}")
         elif not isinstance(ftype, STORED):
-            raise SchemaError(f"field {name!r}: unsupported type {ftype!r}")
+            raise DocumentError(f"field {name!r}: unsupported type {ftype!r}")
         fields[name] = value
         wfield = wschema[name]
         if wfield.indexed:
@@ -272,8 +274,8 @@ class Writer:
     Only one writer at a time holds an index's lock; readers keep seeing the last commit.
     A writer object belongs to one thread at a time (it is not locked against itself).
     A TEXT value of more than ``max_text_mb`` megabytes (UTF-8) is refused with a
-    ``ValueError`` at its ``add``: indexing holds about 140 bytes of memory per byte of
-    text until the commit. ``None`` lifts the limit.
+    :class:`~vnsearch.errors.DocumentError` at its ``add``: indexing holds about 140
+    bytes of memory per byte of text until the commit. ``None`` lifts the limit.
 
     >>> import vnsearch
     >>> ix = vnsearch.Index.in_memory(vnsearch.Schema(id=vnsearch.ID(stored=True, unique=True),
@@ -324,7 +326,7 @@ class Writer:
         if unique is None:
             raise SchemaError("update needs a unique field: ID(unique=True) in the schema")
         if doc.get(unique) is None:
-            raise SchemaError(f"update needs a value for the unique field {unique!r}")
+            raise DocumentError(f"update needs a value for the unique field {unique!r}")
         self._put(True, document_fields(self._schema, doc, self._max_bytes))
 
     def _put(self, replace: bool, doc: tuple) -> None:
@@ -392,10 +394,8 @@ class Writer:
             if not self._w.is_closed:
                 with contextlib.suppress(Exception):
                     self._w.cancel()
-            from vnsearch.index.store import _DAMAGE, _damaged
-
-            if isinstance(exc, _DAMAGE):
-                raise _damaged(self._where, exc) from exc
+            if isinstance(exc, DAMAGE):
+                raise corrupted(self._where, exc) from exc
             raise
 
     def cancel(self) -> None:
