@@ -435,7 +435,7 @@ def test_scores_of_documents_that_hold_none_of_the_looked_up_terms():
     st.sampled_from([0, 10**6, 10**9]),  # far apart: sorted instead of counted
 )
 def test_length_codes_give_back_every_length(lengths, far) -> None:
-    from vnsearch.ranking.snapshot import length_codes
+    from vnsearch.index.reader import length_codes
 
     values = np.array(lengths + [far], dtype=np.float64)
     codes, distinct = length_codes(values)
@@ -445,7 +445,7 @@ def test_length_codes_give_back_every_length(lengths, far) -> None:
 
 
 def test_length_codes_of_too_many_distinct_lengths_are_the_lengths() -> None:
-    from vnsearch.ranking.snapshot import length_codes
+    from vnsearch.index.reader import length_codes
 
     values = np.arange(70_000, dtype=np.float64)[::-1].copy()
     codes, distinct = length_codes(values)

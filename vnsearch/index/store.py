@@ -252,7 +252,7 @@ class Index:
 
     def snapshot(self):
         """The searcher state of the last commit (reopened when a newer commit exists)."""
-        from vnsearch.ranking.snapshot import Snapshot
+        from vnsearch.index.reader import Snapshot
 
         current = self._snapshot
         generation = self._generation()

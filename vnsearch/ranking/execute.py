@@ -15,12 +15,12 @@ from typing import Any
 
 import numpy as np
 
+from vnsearch.index.reader import LOOKUP_COST, Snapshot, TermPostings, lookup
 from vnsearch.index.schema import DATETIME, ID, KEYWORD, NUMERIC
 from vnsearch.query import parse
 from vnsearch.ranking.accents import vocabulary
 from vnsearch.ranking.bm25 import Ranking, lucene_idf
 from vnsearch.ranking.plan import Scoring, Unit, plan_query, text_fields
-from vnsearch.ranking.snapshot import LOOKUP_COST, Snapshot, TermPostings, lookup
 from vnsearch.ranking.values import Range, range_mask
 
 __all__ = [

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from vnsearch.highlight import DEFAULT_LENGTH, Highlighter, Snippet, snapshot_idf
+from vnsearch.index.reader import Snapshot
 from vnsearch.ranking.bm25 import DEFAULT_RANKING, Ranking
 from vnsearch.ranking.execute import (
     PreparedQuery,
@@ -32,7 +33,6 @@ from vnsearch.ranking.execute import (
     top_hits,
     top_hits_from_rare_terms,
 )
-from vnsearch.ranking.snapshot import Snapshot
 from vnsearch.ranking.values import sort_docs, sort_field
 
 __all__ = [

@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from vnsearch.index.reader import Snapshot
 from vnsearch.index.schema import DATETIME, NUMERIC
-from vnsearch.ranking.snapshot import Snapshot
 
 __all__ = ["Range", "range_mask", "sort_docs", "sort_field"]
 
