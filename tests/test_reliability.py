@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 import vnsearch
 from vnsearch import ID, KEYWORD, NUMERIC, TEXT, Index, Schema, SchemaError
-from vnsearch.index import IndexError_
+from vnsearch import IndexError_
 from vnsearch.index.codec import BLOCK_HEAD
 
 POSIX = pytest.mark.skipif(not hasattr(os, "fork"), reason="SIGKILL and fork are POSIX")
@@ -843,11 +843,11 @@ def test_postings_are_checked_ahead_once_per_segment_frequent_terms_first(tmp_pa
         assert again[0]._terms._pages.done is done  # no page summed twice
         assert all(ft._pages is None for ft in again[0]._terms._fields.values())
         assert again[0]._terms._read_checks is None
-        assert ix._ahead
-    assert not ix._ahead  # close() stopped and joined the thread
+        assert ix._checks.threads
+    assert not ix._checks.threads  # close() stopped and joined the thread
     with Index.open(path, check_reads=False) as ix:
         ix.snapshot()
-        assert not ix._ahead
+        assert not ix._checks.threads
 
 
 def test_segments_without_checksums_open_and_are_reported_unchecked(tmp_path):

@@ -21,13 +21,7 @@ IndexNotFound True
 
 from __future__ import annotations
 
-import json
-import pickle
-import struct
-import zlib
-
 __all__ = [
-    "DAMAGE",
     "DamagedFile",
     "DocumentError",
     "IncompatibleIndex",
@@ -38,7 +32,6 @@ __all__ = [
     "ModelError",
     "SchemaError",
     "VnsearchError",
-    "corrupted",
 ]
 
 
@@ -87,30 +80,3 @@ class DamagedFile(IndexCorrupted, ValueError):
 
 IndexError_ = VnsearchError
 """Deprecated alias (vnsearch 0.1): catch :class:`VnsearchError` or one of its kinds."""
-
-# What a truncated or overwritten index file raises as Whoosh and the codec read it.
-DAMAGE: tuple[type[BaseException], ...] = (
-    EOFError,
-    struct.error,
-    zlib.error,
-    pickle.UnpicklingError,
-    UnicodeDecodeError,
-    json.JSONDecodeError,
-    DamagedFile,
-)
-
-
-def corrupted(where: str, exc: BaseException) -> IndexCorrupted:
-    """The :class:`IndexCorrupted` to raise for ``exc``, met reading the index at ``where``.
-
-    >>> print(corrupted("news.idx", DamagedFile("MAIN_x.seg: bytes 0-16383 differ")))
-    ... # doctest: +NORMALIZE_WHITESPACE
-    news.idx: damaged or truncated index file (MAIN_x.seg: bytes 0-16383 differ);
-    restore the folder from a backup or rebuild the index
-    """
-    # a checksum's message names the file, the bytes and the parts; others name the error
-    what = str(exc) if isinstance(exc, DamagedFile) else f"{type(exc).__name__}: {exc}"
-    return IndexCorrupted(
-        f"{where}: damaged or truncated index file ({what}); "
-        "restore the folder from a backup or rebuild the index"
-    )

@@ -13,7 +13,7 @@ from typing import Any
 
 from vnsearch.cli.errors import USAGE_ERROR, UserError
 
-__all__ = ["analyze", "index", "info", "optimize", "query"]
+__all__ = ["analyze", "index", "info", "optimize", "query", "verify"]
 
 
 def analyze(args: argparse.Namespace) -> int:
@@ -92,7 +92,8 @@ def _snippet_fields(schema: Any, fields: list[str] | None) -> list[str]:
 
 def query(args: argparse.Namespace) -> int:
     """Print the best hits of a query (exit 0 also when nothing matched)."""
-    from vnsearch.cli.default_index import open_index, resolve_index
+    from vnsearch.cli.default_index import resolve_index
+    from vnsearch.cli.locate import open_index
     from vnsearch.cli.output import format_hits, hits_json, use_color
 
     ix = open_index(resolve_index(args.index))
@@ -120,28 +121,23 @@ def query(args: argparse.Namespace) -> int:
 def info(args: argparse.Namespace) -> int:
     """Print what an index holds: documents, fields, views, size, format, segments."""
     from vnsearch.analysis import VIEWS
-    from vnsearch.cli.default_index import (
-        SCHEMA_FILE,
-        folder_size,
-        open_index,
-        resolve_index,
-    )
+    from vnsearch.cli.default_index import resolve_index
+    from vnsearch.cli.locate import open_index
     from vnsearch.cli.output import format_info
     from vnsearch.index.schema import POSITIONAL_VIEWS
 
     path = resolve_index(args.index)
     ix = open_index(path)
-    snap = ix.snapshot()
+    stats = ix.stats()
     import json
 
-    saved = json.loads((path / SCHEMA_FILE).read_text(encoding="utf-8"))
     facts = {
         "path": str(path),
-        "documents": snap.doc_count,
-        "deleted": snap.total - snap.doc_count,
-        "size_bytes": folder_size(path),
-        "format": saved.get("format"),
-        "segments": len(snap.segments),
+        "documents": stats.documents,
+        "deleted": stats.deleted,
+        "size_bytes": stats.size_bytes,
+        "format": stats.format,
+        "segments": stats.segments,
         "fields": {name: ftype.to_json() for name, ftype in ix.schema.items()},
         "views": list(VIEWS),
         "positional_views": [v for v in VIEWS if v in POSITIONAL_VIEWS],
@@ -155,7 +151,8 @@ def verify(args: argparse.Namespace) -> int:
     """Check every segment of an index against its checksums."""
     import time
 
-    from vnsearch.cli.default_index import open_index, resolve_index
+    from vnsearch.cli.default_index import resolve_index
+    from vnsearch.cli.locate import open_index
     from vnsearch.cli.output import human_size
 
     path = resolve_index(args.index)
@@ -185,14 +182,15 @@ def optimize(args: argparse.Namespace) -> int:
     after."""
     import time
 
-    from vnsearch.cli.default_index import open_index, resolve_index
+    from vnsearch.cli.default_index import resolve_index
+    from vnsearch.cli.locate import open_index
     from vnsearch.cli.output import format_optimize
     from vnsearch.errors import IndexLocked
 
     path = resolve_index(args.index, required=True)
     ix = open_index(path)
     try:
-        before = _segment_facts(ix, path)
+        before = _segment_facts(ix)
         if before["segments"] <= 1 and before["deleted"] == 0:
             # already optimal: merging would rewrite the whole index to the same content
             print(format_optimize(path, before, before, None))
@@ -203,20 +201,18 @@ def optimize(args: argparse.Namespace) -> int:
         except IndexLocked as exc:
             raise UserError(str(exc)) from None
         seconds = time.perf_counter() - start
-        after = _segment_facts(ix, path)
+        after = _segment_facts(ix)
     finally:
         ix.close()
     print(format_optimize(path, before, after, seconds))
     return 0
 
 
-def _segment_facts(ix: Any, path: Path) -> dict[str, int]:
-    from vnsearch.cli.default_index import folder_size
-
-    snap = ix.snapshot()
+def _segment_facts(ix: Any) -> dict[str, int]:
+    stats = ix.stats()
     return {
-        "segments": len(snap.segments),
-        "documents": snap.doc_count,
-        "deleted": snap.total - snap.doc_count,
-        "size_bytes": folder_size(path),
+        "segments": stats.segments,
+        "documents": stats.documents,
+        "deleted": stats.deleted,
+        "size_bytes": stats.size_bytes,
     }

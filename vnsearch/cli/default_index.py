@@ -14,22 +14,18 @@ import hashlib
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
 from vnsearch.cli.errors import USAGE_ERROR, UserError
-from vnsearch.errors import VnsearchError
+from vnsearch.cli.locate import is_index
 
 __all__ = [
     "cache_dir",
     "ensure_seeds_index",
-    "folder_size",
-    "open_index",
     "resolve_index",
     "seeds_dir",
     "seeds_fingerprint",
 ]
 
-SCHEMA_FILE = "vnsearch.json"  # the index's schema file (vnsearch.index.store.SCHEMA_FILE)
 _STALE_BUILD_S = 3600.0  # a temporary build folder this old was left by a crashed process
 
 
@@ -95,7 +91,7 @@ def ensure_seeds_index(seeds: Path | None = None, cache: Path | None = None) -> 
     cache = cache_dir() if cache is None else cache
     name = _seeds_index_name(seeds)
     target = cache / name
-    if (target / SCHEMA_FILE).is_file():
+    if is_index(target):
         return target
     import shutil
     import tempfile
@@ -113,7 +109,7 @@ def ensure_seeds_index(seeds: Path | None = None, cache: Path | None = None) -> 
         try:
             os.rename(building, target)
         except OSError:
-            if not (target / SCHEMA_FILE).is_file():  # not another process's finished build
+            if not is_index(target):  # not another process's finished build
                 raise
     except OSError as exc:
         raise UserError(f"{target}: cannot build the seeds index: {exc.strerror or exc}") from None
@@ -135,20 +131,3 @@ def resolve_index(given: str | None, required: bool = False) -> Path:
     if required:
         raise UserError("which index? give --index DIR (or set VNSEARCH_INDEX)", USAGE_ERROR)
     return ensure_seeds_index()
-
-
-def open_index(path: Path) -> Any:
-    """``vnsearch.Index.open(path)``, its errors as one-line user errors."""
-    from vnsearch.index import Index
-
-    try:
-        return Index.open(path)
-    except VnsearchError as exc:
-        raise UserError(str(exc)) from None
-    except OSError as exc:
-        raise UserError(f"{path}: cannot open the index: {exc.strerror or exc}") from None
-
-
-def folder_size(path: Path) -> int:
-    """Bytes of all files under ``path``."""
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vnsearch.cli.default_index import SCHEMA_FILE, folder_size, open_index
 from vnsearch.cli.errors import USAGE_ERROR, UserError
+from vnsearch.cli.locate import is_index, open_index
 from vnsearch.cli.progress import Progress
 from vnsearch.cli.sources import Record, Source, SourceError, TextFiles
 
@@ -214,7 +214,7 @@ def index_sources(
     summary = IndexSummary()
     columns = _check_columns(sources, options.id_field)
     existed = path.exists()
-    if (path / SCHEMA_FILE).exists():
+    if is_index(path):
         ix = open_index(path)
     else:
         if existed and not (path.is_dir() and not any(path.iterdir())):
@@ -282,7 +282,7 @@ def index_sources(
             else:
                 shutil.rmtree(path, ignore_errors=True)
         raise
+    summary.size_bytes = ix.stats().size_bytes
     ix.close()
     summary.seconds = time.perf_counter() - start
-    summary.size_bytes = folder_size(path)
     return summary

@@ -1,5 +1,6 @@
 """The index: schema, codec, writer and the on-disk (or in-memory) store."""
 
+from vnsearch.index.index import Index
 from vnsearch.index.schema import (
     DATETIME,
     FORMAT_VERSION,
@@ -11,7 +12,6 @@ from vnsearch.index.schema import (
     FieldType,
     Schema,
 )
-from vnsearch.index.store import Index
 from vnsearch.index.writer import Writer
 
 __all__ = [

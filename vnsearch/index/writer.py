@@ -14,8 +14,9 @@ from whoosh.writing import SegmentWriter
 
 from vnsearch.analysis import VIEWS
 from vnsearch.analysis.analyzer import view_columns
-from vnsearch.errors import DAMAGE, DocumentError, SchemaError, corrupted
+from vnsearch.errors import DocumentError, SchemaError
 from vnsearch.index.checksums import verify_segment, write_checksums
+from vnsearch.index.integrity import DAMAGE, corrupted
 from vnsearch.index.pool import ArrayPool
 from vnsearch.index.schema import (
     DATETIME,

@@ -1,0 +1,36 @@
+"""Where an index is, for the command line: open it, with its errors as one-line messages.
+
+(Kept apart from :mod:`vnsearch.cli.default_index`, which builds the seeds index with
+:mod:`vnsearch.cli.indexing`, so that neither imports the other in a circle.)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from vnsearch.cli.errors import UserError
+from vnsearch.errors import VnsearchError
+
+__all__ = ["is_index", "open_index"]
+
+
+def is_index(path: Path) -> bool:
+    """Whether ``path`` holds a vnsearch index (without importing the index layer).
+
+    >>> is_index(Path("/nonexistent/folder"))
+    False
+    """
+    return (path / "vnsearch.json").is_file()  # vnsearch.index.storage.SCHEMA_FILE
+
+
+def open_index(path: Path) -> Any:
+    """``vnsearch.Index.open(path)``, its errors as one-line user errors."""
+    from vnsearch.index import Index
+
+    try:
+        return Index.open(path)
+    except VnsearchError as exc:
+        raise UserError(str(exc)) from None
+    except OSError as exc:
+        raise UserError(f"{path}: cannot open the index: {exc.strerror or exc}") from None

@@ -1,0 +1,364 @@
+"""The index: a folder (or memory) holding a Whoosh index written with the vnsearch codec.
+
+``Index`` is the public facade: it creates and opens indexes, hands out writers, keeps the
+snapshot of the last commit, and is the one place that joins the index layer to ranking
+(:meth:`Index.search` and :meth:`Index.explain` call :mod:`vnsearch.ranking.search`, as
+Whoosh's ``Index.searcher()`` imports its searcher when asked).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from whoosh.filedb.filestore import FileStorage
+from whoosh.index import EmptyIndexError, LockError
+
+from vnsearch.errors import (
+    IncompatibleIndex,
+    IndexLocked,
+    IndexNotFound,
+    VnsearchError,
+)
+from vnsearch.index.codec import VnCodec
+from vnsearch.index.integrity import INDEX_NAME, ReadChecks, corrupted
+from vnsearch.index.reader import Snapshot
+from vnsearch.index.schema import FORMAT_VERSION, Schema
+from vnsearch.index.storage import (
+    SCHEMA_FILE,
+    MemoryStorage,
+    read_schema,
+    remove_unfinished_tocs,
+)
+from vnsearch.index.writer import MAX_TEXT_MB, FastSegmentWriter, Writer
+
+if TYPE_CHECKING:  # the facade's return types; ranking is imported when first searched
+    from vnsearch.ranking.bm25 import Ranking
+    from vnsearch.ranking.search import Explanation, Results
+
+__all__ = ["Index", "IndexStats"]
+
+# File times advance in steps of a few milliseconds: a folder time older than this cannot
+# be shared by a later commit.
+_SETTLED_NS = 2_000_000_000
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    """What an index holds, as of its last commit (:meth:`Index.stats`).
+
+    ``documents`` are live; ``deleted`` are marked deleted and dropped at the next merge;
+    ``size_bytes`` is the folder's size (0 for an index in memory).
+    """
+
+    documents: int
+    deleted: int
+    segments: int
+    size_bytes: int
+    format: int
+
+
+class Index:
+    """A searchable collection of documents.
+
+    Threads: ``search``, ``explain``, ``snapshot`` and ``doc_count`` are safe to call from
+    many threads at once, also while a writer commits (each call sees one whole commit,
+    never an older one than the thread saw before). One writer at a time per index, in
+    all threads and processes: :meth:`writer` waits for the lock, then raises
+    :class:`IndexLocked`. A :class:`Writer` object belongs to one thread; do not share it.
+    Separate ``Index`` objects (the same folder or not, any schemas) are independent. An
+    index on disk with checksums starts a daemon thread when it first opens a segment, to
+    check ahead the pages searches read most; :meth:`close` stops it.
+
+    >>> import vnsearch
+    >>> schema = vnsearch.Schema(id=vnsearch.ID(stored=True, unique=True),
+    ...                          title=vnsearch.TEXT(stored=True, boost=2.0))
+    >>> ix = vnsearch.Index.in_memory(schema)
+    >>> with ix.writer() as w:
+    ...     w.add({"id": "1", "title": "Thủy điện Hòa Bình"})
+    >>> [hit.id for hit in ix.search("thuy dien hoa binh")]
+    ['1']
+    """
+
+    def __init__(
+        self, schema: Schema, storage: Any, path: Path | None, check_reads: bool = True
+    ) -> None:
+        self.schema = schema
+        self.path = path
+        self._storage = storage
+        self._ix = storage.open_index(INDEX_NAME)
+        self._lock = threading.Lock()
+        self._snapshot: Snapshot | None = None
+        self._seen: tuple[int, int] | None = None  # (folder mtime, generation) last listed
+        self._checks = ReadChecks(storage, str(path or "index"), check_reads)
+
+    # -- creating and opening ----------------------------------------------------------
+
+    @classmethod
+    def create(cls, path: str | Path, schema: Schema) -> Index:
+        """Create an empty index in the folder ``path`` (created if needed; must not hold one)."""
+        if not isinstance(schema, Schema):
+            raise TypeError("schema must be a vnsearch.Schema")
+        folder = Path(path)
+        if (folder / SCHEMA_FILE).exists():
+            raise VnsearchError(f"{folder}: already holds a vnsearch index (open it instead)")
+        folder.mkdir(parents=True, exist_ok=True)
+        storage = FileStorage(str(folder))
+        storage.create_index(schema.whoosh_schema(), indexname=INDEX_NAME)
+        (folder / SCHEMA_FILE).write_text(schema.to_json(), encoding="utf-8")
+        return cls(schema, storage, folder)
+
+    @classmethod
+    def open(
+        cls, path: str | Path, schema: Schema | None = None, check_reads: bool = True
+    ) -> Index:
+        """Open the index in ``path``; if ``schema`` is given it must be the index's.
+
+        Searches check every page of the postings, term dictionaries and spellings they
+        read against the segment's checksums the first time they read it (see
+        :mod:`vnsearch.index.checksums`); ``check_reads=False`` leaves that to
+        :meth:`verify` and merges, for storage that checks itself (a few tenths of a
+        millisecond per query on a cold, large index; about 0.05 ms once warm).
+        """
+        folder = Path(path)
+        if not folder.is_dir():
+            raise IndexNotFound(f"{folder}: no such index folder")
+        schema_file = folder / SCHEMA_FILE
+        if not schema_file.exists():
+            raise IndexNotFound(f"{folder}: not a vnsearch index (no {SCHEMA_FILE})")
+        saved = read_schema(schema_file)
+        if schema is not None and schema != saved:
+            raise IncompatibleIndex(
+                f"{folder}: the index was created with another schema: {saved!r}"
+            )
+        storage = FileStorage(str(folder))
+        try:
+            return cls(saved, storage, folder, check_reads=check_reads)
+        except EmptyIndexError:
+            raise IndexNotFound(f"{folder}: the index files are missing") from None
+        except Exception as exc:  # reading the table of contents (_MAIN_<n>.toc) failed
+            if isinstance(exc, (MemoryError, OSError)):
+                raise
+            raise corrupted(f"{folder}: table of contents", exc) from exc
+
+    @classmethod
+    def in_memory(cls, schema: Schema) -> Index:
+        """An index that lives in this process's memory only."""
+        storage = MemoryStorage()
+        storage.create_index(schema.whoosh_schema(), indexname=INDEX_NAME)
+        return cls(schema, storage, None)
+
+    # -- writing -----------------------------------------------------------------------
+
+    def writer(
+        self,
+        timeout: float = 10.0,
+        jobs: int | None = None,
+        max_text_mb: float | None = MAX_TEXT_MB,
+    ) -> Writer:
+        """The index's writer; waits up to ``timeout`` seconds for another writer (in this
+        or another process) to finish, then raises :class:`IndexLocked`.
+
+        Texts are analyzed in ``jobs`` processes (default: one per CPU core) once a writer
+        has more than a few documents to add; ``jobs=1`` keeps everything in this process.
+        The index written is the same either way. A TEXT value of more than
+        ``max_text_mb`` megabytes of UTF-8 is refused with a ``ValueError`` (indexing
+        holds about 140 bytes of memory per byte of text until the commit); ``None``
+        lifts the limit.
+        """
+        jobs = (os.cpu_count() or 1) if jobs is None else jobs
+        if jobs < 1:
+            raise ValueError(f"jobs must be at least 1, got {jobs}")
+        try:
+            w = FastSegmentWriter(self._ix, codec=VnCodec(), timeout=timeout)
+        except LockError:
+            raise IndexLocked(f"{self.path or 'index'}: another writer holds the lock") from None
+        remove_unfinished_tocs(self._storage)
+        return Writer(
+            self.schema, w, jobs=jobs, max_text_mb=max_text_mb, where=str(self.path or "index")
+        )
+
+    def optimize(self, timeout: float = 10.0) -> None:
+        """Merge all segments into one (and drop deleted documents for good)."""
+        w = self.writer(timeout=timeout, jobs=1)
+        w.commit(optimize=True)
+
+    # -- reading -----------------------------------------------------------------------
+
+    @classmethod
+    def exists(cls, path: str | Path) -> bool:
+        """Whether the folder ``path`` holds a vnsearch index (its schema file).
+
+        >>> Index.exists("/nonexistent/folder")
+        False
+        """
+        return (Path(path) / SCHEMA_FILE).is_file()
+
+    def snapshot(self) -> Snapshot:
+        """The searcher state of the last commit (reopened when a newer commit exists)."""
+        current = self._snapshot
+        generation = self._generation()
+        if current is not None and current.generation == generation:
+            return current
+        with self._lock:
+            current = self._snapshot
+            if current is None or current.generation != self._ix.latest_generation():
+                # the old snapshot may still serve searches in other threads: it is left
+                # to the garbage collector, not closed here
+                try:
+                    self._checks.before_reading(self._ix)
+                    current = Snapshot(self.schema, self._ix)
+                    self._checks.opened(current)
+                except Exception as exc:  # no user input here: the files are at fault
+                    # (a damaged pickle in a segment's directory can raise anything,
+                    # MemoryError included: the checksums tell)
+                    where, fault = self._checks.at_fault(self._ix)
+                    if fault is None and isinstance(exc, MemoryError):
+                        raise
+                    raise corrupted(where, fault or exc) from exc
+                self._snapshot = current
+            return current
+
+    def _wait_checked_ahead(self, timeout: float | None = None) -> bool:
+        """Wait for the background checks ahead; False on timeout (for tests)."""
+        return self._checks.wait(timeout)
+
+    def verify(self) -> dict[str, int]:
+        """Check every byte of the last commit's segments against their checksums (what
+        opening checks is only their small parts; see :mod:`vnsearch.index.checksums`).
+
+        Returns ``{"segments": ..., "bytes": ..., "unchecked_segments": ...}`` (segments
+        written before vnsearch kept checksums are unchecked); raises
+        :class:`~vnsearch.errors.IndexCorrupted` naming the file and the bytes that differ.
+
+        >>> import vnsearch
+        >>> ix = vnsearch.Index.in_memory(vnsearch.Schema(body=vnsearch.TEXT()))
+        >>> with ix.writer() as w:
+        ...     w.add({"body": "Hà Nội"})
+        >>> ix.verify()["segments"]
+        1
+        """
+        return self._checks.verify(self.snapshot())
+
+    def _generation(self) -> int:
+        """The last commit's generation. Listing the folder for it costs more than a search
+        of a rare word, so it is listed only when the folder changed: its modification time
+        differs from the last listing's, or is too recent to tell two commits apart."""
+        if self.path is None:
+            return self._ix.latest_generation()
+        try:
+            mtime = os.stat(self.path).st_mtime_ns
+        except OSError:
+            return self._ix.latest_generation()
+        seen = self._seen
+        if seen is not None and seen[0] == mtime and time.time_ns() - mtime > _SETTLED_NS:
+            return seen[1]
+        generation = self._ix.latest_generation()
+        self._seen = (mtime, generation)
+        return generation
+
+    @property
+    def doc_count(self) -> int:
+        """Number of (not deleted) documents in the last commit."""
+        return self.snapshot().doc_count
+
+    def stats(self) -> IndexStats:
+        """What the index holds as of its last commit.
+
+        >>> import vnsearch
+        >>> ix = vnsearch.Index.in_memory(vnsearch.Schema(body=vnsearch.TEXT()))
+        >>> with ix.writer() as w:
+        ...     w.add({"body": "Hà Nội"})
+        >>> ix.stats().documents, ix.stats().segments
+        (1, 1)
+        """
+        snap = self.snapshot()
+        size = 0
+        if self.path is not None:
+            size = sum(p.stat().st_size for p in self.path.rglob("*") if p.is_file())
+        return IndexStats(
+            documents=snap.doc_count,
+            deleted=snap.total - snap.doc_count,
+            segments=len(snap.segments),
+            size_bytes=size,
+            format=FORMAT_VERSION,
+        )
+
+    def search(
+        self,
+        query: str,
+        limit: int = 10,
+        *,
+        fields: Iterable[str] | None = None,
+        filter: Mapping[str, Any] | None = None,
+        sort: str | None = None,
+        ranking: Ranking | None = None,
+    ) -> Results:
+        """Rank documents for ``query``: the top ``limit`` hits and the total.
+
+        ``fields`` limits the TEXT fields searched; ``filter`` maps fields to a value, a
+        list of values (any of them) or, for NUMERIC and DATETIME fields, a
+        :class:`~vnsearch.Range`; ``sort="field"`` (``"-field"``: descending) orders the
+        matches by that field; ``ranking`` replaces :data:`~vnsearch.DEFAULT_RANKING`.
+        See :func:`vnsearch.ranking.search.search`.
+        """
+        from vnsearch.ranking.search import DEFAULT_RANKING, search
+
+        snap = self.snapshot()
+        with self._reading(snap):
+            return search(
+                snap,
+                query,
+                limit=limit,
+                fields=fields,
+                filter=filter,
+                ranking=ranking or DEFAULT_RANKING,
+                sort=sort,
+            )
+
+    def explain(
+        self,
+        query: str,
+        doc_id: Any,
+        *,
+        fields: Iterable[str] | None = None,
+        ranking: Ranking | None = None,
+    ) -> Explanation:
+        """Why the document with unique field ``doc_id`` got its score for ``query``."""
+        from vnsearch.ranking.search import DEFAULT_RANKING, explain
+
+        snap = self.snapshot()
+        with self._reading(snap):
+            return explain(snap, query, doc_id, fields=fields, ranking=ranking or DEFAULT_RANKING)
+
+    @contextlib.contextmanager
+    def _reading(self, snap: Snapshot) -> Iterator[None]:
+        """Turn an error that damaged files caused while reading ``snap`` into
+        :class:`~vnsearch.errors.IndexCorrupted`; other errors pass unchanged."""
+        try:
+            yield
+        except Exception as exc:
+            damage = self._checks.reading_failed(snap, exc)
+            if damage is None:
+                raise
+            raise damage from exc
+
+    def close(self) -> None:
+        """Stop the background checks and release the snapshot's files."""
+        self._checks.stop()
+        with self._lock:
+            if self._snapshot is not None:
+                self._snapshot.close()
+                self._snapshot = None
+
+    def __enter__(self) -> Index:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,125 @@
+"""Where an index's files live: a folder, or this process's memory; its schema file.
+
+``vnsearch.json`` beside Whoosh's files holds the schema and the format version.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import tempfile
+import threading
+import weakref
+from pathlib import Path
+from typing import Any
+
+from whoosh.filedb.filestore import FileStorage, RamStorage
+
+from vnsearch.errors import IncompatibleIndex, IndexCorrupted, SchemaError
+from vnsearch.index.integrity import INDEX_NAME
+from vnsearch.index.schema import Schema
+
+__all__ = [
+    "SCHEMA_FILE",
+    "MemoryStorage",
+    "read_schema",
+    "remove_unfinished_tocs",
+]
+
+SCHEMA_FILE = "vnsearch.json"
+# a schema file is a few hundred bytes; a larger one is not one (or a special file)
+_MAX_SCHEMA_BYTES = 1 << 20
+
+
+def read_schema(path: Path) -> Schema:
+    """The schema saved in ``path`` (``vnsearch.json``); a file that is not one (bad
+    bytes, not JSON, not a schema) is :class:`IndexCorrupted`, one of another format
+    version :class:`IncompatibleIndex`."""
+    where = f"{path.parent}: {path.name}"
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(_MAX_SCHEMA_BYTES + 1)
+    except OSError as exc:
+        raise IndexCorrupted(f"{where}: cannot be read ({exc})") from None
+    if len(raw) > _MAX_SCHEMA_BYTES:
+        raise IndexCorrupted(f"{where}: more than {_MAX_SCHEMA_BYTES:,} bytes, not a schema")
+    try:
+        return Schema.from_json(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise IndexCorrupted(f"{where}: damaged (not UTF-8 at byte {exc.start})") from None
+    except IncompatibleIndex as exc:
+        raise IncompatibleIndex(f"{where}: {exc}") from None
+    except SchemaError as exc:
+        raise IndexCorrupted(f"{where}: damaged ({exc})") from None
+
+
+# A table of contents is written as ``_MAIN_<generation>.toc.<time>`` and renamed when
+# complete; a writer killed in between leaves the temporary file, which Whoosh never removes.
+_UNFINISHED_TOC = re.compile(rf"^_{INDEX_NAME}_[0-9]+\.toc\.[0-9.]+$")
+
+
+def _read_schema(path: Path) -> Schema:
+    """The schema saved in ``path`` (``vnsearch.json``); a file that is not one (bad
+    bytes, not JSON, not a schema) is :class:`IndexCorrupted`, one of another format
+    version :class:`IncompatibleIndex`."""
+    where = f"{path.parent}: {path.name}"
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(_MAX_SCHEMA_BYTES + 1)
+    except OSError as exc:
+        raise IndexCorrupted(f"{where}: cannot be read ({exc})") from None
+    if len(raw) > _MAX_SCHEMA_BYTES:
+        raise IndexCorrupted(f"{where}: more than {_MAX_SCHEMA_BYTES:,} bytes, not a schema")
+    try:
+        return Schema.from_json(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise IndexCorrupted(f"{where}: damaged (not UTF-8 at byte {exc.start})") from None
+    except IncompatibleIndex as exc:
+        raise IncompatibleIndex(f"{where}: {exc}") from None
+    except SchemaError as exc:
+        raise IndexCorrupted(f"{where}: damaged ({exc})") from None
+
+
+def remove_unfinished_tocs(storage: Any) -> None:
+    """Delete the tables of contents that dead writers left half written (only the
+    holder of the write lock calls this: no live writer can be writing one)."""
+    for name in list(storage):
+        if _UNFINISHED_TOC.match(name):
+            with contextlib.suppress(OSError):
+                storage.delete_file(name)
+
+
+class _NonBlockingLock:
+    """A thread lock whose ``acquire()`` does not block (Whoosh retries it until a timeout)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def acquire(self, blocking: bool = False) -> bool:
+        return self._lock.acquire(blocking)
+
+    def release(self) -> None:
+        self._lock.release()
+
+
+class MemoryStorage(RamStorage):
+    """Whoosh's RamStorage with a lock that honours timeouts and private temporary files.
+
+    (Whoosh's own gives every in-memory index the same ``<tmp>/MAIN.tmp`` folder, so two
+    in-memory writers, even in two processes, delete each other's files.)
+    """
+
+    def lock(self, name: str) -> _NonBlockingLock:
+        if name not in self.locks:
+            self.locks[name] = _NonBlockingLock()
+        return self.locks[name]
+
+    _tmpdir: str | None = None
+
+    def temp_storage(self, name: str | None = None) -> FileStorage:
+        if self._tmpdir is None:
+            self._tmpdir = tempfile.mkdtemp(prefix="vnsearch-")
+            weakref.finalize(self, shutil.rmtree, self._tmpdir, True)
+        return FileStorage(os.path.join(self._tmpdir, name or "tmp")).create()
