@@ -12,8 +12,8 @@ Views (each a tuple of :class:`Token`, offsets into the original text):
 ``words``
     pyvi's words, lowercased (``trung ương``).
 
-design.md §2 measured each view on UIT-ViQuAD; which of them the index uses, and with
-what weight, is decided by the ranking work, not here.
+Which views a search uses, and with what weight, is the ranking's choice
+(:class:`vnsearch.Ranking`), not the analyzer's.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from vnsearch.analysis.segment import segment_normalized
 from vnsearch.analysis.syllables import Columns, tokenize_columns
 from vnsearch.analysis.token import Token
 
-__all__ = ["VIEWS", "Analysis", "analyze", "bigrams", "folded", "view_columns"]
+__all__ = ["VIEWS", "Analysis", "analyze", "fold_term", "view_columns"]
 
 VIEWS = ("syllables", "folded", "bigrams", "folded_bigrams", "words")
 
@@ -89,22 +89,9 @@ def fold_term(term: str) -> str:
     return fold(term).replace(" ", "")
 
 
-def folded(tokens: tuple[Token, ...] | list[Token]) -> tuple[Token, ...]:
-    """The tokens with folded text; tokens that fold to nothing (symbols) are dropped."""
-    return _retexted(tokens, [fold_term(t.text) for t in tokens])
-
-
-def bigrams(text: str, tokens: tuple[Token, ...] | list[Token]) -> tuple[Token, ...]:
-    """Bigrams of neighbouring primary tokens (parts of compounds are skipped).
-
-    ``text`` is the original string the tokens point into, used to see what separates them.
-    """
-    columns = _bigram_columns(text, *zip(*tokens)) if tokens else ([], [], [], [], [])
-    return tuple(map(_new_tuple, repeat(Token), zip(*columns)))
-
-
 def _bigram_columns(text: str, texts, starts, ends, positions, kinds) -> Columns:
-    """:func:`bigrams` on token columns."""
+    """Bigrams of neighbouring primary tokens, as columns (parts of compounds are
+    skipped); ``text`` is the original string, used to see what separates them."""
     if "part" in kinds:  # parts of compounds do not pair
         keep = [k != "part" for k in kinds]
         texts, starts, ends, positions = (

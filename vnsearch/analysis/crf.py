@@ -10,8 +10,8 @@ operations instead of one Python dict of features per syllable.
 
 Scores are summed in the order CRFsuite sums them (attribute by attribute, in pyvi's
 template order) and Viterbi breaks ties the way CRFsuite does, so the labels are the
-ones pyvi computes, bit for bit (tests/test_segment.py checks this against python-crfsuite
-and against pyvi itself).
+ones pyvi computes, bit for bit (tests/analysis/test_segment_pyvi.py checks this against
+python-crfsuite and against pyvi itself).
 """
 
 from __future__ import annotations

@@ -40,7 +40,7 @@ _INVISIBLE = re.compile(
 
 # Characters with canonical combining class 0 that NFC may still compose with the preceding
 # character (Hangul vowels/trailing consonants and a few Indic vowel signs); computed from
-# unicodedata and checked by tests/test_normalize.py.
+# unicodedata and checked by tests/analysis/test_normalize_tables.py.
 _COMPOSING_STARTERS = frozenset(
     [0x09BE, 0x09D7, 0x0B3E, 0x0B56, 0x0B57, 0x0BBE, 0x0BD7, 0x0CC2, 0x0CD5, 0x0CD6]
     + [0x0D3E, 0x0D57, 0x0DCF, 0x0DDF, 0x102E, 0x1B35, 0x11127, 0x1133E, 0x11357]

@@ -1,7 +1,7 @@
 """An optional list of Vietnamese stop words (function words and fillers), in normal form.
 
-Whether the index drops them is a ranking decision taken by measurement (design.md §2),
-so nothing in the analyzer applies this list on its own.
+Nothing in the analyzer applies this list: ranking drops stop words from queries when
+``Ranking.stopwords`` is on (as in ``DEFAULT_RANKING``), the index keeps every word.
 
 >>> is_stopword("Của"), is_stopword("nhà")
 (True, False)
@@ -20,7 +20,6 @@ from vnsearch.analysis.normalize import normalize
 __all__ = [
     "QUESTION_WORDS",
     "STOPWORDS",
-    "is_question_word",
     "is_stopword",
     "question_mask",
     "stopword_mask",
@@ -73,11 +72,6 @@ QUESTION_WORDS: frozenset[str] = frozenset(
 QUESTION_PAIRS: frozenset[tuple[str, str]] = frozenset(
     tuple(normalize(p).split(" ")) for p in ("thế nào", "bao giờ", "bao lâu")
 )
-
-
-def is_question_word(term: str) -> bool:
-    """Is ``term`` a question word (``nào``, ``đâu``, ``gì``, ...)?"""
-    return normalize(term).lower() in QUESTION_WORDS
 
 
 def question_mask(words: list[str]) -> list[bool]:
