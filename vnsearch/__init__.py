@@ -46,15 +46,18 @@ _LAZY = {
     "NUMERIC": "vnsearch.index",
     "STORED": "vnsearch.index",
     "TEXT": "vnsearch.index",
+    "FieldType": "vnsearch.index",
     "Index": "vnsearch.index",
+    "IndexStats": "vnsearch.index",
     "Schema": "vnsearch.index",
     "Writer": "vnsearch.index",
+    "DEFAULT_RANKING": "vnsearch.ranking",
     "Explanation": "vnsearch.ranking",
     "Hit": "vnsearch.ranking",
     "Range": "vnsearch.ranking",
     "Ranking": "vnsearch.ranking",
     "Results": "vnsearch.ranking",
-    "Snippet": "vnsearch.ranking",
+    "Snippet": "vnsearch.highlight",
 }
 
 __all__ = [

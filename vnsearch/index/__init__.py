@@ -1,6 +1,6 @@
 """The index: schema, codec, writer and the on-disk (or in-memory) store."""
 
-from vnsearch.index.index import Index
+from vnsearch.index.index import Index, IndexStats
 from vnsearch.index.schema import (
     DATETIME,
     FORMAT_VERSION,
@@ -24,6 +24,7 @@ __all__ = [
     "TEXT",
     "FieldType",
     "Index",
+    "IndexStats",
     "Schema",
     "Writer",
 ]
