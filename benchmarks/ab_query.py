@@ -92,10 +92,12 @@ def open_base(path: Path) -> Any:
     codec and schema by module name (``vnsearch.…``): while it is read, those names stand
     for the base package's modules."""
     import importlib
+    import importlib.util
 
     base = importlib.import_module(BASE)
-    for name in ("index", "ranking.search", "ranking.snapshot", "index.codec"):
-        importlib.import_module(f"{BASE}.{name}")
+    for name in ("index", "ranking.search", "ranking.snapshot", "index.reader", "index.codec"):
+        if importlib.util.find_spec(f"{BASE}.{name}") is not None:  # layouts differ
+            importlib.import_module(f"{BASE}.{name}")
     ours = {m: sys.modules[m] for m in list(sys.modules) if m.split(".")[0] == "vnsearch"}
     try:
         for m in [m for m in list(sys.modules) if m.split(".")[0] == BASE]:
