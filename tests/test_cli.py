@@ -12,9 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
 
 import vnsearch
+from tests.conftest import ROOT
 from vnsearch import fold, normalize
 from vnsearch.cli import default_index as default_index_module
 from vnsearch.cli import main, seeds_dir

@@ -10,11 +10,11 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import vnsearch
+from tests.conftest import ROOT
 from vnsearch import fold, syllables
 from vnsearch.analysis.analyzer import fold_term
 from vnsearch.highlight import ELLIPSIS, Highlighter, Snippet
