@@ -6,14 +6,13 @@ import math
 import time
 import unicodedata
 import warnings
-from pathlib import Path
 
 import pytest
 
+from tests.conftest import SEEDS
 from vnsearch import VIEWS, analyze, fold, normalize, segment, syllables
 from vnsearch.analysis import normalize_with_map
 
-SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 SEED = SEEDS / "000_483ea6bfdeb6afd9.txt"
 FIVE_MB = 5_000_000
 ONE_MB = 1_000_000

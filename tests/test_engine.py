@@ -8,12 +8,10 @@ from __future__ import annotations
 import datetime
 import json
 import os
-import tempfile
 import threading
 import time
 import unicodedata
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,152 +19,40 @@ from whoosh import query as wq
 from whoosh.searching import Searcher
 
 import vnsearch
+from tests.conftest import news_schema
+from tests.helpers import (
+    ALL_DOCS,
+    DOCS_BY_ID,
+    HAND,
+    assert_same,
+    build,
+    folded_terms,
+    hand,
+    ids,
+    news_seeds,
+    run,
+    segmented,
+    small_index,
+)
 from vnsearch import DATETIME, ID, KEYWORD, TEXT, Index, Schema, SchemaError, analyze, fold
 from vnsearch.index import IndexError_
 
-SEEDS = Path(__file__).resolve().parents[1] / "seeds"
-
-
-def make_schema() -> Schema:
-    return Schema(
-        id=ID(stored=True, unique=True),
-        title=TEXT(stored=True, boost=2.0),
-        body=TEXT(stored=True),
-        topic=KEYWORD(stored=True),
-        published=DATETIME(stored=True),
-    )
-
-
-def seed_docs() -> list[dict]:
-    """The five bundled seed documents: first line the title, the rest the body."""
-    docs = []
-    for i, path in enumerate(sorted(SEEDS.glob("*.txt"))):
-        title, _, body = path.read_text(encoding="utf-8").partition("\n")
-        docs.append(
-            {
-                "id": f"seed{i}",
-                "title": title.strip(),
-                "body": body.strip(),
-                "topic": "to-chuc",
-                "published": datetime.datetime(2020, 1, 1 + i, 8, 30),
-            }
-        )
-    assert len(docs) == 5
-    return docs
-
-
-def _hand(id_: str, title: str, body: str, topic: str) -> dict:
-    return {
-        "id": id_,
-        "title": title,
-        "body": body,
-        "topic": topic,
-        "published": datetime.datetime(2024, 3, 1, 12, 0),
-    }
-
-
-HAND = [
-    _hand("1", "Ban Tổ chức Trung ương", "Hội nghị về công tác tổ chức xây dựng Đảng.", "thoi-su"),
-    _hand("hanoi", "Mùa thu", "Mùa thu ở Hà Nội có hoa sữa và cốm làng Vòng.", "thoi-su"),
-    _hand("danang", "Du lịch biển", "Thành phố Đà Nẵng có cầu Rồng và biển Mỹ Khê.", "du-lich"),
-    _hand("hb-old", "Thủy điện Hòa Bình", "Nhà máy thủy điện Hòa Bình trên sông Đà.", "kinh-te"),
-    _hand("hb-new", "Nhà máy điện", "Thuỷ điện Hoà Bình phát điện lên lưới quốc gia.", "kinh-te"),
-    _hand("duong-exact", "Làng quê", "con đường làng quê yên bình", "doi-song"),
-    _hand("duong-folded", "Làng quê", "con dương làng quê yên bình", "doi-song"),
-    _hand("pho-both", "Ẩm thực", "Quán bán phở bò tái chín.", "am-thuc"),
-    _hand("pho-only", "Ẩm thực", "Phở phở phở, phở gà, phở ngon.", "am-thuc"),
-    _hand("bo-only", "Ẩm thực", "Món bò kho bánh mì.", "am-thuc"),
-    _hand("song-title", "Sông Hồng", "Bài viết về du lịch miền Bắc.", "du-lich"),
-    _hand("song-body", "Du lịch miền Bắc", "Sông Hồng chảy qua Hà Nội.", "du-lich"),
-    _hand("hue", "Cố đô", "Cố đô Huế bên dòng sông Hương.", "du-lich"),
-    _hand("vungtau", "Biển", "Biển Vũng Tàu đông khách cuối tuần.", "du-lich"),
-]
-
-ALL_DOCS = seed_docs() + HAND
-DOCS_BY_ID = {d["id"]: d for d in ALL_DOCS}
-
-QUERIES = [
-    "tổ chức đảng",
-    "to chuc dang",
-    '"Trung ương"',
-    '"trung uong"',
-    "Hà Nội",
-    "ha noi",
-    "đà nẵng",
-    "thuy dien hoa binh",
-    "Thủy điện Hòa Bình",
-    "đường",
-    "phở bò",
-    "sông +hồng",
-    "sông -hồng",
-    "title:hồng",
-    'title:"sông hồng"',
-    "huế OR vũng",
-    "hội nghị giao ban",
-    "Phạm Minh Chính",
-    "nhiệm vụ tháng 7",
-    "75-KL/TW",
-    "2020",
-    "xây dựng Đảng -Lạng",
-]
-
-
-def build(ix: Index, docs: list[dict] = ALL_DOCS, batches: int = 3) -> Index:
-    """Add ``docs`` in ``batches`` commits, then add and delete a throwaway document."""
-    size = -(-len(docs) // batches)
-    for start in range(0, len(docs), size):
-        with ix.writer() as w:
-            for doc in docs[start : start + size]:
-                w.add(doc)
-    with ix.writer() as w:
-        w.add(_hand("tmp", "Tạm thời", "Văn bản tạm thời sẽ bị xoá, Hà Nội Đà Nẵng phở bò.", "x"))
-    with ix.writer() as w:
-        assert w.delete("tmp") == 1
-    return ix
-
-
-def run(ix: Index, queries=QUERIES, **options) -> list[list[tuple[str, float]]]:
-    return [[(h.id, h.score) for h in ix.search(q, limit=50, **options)] for q in queries]
-
-
-def ids(results) -> list[str]:
-    return [h.id for h in results]
-
-
-def folded_terms(text: str) -> set[str]:
-    return {t.text for t in analyze(text)["folded"]}
-
-
-@pytest.fixture(autouse=True)
-def private_tempdir(tmp_path_factory, monkeypatch):
-    """Whoosh's RamStorage writes its temporary files to ``<tempdir>/MAIN.tmp``, one folder
-    shared by every in-memory index (see ``test_two_in_memory_indexes_write_independently``):
-    a private tempdir keeps other processes' in-memory writers out of this test's way."""
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path_factory.mktemp("tempdir")))
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory) -> Index:
-    """Seeds plus hand-written documents, on disk, over several commits, with a deletion."""
-    ix = build(Index.create(tmp_path_factory.mktemp("corpus") / "ix", make_schema()))
-    assert ix.doc_count == len(ALL_DOCS)
-    yield ix
-    ix.close()
+pytestmark = pytest.mark.usefixtures("private_tempdir")
 
 
 # -- 1. API basics ---------------------------------------------------------------------------
 
 
-def test_issue_example(tmp_path):
-    ix = Index.create(tmp_path / "news.idx", make_schema())
+def test_issue_example(tmp_path, schema):
+    ix = Index.create(tmp_path / "news.idx", schema)
     with ix.writer() as w:
-        for doc in seed_docs():
+        for doc in news_seeds():
             w.add(doc)
-        w.add(_hand("1", "Ban Tổ chức", "Công tác tổ chức xây dựng Đảng", "thoi-su"))
-        w.add(_hand("2", "Thời tiết", "Trời mưa to ở Hà Nội", "thoi-su"))
-        w.add(_hand("3", "Sắp xoá", "Tổ chức đảng sắp bị xoá", "thoi-su"))
+        w.add(hand("1", "Ban Tổ chức", "Công tác tổ chức xây dựng Đảng", "thoi-su"))
+        w.add(hand("2", "Thời tiết", "Trời mưa to ở Hà Nội", "thoi-su"))
+        w.add(hand("3", "Sắp xoá", "Tổ chức đảng sắp bị xoá", "thoi-su"))
     with ix.writer() as w:
-        w.update(_hand("1", "Ban Tổ chức Trung ương", "Hội nghị tổ chức đảng các cấp", "thoi-su"))
+        w.update(hand("1", "Ban Tổ chức Trung ương", "Hội nghị tổ chức đảng các cấp", "thoi-su"))
         assert w.delete("3") == 1
     assert ix.doc_count == 7
 
@@ -210,23 +96,14 @@ def test_explain_score_matches_search(corpus):
 # -- 2. Writer semantics ---------------------------------------------------------------------
 
 
-def small_index(tmp_path=None) -> Index:
-    schema = make_schema()
-    ix = Index.in_memory(schema) if tmp_path is None else Index.create(tmp_path / "ix", schema)
-    with ix.writer() as w:
-        for doc in HAND[:6]:
-            w.add(doc)
-    return ix
-
-
 @pytest.mark.parametrize("on_disk", [False, True])
 def test_exception_in_writer_rolls_back(tmp_path, on_disk):
     ix = small_index(tmp_path if on_disk else None)
     before = run(ix)
     count = ix.doc_count
     with pytest.raises(ZeroDivisionError), ix.writer() as w:
-        w.add(_hand("new", "Mới", "Vũng Tàu Hà Nội", "x"))
-        w.update(_hand("hanoi", "Đã sửa", "Không còn", "x"))
+        w.add(hand("new", "Mới", "Vũng Tàu Hà Nội", "x"))
+        w.update(hand("hanoi", "Đã sửa", "Không còn", "x"))
         w.delete("danang")
         raise ZeroDivisionError("boom")
     assert ix.doc_count == count
@@ -234,7 +111,7 @@ def test_exception_in_writer_rolls_back(tmp_path, on_disk):
     assert "new" not in ids(ix.search("vung tau", limit=50))
     # the lock was released: another writer works
     with ix.writer(timeout=0.1) as w:
-        w.add(_hand("after", "Sau", "Cần Thơ", "x"))
+        w.add(hand("after", "Sau", "Cần Thơ", "x"))
     assert ids(ix.search("can tho")) == ["after"]
     if on_disk:
         ix.close()
@@ -248,12 +125,12 @@ def test_cancel_and_closed_writer():
     ix = small_index()
     count = ix.doc_count
     w = ix.writer()
-    w.add(_hand("x", "X", "Cần Thơ", "x"))
+    w.add(hand("x", "X", "Cần Thơ", "x"))
     w.cancel()
     w.cancel()  # harmless
     assert ix.doc_count == count
     with pytest.raises(RuntimeError):
-        w.add(_hand("y", "Y", "Cần Thơ", "x"))
+        w.add(hand("y", "Y", "Cần Thơ", "x"))
     w = ix.writer(timeout=0.1)
     w.commit()
     with pytest.raises(RuntimeError):
@@ -264,7 +141,7 @@ def test_update_replaces_by_unique_id():
     ix = small_index()
     count = ix.doc_count
     with ix.writer() as w:
-        w.update(_hand("hanoi", "Mùa đông", "Hà Nội mùa đông lạnh giá", "thoi-su"))
+        w.update(hand("hanoi", "Mùa đông", "Hà Nội mùa đông lạnh giá", "thoi-su"))
     assert ix.doc_count == count
     r = ix.search("ha noi", limit=50)
     assert ids(r) == ["hanoi"]
@@ -273,7 +150,7 @@ def test_update_replaces_by_unique_id():
     assert ix.search("+sữa").total == 0
     # update of an id that does not exist adds it
     with ix.writer() as w:
-        w.update(_hand("new", "Mới", "Cần Thơ gạo trắng nước trong", "x"))
+        w.update(hand("new", "Mới", "Cần Thơ gạo trắng nước trong", "x"))
     assert ix.doc_count == count + 1
 
 
@@ -281,11 +158,11 @@ def test_update_within_one_batch():
     ix = small_index()
     count = ix.doc_count
     with ix.writer() as w:
-        w.add(_hand("b", "Một", "Cần Thơ lần một", "x"))
-        w.update(_hand("b", "Hai", "Cần Thơ lần hai", "x"))
-        w.update(_hand("b", "Ba", "Cần Thơ lần ba", "x"))
-        w.update(_hand("hanoi", "Một", "Hà Nội lần một", "x"))
-        w.update(_hand("hanoi", "Hai", "Hà Nội lần hai", "x"))
+        w.add(hand("b", "Một", "Cần Thơ lần một", "x"))
+        w.update(hand("b", "Hai", "Cần Thơ lần hai", "x"))
+        w.update(hand("b", "Ba", "Cần Thơ lần ba", "x"))
+        w.update(hand("hanoi", "Một", "Hà Nội lần một", "x"))
+        w.update(hand("hanoi", "Hai", "Hà Nội lần hai", "x"))
     assert ix.doc_count == count + 1
     r = ix.search("can tho", limit=50)
     assert [(h.id, h.fields["title"]) for h in r] == [("b", "Ba")]
@@ -298,9 +175,9 @@ def test_update_after_duplicate_adds_in_one_batch():
     """``update`` replaces every document with the id, also two added in the same batch."""
     ix = small_index()
     with ix.writer() as w:
-        w.add(_hand("d", "Một", "Cần Thơ lần một", "x"))
-        w.add(_hand("d", "Hai", "Cần Thơ lần hai", "x"))
-        w.update(_hand("d", "Ba", "Cần Thơ lần ba", "x"))
+        w.add(hand("d", "Một", "Cần Thơ lần một", "x"))
+        w.add(hand("d", "Hai", "Cần Thơ lần hai", "x"))
+        w.update(hand("d", "Ba", "Cần Thơ lần ba", "x"))
     assert [(h.id, h.fields["title"]) for h in ix.search("can tho", limit=50)] == [("d", "Ba")]
 
 
@@ -311,25 +188,25 @@ def test_delete_counts_and_deleted_never_come_back():
         assert w.delete("hanoi") == 1
         assert w.delete("hanoi") == 0
         assert w.delete("no-such-id") == 0
-        w.add(_hand("p", "P", "Phú Quốc nước mắm", "x"))
+        w.add(hand("p", "P", "Phú Quốc nước mắm", "x"))
         assert w.delete("p") == 1  # added in this batch
-        w.update(_hand("danang", "Đà Nẵng mới", "Đà Nẵng đáng sống", "x"))
+        w.update(hand("danang", "Đà Nẵng mới", "Đà Nẵng đáng sống", "x"))
         assert w.delete("danang") == 1  # the updated one; the committed one is gone already
     assert ix.doc_count == count - 2
     for q in ("ha noi", "hà nội", "phu quoc", "da nang", "đà nẵng", '"Hà Nội"', "+hà"):
         assert not {"hanoi", "p", "danang"} & set(ids(ix.search(q, limit=100))), q
     # committed duplicates (add does not check ids) are all deleted
     with ix.writer() as w:
-        w.add(_hand("dup", "A", "Quy Nhơn", "x"))
+        w.add(hand("dup", "A", "Quy Nhơn", "x"))
     with ix.writer() as w:
-        w.add(_hand("dup", "B", "Quy Nhơn", "x"))
+        w.add(hand("dup", "B", "Quy Nhơn", "x"))
     assert ix.search("quy nhon").total == 2
     with ix.writer() as w:
         assert w.delete("dup") == 2
     assert ix.search("quy nhon").total == 0
     # later commits do not bring deleted documents back
     with ix.writer() as w:
-        w.add(_hand("z", "Z", "Hà Nội Đà Nẵng", "x"))
+        w.add(hand("z", "Z", "Hà Nội Đà Nẵng", "x"))
     for _ in range(2):
         for q in ('"ha noi"', '"đà nẵng"', "+hà +nội", "+da +nang"):
             assert ids(ix.search(q, limit=100)) == ["z"], q
@@ -340,8 +217,8 @@ def test_delete_after_duplicate_adds_in_one_batch():
     """``delete`` removes every document with the id, also two added in the same batch."""
     ix = small_index()
     with ix.writer() as w:
-        w.add(_hand("d", "Một", "Cần Thơ lần một", "x"))
-        w.add(_hand("d", "Hai", "Cần Thơ lần hai", "x"))
+        w.add(hand("d", "Một", "Cần Thơ lần một", "x"))
+        w.add(hand("d", "Hai", "Cần Thơ lần hai", "x"))
         assert w.delete("d") == 2
     assert ix.search("can tho").total == 0
 
@@ -388,18 +265,18 @@ def test_second_writer_raises_index_locked(tmp_path, on_disk):
         for t in threads:
             t.join(5.0)  # a hung attempt gets the lock now, and cancels
     with ix.writer(timeout=0.1) as w2:
-        w2.add(_hand("ok", "OK", "Cần Thơ", "x"))
+        w2.add(hand("ok", "OK", "Cần Thơ", "x"))
     assert ix.search("can tho").total == 1
 
 
-def test_two_in_memory_indexes_write_independently():
+def test_two_in_memory_indexes_write_independently(schema):
     """A writer of one in-memory index must not break the writer of another."""
-    a = Index.in_memory(make_schema())
-    b = Index.in_memory(make_schema())
+    a = Index.in_memory(schema)
+    b = Index.in_memory(schema)
     wa = a.writer()
-    wa.add(_hand("a", "A", "Hà Nội", "x"))
+    wa.add(hand("a", "A", "Hà Nội", "x"))
     with b.writer() as wb:
-        wb.add(_hand("b", "B", "Đà Nẵng", "x"))
+        wb.add(hand("b", "B", "Đà Nẵng", "x"))
     wa.commit()  # FileNotFoundError: <tempdir>/MAIN.tmp/....ctmp (b's writer deleted it)
     assert ids(a.search("ha noi")) == ["a"]
     assert ids(b.search("da nang")) == ["b"]
@@ -421,7 +298,7 @@ def test_unknown_field_and_wrong_types():
         w.add({"id": "x", "published": "2024-01-01"})
     with pytest.raises(TypeError):
         w.add(["not", "a", "mapping"])
-    w.add(_hand("fine", "Tốt", "Cần Thơ", "x"))
+    w.add(hand("fine", "Tốt", "Cần Thơ", "x"))
     w.commit()
     assert ix.doc_count == count + 1
     assert ids(ix.search("can tho")) == ["fine"]
@@ -430,23 +307,23 @@ def test_unknown_field_and_wrong_types():
 # -- 3. Persistence ----------------------------------------------------------------------------
 
 
-def test_reopen_gives_identical_results(tmp_path):
+def test_reopen_gives_identical_results(tmp_path, schema):
     path = tmp_path / "ix"
-    ix = build(Index.create(path, make_schema()))
+    ix = build(Index.create(path, schema))
     before = run(ix)
     count = ix.doc_count
     assert sum(map(len, before)) > 50
     ix.close()
-    for schema in (None, make_schema()):
-        ix2 = Index.open(path, schema)
-        assert ix2.schema == make_schema()
+    for given in (None, news_schema()):
+        ix2 = Index.open(path, given)
+        assert ix2.schema == schema
         assert ix2.doc_count == count
         assert run(ix2) == before
         ix2.close()
     # a reopened index can be written to
     with Index.open(str(path)) as ix3:
         with ix3.writer() as w:
-            w.add(_hand("late", "Muộn", "Cần Thơ", "x"))
+            w.add(hand("late", "Muộn", "Cần Thơ", "x"))
         assert ix3.doc_count == count + 1
 
 
@@ -455,7 +332,7 @@ def test_two_index_objects_on_one_folder(tmp_path):
     b = Index.open(tmp_path / "ix")
     count = b.doc_count
     with a.writer() as w:
-        w.add(_hand("new", "Mới", "Phú Quốc nước mắm", "x"))
+        w.add(hand("new", "Mới", "Phú Quốc nước mắm", "x"))
     assert b.doc_count == count + 1
     assert ids(b.search('"phu quoc"')) == ["new"]
     w = a.writer()
@@ -478,16 +355,16 @@ def test_commits_of_another_index_object_are_seen_after_a_quiet_spell(tmp_path):
     os.utime(tmp_path / "ix", (old, old))
     assert b.doc_count == count  # remembers the folder's (old) time
     with a.writer() as w:
-        w.add(_hand("new", "Mới", "Phú Quốc nước mắm", "x"))
+        w.add(hand("new", "Mới", "Phú Quốc nước mắm", "x"))
     assert b.doc_count == count + 1
     assert ids(b.search('"phu quoc"')) == ["new"]
     a.close()
     b.close()
 
 
-def test_in_memory_and_on_disk_agree(tmp_path, corpus):
-    mem = build(Index.in_memory(make_schema()))
-    disk = build(Index.create(tmp_path / "ix", make_schema()))
+def test_in_memory_and_on_disk_agree(tmp_path, corpus, schema):
+    mem = build(Index.in_memory(schema))
+    disk = build(Index.create(tmp_path / "ix", schema))
     results = run(mem)
     assert run(disk) == results
     assert run(corpus) == results
@@ -495,7 +372,7 @@ def test_in_memory_and_on_disk_agree(tmp_path, corpus):
     disk.close()
 
 
-def test_open_missing_or_foreign_folder(tmp_path):
+def test_open_missing_or_foreign_folder(tmp_path, schema):
     with pytest.raises(IndexError_, match="no such"):
         Index.open(tmp_path / "does-not-exist")
     (tmp_path / "empty").mkdir()
@@ -506,7 +383,7 @@ def test_open_missing_or_foreign_folder(tmp_path):
         Index.open(tmp_path / "file")
     # a schema file but no Whoosh files
     (tmp_path / "half").mkdir()
-    (tmp_path / "half" / "vnsearch.json").write_text(make_schema().to_json(), encoding="utf-8")
+    (tmp_path / "half" / "vnsearch.json").write_text(schema.to_json(), encoding="utf-8")
     with pytest.raises(IndexError_, match="missing"):
         Index.open(tmp_path / "half")
     # a schema file that is not JSON
@@ -516,7 +393,7 @@ def test_open_missing_or_foreign_folder(tmp_path):
         Index.open(tmp_path / "junk")
 
 
-def test_open_with_another_schema(tmp_path):
+def test_open_with_another_schema(tmp_path, schema):
     small_index(tmp_path).close()
     other = Schema(id=ID(stored=True, unique=True), body=TEXT(stored=True))
     with pytest.raises(SchemaError, match="another schema"):
@@ -530,7 +407,7 @@ def test_open_with_another_schema(tmp_path):
     )
     with pytest.raises(SchemaError):
         Index.open(tmp_path / "ix", boosted)
-    Index.open(tmp_path / "ix", make_schema()).close()
+    Index.open(tmp_path / "ix", schema).close()
 
 
 def test_other_format_version(tmp_path):
@@ -545,11 +422,11 @@ def test_other_format_version(tmp_path):
     assert "version" in str(info.value)
 
 
-def test_create_over_existing_index(tmp_path):
+def test_create_over_existing_index(tmp_path, schema):
     ix = small_index(tmp_path)
     count = ix.doc_count
     with pytest.raises(IndexError_, match="already"):
-        Index.create(tmp_path / "ix", make_schema())
+        Index.create(tmp_path / "ix", schema)
     with pytest.raises(IndexError_):
         Index.create(str(tmp_path / "ix"), Schema(body=TEXT()))
     ix.close()
@@ -561,35 +438,9 @@ def test_create_over_existing_index(tmp_path):
 # -- 4. Merges -----------------------------------------------------------------------------------
 
 
-def _segmented(ix: Index) -> Index:
-    """Many commits (segments), with deletes and updates along the way."""
-    # four segments at most: Whoosh's default merge policy folds five small ones into one
-    docs = ALL_DOCS
-    for start in range(0, len(docs), 7):
-        with ix.writer() as w:
-            for doc in docs[start : start + 7]:
-                w.add(doc)
-    with ix.writer() as w:
-        assert w.delete("seed2") == 1
-        assert w.delete("pho-only") == 1
-        w.update(_hand("hanoi", "Mùa đông", "Hà Nội mùa đông lạnh, phở bò nóng.", "thoi-su"))
-    with ix.writer() as w:
-        assert w.delete("hue") == 1
-    return ix
-
-
-def _assert_same(a, b):
-    assert len(a) == len(b)
-    for ra, rb in zip(a, b):
-        assert [i for i, _ in ra] == [i for i, _ in rb]
-        assert np.allclose([s for _, s in ra], [s for _, s in rb], rtol=1e-9, atol=1e-12)
-
-
 @pytest.mark.parametrize("on_disk", [False, True], ids=["memory", "disk"])
-def test_optimize_keeps_ids_and_scores(tmp_path, on_disk):
-    ix = _segmented(
-        Index.create(tmp_path / "ix", make_schema()) if on_disk else Index.in_memory(make_schema())
-    )
+def test_optimize_keeps_ids_and_scores(tmp_path, on_disk, schema):
+    ix = segmented(Index.create(tmp_path / "ix", schema) if on_disk else Index.in_memory(schema))
     assert len(ix.snapshot().segments) > 1
     count = ix.doc_count
     before = run(ix)
@@ -598,22 +449,20 @@ def test_optimize_keeps_ids_and_scores(tmp_path, on_disk):
     w.commit(optimize=True)
     assert len(ix.snapshot().segments) == 1
     assert ix.doc_count == count
-    _assert_same(run(ix), before)
-    _assert_same(run(ix, fields=["body"]), before_fields)
+    assert_same(run(ix), before)
+    assert_same(run(ix, fields=["body"]), before_fields)
     for doc_id in ("seed2", "pho-only", "hue"):
         assert all(doc_id not in [i for i, _ in r] for r in run(ix)), doc_id
     if on_disk:
         ix.close()
-        _assert_same(run(Index.open(tmp_path / "ix")), before)
+        assert_same(run(Index.open(tmp_path / "ix")), before)
 
 
 @pytest.mark.parametrize("on_disk", [False, True])
-def test_stored_fields_of_every_segment(tmp_path, on_disk):
+def test_stored_fields_of_every_segment(tmp_path, on_disk, schema):
     """Hits read stored fields from the mapped file without Whoosh's column layers (or
     through Whoosh in memory): the same dicts as Whoosh's reader, in every segment."""
-    ix = _segmented(
-        Index.create(tmp_path / "ix", make_schema()) if on_disk else Index.in_memory(make_schema())
-    )
+    ix = segmented(Index.create(tmp_path / "ix", schema) if on_disk else Index.in_memory(schema))
     snap = ix.snapshot()
     assert len(snap.segments) > 1
     mapped = [r._perdoc.stored_reader() is not None for r, _base in snap.segments]
@@ -624,9 +473,9 @@ def test_stored_fields_of_every_segment(tmp_path, on_disk):
     assert ids == {d["id"] for d in ALL_DOCS} - {"seed2", "pho-only", "hue"}
 
 
-def test_optimize_with_deletes_in_the_same_writer():
-    plain = _segmented(Index.in_memory(make_schema()))
-    merged = _segmented(Index.in_memory(make_schema()))
+def test_optimize_with_deletes_in_the_same_writer(schema):
+    plain = segmented(Index.in_memory(schema))
+    merged = segmented(Index.in_memory(schema))
     for ix, optimize in ((plain, False), (merged, True)):
         w = ix.writer()
         assert w.delete("seed0") == 1
@@ -635,11 +484,11 @@ def test_optimize_with_deletes_in_the_same_writer():
     assert len(merged.snapshot().segments) == 1
     assert len(plain.snapshot().segments) > 1
     assert merged.doc_count == plain.doc_count
-    _assert_same(run(merged), run(plain))
+    assert_same(run(merged), run(plain))
 
 
-def test_merge_does_not_change_explain():
-    ix = _segmented(Index.in_memory(make_schema()))
+def test_merge_does_not_change_explain(schema):
+    ix = segmented(Index.in_memory(schema))
     before = str(ix.explain("tổ chức đảng", "1"))
     ix.writer().commit(optimize=True)
     assert str(ix.explain("tổ chức đảng", "1")) == before
@@ -651,7 +500,7 @@ def test_merge_does_not_change_explain():
 def _oracle_terms() -> list[str]:
     """About 30 syllables of the seed bodies, from frequent to rare, accented and not."""
     counts: Counter[str] = Counter()
-    for doc in seed_docs():
+    for doc in news_seeds():
         counts.update(t.text for t in analyze(doc["body"])["syllables"] if t.kind == "syllable")
     ranked = sorted(counts, key=lambda term: (-counts[term], term))
     step = max(1, len(ranked) // 28)
@@ -715,8 +564,8 @@ def test_phrase_matches_whoosh(corpus, whoosh_searcher, phrase, view, words):
     assert results.total == len(expected)
 
 
-def test_whoosh_reads_the_merged_index():
-    ix = _segmented(Index.in_memory(make_schema()))
+def test_whoosh_reads_the_merged_index(schema):
+    ix = segmented(Index.in_memory(schema))
     ix.writer().commit(optimize=True)
     s = Searcher(ix.snapshot().reader, closereader=False)
     for term in ("to", "chuc", "dang", "ha", "noi", "pho"):
@@ -729,7 +578,7 @@ def test_whoosh_reads_the_merged_index():
 
 
 @pytest.mark.parametrize("deleted_share", [0.05, 0.6], ids=["few-deleted", "many-deleted"])
-def test_segments_with_deletions_match_whoosh(deleted_share):
+def test_segments_with_deletions_match_whoosh(deleted_share, schema):
     """Postings of a segment with deleted documents drop them (looked up in the postings
     when they are few, read per posting when many): terms, phrases (whose positions are
     read for the kept postings only) and document frequencies agree with Whoosh's own
@@ -742,21 +591,21 @@ def test_segments_with_deletions_match_whoosh(deleted_share):
         return "Hội nghị tổ chức đảng ở Hà Nội, phố cổ " * (1 + i % 4)
 
     gone = {f"d{i}" for i in range(120) if (i * 7919) % 100 < deleted_share * 100}
-    ix = Index.in_memory(make_schema())
+    ix = Index.in_memory(schema)
     with ix.writer() as w:  # one segment ...
         for i in range(120):
-            w.add(_hand(f"d{i}", "Tin", body(i), "thoi-su"))
+            w.add(hand(f"d{i}", "Tin", body(i), "thoi-su"))
     with ix.writer() as w:  # ... and a second: global numbers differ from local ones
         for i in range(120, 130):
-            w.add(_hand(f"d{i}", "Tin", body(i), "thoi-su"))
+            w.add(hand(f"d{i}", "Tin", body(i), "thoi-su"))
     with ix.writer() as w:
         for doc_id in gone:
             w.delete(doc_id)
-    fresh = Index.in_memory(make_schema())  # the same documents, never deleted
+    fresh = Index.in_memory(schema)  # the same documents, never deleted
     with fresh.writer() as w:
         for i in range(130):
             if f"d{i}" not in gone:
-                w.add(_hand(f"d{i}", "Tin", body(i), "thoi-su"))
+                w.add(hand(f"d{i}", "Tin", body(i), "thoi-su"))
     snap = ix.snapshot()
     assert len(snap.segments) == 2 and snap._deleted  # the first keeps its deletions
     s = Searcher(snap.reader, closereader=False)
@@ -772,7 +621,7 @@ def test_segments_with_deletions_match_whoosh(deleted_share):
     assert snap.postings("body.syllables", "phố").df == 130 - len(gone)
     for query in ('"Hà Nội"', "phố cổ", "to chuc dang", "nội"):
         a = [(h.id, h.score) for h in ix.search(query, limit=200)]
-        _assert_same([a], [[(h.id, h.score) for h in fresh.search(query, limit=200)]])
+        assert_same([a], [[(h.id, h.score) for h in fresh.search(query, limit=200)]])
 
 
 # -- 6. Query language and Vietnamese behaviour --------------------------------------------------
@@ -958,14 +807,14 @@ def test_title_boost(corpus):
 
 
 def test_a_snapshot_keeps_its_recent_terms_bounded_and_a_commit_starts_afresh(
-    tmp_path, monkeypatch
+    tmp_path, monkeypatch, schema
 ):
     from vnsearch.ranking import snapshot
 
     monkeypatch.setattr(snapshot, "RECENT_TERMS", 4)
-    ix = Index.create(tmp_path / "ix", make_schema())
+    ix = Index.create(tmp_path / "ix", schema)
     with ix.writer() as w:
-        w.add(_hand("a", "Tin", "Tin chung về Hà Nội", "x"))
+        w.add(hand("a", "Tin", "Tin chung về Hà Nội", "x"))
     snap = ix.snapshot()
     first = snap.postings("body.syllables", "chung")
     # one segment: the postings themselves are kept and shared, not re-read
@@ -975,7 +824,7 @@ def test_a_snapshot_keeps_its_recent_terms_bounded_and_a_commit_starts_afresh(
     assert snap._one.cache_info().currsize == 4  # the least recently used went
     assert snap.postings("body.syllables", "chung").freqs is not first.freqs
     with ix.writer() as w:
-        w.add(_hand("b", "Tin", "Tin chung", "x"))
+        w.add(hand("b", "Tin", "Tin chung", "x"))
     assert ix.snapshot() is not snap
     assert ix.search("chung").total == 2 and snap.postings("body.syllables", "chung").df == 1
     # two segments: each segment's arrays are kept, the postings joined per lookup
@@ -988,12 +837,12 @@ def test_a_snapshot_keeps_its_recent_terms_bounded_and_a_commit_starts_afresh(
     ix.close()
 
 
-def test_search_while_writing(tmp_path):
-    ix = Index.create(tmp_path / "ix", make_schema())
+def test_search_while_writing(tmp_path, schema):
+    ix = Index.create(tmp_path / "ix", schema)
     word = "chung"
     with ix.writer() as w:
         for i in range(5):
-            w.add(_hand(f"base{i}", "Tin", f"Tin chung số {i} về Hà Nội", "x"))
+            w.add(hand(f"base{i}", "Tin", f"Tin chung số {i} về Hà Nội", "x"))
     n0 = ix.doc_count
     batches, batch_size = 5, 4
     final = n0 + batches * batch_size
@@ -1026,7 +875,7 @@ def test_search_while_writing(tmp_path):
         for b in range(batches):
             with ix.writer() as w:
                 for j in range(batch_size):
-                    w.add(_hand(f"b{b}-{j}", "Tin mới", f"Tin chung đợt {b} số {j}", "x"))
+                    w.add(hand(f"b{b}-{j}", "Tin mới", f"Tin chung đợt {b} số {j}", "x"))
             time.sleep(0.05)
         done_writing.set()
         time.sleep(max(0.0, 1.5 - (time.monotonic() - start)))
@@ -1047,14 +896,14 @@ def test_search_while_writing(tmp_path):
     ix.close()
 
 
-def test_a_build_spilling_many_runs_equals_one_in_memory(tmp_path):
+def test_a_build_spilling_many_runs_equals_one_in_memory(tmp_path, schema):
     """A big build spills sorted runs of postings to disk and merges them at commit (one
     field at a time). One run per document here (150 runs): the same index as in memory."""
 
     texts = [f"{HAND[i % len(HAND)]['body']} số {i} ngày {i % 7}" for i in range(150)]
     built = []
     for name, limit in (("spilled", 1), ("memory", 10**9)):
-        ix = Index.create(tmp_path / name, make_schema())
+        ix = Index.create(tmp_path / name, schema)
         with ix.writer(jobs=1) as w:
             w._w.pool.limit = limit
             for i, text in enumerate(texts):
@@ -1068,13 +917,13 @@ def test_a_build_spilling_many_runs_equals_one_in_memory(tmp_path):
         assert [(h.id, h.score) for h in a] == [(h.id, h.score) for h in b] and a.total == b.total
 
 
-def test_merging_small_segments_with_new_documents_equals_one_build(tmp_path):
+def test_merging_small_segments_with_new_documents_equals_one_build(tmp_path, schema):
     """A merge at commit reads the old segments' postings into the pool one by one, while
     the new documents' views came as token streams. Every score, phrase and total must
     equal those of the same documents written in one go."""
     texts = [f"{HAND[i % len(HAND)]['body']} lần {i} tại Hà Nội" for i in range(24)]
     docs = [{"id": str(i), "title": f"Tin số {i}", "body": t} for i, t in enumerate(texts)]
-    merged = Index.create(tmp_path / "merged", make_schema())
+    merged = Index.create(tmp_path / "merged", schema)
     for chunk in (docs[:5], docs[5:9], docs[9:12]):  # three small segments
         with merged.writer() as w:
             for d in chunk:
@@ -1085,7 +934,7 @@ def test_merging_small_segments_with_new_documents_equals_one_build(tmp_path):
         w.add(d)
     w.commit(optimize=True)
     assert len(merged.snapshot().segments) == 1
-    single = Index.create(tmp_path / "single", make_schema())
+    single = Index.create(tmp_path / "single", schema)
     with single.writer() as w:
         for d in docs:
             if d["id"] != "3":
@@ -1098,13 +947,13 @@ def test_merging_small_segments_with_new_documents_equals_one_build(tmp_path):
         assert a.total == b.total
 
 
-def test_an_on_disk_index_is_read_from_its_mapped_file_not_copied(tmp_path):
+def test_an_on_disk_index_is_read_from_its_mapped_file_not_copied(tmp_path, schema):
     """Whoosh's BufferFile copies a segment file into a BytesIO when it is opened (all of
     VNTC's postings: 1.5 GB at every open). Postings, term dictionary, lengths and stored
     fields must be read through the memory map, with no stream made."""
     from vnsearch.index.codec import MappedFile
 
-    ix = Index.create(tmp_path / "ix", make_schema())
+    ix = Index.create(tmp_path / "ix", schema)
     with ix.writer() as w:
         for i, d in enumerate(HAND):
             w.add({**d, "id": str(i)})
@@ -1119,11 +968,11 @@ def test_an_on_disk_index_is_read_from_its_mapped_file_not_copied(tmp_path):
 
 
 @pytest.mark.parametrize("on_disk", [False, True], ids=["memory", "disk"])
-def test_postings_and_dictionary_arrays_are_aligned(tmp_path, on_disk):
+def test_postings_and_dictionary_arrays_are_aligned(tmp_path, on_disk, schema):
     """numpy reads unaligned arrays slowly (``searchsorted`` copies the whole array
     first, fancy indexing is 5x slower): every array read from a segment, new or merged,
     lies on a multiple of its item size in memory, mapped or not."""
-    ix = Index.create(tmp_path / "ix", make_schema()) if on_disk else Index.in_memory(make_schema())
+    ix = Index.create(tmp_path / "ix", schema) if on_disk else Index.in_memory(schema)
     for start in (0, 3):  # two segments, then one merged from them
         with ix.writer() as w:
             for i, d in enumerate(HAND[start : start + 3], start):
@@ -1148,8 +997,8 @@ def test_postings_and_dictionary_arrays_are_aligned(tmp_path, on_disk):
 
 
 @pytest.mark.parametrize("on_disk", [False, True])
-def test_a_new_index_without_commits_is_empty_not_broken(tmp_path, on_disk):
-    ix = Index.create(tmp_path / "ix", make_schema()) if on_disk else Index.in_memory(make_schema())
+def test_a_new_index_without_commits_is_empty_not_broken(tmp_path, on_disk, schema):
+    ix = Index.create(tmp_path / "ix", schema) if on_disk else Index.in_memory(schema)
     assert ix.doc_count == 0
     results = ix.search("hà nội")
     assert list(results) == [] and results.total == 0
@@ -1165,7 +1014,7 @@ def _segment_files(ix: Index) -> dict[str, bytes]:
     }
 
 
-def test_analysis_in_worker_processes_writes_the_same_index(tmp_path):
+def test_analysis_in_worker_processes_writes_the_same_index(tmp_path, schema):
     """jobs=2 analyzes in two processes; adds, updates and deletes interleaved with them
     must give byte-identical postings and terms, and the same stored fields, as jobs=1."""
     docs = [
@@ -1175,7 +1024,7 @@ def test_analysis_in_worker_processes_writes_the_same_index(tmp_path):
     ]  # fmt: skip
     built = []
     for jobs in (1, 2):
-        ix = Index.create(tmp_path / f"jobs{jobs}", make_schema())
+        ix = Index.create(tmp_path / f"jobs{jobs}", schema)
         with ix.writer(jobs=jobs) as w:
             for i, d in enumerate(docs):
                 (w.update if i % 5 == 0 else w.add)(d)
@@ -1192,10 +1041,10 @@ def test_analysis_in_worker_processes_writes_the_same_index(tmp_path):
         assert [(h.id, h.score, h.fields) for h in a] == [(h.id, h.score, h.fields) for h in b]
 
 
-def test_a_bad_document_raises_at_its_add_with_workers(tmp_path):
+def test_a_bad_document_raises_at_its_add_with_workers(tmp_path, schema):
     """Documents are checked before they are queued for the workers: the error comes from
     the call that gave the document, and leaving the ``with`` block rolls everything back."""
-    ix = Index.create(tmp_path / "ix", make_schema())
+    ix = Index.create(tmp_path / "ix", schema)
     with pytest.raises(TypeError, match="body"), ix.writer(jobs=2) as w:
         for i in range(100):
             w.add({"id": str(i), "body": f"văn bản {i}"})
@@ -1206,8 +1055,8 @@ def test_a_bad_document_raises_at_its_add_with_workers(tmp_path):
     assert [h.id for h in ix.search("ha noi")] == ["1"]
 
 
-def test_optimize_merges_segments_and_drops_deleted_documents(tmp_path):
-    ix = Index.create(tmp_path / "ix", make_schema())
+def test_optimize_merges_segments_and_drops_deleted_documents(tmp_path, schema):
+    ix = Index.create(tmp_path / "ix", schema)
     for i in range(3):
         with ix.writer(jobs=1) as w:
             w.add({"id": str(i), "title": f"Tin {i}", "body": HAND[i]["body"]})

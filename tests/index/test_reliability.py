@@ -24,6 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import vnsearch
+from tests.helpers import WORD, all_ids, body_schema, open_and_search, two_segments
 from vnsearch import ID, KEYWORD, NUMERIC, TEXT, Index, Schema, SchemaError
 from vnsearch.index import IndexError_
 from vnsearch.index.codec import BLOCK_HEAD
@@ -31,18 +32,6 @@ from vnsearch.index.codec import BLOCK_HEAD
 POSIX = pytest.mark.skipif(not hasattr(os, "fork"), reason="SIGKILL and fork are POSIX")
 
 BATCH = 40  # documents per commit in the writer processes (> 32: analysis workers start)
-WORD = "chung"  # in every document's body
-
-
-def make_schema() -> Schema:
-    return Schema(id=ID(stored=True, unique=True), body=TEXT(stored=True))
-
-
-def all_ids(ix: Index) -> set[str]:
-    """Every document's id, through an ordinary search (every body has WORD)."""
-    results = ix.search(WORD, limit=1_000_000)
-    assert results.total == len(results)
-    return {hit.id for hit in results}
 
 
 def committed_ids(last: int) -> set[str]:
@@ -91,7 +80,7 @@ class Killer:
         self.lines = 0
         self.log = path.parent / "writers.log"  # the writers' stderr
         self.finished = False  # finish() adds a document outside the batches: no kill after
-        Index.create(path, make_schema()).close()
+        Index.create(path, body_schema()).close()
 
     def _start(
         self, jobs: int, optimize: bool, fresh: bool
@@ -248,7 +237,7 @@ def test_a_killed_writer_process_with_analysis_workers_leaves_no_lock(tmp_path):
 def test_a_half_written_table_of_contents_is_removed_by_the_next_writer(tmp_path):
     """A writer killed while writing ``_MAIN_<n>.toc.<time>`` (before its rename) leaves
     it behind; Whoosh never deletes it. The next writer does, and the index is intact."""
-    ix = Index.create(tmp_path / "ix", make_schema())
+    ix = Index.create(tmp_path / "ix", body_schema())
     with ix.writer(jobs=1) as w:
         w.add({"id": "1", "body": "Tin chung"})
     leftover = tmp_path / "ix" / "_MAIN_7.toc.1795511992.646448"
@@ -285,7 +274,7 @@ print("released", flush=True)
 
 
 def test_a_writer_in_another_process_makes_a_writer_wait_then_raise_or_get_it(tmp_path):
-    Index.create(tmp_path / "ix", make_schema()).close()
+    Index.create(tmp_path / "ix", body_schema()).close()
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLDER, str(tmp_path / "ix")],
         stdin=subprocess.PIPE,
@@ -318,7 +307,7 @@ def test_a_writer_in_another_process_makes_a_writer_wait_then_raise_or_get_it(tm
 
 
 def test_a_writer_in_another_thread_makes_a_writer_wait_then_get_it():
-    ix = Index.in_memory(make_schema())
+    ix = Index.in_memory(body_schema())
     first = ix.writer(jobs=1)
     first.add({"id": "a", "body": "Tin chung"})
     got: list = []
@@ -351,7 +340,7 @@ def _stress(tmp_path: Path, seconds: float, threads: int, batch: int = 5) -> dic
     """``threads`` threads and one other process search while this thread commits batch
     after batch (and optimizes now and then) for ``seconds``. Every search must see a whole
     commit (its total and its ids one commit's), never an older one than before."""
-    ix = Index.create(tmp_path / "ix", make_schema())
+    ix = Index.create(tmp_path / "ix", body_schema())
     ids_at: dict[int, set[str]] = {0: set()}  # total -> the ids of that commit
     stop = threading.Event()
     errors: list[BaseException] = []
@@ -548,7 +537,7 @@ def test_bad_search_options_raise_documented_errors(bad, error):
 
 
 def test_a_text_over_the_writers_limit_is_refused_by_name_and_size():
-    ix = Index.in_memory(make_schema())
+    ix = Index.in_memory(body_schema())
     big = "Hà Nội mùa thu chung " * 60_000  # 1.4 MB of UTF-8
     with ix.writer(jobs=1, max_text_mb=1) as w:
         with pytest.raises(ValueError, match=r"field 'body'.*1\.\d MB.*limit of 1 MB"):
@@ -597,25 +586,8 @@ def test_memory_of_indexing_one_big_text():
 # -- damaged and foreign indexes -----------------------------------------------------------
 
 
-def _built(tmp_path: Path) -> Path:
-    """An index of two segments (two commits) of 20 documents each."""
-    path = tmp_path / "ix"
-    with Index.create(path, make_schema()) as ix:
-        for b in range(2):
-            with ix.writer(jobs=1) as w:
-                for j in range(20):
-                    w.add({"id": f"{b}-{j}", "body": f"Tin chung đợt {b} số {j} về Hà Nội"})
-    return path
-
-
-def _open_and_search(path: Path) -> None:
-    with Index.open(path) as ix:
-        ix.search("ha noi", limit=100)
-        ix.search(WORD, limit=100)
-
-
 def test_a_truncated_segment_names_the_segment(tmp_path):
-    path = _built(tmp_path)
+    path = two_segments(tmp_path)
     segments = sorted(path.glob("*.seg"))
     assert len(segments) == 2
     rng = random.Random(3)
@@ -623,17 +595,17 @@ def test_a_truncated_segment_names_the_segment(tmp_path):
         data = segments[0].read_bytes()
         segments[0].write_bytes(data[:cut])
         with pytest.raises(IndexError_, match="damaged or truncated") as info:
-            _open_and_search(path)
+            open_and_search(path)
         assert segments[0].stem in str(info.value), str(info.value)
         segments[0].write_bytes(data)
-    _open_and_search(path)
+    open_and_search(path)
 
 
 def test_flipped_bytes_in_a_segment_are_found_on_open_and_by_verify(tmp_path):
     """Every flip of 1-4 bits anywhere in a small segment is an IndexError_ naming the
     segment file when the index is opened and searched (its parts are small enough to be
     checked whole on open), and from verify(): never other results, never a raw error."""
-    path = _built(tmp_path)
+    path = two_segments(tmp_path)
     with Index.open(path) as ix:
         good = [(h.id, h.score) for h in ix.search("ha noi", limit=100)]
         assert ix.verify() == {
@@ -683,7 +655,7 @@ def test_damaged_postings_are_found_when_read_by_verify_and_by_merges(tmp_path, 
 
     monkeypatch.setattr(checksums, "OPEN_CHECK_BYTES", 0)
     monkeypatch.setattr(checksums, "PAGE", 256)  # pages of the postings' own
-    path = _built(tmp_path)
+    path = two_segments(tmp_path)
     with Index.open(path) as ix:
         reader = ix.snapshot().segments[0][0]
         segment_name = f"{reader.segment().segment_id()}.seg"
@@ -730,7 +702,7 @@ def test_damaged_positions_are_found_by_the_first_search_that_reads_them(tmp_pat
 
     monkeypatch.setattr(checksums, "OPEN_CHECK_BYTES", 0)
     monkeypatch.setattr(checksums, "PAGE", 64)
-    path = _built(tmp_path)
+    path = two_segments(tmp_path)
     with Index.open(path) as ix:
         reader = ix.snapshot().segments[0][0]
         segment_name = f"{reader.segment().segment_id()}.seg"
@@ -760,7 +732,7 @@ def test_a_damaged_term_dictionary_is_found_when_read(tmp_path, monkeypatch):
 
     monkeypatch.setattr(checksums, "OPEN_CHECK_BYTES", 0)
     monkeypatch.setattr(checksums, "PAGE", 256)
-    path = _built(tmp_path)
+    path = two_segments(tmp_path)
     with Index.open(path) as ix:
         reader = ix.snapshot().segments[0][0]
         segment = path / f"{reader.segment().segment_id()}.seg"
@@ -810,7 +782,7 @@ def test_postings_are_checked_ahead_once_per_segment_frequent_terms_first(tmp_pa
         return check_ahead(self, asked[-1], stop)
 
     monkeypatch.setattr(checksums.PageChecks, "check_ahead", recorded)
-    path = _built(tmp_path)
+    path = two_segments(tmp_path)
     with Index.open(path) as ix:
         reader = ix.snapshot().segments[0][0]
         assert ix._wait_checked_ahead(timeout=10)
@@ -853,7 +825,7 @@ def test_postings_are_checked_ahead_once_per_segment_frequent_terms_first(tmp_pa
 def test_segments_without_checksums_open_and_are_reported_unchecked(tmp_path):
     """An index written before checksums existed (no .sum files) still opens and
     searches; verify() says what it could not check."""
-    path = _built(tmp_path)
+    path = two_segments(tmp_path)
     for sums in path.glob("*.sum"):
         sums.unlink()
     with Index.open(path) as ix:
@@ -862,27 +834,27 @@ def test_segments_without_checksums_open_and_are_reported_unchecked(tmp_path):
 
 
 def test_a_damaged_or_truncated_checksums_file_is_named(tmp_path):
-    path = _built(tmp_path)
+    path = two_segments(tmp_path)
     sums = sorted(path.glob("*.sum"))[0]
     data = sums.read_bytes()
     for bad in (data[:5], b"XXXX" + data[4:], data[:-4]):
         sums.write_bytes(bad)
         with pytest.raises(IndexError_, match=sums.name):
-            _open_and_search(path)
+            open_and_search(path)
     sums.write_bytes(data)
-    _open_and_search(path)
+    open_and_search(path)
 
 
 def test_a_damaged_table_of_contents(tmp_path):
-    path = _built(tmp_path)
+    path = two_segments(tmp_path)
     (toc,) = path.glob("_MAIN_*.toc")
     data = toc.read_bytes()
     for bad in (data[: len(data) // 2], b"", b"\x80\x04junk" * 20):
         toc.write_bytes(bad)
         with pytest.raises(IndexError_):
-            _open_and_search(path)
+            open_and_search(path)
     toc.write_bytes(data)
-    _open_and_search(path)
+    open_and_search(path)
 
 
 @pytest.mark.parametrize(
@@ -909,10 +881,10 @@ def test_a_damaged_table_of_contents(tmp_path):
     ids=["not-json", "json-list", "no-fields", "version", "field-type", "no-schema", "no-toc"],
 )
 def test_foreign_or_other_version_folders_are_named(tmp_path, damage, message):
-    path = _built(tmp_path)
+    path = two_segments(tmp_path)
     damage({"vnsearch.json": path / "vnsearch.json", "dir": path})
     with pytest.raises(IndexError_, match=message):
-        _open_and_search(path)
+        open_and_search(path)
 
 
 def test_a_folder_of_other_files_and_an_empty_folder(tmp_path):
@@ -955,7 +927,7 @@ def test_two_indexes_with_different_schemas_in_one_process(tmp_path, on_disk):
 
 
 def test_index_as_a_context_manager_closes(tmp_path):
-    path = _built(tmp_path)
+    path = two_segments(tmp_path)
     with Index.open(path) as ix:
         assert ix.doc_count == 40
         assert ix._snapshot is not None
@@ -971,7 +943,7 @@ def test_reads_unchecked_on_request(tmp_path, monkeypatch):
 
     monkeypatch.setattr(checksums, "OPEN_CHECK_BYTES", 0)
     monkeypatch.setattr(checksums, "PAGE", 256)
-    path = _built(tmp_path)
+    path = two_segments(tmp_path)
     with Index.open(path, check_reads=False) as ix:
         assert len(all_ids(ix)) == 40
         reader = ix.snapshot().segments[0][0]
