@@ -1,8 +1,9 @@
-"""Reliability (issue 6): crash safety, concurrency, bad input, damaged indexes, embedding.
+"""Reliability (issue 6): crash safety, concurrency, damaged and foreign indexes, embedding.
 
 Faults are injected for real: writer processes are killed with SIGKILL at random moments,
 index files are truncated and overwritten, readers race writers. The ``slow`` variants
-repeat the same checks many more times (``pytest -m slow tests/test_reliability.py``).
+repeat the same checks many more times (``pytest -m slow tests/index/test_reliability.py``).
+Bad input is in ``tests/test_bad_input.py``, checksums in ``tests/index/test_checksums.py``.
 """
 
 from __future__ import annotations
@@ -18,16 +19,12 @@ import threading
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 import vnsearch
-from tests.helpers import WORD, all_ids, body_schema, open_and_search, two_segments
-from vnsearch import ID, KEYWORD, NUMERIC, TEXT, Index, Schema, SchemaError
+from tests.helpers import WORD, all_ids, body_schema, hand, open_and_search, two_segments
+from vnsearch import ID, NUMERIC, TEXT, Index, Schema, SchemaError
 from vnsearch.index import IndexError_
-from vnsearch.index.codec import BLOCK_HEAD
 
 POSIX = pytest.mark.skipif(not hasattr(os, "fork"), reason="SIGKILL and fork are POSIX")
 
@@ -429,158 +426,64 @@ def test_stress_for_a_minute(tmp_path):
     print(stats)
 
 
-# -- bad input -----------------------------------------------------------------------------
+@pytest.mark.usefixtures("private_tempdir")
+def test_search_while_writing(tmp_path, schema):
+    ix = Index.create(tmp_path / "ix", schema)
+    word = "chung"
+    with ix.writer() as w:
+        for i in range(5):
+            w.add(hand(f"base{i}", "Tin", f"Tin chung số {i} về Hà Nội", "x"))
+    n0 = ix.doc_count
+    batches, batch_size = 5, 4
+    final = n0 + batches * batch_size
+    valid = {n0 + k * batch_size for k in range(batches + 1)}
 
-FUZZ_SCHEMA = Schema(
-    id=ID(stored=True, unique=True),
-    title=TEXT(stored=True, boost=2.0),
-    body=TEXT(stored=True),
-    topic=KEYWORD(stored=True),
-    n=NUMERIC(stored=True),
-)
-FUZZ_DOCS = [
-    {
-        "id": "1",
-        "title": "Thủy điện Hòa Bình",
-        "body": "Nhà máy thủy điện lớn",
-        "topic": "kt",
-        "n": 1,
-    },
-    {"id": "2", "title": "Hà Nội mùa thu", "body": "Phố cổ Hà Nội, hồ Gươm", "topic": "dl", "n": 2},
-    {"id": "3", "title": "OR AND NOT", "body": '+-"((OR" title: body: ""', "topic": "x", "n": 3},
-]
-_fuzz_index: list[Index] = []
+    stop = threading.Event()
+    done_writing = threading.Event()
+    errors: list[BaseException] = []
+    totals: list[list[int]] = [[] for _ in range(4)]
+    after: list[int | None] = [None] * 4
 
+    def reader(k: int) -> None:
+        try:
+            deadline = time.monotonic() + 10.0
+            while not stop.is_set() and time.monotonic() < deadline:
+                r = ix.search(word, limit=5)
+                totals[k].append(r.total)
+                assert len(r) == min(5, r.total)
+                assert all(h.fields["body"] for h in r)
+            assert done_writing.wait(10.0)
+            after[k] = ix.search(word, limit=5).total
+        except BaseException as exc:
+            errors.append(exc)
 
-def fuzz_index() -> Index:
-    if not _fuzz_index:
-        ix = Index.in_memory(FUZZ_SCHEMA)
-        with ix.writer(jobs=1) as w:
-            for doc in FUZZ_DOCS:
-                w.add(doc)
-        _fuzz_index.append(ix)
-    return _fuzz_index[0]
-
-
-OPERATORS = ['"', "“", "”", "+", "-", "(", ")", "OR", " OR ", "AND", "NOT", ":", "title:",
-             "body:", "nope:", "topic:", " ", "\t", "\x00", "\u200b", "\u0301", "hà", "nội",
-             "thuy", "điện", "🙂", "\ud800", "\uffff", "\\"]  # fmt: skip
-queries = st.one_of(
-    st.text(),  # any code point, controls and surrogates included
-    st.lists(st.sampled_from(OPERATORS), max_size=80).map("".join),
-    st.tuples(st.sampled_from(OPERATORS + ["a", "ư", "x" * 7]), st.integers(1, 3000)).map(
-        lambda t: t[0] * t[1]
-    ),  # huge tokens and deep nesting: '((((...', '""""...'
-    st.integers(1, 400).map(lambda n: '+-"((OR' * n),
-)
-search_options = st.fixed_dictionaries(
-    {},
-    optional={
-        "fields": st.lists(st.sampled_from(["title", "body"]), min_size=1, unique=True),
-        "filter": st.sampled_from([{"topic": "kt"}, {"topic": ["dl", "x"]}]),
-        "sort": st.sampled_from(["n", "-n"]),
-        "limit": st.integers(0, 20),
-    },
-)
-_slowest: list[float] = [0.0]
-
-
-@settings(
-    derandomize=True,
-    max_examples=300,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
-@given(queries, search_options)
-@pytest.mark.filterwarnings("ignore:Surrogate character")  # unidecode, on lone surrogates
-def test_any_query_searches_without_error(query: str, options: dict) -> None:
-    """Random Unicode, operator soup and huge tokens, with random options: a search never
-    raises, returns a consistent page, and finishes within a generous bound (a guard
-    against pathological blowups, not a speed test)."""
-    ix = fuzz_index()
-    # this thread's CPU time: a loaded machine (other processes, other threads of the
-    # test run) must not fail the bound, a blowup in the search must
-    start = time.thread_time()
-    results = ix.search(query, **options)
-    hits = list(results)
-    explained = ix.explain(query, "1") if hits else None
-    elapsed = time.thread_time() - start
-    _slowest[0] = max(_slowest[0], elapsed)
-    assert elapsed < 2.0, f"{elapsed:.2f} s for {query[:80]!r}"
-    limit = options.get("limit", 10)
-    assert len(hits) == min(limit, results.total) <= len(FUZZ_DOCS)
-    assert {h.id for h in hits} <= {"1", "2", "3"}
-    assert all(h.score >= 0 for h in hits)
-    assert explained is None or explained.score >= 0
-
-
-def test_fuzzed_searches_slowest_query_reported():
-    """Prints the slowest query time of the fuzz test above (run in the same session)."""
-    print(f"slowest fuzzed search: {_slowest[0] * 1000:.1f} ms")
-
-
-@pytest.mark.parametrize(
-    "bad, error",
-    [
-        ({"fields": ["nope"]}, ValueError),
-        ({"filter": {"nope": "x"}}, ValueError),
-        ({"filter": {"body": "x"}}, ValueError),
-        ({"sort": "title"}, ValueError),
-        ({"sort": 5}, TypeError),
-    ],
-)
-def test_bad_search_options_raise_documented_errors(bad, error):
-    with pytest.raises(error):
-        fuzz_index().search("hà nội", **bad)
-    with pytest.raises(TypeError):
-        fuzz_index().search(b"ha noi")  # type: ignore[arg-type]
-
-
-def test_a_text_over_the_writers_limit_is_refused_by_name_and_size():
-    ix = Index.in_memory(body_schema())
-    big = "Hà Nội mùa thu chung " * 60_000  # 1.4 MB of UTF-8
-    with ix.writer(jobs=1, max_text_mb=1) as w:
-        with pytest.raises(ValueError, match=r"field 'body'.*1\.\d MB.*limit of 1 MB"):
-            w.add({"id": "big", "body": big})
-        w.add({"id": "small", "body": big[:100_000]})  # the writer goes on
-    assert all_ids(ix) == {"small"}
-    # the default limit (10 MB) refuses 50 MB at once, without analyzing (or copying) it
-    huge = "a " * 25_000_000
-    with ix.writer(jobs=1) as w:
-        start = time.thread_time()
-        with pytest.raises(ValueError, match=r"'body'.*50\.0 MB.*limit of 10 MB"):
-            w.add({"id": "huge", "body": huge})
-        assert time.thread_time() - start < 1.0  # refused, not analyzed
-    with ix.writer(jobs=2, max_text_mb=None) as w:  # no limit; worker processes too
-        w.add({"id": "big", "body": big})
-    assert all_ids(ix) == {"small", "big"}
-
-
-MEMORY = """
-import resource, sys
-from vnsearch import ID, TEXT, Index, Schema
-mb = float(sys.argv[1])
-text = "Thủy điện Hòa Bình là nhà máy lớn ở Việt Nam, chung. " * int(mb * 1e6 / 62)
-ix = Index.in_memory(Schema(id=ID(stored=True, unique=True), body=TEXT(stored=True)))
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-with ix.writer(jobs=1, max_text_mb=None) as w:
-    w.add({"id": "big", "body": text})
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-assert ix.search("hoa binh").total == 1
-print(len(text.encode()) / 1e6, (after - before) / 1024)
-"""
-
-
-@pytest.mark.slow
-def test_memory_of_indexing_one_big_text():
-    """Peak memory grows with a text's size (~140 bytes per byte): why the limit exists."""
-    for mb in (1, 4):
-        out = subprocess.run(
-            [sys.executable, "-c", MEMORY, str(mb)], capture_output=True, text=True, check=True
-        ).stdout.split()
-        size, growth = float(out[0]), float(out[1])
-        print(f"{size:.1f} MB text: peak RSS +{growth:.0f} MB ({growth / size:.0f}x)")
-        assert growth < 300 * size
+    threads = [threading.Thread(target=reader, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    start = time.monotonic()
+    try:
+        for b in range(batches):
+            with ix.writer() as w:
+                for j in range(batch_size):
+                    w.add(hand(f"b{b}-{j}", "Tin mới", f"Tin chung đợt {b} số {j}", "x"))
+            time.sleep(0.05)
+        done_writing.set()
+        time.sleep(max(0.0, 1.5 - (time.monotonic() - start)))
+    finally:
+        done_writing.set()
+        stop.set()
+        for t in threads:
+            t.join(20.0)
+    assert not any(t.is_alive() for t in threads)
+    assert not errors, errors
+    assert ix.doc_count == final
+    for seen in totals:
+        assert seen
+        assert all(n0 <= n <= final for n in seen)
+        assert set(seen) <= valid  # a commit is seen whole or not at all
+        assert seen == sorted(seen)  # a thread never goes back to an older commit
+    assert after == [final] * 4
+    ix.close()
 
 
 # -- damaged and foreign indexes -----------------------------------------------------------
@@ -598,250 +501,6 @@ def test_a_truncated_segment_names_the_segment(tmp_path):
             open_and_search(path)
         assert segments[0].stem in str(info.value), str(info.value)
         segments[0].write_bytes(data)
-    open_and_search(path)
-
-
-def test_flipped_bytes_in_a_segment_are_found_on_open_and_by_verify(tmp_path):
-    """Every flip of 1-4 bits anywhere in a small segment is an IndexError_ naming the
-    segment file when the index is opened and searched (its parts are small enough to be
-    checked whole on open), and from verify(): never other results, never a raw error."""
-    path = two_segments(tmp_path)
-    with Index.open(path) as ix:
-        good = [(h.id, h.score) for h in ix.search("ha noi", limit=100)]
-        assert ix.verify() == {
-            "segments": 2,
-            "bytes": ix.verify()["bytes"],
-            "unchecked_segments": 0,
-        }
-    segment = sorted(path.glob("*.seg"))[0]
-    data = segment.read_bytes()
-    rng = random.Random(4)
-    for i in range(120):
-        bad = bytearray(data)
-        if i % 3 == 0:  # a third in the last 1,000 bytes: the compound file's directory
-            bad[rng.randrange(len(bad) - 1000, len(bad))] ^= 1 << rng.randrange(8)
-        for _ in range(rng.randint(1, 4)):
-            bad[rng.randrange(len(bad))] ^= 1 << rng.randrange(8)
-        if bad == data:
-            continue
-        segment.write_bytes(bytes(bad))
-        for check in (lambda ix: ix.search("ha noi", limit=100), lambda ix: ix.verify()):
-            with pytest.raises(IndexError_, match=segment.name) as info, Index.open(path) as ix:
-                check(ix)
-            assert "checksum mismatch" in str(info.value)
-    segment.write_bytes(data)
-    with Index.open(path) as ix:
-        assert [(h.id, h.score) for h in ix.search("ha noi", limit=100)] == good
-
-
-def _component_range(segment: Path, suffix: str) -> tuple[int, int]:
-    from whoosh.filedb.compound import CompoundStorage
-    from whoosh.filedb.structfile import StructFile
-
-    with open(segment, "rb") as f:
-        storage = CompoundStorage(StructFile(f), use_mmap=False)
-        (name,) = [n for n in storage._dir if n.endswith(suffix)]
-        offset, length = storage.range(name)
-    return offset, length
-
-
-def test_damaged_postings_are_found_when_read_by_verify_and_by_merges(tmp_path, monkeypatch):
-    """Postings and term dictionaries of a large segment are not summed on open (here:
-    nothing is, as if every part were large). A flipped byte in a term's postings is
-    found by the first search that reads them (their pages are checked on first read),
-    by ``verify()``, and by a merge, which refuses the segment: the index keeps its last
-    commit and the lock is given back."""
-    from vnsearch.index import checksums
-
-    monkeypatch.setattr(checksums, "OPEN_CHECK_BYTES", 0)
-    monkeypatch.setattr(checksums, "PAGE", 256)  # pages of the postings' own
-    path = two_segments(tmp_path)
-    with Index.open(path) as ix:
-        reader = ix.snapshot().segments[0][0]
-        segment_name = f"{reader.segment().segment_id()}.seg"
-        at, length = reader._terms.extent("body.syllables", WORD.encode())
-        flip = at + length // 2  # inside the postings of WORD
-    segment = path / segment_name
-    offset, _ = _component_range(segment, ".vnp")
-    data = bytearray(segment.read_bytes())
-    data[offset + flip] ^= 0x10
-    segment.write_bytes(bytes(data))
-    before = sorted(p.name for p in path.iterdir())
-    damaged = rf"{segment_name}: checksum mismatch in bytes \d+-\d+ \(vnp\)"
-    with Index.open(path) as ix:
-        terms = ix.snapshot().segments[0][0]._terms
-        for word in ("tin", "đợt", "số", "về", "hà", "nội"):  # postings on other pages
-            start, size = terms.extent("body.syllables", word.encode())
-            pages = range((offset + start) // 256, (offset + start + size - 1) // 256 + 1)
-            if (offset + flip) // 256 not in pages:
-                terms.block(start, size)  # no error
-        with pytest.raises(IndexError_, match=damaged):
-            ix.search(WORD)
-        with pytest.raises(IndexError_, match=damaged):
-            ix.verify()
-        with pytest.raises(IndexError_, match=damaged):
-            ix.optimize(timeout=1.0)
-        w = ix.writer(jobs=1, timeout=1.0)
-        w.add({"id": "new", "body": "Tin chung"})
-        with pytest.raises(IndexError_, match=damaged):
-            w.commit(optimize=True)  # a commit that merges
-        with ix.writer(jobs=1, timeout=0.0) as w:  # the lock was given back
-            w.add({"id": "new", "body": "Tin chung"})
-    after = sorted(p.name for p in path.iterdir())
-    assert set(before) - {"_MAIN_2.toc"} <= set(after)  # nothing of the last commit lost
-    assert segment.read_bytes() == bytes(data)
-
-
-def test_damaged_positions_are_found_by_the_first_search_that_reads_them(tmp_path, monkeypatch):
-    """A term's documents and frequencies are checked when its postings are first read,
-    its positions (most of a frequent term's bytes; only phrases read them) when they
-    are: a flipped position is not read by a plain search, and is an error for the first
-    phrase that reads it, and for ``verify()``."""
-    from vnsearch.index import checksums
-    from vnsearch.index.codec import BLOCK_HEAD
-
-    monkeypatch.setattr(checksums, "OPEN_CHECK_BYTES", 0)
-    monkeypatch.setattr(checksums, "PAGE", 64)
-    path = two_segments(tmp_path)
-    with Index.open(path) as ix:
-        reader = ix.snapshot().segments[0][0]
-        segment_name = f"{reader.segment().segment_id()}.seg"
-        # an unaccented phrase is matched in the folded view
-        at, length = reader._terms.extent("body.folded", WORD.encode())
-        flip = at + length - 2  # the last position of WORD's last posting
-        assert flip >= at + BLOCK_HEAD.size + 8 * 20 + 64  # past the page of the frequencies
-    segment = path / segment_name
-    offset, _ = _component_range(segment, ".vnp")
-    data = bytearray(segment.read_bytes())
-    data[offset + flip] ^= 0x01
-    segment.write_bytes(bytes(data))
-    damaged = rf"{segment_name}: checksum mismatch in bytes \d+-\d+ \(vnp\)"
-    with Index.open(path) as ix:
-        assert len(ix.search(WORD, limit=100)) == 40  # documents and frequencies are right
-        with pytest.raises(IndexError_, match=damaged):
-            ix.search(f'"tin {WORD}"')
-        with pytest.raises(IndexError_, match=damaged):
-            ix.verify()
-
-
-def test_a_damaged_term_dictionary_is_found_when_read(tmp_path, monkeypatch):
-    """A flipped byte in a term's key in the dictionary of a large segment (not summed on
-    open; here nothing is) would make the term vanish: the lookup checks the pages it
-    reads, and the search is an IndexError_ naming the dictionary (vnt)."""
-    from vnsearch.index import checksums
-
-    monkeypatch.setattr(checksums, "OPEN_CHECK_BYTES", 0)
-    monkeypatch.setattr(checksums, "PAGE", 256)
-    path = two_segments(tmp_path)
-    with Index.open(path) as ix:
-        reader = ix.snapshot().segments[0][0]
-        segment = path / f"{reader.segment().segment_id()}.seg"
-        terms = reader._terms._fields["body.syllables"]
-        at = terms._at[3] + terms._koff[terms.find(WORD.encode())]  # the key's first byte
-    data = bytearray(segment.read_bytes())
-    data[at] ^= 0x01
-    segment.write_bytes(bytes(data))
-    with Index.open(path) as ix, pytest.raises(IndexError_, match=r"checksum mismatch .*vnt"):
-        ix.search(WORD)
-
-
-def test_check_ahead_marks_matching_pages_and_leaves_a_damaged_one_to_its_reader():
-    import zlib
-
-    from vnsearch.index.checksums import PageChecks
-    from vnsearch.index.codec import DamagedFile
-
-    data = bytes(range(256)) * 4  # four pages of 256 bytes
-    sums = np.array([zlib.crc32(data[i : i + 256]) for i in range(0, 1024, 256)], "<u4")
-    sums[2] ^= 1  # page 2 differs
-    pages = PageChecks(memoryview(data), 256, sums, "MAIN_x.seg")
-    assert pages.check_ahead([(0, 700), (900, 1000)], threading.Event()) == 1024
-    assert list(pages.done) == [1, 1, 0, 1]
-    with pytest.raises(DamagedFile, match="checksum mismatch in bytes 512-768"):
-        pages.check(600, 601)
-    stopped = threading.Event()
-    stopped.set()
-    fresh = PageChecks(memoryview(data), 256, sums, "MAIN_x.seg")
-    assert fresh.check_ahead([(0, 1024)], stopped) == 0 and not any(fresh.done)
-
-
-def test_postings_are_checked_ahead_once_per_segment_frequent_terms_first(tmp_path, monkeypatch):
-    """Opening a segment starts a thread that sums the documents and frequencies of its
-    frequent terms (which searches read whole), then its term dictionary and spellings,
-    then the rest of its postings; reads of what matched are then not checked one by one;
-    a later snapshot of the same segment keeps what was checked; ``close`` stops it."""
-    from vnsearch.index import checksums
-
-    monkeypatch.setattr(checksums, "OPEN_CHECK_BYTES", 0)
-    monkeypatch.setattr(checksums, "PAGE", 64)
-    asked: list[list[tuple[int, int]]] = []  # the ranges of each check_ahead, in order
-    check_ahead = checksums.PageChecks.check_ahead
-
-    def recorded(self, ranges, stop):
-        asked.append(list(ranges))
-        return check_ahead(self, asked[-1], stop)
-
-    monkeypatch.setattr(checksums.PageChecks, "check_ahead", recorded)
-    path = two_segments(tmp_path)
-    with Index.open(path) as ix:
-        reader = ix.snapshot().segments[0][0]
-        assert ix._wait_checked_ahead(timeout=10)
-        terms = reader._terms
-        pages = terms._pages
-        spans = terms.frequent_postings(int(reader.doc_count_all() * checksums.AHEAD_SHARE))
-        # the first segment's frequent terms, dictionary and spellings; the second's; then
-        # the rest of each one's postings
-        assert len(asked) == 8
-        assert asked[:3] == [spans, [terms._terms_span], [terms.spellings.span]]
-        assert asked[6] == [terms._posts_span]
-        start, _length = terms.extent("body.syllables", WORD.encode())
-        assert len(spans) > 5
-        docs_end = start + terms._posts_at + BLOCK_HEAD.size + 8 * 20  # WORD: in all 20 docs
-        assert (start + terms._posts_at, docs_end) in spans
-        # every page of the postings (positions and rare terms too) matched: postings
-        # reads go unchecked; the rest of the file (stored fields...) is not summed ahead
-        assert pages.all_checked(*terms._posts_span) and terms._read_checks is None
-        assert sum(pages.done) < len(pages.done)
-        # every page of the term dictionary and spellings matched: their reads go unchecked
-        assert all(ft._pages is None for ft in terms._fields.values())
-        assert terms.spellings._pages is None
-        assert pages.all_checked(*terms._terms_span) and pages.all_checked(*terms.spellings.span)
-        done = pages.done
-        with ix.writer(jobs=1) as w:
-            w.add({"id": "new", "body": "Tin chung mới"})
-        segid = reader.segment().segid
-        again = [r for r, _ in ix.snapshot().segments if r.segment().segid == segid]
-        assert again and again[0] is not reader
-        assert again[0]._terms._pages.done is done  # no page summed twice
-        assert all(ft._pages is None for ft in again[0]._terms._fields.values())
-        assert again[0]._terms._read_checks is None
-        assert ix._ahead
-    assert not ix._ahead  # close() stopped and joined the thread
-    with Index.open(path, check_reads=False) as ix:
-        ix.snapshot()
-        assert not ix._ahead
-
-
-def test_segments_without_checksums_open_and_are_reported_unchecked(tmp_path):
-    """An index written before checksums existed (no .sum files) still opens and
-    searches; verify() says what it could not check."""
-    path = two_segments(tmp_path)
-    for sums in path.glob("*.sum"):
-        sums.unlink()
-    with Index.open(path) as ix:
-        assert len(all_ids(ix)) == 40
-        assert ix.verify() == {"segments": 2, "bytes": 0, "unchecked_segments": 2}
-
-
-def test_a_damaged_or_truncated_checksums_file_is_named(tmp_path):
-    path = two_segments(tmp_path)
-    sums = sorted(path.glob("*.sum"))[0]
-    data = sums.read_bytes()
-    for bad in (data[:5], b"XXXX" + data[4:], data[:-4]):
-        sums.write_bytes(bad)
-        with pytest.raises(IndexError_, match=sums.name):
-            open_and_search(path)
-    sums.write_bytes(data)
     open_and_search(path)
 
 
@@ -934,22 +593,3 @@ def test_index_as_a_context_manager_closes(tmp_path):
     assert ix._snapshot is None  # closed: the snapshot's files are released
     assert ix.doc_count == 40  # and a closed index opens a new snapshot if used again
     ix.close()
-
-
-def test_reads_unchecked_on_request(tmp_path, monkeypatch):
-    """``check_reads=False``: searches read pages without summing them (for storage that
-    checks itself); opening, merges and ``verify`` still check."""
-    from vnsearch.index import checksums
-
-    monkeypatch.setattr(checksums, "OPEN_CHECK_BYTES", 0)
-    monkeypatch.setattr(checksums, "PAGE", 256)
-    path = two_segments(tmp_path)
-    with Index.open(path, check_reads=False) as ix:
-        assert len(all_ids(ix)) == 40
-        reader = ix.snapshot().segments[0][0]
-        assert reader._terms._pages is None
-        assert ix.verify()["unchecked_segments"] == 0
-    with Index.open(path) as ix:
-        assert len(all_ids(ix)) == 40
-        pages = ix.snapshot().segments[0][0]._terms._pages
-        assert pages is not None and 0 < sum(pages.done) < len(pages.done)
