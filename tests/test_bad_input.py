@@ -1,19 +1,41 @@
-"""Bad input never crashes: empty, invisible, broken, huge or wrongly typed text."""
+"""Bad input never crashes: empty, invisible, broken, huge or wrongly typed text (the
+analyzer); odd, random and huge queries (a search); documents and search options of the
+wrong kind or size (the writer and the searcher), which raise the documented errors.
+"""
 
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 import time
 import unicodedata
 import warnings
-from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from vnsearch import VIEWS, analyze, fold, normalize, segment, syllables
+import vnsearch
+from tests.conftest import SEEDS
+from tests.helpers import all_ids, body_schema, hand, ids, small_index
+from vnsearch import (
+    ID,
+    KEYWORD,
+    NUMERIC,
+    TEXT,
+    VIEWS,
+    Index,
+    Schema,
+    SchemaError,
+    analyze,
+    fold,
+    normalize,
+    segment,
+    syllables,
+)
 from vnsearch.analysis import normalize_with_map
 
-SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 SEED = SEEDS / "000_483ea6bfdeb6afd9.txt"
 FIVE_MB = 5_000_000
 ONE_MB = 1_000_000
@@ -282,3 +304,253 @@ def test_str_subclass_is_accepted() -> None:
     assert [t.text for t in syllables(text)] == ["Hoà", "Bình"]
     assert [t.text for t in segment(text)] == ["Hoà Bình"]
     assert fold(text) == "hoa binh"
+
+
+# --- queries ----------------------------------------------------------------------------
+
+
+EDGE_QUERIES = [
+    "",
+    " ",
+    "\t\n",
+    '"',
+    '""',
+    '"""',
+    '"' * 1000,
+    '"ha noi',
+    'ha noi"',
+    "“hà nội",
+    "+",
+    "-",
+    "+-",
+    "++--",
+    "OR",
+    "OR OR OR",
+    "ha OR",
+    "OR ha",
+    "!!!",
+    "...,;:?",
+    "()[]{}*~^",
+    ":",
+    "title:",
+    'title:""',
+    "title:-",
+    "nope:x",
+    "topic:thoi-su",
+    "topic:",
+    "id:hanoi",
+    "published:2024",
+    "-hà",
+    "-hà -nội",
+    '-"hà nội"',
+    "-ha OR noi",
+    "+-ha",
+    "\x00\x01",
+    "\u200b\u200d",
+    "🙂 🙂",
+    "a" * 5000,
+    "hà " * 300,
+    "\u0301\u0300",
+    "ĐĐĐ",
+    "75-KL/TW/",
+    "http://",
+]
+
+
+@pytest.mark.usefixtures("private_tempdir")
+@pytest.mark.parametrize("q", EDGE_QUERIES)
+def test_edge_queries_never_raise(corpus, q):
+    for options in ({}, {"fields": ["title"]}, {"filter": {"topic": "thoi-su"}}):
+        results = corpus.search(q, limit=10, **options)
+        assert isinstance(results, vnsearch.Results)
+        assert 0 <= len(results) <= 10
+        assert results.total >= len(results)
+    assert isinstance(corpus.search(q, limit=0), vnsearch.Results)
+
+
+FUZZ_SCHEMA = Schema(
+    id=ID(stored=True, unique=True),
+    title=TEXT(stored=True, boost=2.0),
+    body=TEXT(stored=True),
+    topic=KEYWORD(stored=True),
+    n=NUMERIC(stored=True),
+)
+
+
+FUZZ_DOCS = [
+    {
+        "id": "1",
+        "title": "Thủy điện Hòa Bình",
+        "body": "Nhà máy thủy điện lớn",
+        "topic": "kt",
+        "n": 1,
+    },
+    {"id": "2", "title": "Hà Nội mùa thu", "body": "Phố cổ Hà Nội, hồ Gươm", "topic": "dl", "n": 2},
+    {"id": "3", "title": "OR AND NOT", "body": '+-"((OR" title: body: ""', "topic": "x", "n": 3},
+]
+
+
+_fuzz_index: list[Index] = []
+
+
+def fuzz_index() -> Index:
+    if not _fuzz_index:
+        ix = Index.in_memory(FUZZ_SCHEMA)
+        with ix.writer(jobs=1) as w:
+            for doc in FUZZ_DOCS:
+                w.add(doc)
+        _fuzz_index.append(ix)
+    return _fuzz_index[0]
+
+
+OPERATORS = ['"', "“", "”", "+", "-", "(", ")", "OR", " OR ", "AND", "NOT", ":", "title:",
+             "body:", "nope:", "topic:", " ", "\t", "\x00", "\u200b", "\u0301", "hà", "nội",
+             "thuy", "điện", "🙂", "\ud800", "\uffff", "\\"]  # fmt: skip
+
+
+queries = st.one_of(
+    st.text(),  # any code point, controls and surrogates included
+    st.lists(st.sampled_from(OPERATORS), max_size=80).map("".join),
+    st.tuples(st.sampled_from(OPERATORS + ["a", "ư", "x" * 7]), st.integers(1, 3000)).map(
+        lambda t: t[0] * t[1]
+    ),  # huge tokens and deep nesting: '((((...', '""""...'
+    st.integers(1, 400).map(lambda n: '+-"((OR' * n),
+)
+
+
+search_options = st.fixed_dictionaries(
+    {},
+    optional={
+        "fields": st.lists(st.sampled_from(["title", "body"]), min_size=1, unique=True),
+        "filter": st.sampled_from([{"topic": "kt"}, {"topic": ["dl", "x"]}]),
+        "sort": st.sampled_from(["n", "-n"]),
+        "limit": st.integers(0, 20),
+    },
+)
+
+
+_slowest: list[float] = [0.0]
+
+
+@settings(
+    derandomize=True,
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(queries, search_options)
+@pytest.mark.filterwarnings("ignore:Surrogate character")  # unidecode, on lone surrogates
+def test_any_query_searches_without_error(query: str, options: dict) -> None:
+    """Random Unicode, operator soup and huge tokens, with random options: a search never
+    raises, returns a consistent page, and finishes within a generous bound (a guard
+    against pathological blowups, not a speed test)."""
+    ix = fuzz_index()
+    # this thread's CPU time: a loaded machine (other processes, other threads of the
+    # test run) must not fail the bound, a blowup in the search must
+    start = time.thread_time()
+    results = ix.search(query, **options)
+    hits = list(results)
+    explained = ix.explain(query, "1") if hits else None
+    elapsed = time.thread_time() - start
+    _slowest[0] = max(_slowest[0], elapsed)
+    assert elapsed < 2.0, f"{elapsed:.2f} s for {query[:80]!r}"
+    limit = options.get("limit", 10)
+    assert len(hits) == min(limit, results.total) <= len(FUZZ_DOCS)
+    assert {h.id for h in hits} <= {"1", "2", "3"}
+    assert all(h.score >= 0 for h in hits)
+    assert explained is None or explained.score >= 0
+
+
+def test_fuzzed_searches_slowest_query_reported():
+    """Prints the slowest query time of the fuzz test above (run in the same session)."""
+    print(f"slowest fuzzed search: {_slowest[0] * 1000:.1f} ms")
+
+
+# --- documents and search options -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "bad, error",
+    [
+        ({"fields": ["nope"]}, ValueError),
+        ({"filter": {"nope": "x"}}, ValueError),
+        ({"filter": {"body": "x"}}, ValueError),
+        ({"sort": "title"}, ValueError),
+        ({"sort": 5}, TypeError),
+    ],
+)
+def test_bad_search_options_raise_documented_errors(bad, error):
+    with pytest.raises(error):
+        fuzz_index().search("hà nội", **bad)
+    with pytest.raises(TypeError):
+        fuzz_index().search(b"ha noi")  # type: ignore[arg-type]
+
+
+def test_a_text_over_the_writers_limit_is_refused_by_name_and_size():
+    ix = Index.in_memory(body_schema())
+    big = "Hà Nội mùa thu chung " * 60_000  # 1.4 MB of UTF-8
+    with ix.writer(jobs=1, max_text_mb=1) as w:
+        with pytest.raises(ValueError, match=r"field 'body'.*1\.\d MB.*limit of 1 MB"):
+            w.add({"id": "big", "body": big})
+        w.add({"id": "small", "body": big[:100_000]})  # the writer goes on
+    assert all_ids(ix) == {"small"}
+    # the default limit (10 MB) refuses 50 MB at once, without analyzing (or copying) it
+    huge = "a " * 25_000_000
+    with ix.writer(jobs=1) as w:
+        start = time.thread_time()
+        with pytest.raises(ValueError, match=r"'body'.*50\.0 MB.*limit of 10 MB"):
+            w.add({"id": "huge", "body": huge})
+        assert time.thread_time() - start < 1.0  # refused, not analyzed
+    with ix.writer(jobs=2, max_text_mb=None) as w:  # no limit; worker processes too
+        w.add({"id": "big", "body": big})
+    assert all_ids(ix) == {"small", "big"}
+
+
+MEMORY = """
+import resource, sys
+from vnsearch import ID, TEXT, Index, Schema
+mb = float(sys.argv[1])
+text = "Thủy điện Hòa Bình là nhà máy lớn ở Việt Nam, chung. " * int(mb * 1e6 / 62)
+ix = Index.in_memory(Schema(id=ID(stored=True, unique=True), body=TEXT(stored=True)))
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+with ix.writer(jobs=1, max_text_mb=None) as w:
+    w.add({"id": "big", "body": text})
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+assert ix.search("hoa binh").total == 1
+print(len(text.encode()) / 1e6, (after - before) / 1024)
+"""
+
+
+@pytest.mark.slow
+def test_memory_of_indexing_one_big_text():
+    """Peak memory grows with a text's size (~140 bytes per byte): why the limit exists."""
+    for mb in (1, 4):
+        out = subprocess.run(
+            [sys.executable, "-c", MEMORY, str(mb)], capture_output=True, text=True, check=True
+        ).stdout.split()
+        size, growth = float(out[0]), float(out[1])
+        print(f"{size:.1f} MB text: peak RSS +{growth:.0f} MB ({growth / size:.0f}x)")
+        assert growth < 300 * size
+
+
+@pytest.mark.usefixtures("private_tempdir")
+def test_unknown_field_and_wrong_types():
+    ix = small_index()
+    count = ix.doc_count
+    w = ix.writer()
+    with pytest.raises(SchemaError, match="author"):
+        w.add({"id": "x", "author": "Nguyễn Du"})
+    with pytest.raises(SchemaError, match="author"):
+        w.update({"id": "x", "author": "Nguyễn Du"})
+    with pytest.raises(TypeError, match="body"):
+        w.add({"id": "x", "body": 5})
+    with pytest.raises(TypeError, match="title"):
+        w.add({"id": "x", "title": b"bytes"})
+    with pytest.raises(TypeError, match="published"):
+        w.add({"id": "x", "published": "2024-01-01"})
+    with pytest.raises(TypeError):
+        w.add(["not", "a", "mapping"])
+    w.add(hand("fine", "Tốt", "Cần Thơ", "x"))
+    w.commit()
+    assert ix.doc_count == count + 1
+    assert ids(ix.search("can tho")) == ["fine"]

@@ -7,7 +7,8 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, VNTC, require_data
+
+from tests.conftest import ROOT, VNTC, require_data
 
 SCRIPTS = ["bench_analyzer.py", "bench_index.py", "bench_query.py"]
 

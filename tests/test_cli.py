@@ -12,9 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
 
 import vnsearch
+from tests.conftest import SEEDS
 from vnsearch import fold, normalize
 from vnsearch.cli import default_index as default_index_module
 from vnsearch.cli import main, seeds_dir
@@ -101,8 +101,6 @@ def test_help_shows_vietnamese_examples() -> None:
 # Most cases run ``main([...])`` in this process (a subprocess costs ~0.3 s); a few run
 # the real command end to end. Snippet checks hold for any snippet (a fragment of the
 # stored field, spans inside it).
-
-SEEDS = ROOT / "seeds"
 
 
 @pytest.fixture

@@ -7,39 +7,28 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from pathlib import Path
 
 import pytest
-from conftest import ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import vnsearch
+from tests.conftest import read_seeds
 from vnsearch import fold, syllables
 from vnsearch.analysis.analyzer import fold_term
 from vnsearch.highlight import ELLIPSIS, Highlighter, Snippet
 
-SEEDS = sorted((ROOT / "seeds").glob("*.txt"))
+SEEDS = read_seeds()  # the five seed articles: {"id", "title", "body"}
 
 
-def read(path: Path) -> tuple[str, str]:
-    title, _, body = path.read_text(encoding="utf-8").partition("\n")
-    return title, body
+def read(doc: dict) -> tuple[str, str]:
+    return doc["title"], doc["body"]
 
 
-@pytest.fixture(scope="module")
-def ix():
-    schema = vnsearch.Schema(
-        id=vnsearch.ID(stored=True, unique=True),
-        title=vnsearch.TEXT(stored=True, boost=2.0),
-        body=vnsearch.TEXT(stored=True),
-    )
-    index = vnsearch.Index.in_memory(schema)
-    with index.writer() as w:
-        for path in SEEDS:
-            title, body = read(path)
-            w.add({"id": path.stem, "title": title, "body": body})
-    return index
+@pytest.fixture
+def ix(seeded_index):
+    """The seed articles in an index of the news schema, in memory and on disk."""
+    return seeded_index
 
 
 def words(text: str) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import doctest
 import re
 
-from conftest import ROOT
+from tests.conftest import ROOT
 
 README = ROOT / "README.md"
 

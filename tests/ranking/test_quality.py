@@ -10,9 +10,9 @@ import dataclasses
 import sys
 
 import pytest
-from conftest import DATA, ROOT, require_data
 
 import vnsearch
+from tests.conftest import DATA, ROOT, require_data
 from vnsearch.query import parse
 from vnsearch.ranking.accents import AccentVocabulary, vocabulary
 from vnsearch.ranking.bm25 import DEFAULT_RANKING, Ranking

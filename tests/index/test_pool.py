@@ -1,0 +1,176 @@
+"""The postings pool of the segment being written (vnsearch/index/pool.py): runs spilled
+to disk and merged at commit give the postings of one build in memory (through an index,
+and of ArrayPool alone against a plain-Python model), positions gathered in chunks.
+"""
+
+from __future__ import annotations
+
+import tempfile
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from whoosh.filedb.filestore import FileStorage
+
+from tests.helpers import HAND
+from vnsearch import Index
+from vnsearch.index.pool import ArrayPool
+
+pytestmark = pytest.mark.usefixtures("private_tempdir")
+
+
+def test_a_build_spilling_many_runs_equals_one_in_memory(tmp_path, schema):
+    """A big build spills sorted runs of postings to disk and merges them at commit (one
+    field at a time). One run per document here (150 runs): the same index as in memory."""
+
+    texts = [f"{HAND[i % len(HAND)]['body']} số {i} ngày {i % 7}" for i in range(150)]
+    built = []
+    for name, limit in (("spilled", 1), ("memory", 10**9)):
+        ix = Index.create(tmp_path / name, schema)
+        with ix.writer(jobs=1) as w:
+            w._w.pool.limit = limit
+            for i, text in enumerate(texts):
+                w.add({"id": str(i), "title": f"Tin {i}", "body": text})
+            runs = len(w._w.pool.runs)
+        built.append((ix, runs))
+    (spilled, runs), (memory, none) = built
+    assert runs >= 150 and none == 0
+    for q in ("tổ chức", "so 7", '"ngày 3"', "hà nội", "tin 140"):
+        a, b = spilled.search(q, limit=20), memory.search(q, limit=20)
+        assert [(h.id, h.score) for h in a] == [(h.id, h.score) for h in b] and a.total == b.total
+
+
+def test_positions_are_gathered_in_chunks_as_in_one_go(monkeypatch):
+    """Sorting a field's postings moves each posting's positions with it; the gather runs
+    in chunks (to bound memory on big builds): any chunk size gives the same arrays."""
+    from vnsearch.index import pool
+
+    rng = np.random.default_rng(5)
+    npos = rng.integers(0, 5, size=50).astype(np.uint32)
+    positions = rng.integers(0, 1000, size=int(npos.sum())).astype(np.uint32)
+    order = rng.permutation(50)
+    bounds = np.concatenate([[0], np.cumsum(npos, dtype=np.int64)])
+    expected = np.concatenate([positions[bounds[j] : bounds[j + 1]] for j in order])
+    for chunk in (1, 3, 7, 1 << 20):
+        monkeypatch.setattr(pool, "_GATHER_CHUNK", chunk)
+        starts, flat = pool._gather_positions(order, npos, positions)
+        assert flat.tolist() == expected.tolist()
+        assert np.diff(starts).tolist() == npos[order].tolist()
+
+
+# -- ArrayPool on its own: any mix of spills gives the postings of a plain model ----------
+
+# Two views of a TEXT field (fed as occurrences, one with positions) and two plain fields
+# (fed as postings: a keyword field without positions, one with positions).
+POSITIONAL = {"body.syllables": True, "body.folded": False, "tags": False, "title": True}
+VIEWS = ("body.syllables", "body.folded")
+# UTF-8 byte order is not code point order of the letters: "đ", "ư" sort after "z"
+VOCAB = ["hà", "nội", "đà", "nẵng", "phở", "bò", "a", "z", "ư", "chung", "tổ", "chức"]
+
+pool_documents = st.lists(
+    st.fixed_dictionaries(
+        {
+            "tokens": st.lists(st.sampled_from(VOCAB), min_size=1, max_size=12),
+            "tags": st.lists(st.sampled_from(VOCAB), max_size=4, unique=True),
+            "title": st.lists(
+                st.tuples(
+                    st.sampled_from(VOCAB),
+                    st.lists(st.integers(0, 60), max_size=3, unique=True).map(sorted),
+                ),
+                max_size=4,
+                unique_by=lambda pair: pair[0],
+            ),
+        }
+    ),
+    min_size=1,
+    max_size=20,
+)
+
+
+def _plain_postings(doc: dict) -> list[tuple]:
+    """One document's ``(field, term bytes, _, weight, positions bytes, length)``, by field."""
+    out = [("tags", t.encode(), None, 1.0, b"", 1) for t in doc["tags"]]
+    for term, positions in doc["title"]:
+        value = np.array(positions, dtype="<u4").tobytes()
+        out.append(("title", term.encode(), None, float(len(positions) or 1), value, 1))
+    return out
+
+
+def _model(docs: list[dict]) -> dict:
+    """field -> term bytes -> document -> (weight, positions or None), in plain Python."""
+    model: dict = {}
+    for docnum, doc in enumerate(docs):
+        for view in VIEWS:
+            seen: dict[bytes, list[int]] = {}
+            for position, term in enumerate(doc["tokens"]):
+                seen.setdefault(term.encode(), []).append(position)
+            for key, positions in seen.items():
+                kept = tuple(positions) if POSITIONAL[view] else None
+                model.setdefault(view, {}).setdefault(key, {})[docnum] = (len(positions), kept)
+        for field, key, _, weight, value, _length in _plain_postings(doc):
+            kept = tuple(np.frombuffer(value, dtype="<u4").tolist()) if POSITIONAL[field] else None
+            model.setdefault(field, {}).setdefault(key, {})[docnum] = (weight, kept)
+    return model
+
+
+def _as_model(pool: ArrayPool) -> dict:
+    """What ``pool.fields()`` gives, in the model's form, checking its order on the way:
+    fields by name, terms by bytes, each term's documents ascending."""
+    out: dict = {}
+    names = []
+    for field, fp in pool.fields():
+        names.append(field)
+        assert fp.keys == sorted(fp.keys) and len(fp.starts) == len(fp.keys) + 1
+        terms = out.setdefault(field, {})
+        for i, key in enumerate(fp.keys):
+            a, b = int(fp.starts[i]), int(fp.starts[i + 1])
+            assert a < b and np.all(np.diff(fp.docs[a:b].astype(np.int64)) > 0)
+            for j in range(a, b):
+                kept = None
+                if fp.pos_starts is not None:
+                    kept = tuple(fp.positions[fp.pos_starts[j] : fp.pos_starts[j + 1]].tolist())
+                terms.setdefault(key, {})[int(fp.docs[j])] = (float(fp.weights[j]), kept)
+    assert names == sorted(names)
+    return out
+
+
+@settings(derandomize=True, max_examples=30, deadline=None)
+@given(pool_documents, st.integers(1, 6))
+def test_array_pool_spilling_runs_gives_the_postings_of_a_plain_model(docs, batch):
+    """One pool holds everything in memory and takes views one document at a time
+    (``add_view``); the other writes a sorted run to disk after every call and takes
+    views ``batch`` documents at a time (``add_tokens``, as the writer does). Merged at
+    the end, both give exactly the postings of a plain-Python model; ``cleanup`` then
+    deletes the runs."""
+    with tempfile.TemporaryDirectory() as tmp:
+        in_memory = ArrayPool(FileStorage(f"{tmp}/memory").create(), POSITIONAL, limitmb=1024)
+        store = FileStorage(f"{tmp}/spilled").create()
+        spilled = ArrayPool(store, POSITIONAL, limitmb=0)  # every call spills a run
+        for docnum, doc in enumerate(docs):
+            for view in VIEWS:
+                in_memory.add_view(view, docnum, doc["tokens"], list(range(len(doc["tokens"]))))
+            postings = _plain_postings(doc)
+            if postings:
+                in_memory.add_doc(docnum, postings)
+                spilled.add_doc(docnum, postings)
+        for first in range(0, len(docs), batch):
+            chunk = docs[first : first + batch]
+            terms = sorted({t for doc in chunk for t in doc["tokens"]})
+            ids = [terms.index(t) for doc in chunk for t in doc["tokens"]]
+            positions = [p for doc in chunk for p in range(len(doc["tokens"]))]
+            for view in VIEWS:
+                spilled.add_tokens(
+                    view,
+                    first,
+                    terms,
+                    np.array(ids, dtype=np.uint32).tobytes(),
+                    np.array(positions, dtype=np.uint32).tobytes(),
+                    [len(doc["tokens"]) for doc in chunk],
+                )
+        assert in_memory.runs == [] and len(spilled.runs) >= 2 * -(-len(docs) // batch)
+        expected = _model(docs)
+        assert _as_model(in_memory) == expected
+        assert _as_model(spilled) == expected
+        spilled.cleanup()
+        assert not [name for name in store.list() if name.startswith("vnpool")]

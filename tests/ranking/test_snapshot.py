@@ -1,0 +1,43 @@
+"""Snapshots: what a search reads (one commit's segments) and the recent-terms cache each
+keeps; a commit makes a new one.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers import hand
+from vnsearch import Index
+
+pytestmark = pytest.mark.usefixtures("private_tempdir")
+
+
+def test_a_snapshot_keeps_its_recent_terms_bounded_and_a_commit_starts_afresh(
+    tmp_path, monkeypatch, schema
+):
+    from vnsearch.index import reader as snapshot
+
+    monkeypatch.setattr(snapshot, "RECENT_TERMS", 4)
+    ix = Index.create(tmp_path / "ix", schema)
+    with ix.writer() as w:
+        w.add(hand("a", "Tin", "Tin chung về Hà Nội", "x"))
+    snap = ix.snapshot()
+    first = snap.postings("body.syllables", "chung")
+    # one segment: the postings themselves are kept and shared, not re-read
+    assert snap._one is not None and snap.postings("body.syllables", "chung") is first
+    for term in ("tin", "về", "hà", "nội", "không có"):
+        snap.postings("body.syllables", term)
+    assert snap._one.cache_info().currsize == 4  # the least recently used went
+    assert snap.postings("body.syllables", "chung").freqs is not first.freqs
+    with ix.writer() as w:
+        w.add(hand("b", "Tin", "Tin chung", "x"))
+    assert ix.snapshot() is not snap
+    assert ix.search("chung").total == 2 and snap.postings("body.syllables", "chung").df == 1
+    # two segments: each segment's arrays are kept, the postings joined per lookup
+    two = ix.snapshot()
+    assert len(two.segments) == 2 and two._one is None
+    hits = two._arrays.cache_info().hits
+    joined = two.postings("body.syllables", "chung")
+    assert joined.df == 2 and two._arrays.cache_info().hits == hits + 1
+    assert two.postings("body.syllables", "chung").freqs is not joined.freqs
+    ix.close()
