@@ -26,7 +26,6 @@ import struct
 import sys
 from array import array
 from collections.abc import Callable
-from io import BytesIO
 from itertools import accumulate
 from shutil import copyfileobj
 from typing import Any
@@ -34,20 +33,17 @@ from typing import Any
 import numpy as np
 from whoosh.codec import whoosh3
 from whoosh.filedb.compound import CompoundStorage
-from whoosh.filedb.structfile import BufferFile, StructFile
 from whoosh.formats import Format, Positions
 from whoosh.matching import ListMatcher
 
 from vnsearch.errors import DamagedFile
+from vnsearch.index.files import MappedFile, open_mapped
 
 __all__ = [
     "FORMAT_MAGIC",
-    "MappedFile",
     "PostingArrays",
     "RawPositions",
     "VnCodec",
-    "mapped_range",
-    "open_mapped",
     "postings_arrays",
 ]
 
@@ -60,59 +56,6 @@ _LENGTHS_EXT = ".vnl"
 _U4 = np.dtype("<u4")
 _F4 = np.dtype("<f4")
 _LENGTHS_MAGIC = b"VNL1"
-
-
-class MappedFile(BufferFile):
-    """Whoosh's ``BufferFile`` over a slice of a memory-mapped segment, without the copy.
-
-    Whoosh's own wraps the slice in a ``BytesIO``, which copies it: opening an index read
-    its whole postings and stored fields into memory (1.7 GB, 3.6 s for all of VNTC).
-    Random access (``get``, ``get_array``, ``_buf``) reads the mapped pages; a stream is
-    made only if something reads the file sequentially.
-    """
-
-    def __init__(self, buf: memoryview, name: str | None = None) -> None:
-        StructFile.__init__(self, None, name=name)
-        self._buf = buf
-        self.is_real = False
-
-    @property  # type: ignore[override]
-    def file(self) -> Any:
-        stream = self.__dict__.get("_stream")
-        if stream is None:
-            stream = self.__dict__["_stream"] = BytesIO(self._buf)
-        return stream
-
-    @file.setter
-    def file(self, value: Any) -> None:
-        self.__dict__["_stream"] = value
-
-    def close(self) -> None:
-        if not self.is_closed:
-            stream = self.__dict__.get("_stream")
-            if stream is not None:
-                stream.close()
-            self.is_closed = True
-
-
-def mapped_range(storage: Any, name: str) -> tuple[Any, int, int] | None:
-    """``(map of the compound segment file, offset, length)`` of the file ``name`` when
-    the segment is memory-mapped, else None."""
-    # a compound segment is read through an OverlayStorage(compound file, folder)
-    for st in (storage, getattr(storage, "a", None)):
-        source = getattr(st, "_source", None)
-        if source is not None and not st.is_closed and st.file_exists(name):
-            return source, *st.range(name)
-    return None
-
-
-def open_mapped(storage: Any, name: str) -> Any:
-    """Open a segment file: a :class:`MappedFile` when the segment is memory-mapped."""
-    mapped = mapped_range(storage, name)
-    if mapped is not None:
-        source, offset, length = mapped
-        return MappedFile(memoryview(source)[offset : offset + length], name=name)
-    return storage.open_file(name)
 
 
 class RawPositions(Positions):

@@ -162,7 +162,7 @@ def read_spellings(storage: Any, segment: Any, pages: Any = None) -> SegmentSpel
     """The segment's spellings, or None for a segment written before they existed; with
     ``pages`` (the mapped segment file's :class:`~vnsearch.index.checksums.PageChecks`)
     every read is checked first."""
-    from vnsearch.index.codec import MappedFile, mapped_range, open_mapped
+    from vnsearch.index.files import MappedFile, mapped_range, open_mapped
 
     name = segment.make_filename(SPELLINGS_EXT)
     if not storage.file_exists(name):

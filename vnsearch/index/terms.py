@@ -31,12 +31,8 @@ from whoosh.reading import TermInfo, TermNotFound
 
 from vnsearch.errors import DamagedFile
 from vnsearch.index.checksums import PageChecks, page_checks
-from vnsearch.index.codec import (
-    BLOCK_HEAD,
-    PostingArrays,
-    mapped_range,
-    open_mapped,
-)
+from vnsearch.index.codec import BLOCK_HEAD, PostingArrays
+from vnsearch.index.files import mapped_range, open_mapped
 
 __all__ = [
     "TERMS_EXT",
