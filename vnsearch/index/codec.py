@@ -37,7 +37,7 @@ from whoosh.formats import Format, Positions
 from whoosh.matching import ListMatcher
 
 from vnsearch.errors import DamagedFile
-from vnsearch.index.files import MappedFile, open_mapped
+from vnsearch.index.files import MappedFile, buffer_of, open_mapped
 
 __all__ = [
     "FORMAT_MAGIC",
@@ -175,7 +175,7 @@ class _ExactLengthsReader(whoosh3.W3PerDocReader):
     def __init__(self, storage, segment):
         super().__init__(storage, segment)
         f = open_mapped(storage, segment.make_filename(_LENGTHS_EXT))
-        data = f._buf if isinstance(f, MappedFile) else f.read()
+        data = buffer_of(f) if isinstance(f, MappedFile) else f.read()
         if data[:4] != _LENGTHS_MAGIC:
             raise DamagedFile(f"segment {segment.segid}: bad field-length file")
         (hlen,) = struct.unpack_from("<I", data, 4)
@@ -204,7 +204,7 @@ class _ExactLengthsReader(whoosh3.W3PerDocReader):
         dbfile = compressed._dbfile
         if not isinstance(dbfile, MappedFile):
             return None
-        buf, base = dbfile._buf, compressed._basepos
+        buf, base = buffer_of(dbfile), compressed._basepos
         offsets, lengths = compressed._offsets, compressed._lengths
         decompress = compressed._decompress
 

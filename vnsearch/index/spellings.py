@@ -162,7 +162,7 @@ def read_spellings(storage: Any, segment: Any, pages: Any = None) -> SegmentSpel
     """The segment's spellings, or None for a segment written before they existed; with
     ``pages`` (the mapped segment file's :class:`~vnsearch.index.checksums.PageChecks`)
     every read is checked first."""
-    from vnsearch.index.files import MappedFile, mapped_range, open_mapped
+    from vnsearch.index.files import MappedFile, buffer_of, mapped_range, open_mapped
 
     name = segment.make_filename(SPELLINGS_EXT)
     if not storage.file_exists(name):
@@ -171,5 +171,5 @@ def read_spellings(storage: Any, segment: Any, pages: Any = None) -> SegmentSpel
     if isinstance(f, MappedFile):
         mapped = mapped_range(storage, name)
         at = mapped[1] if mapped is not None else 0
-        return SegmentSpellings(f._buf, pages if mapped is not None else None, at)
+        return SegmentSpellings(buffer_of(f), pages if mapped is not None else None, at)
     return SegmentSpellings(f.read())

@@ -32,7 +32,7 @@ from whoosh.reading import TermInfo, TermNotFound
 from vnsearch.errors import DamagedFile
 from vnsearch.index.checksums import PageChecks, page_checks
 from vnsearch.index.codec import BLOCK_HEAD, PostingArrays
-from vnsearch.index.files import mapped_range, open_mapped
+from vnsearch.index.files import buffer_of, mapped_range, open_mapped
 
 __all__ = [
     "TERMS_EXT",
@@ -405,7 +405,7 @@ class VnTermsReader(base.TermsReader):
         self._terms_span = (terms_at, terms_at + (terms_mapped[2] if terms_mapped else 0))
         self._posts_span = (self._posts_at, self._posts_at + posts_length)
         self._file = open_mapped(storage, segment.make_filename(TERMS_EXT))
-        buf = getattr(self._file, "_buf", None)
+        buf = buffer_of(self._file)
         if buf is None:
             buf = self._file.read()
         self._fields, _extra = read_dictionary(
@@ -415,7 +415,7 @@ class VnTermsReader(base.TermsReader):
 
         self.spellings = read_spellings(storage, segment, self._pages)
         self._postfile = open_mapped(storage, segment.make_filename(POSTS_EXT))
-        posts = getattr(self._postfile, "_buf", None)  # memory-mapped: read without copying
+        posts = buffer_of(self._postfile)  # mapped or in memory: read without copying
         self._posts = memoryview(posts) if posts is not None else None
         if self._posts is None:
             self._pages = None
