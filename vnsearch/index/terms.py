@@ -31,8 +31,8 @@ from whoosh.reading import TermInfo, TermNotFound
 
 from vnsearch.errors import DamagedFile
 from vnsearch.index.checksums import PageChecks, page_checks
-from vnsearch.index.codec import BLOCK_HEAD, PostingArrays
 from vnsearch.index.files import buffer_of, mapped_range, open_mapped
+from vnsearch.index.postings import BLOCK_HEAD, FORMAT_MAGIC, PostingArrays
 
 __all__ = [
     "TERMS_EXT",
@@ -161,8 +161,6 @@ class VnFieldWriter(base.FieldWriter):
         """Write a whole field from a :class:`vnsearch.index.pool.FieldPostings`: every
         term's block from array slices (what :meth:`add_postings` does one posting at a time)."""
         from whoosh.formats import Positions
-
-        from vnsearch.index.codec import BLOCK_HEAD, FORMAT_MAGIC
 
         n = len(fp.keys)
         if not n:
