@@ -34,7 +34,7 @@ from whoosh.matching import ListMatcher
 
 from vnsearch.errors import DamagedFile
 from vnsearch.index.files import MappedFile, buffer_of, open_mapped
-from vnsearch.index.postings import RawPositions, pack_block, postings_arrays
+from vnsearch.index.postings import RawPositions, postings_arrays
 
 __all__ = ["RawPositions", "VnCodec", "VnSegment"]
 
@@ -191,7 +191,7 @@ class VnCodec(whoosh3.W3Codec):
     def field_writer(self, storage, segment):
         from vnsearch.index.terms import VnFieldWriter
 
-        return VnFieldWriter(pack_block, storage, segment)
+        return VnFieldWriter(storage, segment)
 
     def terms_reader(self, storage, segment):
         from vnsearch.index.terms import VnTermsReader

@@ -12,6 +12,7 @@ from __future__ import annotations
 import struct
 import sys
 from array import array
+from collections.abc import Iterable, Iterator
 from itertools import accumulate
 from typing import Any
 
@@ -25,6 +26,9 @@ __all__ = [
     "FORMAT_MAGIC",
     "PostingArrays",
     "RawPositions",
+    "block_parts",
+    "block_sizes",
+    "field_blocks",
     "pack_block",
     "postings_arrays",
 ]
@@ -100,15 +104,98 @@ class PostingArrays:
         return offsets, flat
 
 
+def block_parts(
+    docs: bytes, weights: bytes, offsets: bytes | None = None, positions: Iterable[bytes] = ()
+) -> list[bytes]:
+    """A postings block, as the byte strings to write one after another: the one encoder
+    of the layout, for a single term (:func:`pack_block`) and a whole field
+    (:func:`field_blocks`).
+
+    ``docs`` are the ``uint32`` document numbers and ``weights`` the ``float32``
+    frequencies of its ``n`` postings; a field with positions adds ``offsets`` (``n + 1``
+    ``uint32``, from 0) into the ``uint32`` positions, given in pieces.
+
+    >>> block = b"".join(block_parts(array("I", [3, 7]).tobytes(), array("f", [1, 2]).tobytes()))
+    >>> arrays = PostingArrays(block)
+    >>> arrays.docs.tolist(), arrays.freqs.tolist(), arrays.has_positions
+    ([3, 7], [1.0, 2.0], False)
+    """
+    parts = [BLOCK_HEAD.pack(FORMAT_MAGIC, len(docs) >> 2, offsets is not None), docs, weights]
+    if offsets is not None:
+        parts.append(offsets)
+        parts.extend(positions)
+    return parts
+
+
+def block_sizes(df: Any, npos: Any = None) -> Any:
+    """The length in bytes of blocks of ``df`` postings holding ``npos`` positions in all
+    (arrays or ints); without ``npos``, of their head, documents and frequencies only."""
+    sizes = BLOCK_HEAD.size + 8 * df
+    if npos is not None:
+        sizes += 4 * (df + 1) + 4 * npos
+    return sizes
+
+
 def pack_block(ids: array, weights: array, values: list[bytes], positions: bool) -> bytes:
-    """One postings block; ``ids`` is ``array("I")`` and ``weights`` ``array("f")``."""
-    parts = [BLOCK_HEAD.pack(FORMAT_MAGIC, len(ids), positions), ids.tobytes(), weights.tobytes()]
+    """One postings block from Whoosh's postings one at a time: ``ids`` is ``array("I")``,
+    ``weights`` ``array("f")``, ``values`` each posting's raw positions.
+
+    >>> block = pack_block(array("I", [3, 7]), array("f", [1, 2]),
+    ...                    [RawPositions().encode([0, 5]), RawPositions().encode([2])], True)
+    >>> offsets, flat = PostingArrays(block).all_positions()
+    >>> offsets.tolist(), flat.tolist()
+    ([0, 2, 3], [0, 5, 2])
+    """
+    offsets = None
     if positions:
-        offsets = array("I", [0])
-        offsets.extend(accumulate(len(v) >> 2 for v in values))
-        parts.append(offsets.tobytes())
-        parts.extend(values)
-    return b"".join(parts)
+        starts = array("I", [0])
+        starts.extend(accumulate(len(v) >> 2 for v in values))
+        offsets = starts.tobytes()
+    return b"".join(block_parts(ids.tobytes(), weights.tobytes(), offsets, values))
+
+
+def field_blocks(
+    starts: np.ndarray,
+    docs: np.ndarray,
+    weights: np.ndarray,
+    pos_starts: np.ndarray | None = None,
+    positions: np.ndarray | None = None,
+) -> Iterator[bytes]:
+    """The postings blocks of a field's terms, in order, joined in chunks of a few
+    thousand: term ``i`` has postings ``starts[i]:starts[i+1]`` of ``docs`` and
+    ``weights`` (``float32``), and with ``pos_starts``, posting ``j`` the positions
+    ``positions[pos_starts[j]:pos_starts[j+1]]``. Their lengths are :func:`block_sizes`.
+
+    >>> starts, docs = np.array([0, 2, 3]), np.array([3, 7, 1])
+    >>> blob = b"".join(field_blocks(starts, docs, np.array([1, 2, 1], np.float32)))
+    >>> size = int(block_sizes(2))
+    >>> PostingArrays(blob[:size]).docs.tolist(), PostingArrays(blob[size:]).docs.tolist()
+    ([3, 7], [1])
+    """
+    dbytes = docs.astype("<u4", copy=False).tobytes()
+    wbytes = weights.astype("<f4", copy=False).tobytes()
+    st = starts.tolist()
+    chunk: list[bytes] = []
+    if pos_starts is not None and positions is not None:
+        pbytes = positions.astype("<u4", copy=False).tobytes()
+        pst = pos_starts.tolist()
+        for a, b in zip(st, st[1:]):
+            offsets = (pos_starts[a : b + 1] - pst[a]).astype("<u4").tobytes()
+            where = slice(4 * a, 4 * b)
+            chunk += block_parts(
+                dbytes[where], wbytes[where], offsets, (pbytes[4 * pst[a] : 4 * pst[b]],)
+            )
+            if len(chunk) > 4096:
+                yield b"".join(chunk)
+                chunk = []
+    else:
+        for a, b in zip(st, st[1:]):
+            chunk += block_parts(dbytes[4 * a : 4 * b], wbytes[4 * a : 4 * b])
+            if len(chunk) > 4096:
+                yield b"".join(chunk)
+                chunk = []
+    if chunk:
+        yield b"".join(chunk)
 
 
 def postings_arrays(postfile: Any, terminfo: Any) -> PostingArrays:

@@ -32,7 +32,13 @@ from whoosh.reading import TermInfo, TermNotFound
 from vnsearch.errors import DamagedFile
 from vnsearch.index.checksums import PageChecks, page_checks
 from vnsearch.index.files import buffer_of, mapped_range, open_mapped
-from vnsearch.index.postings import BLOCK_HEAD, FORMAT_MAGIC, PostingArrays
+from vnsearch.index.postings import (
+    BLOCK_HEAD,
+    PostingArrays,
+    block_sizes,
+    field_blocks,
+    pack_block,
+)
 
 __all__ = [
     "TERMS_EXT",
@@ -87,8 +93,7 @@ class _FieldBuffer:
 class VnFieldWriter(base.FieldWriter):
     """Writes postings blocks and the array term dictionary of one segment."""
 
-    def __init__(self, pack, storage, segment) -> None:
-        self._pack = pack  # (ids array("I"), weights array("f"), values, positions) -> bytes
+    def __init__(self, storage, segment) -> None:
         self._storage = storage
         self._segment = segment
         self._postfile = segment.create_file(storage, POSTS_EXT)
@@ -122,7 +127,7 @@ class VnFieldWriter(base.FieldWriter):
         self._values.append(vbytes)
 
     def finish_term(self) -> None:
-        data = self._pack(self._ids, self._weights, self._values, self._positions)
+        data = pack_block(self._ids, self._weights, self._values, self._positions)
         offset = self._postfile.tell()
         self._postfile.write(data)
         weights = self._weights
@@ -168,10 +173,7 @@ class VnFieldWriter(base.FieldWriter):
         positional = isinstance(fieldobj.format, Positions) and fp.pos_starts is not None
         starts = fp.starts
         df = np.diff(starts)
-        lengths = BLOCK_HEAD.size + 8 * df
-        if positional:
-            pos_at_term = fp.pos_starts[starts]
-            lengths += 4 * (df + 1) + 4 * np.diff(pos_at_term)
+        lengths = block_sizes(df, np.diff(fp.pos_starts[starts]) if positional else None)
         offsets = np.zeros(n, dtype=np.int64)
         np.cumsum(lengths[:-1], out=offsets[1:])
         offsets += self._postfile.tell()
@@ -179,29 +181,12 @@ class VnFieldWriter(base.FieldWriter):
         firsts = starts[:-1]
         sums = np.add.reduceat(weights.astype(np.float64), firsts)
         maxes = np.maximum.reduceat(weights, firsts)
-        docs = fp.docs.astype("<u4", copy=False).tobytes()
-        wbytes = weights.tobytes()
-        chunk: list[bytes] = []
-        write = self._postfile.write
-        pack = BLOCK_HEAD.pack
-        st = starts.tolist()
         if positional:
-            ps = fp.pos_starts
-            pos_bytes = fp.positions.astype("<u4", copy=False).tobytes()
-            pst = ps.tolist()
-        for i in range(n):
-            a, b = st[i], st[i + 1]
-            chunk.append(pack(FORMAT_MAGIC, b - a, positional))
-            chunk.append(docs[4 * a : 4 * b])
-            chunk.append(wbytes[4 * a : 4 * b])
-            if positional:
-                chunk.append((ps[a : b + 1] - pst[a]).astype("<u4").tobytes())
-                chunk.append(pos_bytes[4 * pst[a] : 4 * pst[b]])
-            if len(chunk) > 4096:
-                write(b"".join(chunk))
-                chunk = []
-        if chunk:
-            write(b"".join(chunk))
+            blocks = field_blocks(starts, fp.docs, weights, fp.pos_starts, fp.positions)
+        else:
+            blocks = field_blocks(starts, fp.docs, weights)
+        for chunk in blocks:
+            self._postfile.write(chunk)
         size = int(offsets[-1] + lengths[-1])
         assert self._postfile.tell() == size, "postings block sizes disagree"
         fb = _FieldBuffer(fieldname)
@@ -580,7 +565,7 @@ class VnTermsReader(base.TermsReader):
             if len(i):
                 df = infos["df"][i].astype(np.int64)
                 start = infos["offset"][i].astype(np.int64) + self._posts_at
-                length = np.minimum(infos["length"][i], BLOCK_HEAD.size + 8 * df)
+                length = np.minimum(infos["length"][i], block_sizes(df))
                 found.append((df, start, start + length))
         if not found:
             return []
