@@ -5,7 +5,7 @@ Unaccented queries have their accents restored from the index's own vocabulary
 text uses most. Reading every term of a large index to learn that took seconds and half a
 gigabyte at the first unaccented query of each process, so the writer computes it with
 the segment: a ``.vna`` file with two dictionaries in the term dictionary's format (see
-:mod:`vnsearch.index.terms`), ``syllables`` and ``bigrams``, keyed by the folded term;
+:mod:`vnsearch.index.dictionary`), ``syllables`` and ``bigrams``, keyed by the folded term;
 each entry points to its most frequent accented forms and their document frequencies
 (summed over the TEXT fields). A lookup is a hash probe in the mapped file.
 
@@ -23,6 +23,7 @@ import numpy as np
 
 from vnsearch.analysis.fold import fold
 from vnsearch.errors import DamagedFile
+from vnsearch.index.dictionary import DictionaryField, dictionary_chunks, read_dictionary
 
 __all__ = ["TOP_FORMS", "SegmentSpellings", "read_spellings", "write_spellings"]
 
@@ -54,13 +55,11 @@ def _decode(raw: bytes) -> tuple[tuple[str, int], ...]:
 def _table(fields: list[Any], view: str) -> tuple[list[bytes], list[bytes], list[int]]:
     """For one view, sorted: each folded term (bytes), its encoded accented forms (most
     frequent first), and how many forms it has."""
-    from vnsearch.index.terms import _INFO
-
     mine = [fb for fb in fields if fb.name.endswith("." + view) and len(fb.keys)]
     min_df = 2 if view == "bigrams" and sum(len(fb.keys) for fb in mine) > _LARGE else 1
     counts: dict[bytes, int] = {}
     for fb in mine:
-        dfs = np.array(fb.infos, dtype=_INFO)["df"]
+        dfs = fb.counts()
         if len(mine) == 1 and min_df == 1 and not counts:
             counts = dict(zip(fb.keys, dfs.tolist()))
             continue
@@ -88,8 +87,6 @@ def _table(fields: list[Any], view: str) -> tuple[list[bytes], list[bytes], list
 
 def write_spellings(storage: Any, segment: Any, fields: list[Any]) -> None:
     """Write the segment's ``.vna`` file from its field buffers (term bytes and infos)."""
-    from vnsearch.index.terms import _FieldBuffer, dictionary_chunks
-
     buffers = []
     blobs: list[bytes] = []
     at = 0
@@ -100,11 +97,8 @@ def write_spellings(storage: Any, segment: Any, fields: list[Any]) -> None:
         if len(keys):
             np.cumsum(lengths[:-1], out=starts[1:])
         starts += at
-        fb = _FieldBuffer(view)
-        fb.keys = keys
-        fb.infos = np.rec.fromarrays(
-            [starts, lengths, np.array(sizes), np.zeros(len(keys)), np.zeros(len(keys))],
-            dtype=_info_dtype(),
+        fb = DictionaryField.from_arrays(
+            view, keys, starts, lengths, np.array(sizes), np.zeros(len(keys)), np.zeros(len(keys))
         )
         blobs.append(b"".join(encoded))
         at += int(lengths.sum())
@@ -115,18 +109,10 @@ def write_spellings(storage: Any, segment: Any, fields: list[Any]) -> None:
     f.close()
 
 
-def _info_dtype() -> Any:
-    from vnsearch.index.terms import _INFO
-
-    return _INFO
-
-
 class SegmentSpellings:
     """A segment's ``.vna`` file, read in place."""
 
     def __init__(self, buf: Any, pages: Any = None, at: int = 0) -> None:
-        from vnsearch.index.terms import read_dictionary
-
         self._buf = buf
         # with checksums: the segment file's page checks, and where this file starts in it
         self._pages = pages
