@@ -30,6 +30,7 @@ from whoosh.matching import ListMatcher
 
 from vnsearch.index.lengths import ExactLengthsReader, ExactLengthsWriter
 from vnsearch.index.postings import RawPositions, postings_arrays
+from vnsearch.index.terms import VnFieldWriter, VnTermsReader
 
 __all__ = ["RawPositions", "VnCodec", "VnSegment"]
 
@@ -78,13 +79,9 @@ class VnCodec(whoosh3.W3Codec):
         return VnSegment(self, indexname)
 
     def field_writer(self, storage, segment):
-        from vnsearch.index.terms import VnFieldWriter
-
         return VnFieldWriter(storage, segment)
 
     def terms_reader(self, storage, segment):
-        from vnsearch.index.terms import VnTermsReader
-
         return VnTermsReader(self, storage, segment)
 
     def postings_reader(self, dbfile, terminfo, format_: Format, term=None, scorer=None):

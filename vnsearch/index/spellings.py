@@ -24,6 +24,7 @@ import numpy as np
 from vnsearch.analysis.fold import fold
 from vnsearch.errors import DamagedFile
 from vnsearch.index.dictionary import DictionaryField, dictionary_chunks, read_dictionary
+from vnsearch.index.files import MappedFile, buffer_of, mapped_range, open_mapped
 
 __all__ = ["TOP_FORMS", "SegmentSpellings", "read_spellings", "write_spellings"]
 
@@ -148,8 +149,6 @@ def read_spellings(storage: Any, segment: Any, pages: Any = None) -> SegmentSpel
     """The segment's spellings, or None for a segment written before they existed; with
     ``pages`` (the mapped segment file's :class:`~vnsearch.index.checksums.PageChecks`)
     every read is checked first."""
-    from vnsearch.index.files import MappedFile, buffer_of, mapped_range, open_mapped
-
     name = segment.make_filename(SPELLINGS_EXT)
     if not storage.file_exists(name):
         return None

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 from whoosh.codec import base
+from whoosh.formats import Positions
 from whoosh.reading import TermInfo, TermNotFound
 
 from vnsearch.index.checksums import PageChecks, page_checks
@@ -34,6 +35,7 @@ from vnsearch.index.postings import (
     field_blocks,
     pack_block,
 )
+from vnsearch.index.spellings import read_spellings, write_spellings
 
 __all__ = [
     "TERMS_EXT",
@@ -88,8 +90,6 @@ class VnFieldWriter(base.FieldWriter):
     # Whoosh's per-posting interface (used by merges and add_postings)
 
     def start_field(self, fieldname: str, fieldobj: Any) -> None:
-        from whoosh.formats import Positions
-
         self._field = DictionaryField(fieldname)
         self._fields.append(self._field)
         self._positions = isinstance(fieldobj.format, Positions)
@@ -143,8 +143,6 @@ class VnFieldWriter(base.FieldWriter):
     def add_field_postings(self, fieldname: str, fieldobj: Any, fp: Any) -> None:
         """Write a whole field from a :class:`vnsearch.index.pool.FieldPostings`: every
         term's block from array slices (what :meth:`add_postings` does one posting at a time)."""
-        from whoosh.formats import Positions
-
         n = len(fp.keys)
         if not n:
             return
@@ -179,8 +177,6 @@ class VnFieldWriter(base.FieldWriter):
         for chunk in dictionary_chunks(self._fields):
             f.write(chunk)
         f.close()
-        from vnsearch.index.spellings import write_spellings
-
         write_spellings(self._storage, self._segment, self._fields)
         self.is_closed = True
 
@@ -208,8 +204,6 @@ class VnTermsReader(base.TermsReader):
         self._fields, _extra = read_dictionary(
             buf, f"segment {segment.segid}: term dictionary", self._pages, terms_at
         )
-        from vnsearch.index.spellings import read_spellings
-
         self.spellings = read_spellings(storage, segment, self._pages)
         self._postfile = open_mapped(storage, segment.make_filename(POSTS_EXT))
         posts = buffer_of(self._postfile)  # mapped or in memory: read without copying
