@@ -30,10 +30,10 @@ from vnsearch.index.workers import AnalysisQueue, Analyzed, analyze_texts
 if TYPE_CHECKING:
     from vnsearch.index.schema import Schema
 
-__all__ = ["FastSegmentWriter", "Writer", "document_fields"]
+__all__ = ["ArraySegmentWriter", "FastSegmentWriter", "Writer", "document_fields"]
 
 
-class FastSegmentWriter(SegmentWriter):
+class ArraySegmentWriter(SegmentWriter):
     """Whoosh's segment writer with vnsearch's posting pool and a bulk entry point.
 
     ``add_document`` asks every field to index its value and pushes each posting into
@@ -133,6 +133,10 @@ class FastSegmentWriter(SegmentWriter):
             writer.add_field_postings(name, self.schema[name], fp)
             del fp  # one field's postings in memory at a time
         writer.close()
+
+
+# the former name (the index module still uses it)
+FastSegmentWriter = ArraySegmentWriter
 
 
 def _live(live: np.ndarray, keys, counts, docs, weights, npos, positions) -> tuple:
@@ -246,7 +250,7 @@ class Writer:
     def __init__(
         self,
         schema: Schema,
-        whoosh_writer: FastSegmentWriter,
+        whoosh_writer: ArraySegmentWriter,
         jobs: int = 1,
         max_text_mb: float | None = MAX_TEXT_MB,
         where: str = "index",
