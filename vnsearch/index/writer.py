@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from whoosh.formats import Positions
@@ -22,13 +22,11 @@ from vnsearch.index.schema import (
     NUMERIC,
     STORED,
     TEXT,
+    Schema,
     view_field,
 )
 from vnsearch.index.terms import VnTermsReader
 from vnsearch.index.workers import AnalysisQueue, Analyzed, analyze_texts
-
-if TYPE_CHECKING:
-    from vnsearch.index.schema import Schema
 
 __all__ = ["ArraySegmentWriter", "FastSegmentWriter", "Writer", "document_fields"]
 
