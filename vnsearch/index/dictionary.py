@@ -180,6 +180,11 @@ class FieldTerms:
             for name in ("bucket_starts", "bucket_terms", "key_offsets", "keys", "infos")
         )
 
+    def stop_checking_reads(self) -> None:
+        """Read without checking pages against the checksums (every page of the
+        dictionary matched, or checks were turned off)."""
+        self._pages = None
+
     def key(self, i: int) -> bytes:
         pages = self._pages  # read once: a thread checking ahead may switch checks off
         if pages is not None:

@@ -125,10 +125,17 @@ class SegmentSpellings:
         # pairs, and a lookup reads scattered pages of the dictionary
         self.forms = lru_cache(maxsize=RECENT_FORMS)(self._forms)
 
+    @property
+    def checks_reads(self) -> bool:
+        """Whether reads are still checked against the segment file's checksums."""
+        return self._pages is not None
+
     def stop_checking_reads(self) -> None:
+        """Read without checking pages against the checksums (every page of the file
+        matched, or checks were turned off)."""
         self._pages = None
         for ft in self._tables.values():
-            ft._pages = None
+            ft.stop_checking_reads()
 
     def _forms(self, view: str, folded: str) -> tuple[tuple[str, int], ...]:
         """The most frequent accented forms of ``folded`` in ``view``, with their df

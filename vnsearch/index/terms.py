@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -218,8 +218,7 @@ class VnTermsReader(base.TermsReader):
         """Read without checking pages against the checksums (``Index.open(...,
         check_reads=False)``); the checks on open, in merges and ``verify`` remain."""
         self._pages = self._read_checks = None
-        for ft in self._fields.values():
-            ft._pages = None
+        self._trust_dictionary()
         if self.spellings is not None:
             self.spellings.stop_checking_reads()
 
@@ -342,23 +341,24 @@ class VnTermsReader(base.TermsReader):
         pages = self._pages
         if pages is None:
             return
-        for span, readers in self._dictionaries():
+        for span, stop_checking in self._dictionaries():
             if pages.all_checked(*span):
-                for reader in readers:
-                    reader._pages = None
+                stop_checking()
         if pages.all_checked(*self._posts_span):
             self._read_checks = None
 
-    def _dictionaries(self) -> list[tuple[tuple[int, int], list[Any]]]:
-        """The bytes of the term dictionary and of the spellings in the segment file, and
-        the readers that check their reads."""
-        out: list[tuple[tuple[int, int], list[Any]]] = [
-            (self._terms_span, list(self._fields.values()))
-        ]
+    def _dictionaries(self) -> list[tuple[tuple[int, int], Callable[[], None]]]:
+        """The bytes of the term dictionary and of the spellings in the segment file, each
+        with what stops checking its reads."""
+        out = [(self._terms_span, self._trust_dictionary)]
         spellings = self.spellings
-        if spellings is not None and spellings._pages is not None:  # mapped, not trusted yet
-            out.append((spellings.span, [spellings, *spellings._tables.values()]))
+        if spellings is not None and spellings.checks_reads:  # mapped, not trusted yet
+            out.append((spellings.span, spellings.stop_checking_reads))
         return out
+
+    def _trust_dictionary(self) -> None:
+        for ft in self._fields.values():
+            ft.stop_checking_reads()
 
     def frequent_postings(self, min_df: int) -> list[tuple[int, int]]:
         """Byte ranges, in the segment file, of the documents and frequencies of each term
