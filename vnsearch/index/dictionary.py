@@ -180,6 +180,15 @@ class FieldTerms:
             for name in ("bucket_starts", "bucket_terms", "key_offsets", "keys", "infos")
         )
 
+    def key_list(self, rows: np.ndarray | None = None) -> list[bytes]:
+        """The keys numbered ``rows`` (all by default), read at once, unchecked."""
+        blob = bytes(self.keys)
+        if rows is None:
+            koff = self.key_offsets.tolist()
+            return [blob[a:b] for a, b in zip(koff, koff[1:])]
+        starts, ends = self.key_offsets[rows].tolist(), self.key_offsets[rows + 1].tolist()
+        return [blob[a:b] for a, b in zip(starts, ends)]
+
     def stop_checking_reads(self) -> None:
         """Read without checking pages against the checksums (every page of the
         dictionary matched, or checks were turned off)."""

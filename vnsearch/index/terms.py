@@ -42,6 +42,7 @@ __all__ = [
     "VnFieldWriter",
     "VnTermInfo",
     "VnTermsReader",
+    "terms_reader",
 ]
 
 TERMS_EXT = ".vnt"
@@ -236,6 +237,10 @@ class VnTermsReader(base.TermsReader):
     def indexed_field_names(self):
         return self._fields.keys()
 
+    def field_terms(self, fieldname: str) -> FieldTerms | None:
+        """The dictionary of one field (None if the segment has no terms in it)."""
+        return self._fields.get(fieldname)
+
     def terms(self) -> Iterator[tuple[str, bytes]]:
         for name in sorted(self._fields):
             ft = self._fields[name]
@@ -279,9 +284,7 @@ class VnTermsReader(base.TermsReader):
         positions), for merging segments without a Python object per posting: each block
         is cut into its arrays by byte slicing, and each kind of array joined at once."""
         ft = self._fields[fieldname]
-        blob = bytes(ft.keys)
-        koff = ft.key_offsets.tolist()
-        keys = [blob[a:b] for a, b in zip(koff, koff[1:])]
+        keys = ft.key_list()
         offsets = ft.infos["offset"].tolist()
         dfs = ft.infos["df"].tolist()
         counts = ft.infos["df"].astype(np.int64)
@@ -431,3 +434,10 @@ class VnTermsReader(base.TermsReader):
     def close(self) -> None:
         self._file.close()
         self._postfile.close()
+
+
+def terms_reader(segment_reader: Any) -> VnTermsReader | None:
+    """The :class:`VnTermsReader` of a Whoosh ``SegmentReader`` (None for a segment of
+    another codec)."""
+    terms = getattr(segment_reader, "_terms", None)  # where Whoosh keeps it
+    return terms if isinstance(terms, VnTermsReader) else None
