@@ -25,7 +25,7 @@ from vnsearch.index.schema import (
     Schema,
     view_field,
 )
-from vnsearch.index.terms import VnTermsReader
+from vnsearch.index.terms import terms_reader
 from vnsearch.index.workers import AnalysisQueue, Analyzed, analyze_texts
 
 __all__ = ["ArraySegmentWriter", "FastSegmentWriter", "Writer", "document_fields"]
@@ -89,8 +89,8 @@ class ArraySegmentWriter(SegmentWriter):
     def add_postings_to_pool(self, reader: Any, startdoc: int, docmap: Any) -> None:
         """A merged segment's postings, a whole field at a time from its blocks (Whoosh
         reads them one posting at a time: minutes for a large segment)."""
-        terms = getattr(reader, "_terms", None)
-        if not isinstance(terms, VnTermsReader):
+        terms = terms_reader(reader)
+        if terms is None:
             super().add_postings_to_pool(reader, startdoc, docmap)
             return
         if docmap is None:
