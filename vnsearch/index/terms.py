@@ -215,6 +215,12 @@ class VnTermsReader(base.TermsReader):
         # matched (see :meth:`trust_checked`), then nothing
         self._read_checks = self._pages
 
+    @property
+    def page_checks(self) -> PageChecks | None:
+        """The checks of the mapped segment file's pages, while reads are checked (None:
+        not mapped, written without checksums, or checks turned off)."""
+        return self._pages
+
     def stop_checking_reads(self) -> None:
         """Read without checking pages against the checksums (``Index.open(...,
         check_reads=False)``); the checks on open, in merges and ``verify`` remain."""
