@@ -16,6 +16,7 @@ from vnsearch.index.postings import (
     RawPositions,
     block_sizes,
     field_blocks,
+    join_blocks,
     pack_block,
 )
 
@@ -65,6 +66,14 @@ def test_a_field_written_at_once_equals_its_terms_written_one_posting_at_a_time(
     assert at_once == one_by_one
     sizes = block_sizes(np.diff(starts), npos)
     assert int(sizes.sum()) == len(at_once)
+    joined = join_blocks(at_once, np.cumsum([0, *sizes[:-1]]).tolist(), np.diff(starts))
+    assert joined[0].tolist() == docs.tolist()
+    assert joined[1].tolist() == weights.tolist()
+    if positional:
+        assert joined[2].tolist() == np.diff(pos_starts).tolist()
+        assert joined[3].tolist() == positions.tolist()
+    else:
+        assert joined[2].tolist() == [0] * len(docs) and joined[3] is None
     at = 0
     for t, size in zip(terms, sizes.tolist()):
         arrays = PostingArrays(at_once[at : at + size])

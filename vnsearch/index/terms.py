@@ -33,6 +33,7 @@ from vnsearch.index.postings import (
     PostingArrays,
     block_sizes,
     field_blocks,
+    join_blocks,
     pack_block,
 )
 from vnsearch.index.spellings import read_spellings, write_spellings
@@ -287,12 +288,11 @@ class VnTermsReader(base.TermsReader):
     def field_postings(self, fieldname: str) -> tuple:
         """Every postings list of a field, concatenated in term order: ``(keys, counts,
         docs, weights, npos, positions)`` (``npos`` zeros and ``positions`` None without
-        positions), for merging segments without a Python object per posting: each block
-        is cut into its arrays by byte slicing, and each kind of array joined at once."""
+        positions), for merging segments without a Python object per posting (see
+        :func:`~vnsearch.index.postings.join_blocks`)."""
         ft = self._fields[fieldname]
         keys = ft.key_list()
         offsets = ft.infos["offset"].tolist()
-        dfs = ft.infos["df"].tolist()
         counts = ft.infos["df"].astype(np.int64)
         if not offsets:
             empty = np.empty(0, np.uint32)
@@ -300,28 +300,7 @@ class VnTermsReader(base.TermsReader):
         lo = offsets[0]
         hi = offsets[-1] + int(ft.infos["length"][-1])
         raw = bytes(self.block(lo, hi - lo))
-        h = BLOCK_HEAD.size
-        positional = bool(BLOCK_HEAD.unpack_from(raw)[2])
-        docs, freqs, starts, flats = [], [], [], []
-        for off, n in zip(offsets, dfs):
-            at = off - lo + h
-            docs.append(raw[at : at + 4 * n])
-            freqs.append(raw[at + 4 * n : at + 8 * n])
-            if positional:
-                pat = at + 8 * n
-                starts.append(raw[pat : pat + 4 * (n + 1)])
-                total = int.from_bytes(raw[pat + 4 * n : pat + 4 * (n + 1)], "little")
-                flats.append(raw[pat + 4 * (n + 1) : pat + 4 * (n + 1) + 4 * total])
-        docs_all = np.frombuffer(b"".join(docs), dtype="<u4")
-        weights = np.frombuffer(b"".join(freqs), dtype="<f4")
-        if not positional:
-            return keys, counts, docs_all, weights, np.zeros(len(docs_all), np.uint32), None
-        # each term's offsets array has n + 1 entries: the diffs inside it are the counts
-        bounds = np.frombuffer(b"".join(starts), dtype="<u4").astype(np.int64)
-        inside = np.ones(len(bounds) - 1, dtype=bool)
-        inside[np.cumsum(counts + 1)[:-1] - 1] = False
-        npos = np.diff(bounds)[inside].astype(np.uint32)
-        return keys, counts, docs_all, weights, npos, np.frombuffer(b"".join(flats), "<u4")
+        return keys, counts, *join_blocks(raw, [o - lo for o in offsets], counts)
 
     def check_ahead(self, min_df: int, stop: threading.Event) -> None:
         """Check, from a background thread, what searches read most: the documents and
