@@ -9,6 +9,11 @@ the segment: a ``.vna`` file with two dictionaries in the term dictionary's form
 each entry points to its most frequent accented forms and their document frequencies
 (summed over the TEXT fields). A lookup is a hash probe in the mapped file.
 
+:func:`accent_tables` answers for the segments of a snapshot: their spellings files,
+merged (:class:`MergedSpellings`), or, when a segment was written before those existed,
+tables built from every term of the term dictionaries, by the same function that builds
+a segment's file.
+
 >>> entry = _encode([("nhà nước", 9), ("nhà nuốc", 1)])
 >>> _decode(entry)
 (('nhà nước', 9), ('nhà nuốc', 1))
@@ -56,7 +61,7 @@ def _encode(forms: Sequence[tuple[str, int]]) -> bytes:
     return "\n".join(f"{form}\t{df}" for form, df in forms).encode("utf-8")
 
 
-def _decode(raw: bytes) -> tuple[tuple[str, int], ...]:
+def _decode(raw: bytes) -> Forms:
     out = []
     try:
         for line in raw.decode("utf-8").split("\n"):
@@ -177,7 +182,7 @@ class SegmentSpellings:
         for ft in self._tables.values():
             ft.stop_checking_reads()
 
-    def _forms(self, view: str, folded: str) -> tuple[tuple[str, int], ...]:
+    def _forms(self, view: str, folded: str) -> Forms:
         """The most frequent accented forms of ``folded`` in ``view``, with their df
         (``forms``, the same through a cache of recent answers)."""
         ft = self._tables.get(view)
