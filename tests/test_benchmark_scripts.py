@@ -167,7 +167,7 @@ def test_ab_query_loads_another_commit_beside_this_one(monkeypatch, tmp_path) ->
     try:
         base = ab_query.open_base(tmp_path / "ix")
         reader = base.snapshot().segments[0][0]
-        assert type(reader._perdoc).__module__ == "vnsearch_base.index.codec"
+        assert type(reader._perdoc).__module__ == "vnsearch_base.index.lengths"
         assert sys.modules["vnsearch.index.codec"] is codec
         for q in ("ha noi", "hòa bình", '"hội nghị"'):
             assert ab_query.top10(base, q) == ab_query.top10(ix, q) != []

@@ -15,7 +15,7 @@ import pytest
 
 from tests.helpers import WORD, all_ids, open_and_search, two_segments
 from vnsearch import Index, IndexCorrupted
-from vnsearch.index.codec import BLOCK_HEAD
+from vnsearch.index.postings import BLOCK_HEAD
 
 # -- damage found and named --------------------------------------------------------------
 
@@ -117,7 +117,7 @@ def test_damaged_positions_are_found_by_the_first_search_that_reads_them(tmp_pat
     are: a flipped position is not read by a plain search, and is an error for the first
     phrase that reads it, and for ``verify()``."""
     from vnsearch.index import checksums
-    from vnsearch.index.codec import BLOCK_HEAD
+    from vnsearch.index.postings import BLOCK_HEAD
 
     monkeypatch.setattr(checksums, "OPEN_CHECK_BYTES", 0)
     monkeypatch.setattr(checksums, "PAGE", 64)
@@ -193,8 +193,8 @@ def test_segments_without_checksums_open_and_are_reported_unchecked(tmp_path):
 def test_check_ahead_marks_matching_pages_and_leaves_a_damaged_one_to_its_reader():
     import zlib
 
+    from vnsearch.errors import DamagedFile
     from vnsearch.index.checksums import PageChecks
-    from vnsearch.index.codec import DamagedFile
 
     data = bytes(range(256)) * 4  # four pages of 256 bytes
     sums = np.array([zlib.crc32(data[i : i + 256]) for i in range(0, 1024, 256)], "<u4")

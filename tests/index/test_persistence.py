@@ -283,7 +283,7 @@ def test_an_on_disk_index_is_read_from_its_mapped_file_not_copied(tmp_path, sche
     """Whoosh's BufferFile copies a segment file into a BytesIO when it is opened (all of
     VNTC's postings: 1.5 GB at every open). Postings, term dictionary, lengths and stored
     fields must be read through the memory map, with no stream made."""
-    from vnsearch.index.codec import MappedFile
+    from vnsearch.index.files import MappedFile
 
     ix = Index.create(tmp_path / "ix", schema)
     with ix.writer() as w:

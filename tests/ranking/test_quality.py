@@ -264,6 +264,8 @@ def test_spellings_written_with_segments_equal_those_read_from_the_terms(tmp_pat
     """The writer stores each segment's accented forms (``.vna``) so that a process does
     not read every term at its first unaccented query; looked up across two segments
     they must equal the tables built from the term dictionaries."""
+    from vnsearch.index.spellings import dictionary_tables
+    from vnsearch.index.terms import terms_reader
     from vnsearch.ranking import accents
 
     schema = vnsearch.Schema(
@@ -284,9 +286,8 @@ def test_spellings_written_with_segments_equal_those_read_from_the_terms(tmp_pat
     assert len(snap.segments) == 2
     assert all(r._terms.spellings is not None for r, _b in snap.segments)
     stored = accents.vocabulary(snap)
-    built = accents.AccentVocabulary(
-        accents._table(snap, "bigrams"), accents._table(snap, "syllables")
-    )
+    readers = [terms_reader(r) for r, _b in snap.segments]
+    built = accents.AccentVocabulary(*dictionary_tables(readers, snap.schema))
     for view in ("bigrams", "syllables"):
         table = getattr(built, view)
         assert table  # the test has something to compare

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import mmap
 import os
+import pickle
 import struct
 import threading
 import zlib
@@ -271,8 +272,6 @@ _HEADER = struct.Struct(">qi")  # Whoosh's compound file: directory offset and l
 
 def _directory(data: memoryview, diroffset: int) -> dict[str, dict]:
     """The compound file's directory: each component's ``offset`` and ``length``."""
-    import pickle
-
     return pickle.loads(data[diroffset:])  # Whoosh's write_pickle: the pickle, no length
 
 

@@ -1,296 +1,38 @@
-"""The vnsearch codec: Whoosh's segments, with postings and field lengths numpy can read.
+"""How a vnsearch segment is put together: Whoosh's W3 codec with array-based pieces.
 
 Whoosh's W3 codec pickles each block of 128 postings as Python ints; reading a long posting
 list costs milliseconds and scoring then goes one posting at a time. This codec keeps
 Whoosh's segments, table of contents, stored fields, deletions, locking and merging, and
 changes three things:
 
-* a term's postings are one block of raw little-endian arrays: document numbers
-  (``uint32``), term frequencies (``float32``) and, for fields with positions, an offsets
-  array (``uint32``, n + 1) into a flat ``uint32`` positions array. ``PostingArrays``
-  reads them with ``numpy.frombuffer``, no per-posting Python;
+* a term's postings are one block of raw little-endian arrays
+  (:mod:`vnsearch.index.postings`), read with ``numpy.frombuffer``, no per-posting Python;
 * the term dictionary is arrays too (:mod:`vnsearch.index.terms`, whose field writer also
   writes the postings blocks);
 * exact field lengths (Whoosh stores a one-byte approximation) go to one ``.vnl`` file per
-  segment, read as ``uint32`` arrays; merges carry them over exactly.
+  segment (:mod:`vnsearch.index.lengths`), read as ``uint32`` arrays.
 
 Whoosh's own searcher still reads such an index: ``postings_reader`` hands it an ordinary
 ``ListMatcher`` (tests use Whoosh as an oracle).
+
+Whoosh pickles ``VnCodec``, ``VnSegment`` and the fields' ``RawPositions`` into the
+table of contents: they keep these names in this module.
 """
 
 from __future__ import annotations
 
-import json
-import pickle
-import struct
-import sys
-from array import array
-from collections.abc import Callable
-from io import BytesIO
-from itertools import accumulate
 from shutil import copyfileobj
-from typing import Any
 
-import numpy as np
 from whoosh.codec import whoosh3
 from whoosh.filedb.compound import CompoundStorage
-from whoosh.filedb.structfile import BufferFile, StructFile
-from whoosh.formats import Format, Positions
+from whoosh.formats import Format
 from whoosh.matching import ListMatcher
 
-from vnsearch.errors import DamagedFile
+from vnsearch.index.lengths import ExactLengthsReader, ExactLengthsWriter
+from vnsearch.index.postings import RawPositions, postings_arrays
+from vnsearch.index.terms import VnFieldWriter, VnTermsReader
 
-__all__ = [
-    "FORMAT_MAGIC",
-    "MappedFile",
-    "PostingArrays",
-    "RawPositions",
-    "VnCodec",
-    "mapped_range",
-    "open_mapped",
-    "postings_arrays",
-]
-
-FORMAT_MAGIC = b"VNP2"
-# magic, number of postings, has positions, 3 bytes of padding: every block's length is a
-# multiple of 4, so its arrays stay 4-aligned in the file (and in memory: see VnSegment)
-BLOCK_HEAD = struct.Struct("<4sIB3x")
-assert array("I").itemsize == 4 and array("f").itemsize == 4 and sys.byteorder == "little"
-_LENGTHS_EXT = ".vnl"
-_U4 = np.dtype("<u4")
-_F4 = np.dtype("<f4")
-_LENGTHS_MAGIC = b"VNL1"
-
-
-class MappedFile(BufferFile):
-    """Whoosh's ``BufferFile`` over a slice of a memory-mapped segment, without the copy.
-
-    Whoosh's own wraps the slice in a ``BytesIO``, which copies it: opening an index read
-    its whole postings and stored fields into memory (1.7 GB, 3.6 s for all of VNTC).
-    Random access (``get``, ``get_array``, ``_buf``) reads the mapped pages; a stream is
-    made only if something reads the file sequentially.
-    """
-
-    def __init__(self, buf: memoryview, name: str | None = None) -> None:
-        StructFile.__init__(self, None, name=name)
-        self._buf = buf
-        self.is_real = False
-
-    @property  # type: ignore[override]
-    def file(self) -> Any:
-        stream = self.__dict__.get("_stream")
-        if stream is None:
-            stream = self.__dict__["_stream"] = BytesIO(self._buf)
-        return stream
-
-    @file.setter
-    def file(self, value: Any) -> None:
-        self.__dict__["_stream"] = value
-
-    def close(self) -> None:
-        if not self.is_closed:
-            stream = self.__dict__.get("_stream")
-            if stream is not None:
-                stream.close()
-            self.is_closed = True
-
-
-def mapped_range(storage: Any, name: str) -> tuple[Any, int, int] | None:
-    """``(map of the compound segment file, offset, length)`` of the file ``name`` when
-    the segment is memory-mapped, else None."""
-    # a compound segment is read through an OverlayStorage(compound file, folder)
-    for st in (storage, getattr(storage, "a", None)):
-        source = getattr(st, "_source", None)
-        if source is not None and not st.is_closed and st.file_exists(name):
-            return source, *st.range(name)
-    return None
-
-
-def open_mapped(storage: Any, name: str) -> Any:
-    """Open a segment file: a :class:`MappedFile` when the segment is memory-mapped."""
-    mapped = mapped_range(storage, name)
-    if mapped is not None:
-        source, offset, length = mapped
-        return MappedFile(memoryview(source)[offset : offset + length], name=name)
-    return storage.open_file(name)
-
-
-class RawPositions(Positions):
-    """Positions stored as raw ``uint32`` bytes (not Whoosh's pickled deltas)."""
-
-    def encode(self, poslist: list[int]) -> bytes:
-        return array("I", poslist).tobytes()
-
-    def decode_positions(self, valuestring: bytes) -> list[int]:
-        out = array("I")
-        out.frombytes(valuestring)
-        return out.tolist()
-
-    def decode_frequency(self, valuestring: bytes) -> int:
-        return len(valuestring) // 4
-
-    def combine(self, vs: list[bytes]) -> bytes:
-        s: set[int] = set()
-        for v in vs:
-            s.update(self.decode_positions(v))
-        return self.encode(sorted(s))
-
-
-class PostingArrays:
-    """A term's postings in one segment, as numpy arrays (views into the file's bytes)."""
-
-    __slots__ = ("_data", "_pos_at", "docs", "freqs", "has_positions", "positions_check")
-
-    def __init__(self, data: bytes | memoryview) -> None:
-        magic, n, has_positions = BLOCK_HEAD.unpack_from(data, 0)
-        if magic != FORMAT_MAGIC:
-            raise DamagedFile("not a vnsearch postings block")
-        off = BLOCK_HEAD.size
-        if len(data) < off + 8 * n:
-            raise DamagedFile(f"postings block of {len(data)} bytes for {n} postings")
-        # positional arguments: numpy parses keywords more slowly than it reads the block
-        self.docs = np.frombuffer(data, _U4, n, off)
-        self.freqs = np.frombuffer(data, _F4, n, off + 4 * n)
-        self.has_positions = bool(has_positions)
-        self._data = data
-        self._pos_at = off + 8 * n
-        # with checksums: ``(checks, start, end)``, the positions' bytes in the segment
-        # file, checked when first read (most searches read no positions)
-        self.positions_check: tuple[Any, int, int] | None = None
-
-    def all_positions(self) -> tuple[np.ndarray, np.ndarray]:
-        """(offsets, flat positions): posting ``i`` has ``flat[offsets[i]:offsets[i+1]]``."""
-        pending = self.positions_check
-        if pending is not None:
-            pending[0].check(pending[1], pending[2])
-            self.positions_check = None
-        n = len(self.docs)
-        offsets = np.frombuffer(self._data, _U4, n + 1, self._pos_at)
-        base = self._pos_at + 4 * (n + 1)
-        flat = np.frombuffer(self._data, _U4, int(offsets[-1]), base)
-        return offsets, flat
-
-
-def _pack(ids: array, weights: array, values: list[bytes], positions: bool) -> bytes:
-    """One postings block; ``ids`` is ``array("I")`` and ``weights`` ``array("f")``."""
-    parts = [BLOCK_HEAD.pack(FORMAT_MAGIC, len(ids), positions), ids.tobytes(), weights.tobytes()]
-    if positions:
-        offsets = array("I", [0])
-        offsets.extend(accumulate(len(v) >> 2 for v in values))
-        parts.append(offsets.tobytes())
-        parts.extend(values)
-    return b"".join(parts)
-
-
-def postings_arrays(postfile: Any, terminfo: Any) -> PostingArrays:
-    """Read a term's postings block (given its Whoosh ``TermInfo``) as numpy arrays."""
-    offset, length = terminfo.extent()
-    if isinstance(length, tuple):  # W3TermInfo.from_bytes keeps struct.unpack's tuple
-        length = length[0]
-    return PostingArrays(postfile.get(offset, length))
-
-
-class _ExactLengthsWriter(whoosh3.W3PerDocWriter):
-    """Whoosh's per-document writer, plus exact field lengths in a ``.vnl`` file."""
-
-    def __init__(self, codec, storage, segment):
-        super().__init__(codec, storage, segment)
-        self._exact: dict[str, array] = {}
-
-    def add_field(self, fieldname, fieldobj, value, length):
-        super().add_field(fieldname, fieldobj, value, length)
-        if fieldobj.scorable and length:
-            column = self._exact.get(fieldname)
-            if column is None:
-                column = self._exact[fieldname] = array("I")
-            if len(column) <= self._docnum:
-                column.extend([0] * (self._docnum + 1 - len(column)))
-            column[self._docnum] = length
-
-    def close(self):
-        doccount = self._doccount
-        header: dict[str, list[int]] = {}
-        body = []
-        at = 0
-        for name, column in sorted(self._exact.items()):
-            if len(column) < doccount:
-                column.extend([0] * (doccount - len(column)))
-            raw = column.tobytes()
-            header[name] = [at, doccount]
-            body.append(raw)
-            at += len(raw)
-        head = json.dumps(header).encode("utf-8")
-        f = self._segment.create_file(self._storage, _LENGTHS_EXT)
-        f.write(_LENGTHS_MAGIC + struct.pack("<I", len(head)) + head + b"".join(body))
-        f.close()
-        super().close()
-
-
-class _ExactLengthsReader(whoosh3.W3PerDocReader):
-    """Whoosh's per-document reader; field lengths come exact from the ``.vnl`` file."""
-
-    def __init__(self, storage, segment):
-        super().__init__(storage, segment)
-        f = open_mapped(storage, segment.make_filename(_LENGTHS_EXT))
-        data = f._buf if isinstance(f, MappedFile) else f.read()
-        if data[:4] != _LENGTHS_MAGIC:
-            raise DamagedFile(f"segment {segment.segid}: bad field-length file")
-        (hlen,) = struct.unpack_from("<I", data, 4)
-        header = json.loads(bytes(data[8 : 8 + hlen]).decode("utf-8"))
-        base = 8 + hlen
-        self._exact_lengths = {
-            name: np.frombuffer(data, dtype="<u4", count=count, offset=base + at)
-            for name, (at, count) in header.items()
-        }
-
-    def stored_fields(self, docnum: int) -> dict:
-        return self._stored_column()[docnum] or {}
-
-    def _stored_column(self) -> Any:
-        reader = self._cached_reader("_stored", whoosh3.STORED_COLUMN)
-        if reader is None:  # the compound file's directory lost the stored-fields file
-            raise DamagedFile(f"segment {self._segment.segid}: the stored fields are missing")
-        return reader
-
-    def stored_reader(self) -> Callable[[int], dict] | None:
-        """``stored_fields`` without Whoosh's layers of column readers (a document's
-        fields are a pickled dict, compressed, at an offset the column's arrays give) and
-        safe to call from many threads: the file is mapped, not read through a shared file
-        position. None when the file is not mapped."""
-        compressed = self._stored_column()._child  # PickleColumn.Reader -> CompressedBytes
-        dbfile = compressed._dbfile
-        if not isinstance(dbfile, MappedFile):
-            return None
-        buf, base = dbfile._buf, compressed._basepos
-        offsets, lengths = compressed._offsets, compressed._lengths
-        decompress = compressed._decompress
-
-        def read(docnum: int) -> dict:
-            n = lengths[docnum]
-            if not n:
-                return {}
-            at = base + offsets[docnum]
-            return pickle.loads(decompress(buf[at : at + n])) or {}
-
-        return read
-
-    def _get_column_file(self, fieldname: str) -> tuple[Any, int, int]:
-        # stored fields are a column too: mapped, not copied (see MappedFile)
-        name = whoosh3.W3Codec.column_filename(self._segment, fieldname)
-        return open_mapped(self._storage, name), 0, self._storage.file_length(name)
-
-    def exact_lengths(self, fieldname: str) -> np.ndarray:
-        """Exact lengths of ``fieldname`` for every document of the segment (0 if absent)."""
-        column = self._exact_lengths.get(fieldname)
-        if column is None:
-            return np.zeros(self._doccount, dtype="<u4")
-        return column
-
-    def doc_field_length(self, docnum, fieldname, default=0):
-        column = self._exact_lengths.get(fieldname)
-        if column is None:
-            return default
-        return int(column[docnum]) or default
+__all__ = ["RawPositions", "VnCodec", "VnSegment"]
 
 
 class VnSegment(whoosh3.W3Segment):
@@ -337,13 +79,9 @@ class VnCodec(whoosh3.W3Codec):
         return VnSegment(self, indexname)
 
     def field_writer(self, storage, segment):
-        from vnsearch.index.terms import VnFieldWriter
-
-        return VnFieldWriter(_pack, storage, segment)
+        return VnFieldWriter(storage, segment)
 
     def terms_reader(self, storage, segment):
-        from vnsearch.index.terms import VnTermsReader
-
         return VnTermsReader(self, storage, segment)
 
     def postings_reader(self, dbfile, terminfo, format_: Format, term=None, scorer=None):
@@ -365,7 +103,7 @@ class VnCodec(whoosh3.W3Codec):
         )
 
     def per_document_writer(self, storage, segment):
-        return _ExactLengthsWriter(self, storage, segment)
+        return ExactLengthsWriter(self, storage, segment)
 
     def per_document_reader(self, storage, segment):
-        return _ExactLengthsReader(storage, segment)
+        return ExactLengthsReader(storage, segment)

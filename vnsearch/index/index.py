@@ -36,7 +36,7 @@ from vnsearch.index.storage import (
     read_schema,
     remove_unfinished_tocs,
 )
-from vnsearch.index.writer import MAX_TEXT_MB, FastSegmentWriter, Writer
+from vnsearch.index.writer import MAX_TEXT_MB, ArraySegmentWriter, Writer
 
 if TYPE_CHECKING:  # the facade's return types; ranking is imported when first searched
     from vnsearch.ranking.bm25 import Ranking
@@ -176,7 +176,7 @@ class Index:
         if jobs < 1:
             raise ValueError(f"jobs must be at least 1, got {jobs}")
         try:
-            w = FastSegmentWriter(self._ix, codec=VnCodec(), timeout=timeout)
+            w = ArraySegmentWriter(self._ix, codec=VnCodec(), timeout=timeout)
         except LockError:
             raise IndexLocked(f"{self.path or 'index'}: another writer holds the lock") from None
         remove_unfinished_tocs(self._storage)

@@ -22,6 +22,7 @@ from whoosh.reading import SegmentReader
 
 from vnsearch.errors import DamagedFile, IndexCorrupted
 from vnsearch.index.checksums import AHEAD_SHARE, PageChecks, verify_segment
+from vnsearch.index.terms import terms_reader
 
 __all__ = ["DAMAGE", "INDEX_NAME", "ReadChecks", "check_all", "corrupted", "page_checks_of"]
 
@@ -55,15 +56,11 @@ def corrupted(where: str, exc: BaseException) -> IndexCorrupted:
     )
 
 
-def _terms_reader(reader: Any) -> Any:
-    """The vnsearch terms reader of a Whoosh segment reader (None for other codecs)."""
-    return getattr(reader, "_terms", None)  # Whoosh keeps it there
-
-
 def page_checks_of(reader: Any) -> PageChecks | None:
     """The page checks of a segment reader's memory-mapped file (None: not mapped, or
     written without checksums)."""
-    return getattr(_terms_reader(reader), "_pages", None)
+    terms = terms_reader(reader)
+    return None if terms is None else terms.page_checks
 
 
 def check_all(storage: Any, reader: Any) -> int:
@@ -126,14 +123,14 @@ class ReadChecks:
                 seen = self._pages_done.get(segid)
                 if seen is not None and len(seen) == len(pages.done):
                     pages.done = seen
-                    _terms_reader(reader).trust_checked()
+                    terms_reader(reader).trust_checked()
                 elif self.check_reads:
                     ahead.append(reader)
                 done[segid] = pages.done
         self._pages_done = done  # segments merged away are forgotten
         if not self.check_reads:
             for reader, _ in snapshot.segments:
-                terms = _terms_reader(reader)
+                terms = terms_reader(reader)
                 if hasattr(terms, "stop_checking_reads"):
                     terms.stop_checking_reads()
         if ahead:
@@ -149,10 +146,10 @@ class ReadChecks:
         stop = self._stop_ahead
         # every segment's most read parts first, then the rest of each one's postings
         steps = [
-            partial(_terms_reader(r).check_ahead, int(r.doc_count_all() * AHEAD_SHARE))
+            partial(terms_reader(r).check_ahead, int(r.doc_count_all() * AHEAD_SHARE))
             for r in readers
         ]
-        steps += [_terms_reader(r).check_rest for r in readers]
+        steps += [terms_reader(r).check_rest for r in readers]
 
         def run() -> None:
             for step in steps:

@@ -32,7 +32,7 @@ _POSTING_BYTES = 16
 _POSITION_BYTES = 4
 
 
-class _FieldBuffer:
+class PendingPostings:
     """One field's postings (or, for views, occurrences) as they arrive."""
 
     __slots__ = ("docs", "npos", "occurrences", "positions", "terms", "tids", "weights")
@@ -152,12 +152,12 @@ class ArrayPool:
         self.currentsize = 0
         self.fieldnames: set[str] = set()
         self.runs: list[str] = []
-        self._fields: dict[str, _FieldBuffer] = {}
+        self._fields: dict[str, PendingPostings] = {}
 
-    def _buffer(self, field: str, occurrences: bool) -> _FieldBuffer:
+    def _buffer(self, field: str, occurrences: bool) -> PendingPostings:
         buf = self._fields.get(field)
         if buf is None:
-            buf = self._fields[field] = _FieldBuffer(occurrences)
+            buf = self._fields[field] = PendingPostings(occurrences)
             self.fieldnames.add(field)
         elif buf.occurrences != occurrences:
             raise ValueError(f"field {field!r}: postings and occurrences mixed")
@@ -236,7 +236,7 @@ class ArrayPool:
             self.save()
 
     @staticmethod
-    def _numbers(buf: _FieldBuffer, terms: list[Any]) -> np.ndarray:
+    def _numbers(buf: PendingPostings, terms: list[Any]) -> np.ndarray:
         """The field's number of each of ``terms`` (new terms numbered in first-seen order)."""
         vocab = buf.terms
         try:
@@ -308,7 +308,7 @@ class ArrayPool:
         if self.currentsize > self.limit:
             self.save()
 
-    def _arrays(self, field: str, buf: _FieldBuffer) -> tuple:
+    def _arrays(self, field: str, buf: PendingPostings) -> tuple:
         positional = self._positional[field]
         if buf.occurrences:
             keys = [k.encode("utf-8") for k in buf.terms]

@@ -17,7 +17,9 @@ from typing import Any
 import numpy as np
 
 from vnsearch.analysis import VIEWS
+from vnsearch.index.lengths import per_doc_reader
 from vnsearch.index.schema import DATETIME, MISSING_KEY, NUMERIC, TEXT, Schema, view_field
+from vnsearch.index.terms import terms_reader
 
 __all__ = ["LOOKUP_COST", "Snapshot", "TermPostings", "lookup"]
 
@@ -136,7 +138,7 @@ class Snapshot:
         # the segment's part of ``live``
         self._deleted: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         for r, base in leaves:
-            deleted = np.unique(np.fromiter(r._perdoc.deleted_docs(), dtype=np.int64))
+            deleted = np.unique(np.fromiter(per_doc_reader(r).deleted_docs(), dtype=np.int64))
             if len(deleted):
                 live[base + deleted] = False
                 segment_live = live[base : base + r.doc_count_all()]
@@ -149,11 +151,11 @@ class Snapshot:
         self._one = self._arrays = None
         if self._only:
             self._one = lru_cache(maxsize=RECENT_TERMS)(
-                partial(_one_segment_postings, leaves[0][0]._terms)
+                partial(_one_segment_postings, terms_reader(leaves[0][0]))
             )
         else:
             self._arrays = lru_cache(maxsize=RECENT_TERMS)(
-                partial(_segment_arrays, tuple(r._terms for r, _ in leaves))
+                partial(_segment_arrays, tuple(terms_reader(r) for r, _ in leaves))
             )
         # global document numbers as the files store local ones while they fit
         self._doc_type = np.uint32 if self.total < 1 << 32 else np.int64
@@ -173,7 +175,7 @@ class Snapshot:
     def _load_lengths(self, field: str) -> None:
         lengths = np.zeros(self.total, dtype=np.float64)
         for r, base in self.segments:
-            column = r._perdoc.exact_lengths(field)
+            column = per_doc_reader(r).exact_lengths(field)
             lengths[base : base + len(column)] = column
         self.lengths[field] = lengths
         live_total = float(lengths[self.live].sum())
@@ -235,12 +237,8 @@ class Snapshot:
         wfield = self.reader.schema[name]
         keys = np.full(self.total, MISSING_KEY, dtype=np.uint64)
         for r, base in self.segments:
-            if r._perdoc.has_column(name):
-                # Whoosh's NumericColumn: one big-endian uint64 key per document, the
-                # documents after the last one with a value left out
-                col = r._perdoc.column_reader(name, wfield.column_type)
-                raw = col._dbfile.get(col._basepos, col._count * 8)
-                keys[base : base + col._count] = np.frombuffer(raw, dtype=">u8")
+            column = per_doc_reader(r).numeric_keys(name, wfield.column_type)
+            keys[base : base + len(column)] = column
         present = keys != MISSING_KEY
         if isinstance(ftype, DATETIME):
             values = keys.view(np.int64)  # datetime_to_long: microseconds, not shifted
@@ -294,7 +292,7 @@ class Snapshot:
         if readers is None:
             with self._stored_lock:  # a file that is not mapped is read by seek and read
                 readers = self._stored_readers = [
-                    (base, r._perdoc.stored_reader()) for r, base in self.segments
+                    (base, per_doc_reader(r).stored_reader()) for r, base in self.segments
                 ]
         i = len(readers) - 1
         if i:

@@ -18,7 +18,7 @@ from whoosh.formats import Frequency
 
 from vnsearch.analysis import VIEWS
 from vnsearch.errors import IncompatibleIndex, SchemaError
-from vnsearch.index.codec import RawPositions
+from vnsearch.index.postings import RawPositions
 
 __all__ = [
     "DATETIME",

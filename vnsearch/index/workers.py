@@ -10,10 +10,19 @@ written is the same as with one process.
 from __future__ import annotations
 
 import multiprocessing
+from array import array
 from collections import deque
 from typing import Any
 
-__all__ = ["BATCH", "AnalysisQueue"]
+from vnsearch.analysis import VIEWS
+from vnsearch.analysis.analyzer import view_columns
+from vnsearch.index.schema import view_field
+
+__all__ = ["BATCH", "AnalysisQueue", "Analyzed", "analyze_texts", "text_views"]
+
+Views = list[tuple[str, list[str], list[int]]]  # (hidden field, terms, positions)
+# per document: tokens per hidden field; per hidden field: (terms, ids, positions, counts)
+Analyzed = tuple[list[dict[str, int]], dict[str, tuple[list[str], bytes, bytes, list[int]]]]
 
 # Documents sent to a worker at once: large enough that the messages cost little next to
 # the analysis, small enough to keep every worker busy.
@@ -24,9 +33,9 @@ class AnalysisQueue:
     """Documents waiting for their views, as ``(replace, fields, postings, texts)``.
 
     ``put`` and ``drain`` return ``(batch, analyzed)`` for the batches whose analysis is
-    done, oldest first (``analyzed`` as :func:`vnsearch.index.writer.analyze_texts` packs
-    it). The processes start with the first full batch,
-    so a writer that adds a few documents never starts any.
+    done, oldest first (``analyzed`` as :func:`analyze_texts` packs it). The processes
+    start with the first full batch, so a writer that adds a few documents never starts
+    any.
     """
 
     def __init__(self, jobs: int) -> None:
@@ -49,8 +58,6 @@ class AnalysisQueue:
 
     def drain(self) -> list[tuple]:
         """Every document still waiting, analyzed (in this process if no pool started)."""
-        from vnsearch.index.writer import analyze_texts
-
         out: list[tuple] = []
         if self._batch and self._pool is None:
             batch, self._batch = self._batch, []
@@ -62,8 +69,6 @@ class AnalysisQueue:
         return out
 
     def _submit(self) -> None:
-        from vnsearch.index.writer import analyze_texts
-
         batch, self._batch = self._batch, []
         if self._pool is None:
             self._pool = multiprocessing.get_context().Pool(self.jobs)
@@ -85,3 +90,41 @@ class AnalysisQueue:
             else:
                 pool.close()
             pool.join()
+
+
+def text_views(name: str, text: str) -> Views:
+    """The views of the TEXT field ``name`` holding ``text``: ``(hidden field, terms,
+    positions)``, token by token (what the pool takes)."""
+    views = view_columns(text)
+    return [(view_field(name, view), views[view][0], views[view][3]) for view in VIEWS]
+
+
+def analyze_texts(batch: list[list[tuple[str, str]]]) -> Analyzed:
+    """The views of a batch of documents' ``(TEXT field, text)`` pairs, packed for the
+    pool (run in worker processes: little to send back, little for the writer to unpack).
+
+    Returns ``(lengths, views)``: per document, the number of tokens of each hidden field;
+    per hidden field, ``(terms, ids, positions, counts)``: its distinct terms, then for
+    every token of the batch (documents in order) the index of its term in ``terms`` and
+    its position (``uint32`` bytes), and the number of tokens of each document.
+    """
+    tokens: dict[str, tuple[list[str], list[int], list[int]]] = {}
+    lengths: list[dict[str, int]] = []
+    for i, texts in enumerate(batch):
+        mine: dict[str, int] = {}
+        for name, text in texts:
+            for hidden, terms, positions in text_views(name, text):
+                entry = tokens.get(hidden)
+                if entry is None:
+                    entry = tokens[hidden] = ([], [], [0] * len(batch))
+                entry[0].extend(terms)
+                entry[1].extend(positions)
+                entry[2][i] += len(terms)
+                mine[hidden] = mine.get(hidden, 0) + len(terms)
+        lengths.append(mine)
+    views = {}
+    for hidden, (terms, positions, counts) in tokens.items():
+        index = {t: i for i, t in enumerate(dict.fromkeys(terms))}
+        ids = array("I", map(index.__getitem__, terms))
+        views[hidden] = (list(index), ids.tobytes(), array("I", positions).tobytes(), counts)
+    return lengths, views

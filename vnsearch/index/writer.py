@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-from array import array
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from whoosh.formats import Positions
 from whoosh.writing import SegmentWriter
 
 from vnsearch.analysis import VIEWS
-from vnsearch.analysis.analyzer import view_columns
 from vnsearch.errors import DocumentError, SchemaError
 from vnsearch.index.checksums import verify_segment, write_checksums
 from vnsearch.index.integrity import DAMAGE, corrupted
@@ -25,18 +23,16 @@ from vnsearch.index.schema import (
     NUMERIC,
     STORED,
     TEXT,
+    Schema,
     view_field,
 )
-from vnsearch.index.terms import VnTermsReader
-from vnsearch.index.workers import AnalysisQueue
+from vnsearch.index.terms import terms_reader
+from vnsearch.index.workers import AnalysisQueue, Analyzed, analyze_texts
 
-if TYPE_CHECKING:
-    from vnsearch.index.schema import Schema
-
-__all__ = ["FastSegmentWriter", "Writer", "analyze_texts", "document_fields", "text_views"]
+__all__ = ["ArraySegmentWriter", "Writer", "document_fields"]
 
 
-class FastSegmentWriter(SegmentWriter):
+class ArraySegmentWriter(SegmentWriter):
     """Whoosh's segment writer with vnsearch's posting pool and a bulk entry point.
 
     ``add_document`` asks every field to index its value and pushes each posting into
@@ -87,15 +83,15 @@ class FastSegmentWriter(SegmentWriter):
 
     def add_views(self, first: int, views: dict[str, tuple]) -> None:
         """The view tokens of the documents numbered from ``first``, as
-        :func:`analyze_texts` packs them."""
+        :func:`~vnsearch.index.workers.analyze_texts` packs them."""
         for hidden, (terms, ids, positions, counts) in views.items():
             self.pool.add_tokens(hidden, first, terms, ids, positions, counts)
 
     def add_postings_to_pool(self, reader: Any, startdoc: int, docmap: Any) -> None:
         """A merged segment's postings, a whole field at a time from its blocks (Whoosh
         reads them one posting at a time: minutes for a large segment)."""
-        terms = getattr(reader, "_terms", None)
-        if not isinstance(terms, VnTermsReader):
+        terms = terms_reader(reader)
+        if terms is None:
             super().add_postings_to_pool(reader, startdoc, docmap)
             return
         if docmap is None:
@@ -138,9 +134,7 @@ class FastSegmentWriter(SegmentWriter):
         writer.close()
 
 
-Views = list[tuple[str, list[str], list[int]]]  # (hidden field, terms, positions)
-# per document: tokens per hidden field; per hidden field: (terms, ids, positions, counts)
-Analyzed = tuple[list[dict[str, int]], dict[str, tuple[list[str], bytes, bytes, list[int]]]]
+# the former name (the index module still uses it)
 
 
 def _live(live: np.ndarray, keys, counts, docs, weights, npos, positions) -> tuple:
@@ -154,13 +148,6 @@ def _live(live: np.ndarray, keys, counts, docs, weights, npos, positions) -> tup
     has = counts > 0
     keys = [k for k, h in zip(keys, has.tolist()) if h]
     return keys, counts[has], docs, weights, npos, positions
-
-
-def text_views(name: str, text: str) -> Views:
-    """The views of the TEXT field ``name`` holding ``text``: ``(hidden field, terms,
-    positions)``, token by token (what the pool takes)."""
-    views = view_columns(text)
-    return [(view_field(name, view), views[view][0], views[view][3]) for view in VIEWS]
 
 
 # The largest TEXT value a writer takes by default, in megabytes of UTF-8: indexing holds
@@ -190,8 +177,9 @@ def document_fields(
     it (the original text for stored TEXT fields, ``True`` for their hidden views);
     ``postings`` are the ``(field, term bytes, 0, weight, value bytes, frequency)`` tuples
     of the other indexed fields; ``texts`` the ``(TEXT field, text)`` pairs to analyze
-    (:func:`text_views`). Raises :class:`~vnsearch.errors.DocumentError` for a bad document, also
-    for a TEXT value of more than ``max_text_bytes`` bytes of UTF-8.
+    (:func:`~vnsearch.index.workers.text_views`). Raises
+    :class:`~vnsearch.errors.DocumentError` for a bad document, also for a TEXT value of
+    more than ``max_text_bytes`` bytes of UTF-8.
     """
     if not isinstance(doc, Mapping):
         raise DocumentError(f"a document is a mapping of field names to values, got {type(doc)}")
@@ -238,37 +226,6 @@ def document_fields(
     return fields, postings, texts
 
 
-def analyze_texts(batch: list[list[tuple[str, str]]]) -> Analyzed:
-    """The views of a batch of documents' ``(TEXT field, text)`` pairs, packed for the
-    pool (run in worker processes: little to send back, little for the writer to unpack).
-
-    Returns ``(lengths, views)``: per document, the number of tokens of each hidden field;
-    per hidden field, ``(terms, ids, positions, counts)``: its distinct terms, then for
-    every token of the batch (documents in order) the index of its term in ``terms`` and
-    its position (``uint32`` bytes), and the number of tokens of each document.
-    """
-    tokens: dict[str, tuple[list[str], list[int], list[int]]] = {}
-    lengths: list[dict[str, int]] = []
-    for i, texts in enumerate(batch):
-        mine: dict[str, int] = {}
-        for name, text in texts:
-            for hidden, terms, positions in text_views(name, text):
-                entry = tokens.get(hidden)
-                if entry is None:
-                    entry = tokens[hidden] = ([], [], [0] * len(batch))
-                entry[0].extend(terms)
-                entry[1].extend(positions)
-                entry[2][i] += len(terms)
-                mine[hidden] = mine.get(hidden, 0) + len(terms)
-        lengths.append(mine)
-    views = {}
-    for hidden, (terms, positions, counts) in tokens.items():
-        index = {t: i for i, t in enumerate(dict.fromkeys(terms))}
-        ids = array("I", map(index.__getitem__, terms))
-        views[hidden] = (list(index), ids.tobytes(), array("I", positions).tobytes(), counts)
-    return lengths, views
-
-
 class Writer:
     """Adds, replaces and deletes documents; commits on ``with`` exit, rolls back on error.
 
@@ -291,7 +248,7 @@ class Writer:
     def __init__(
         self,
         schema: Schema,
-        whoosh_writer: FastSegmentWriter,
+        whoosh_writer: ArraySegmentWriter,
         jobs: int = 1,
         max_text_mb: float | None = MAX_TEXT_MB,
         where: str = "index",

@@ -7,8 +7,8 @@ text uses: for each folded bigram of the query, the most frequent accented bigra
 index that folds to it (``nha nuoc`` -> ``nhà nước``) gives both syllables their accents; a
 syllable no known bigram covers takes the index's most frequent accented form of it.
 
-The tables are built from a snapshot's term dictionaries once (on first use) and kept
-with the snapshot; a lookup is a few dict reads.
+The tables come from the index (:mod:`vnsearch.index.spellings`), once per snapshot; a
+lookup is a few dict reads or hash probes.
 
 >>> v = AccentVocabulary({"nha nuoc": (("nhà nước", 3),)}, {"ha": (("hà", 5),)})
 >>> v.restore(["nha", "nuoc", "ha"])
@@ -22,18 +22,14 @@ import re
 import threading
 import unicodedata
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
 from vnsearch.analysis.fold import fold
-from vnsearch.index.schema import TEXT, view_field
+from vnsearch.index.spellings import Table, accent_tables
+from vnsearch.index.terms import terms_reader
 
 __all__ = ["AccentVocabulary", "iy_variant", "may_respell", "vocabulary"]
-
-Table = dict[str, tuple[tuple[str, int], ...]]  # folded term -> its most frequent forms, df
-
 
 _I, _Y = "iíìỉĩị", "yýỳỷỹỵ"
 # a syllable whose whole rhyme is one i or y after a consonant: spelled either way
@@ -173,97 +169,23 @@ def _viterbi(cands: list[dict[str, float]], pairs: list[list[tuple[str, str, flo
 
 
 _TIE = 1e-3  # weight of a syllable's own frequency: it only breaks ties between paths
-_TOP = 4  # accented forms kept per folded term
-_LARGE = 500_000  # bigram terms above which those in one document are left out
-
-
-def _bigram_count(snap: Any) -> int:
-    return sum(
-        ft.n
-        for name, ftype in snap.schema.items()
-        if isinstance(ftype, TEXT)
-        for reader, _base in snap.segments
-        if (ft := reader._terms._fields.get(view_field(name, "bigrams"))) is not None
-    )
-
-
-def _field_terms(snap: Any, field: str, min_df: int = 1) -> Iterator[tuple[list[str], np.ndarray]]:
-    """Each segment's terms of ``field`` in at least ``min_df`` of its documents (decoded),
-    and their document frequencies."""
-    for reader, _base in snap.segments:
-        ft = reader._terms._fields.get(field)
-        if ft is None or not ft.n:
-            continue
-        dfs = ft.infos["df"]
-        keep = np.flatnonzero(dfs >= min_df)
-        blob = bytes(ft.keys)
-        starts = ft.key_offsets[keep].tolist()
-        ends = ft.key_offsets[keep + 1].tolist()
-        yield [blob[a:b].decode("utf-8") for a, b in zip(starts, ends)], dfs[keep]
-
-
-def _table(snap: Any, view: str, min_df: int = 1) -> Table:
-    counts: dict[str, int] = {}
-    for name, ftype in snap.schema.items():
-        if isinstance(ftype, TEXT):
-            for terms, dfs in _field_terms(snap, view_field(name, view), min_df):
-                for term, df in zip(terms, dfs.tolist()):
-                    counts[term] = counts.get(term, 0) + df
-    forms: dict[str, list[tuple[str, int]]] = {}
-    terms = list(counts)
-    for term, key in zip(terms, fold("\n".join(terms)).split("\n")):
-        forms.setdefault(key, []).append((term, counts[term]))
-    return {
-        key: tuple(sorted(f, key=lambda td: (-td[1], td[0]))[:_TOP]) for key, f in forms.items()
-    }
 
 
 _CACHE: weakref.WeakKeyDictionary[Any, AccentVocabulary] = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
 
 
-class _Spellings:
-    """One view's accented forms, read from the segments' spellings files (summed over
-    segments when there are several)."""
-
-    __slots__ = ("_segments", "_view")
-
-    def __init__(self, segments: list[Any], view: str) -> None:
-        self._segments = segments
-        self._view = view
-
-    def get(self, folded: str, default: Any = ()) -> tuple[tuple[str, int], ...]:
-        if len(self._segments) == 1:
-            return self._segments[0].forms(self._view, folded) or default
-        counts: dict[str, int] = {}
-        for seg in self._segments:
-            for form, df in seg.forms(self._view, folded):
-                counts[form] = counts.get(form, 0) + df
-        best = sorted(counts.items(), key=lambda fd: (-fd[1], fd[0]))[:_TOP]
-        return tuple(best) or default
-
-
 def vocabulary(snap: Any) -> AccentVocabulary:
     """The snapshot's accent tables (made once per snapshot): looked up in the segments'
-    spellings files (:mod:`vnsearch.index.spellings`), or, for segments written before
-    those existed, built from the term dictionaries on first use."""
+    spellings files, or, for segments written before those existed, built from the term
+    dictionaries on first use (:func:`vnsearch.index.spellings.accent_tables`)."""
     v = _CACHE.get(snap)
     if v is not None:
         return v
     with _LOCK:
         v = _CACHE.get(snap)
         if v is None:
-            segments = [reader._terms.spellings for reader, _base in snap.segments]
-            if all(s is not None for s in segments):
-                v = AccentVocabulary(
-                    _Spellings(segments, "bigrams"), _Spellings(segments, "syllables")
-                )
-            else:
-                # in a large index, a bigram found in one document (most of them) says
-                # little about how people spell it, and would double the table
-                large = _bigram_count(snap) > _LARGE
-                v = AccentVocabulary(
-                    _table(snap, "bigrams", 2 if large else 1), _table(snap, "syllables")
-                )
+            readers = [terms_reader(reader) for reader, _base in snap.segments]
+            v = AccentVocabulary(*accent_tables(readers, snap.schema))
             _CACHE[snap] = v
     return v
