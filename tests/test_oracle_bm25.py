@@ -456,6 +456,8 @@ def test_length_codes_of_too_many_distinct_lengths_are_the_lengths() -> None:
 def test_norms_read_through_length_codes_are_those_of_each_length() -> None:
     """The norms gathered through the codes are BM25's formula on each document's length,
     bit for bit, and views with equal lengths share one array of codes."""
+    from vnsearch.ranking.scoring import length_norms
+
     schema = vnsearch.Schema(id=vnsearch.ID(stored=True, unique=True), body=vnsearch.TEXT())
     ix = vnsearch.Index.in_memory(schema)
     with ix.writer() as w:
@@ -468,8 +470,8 @@ def test_norms_read_through_length_codes_are_those_of_each_length() -> None:
         for k1, b in ((1.2, 0.75), (0.5, 0.9)):
             avg = snap.avg_length[field]
             expected = k1 * (1.0 - b + b * snap.lengths[field] / avg)
-            assert snap.length_norms(field, k1, b, docs).tolist() == expected.tolist()
+            assert length_norms(snap, field, k1, b, docs).tolist() == expected.tolist()
             some = docs[::7].astype(np.uint32)
-            assert snap.length_norms(field, k1, b, some).tolist() == expected[::7].tolist()
+            assert length_norms(snap, field, k1, b, some).tolist() == expected[::7].tolist()
     assert snap._codes["body.syllables"][0] is snap._codes["body.folded"][0]
     assert snap._codes["body.syllables"][0].dtype == np.uint16  # 300 distinct lengths

@@ -28,7 +28,6 @@ The fragment is the window of ``length`` characters whose distinct query terms w
 from __future__ import annotations
 
 import html
-import math
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -295,8 +294,8 @@ class Highlighter:
         """
         from vnsearch.index.schema import TEXT, Schema
         from vnsearch.query import parse
-        from vnsearch.ranking.bm25 import DEFAULT_RANKING
         from vnsearch.ranking.plan import plan_query, text_fields
+        from vnsearch.ranking.scoring import DEFAULT_RANKING
 
         if schema is None:
             schema = Schema(text=TEXT(stored=True))
@@ -580,15 +579,3 @@ def _collapse(piece: str) -> tuple[str, Callable[[int], int]]:
 
 def _same(i: int) -> int:
     return i
-
-
-def snapshot_idf(snap: Any) -> Callable[[str, str], float]:
-    """Lucene's idf of a term in a hidden field of ``snap``, as ranking computes it."""
-
-    def idf(field: str, term: str) -> float:
-        postings = snap.postings(field, term)
-        df = postings.df if postings is not None else 0
-        n = snap.doc_count
-        return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
-
-    return idf

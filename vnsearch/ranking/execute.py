@@ -19,8 +19,14 @@ from vnsearch.index.reader import LOOKUP_COST, Snapshot, TermPostings, lookup
 from vnsearch.index.schema import DATETIME, ID, KEYWORD, NUMERIC
 from vnsearch.query import parse
 from vnsearch.ranking.accents import vocabulary
-from vnsearch.ranking.bm25 import Ranking, lucene_idf
 from vnsearch.ranking.plan import Scoring, Unit, plan_query, text_fields
+from vnsearch.ranking.scoring import (
+    Ranking,
+    bm25_many,
+    idf,
+    length_norms,
+    max_contribution,
+)
 from vnsearch.ranking.values import Range, range_mask
 
 __all__ = [
@@ -61,15 +67,6 @@ class Executor:
         found = p.find(docs)
         self._found[id(p)] = (docs, found)
         return found
-
-    def contribution(self, s: Scoring) -> tuple[TermPostings, np.ndarray, float] | None:
-        """The term's postings, its BM25 value in each of them, and its idf."""
-        p = self.postings(s.field, s.term)
-        if p is None or not p.df:
-            return None
-        idf = lucene_idf(p.df, self.snap.doc_count)
-        norms = self.snap.length_norms(s.field, *self.ranking.params(s.view), p.sorted_docs)
-        return p, _bm25(p.freqs, norms, s.weight * idf, self.ranking.delta), idf
 
     def matches(self, unit: Unit) -> np.ndarray:
         """Per document: whether ``unit`` matches it."""
@@ -158,34 +155,6 @@ class Executor:
             if len(docs) > 1:
                 docs = docs[np.concatenate(([True], docs[1:] != docs[:-1]))]
         return docs
-
-
-def _bm25(tf: np.ndarray, norm: np.ndarray, scale: float, delta: float = 0.0) -> np.ndarray:
-    """``scale * (tf / (tf + norm) + delta)``, computed in ``norm``'s memory (fresh arrays
-    are costly: the allocator hands large ones back to the system and page-faults them in
-    again)."""
-    norm += tf
-    np.divide(tf, norm, out=norm)
-    if delta:
-        norm += delta
-    if scale != 1.0:
-        norm *= scale
-    return norm
-
-
-def _scaled_bm25(
-    tfs: list[np.ndarray], norms: list[np.ndarray], scales: list[float], counts: list[int],
-    delta: float,
-) -> np.ndarray:  # fmt: skip
-    """BM25 values of several terms' postings at once: term ``i`` has ``counts[i]`` of the
-    concatenated frequencies and norms, and its values are multiplied by ``scales[i]``."""
-    # the ``float32`` frequencies widened as they are joined: ``float64`` arithmetic on a
-    # mix of the two casts in buffered chunks (the same values, more slowly)
-    tf = np.concatenate(tfs, dtype=np.float64)
-    values = _bm25(tf, np.concatenate(norms), 1.0, delta)
-    # ``array.repeat``: numpy's ``np.repeat`` of a list costs a caught exception first
-    values *= np.array(scales).repeat(counts)
-    return values
 
 
 def _filter_mask(snap: Snapshot, ex: Executor, filters: Mapping[str, Any]) -> np.ndarray:
@@ -327,8 +296,7 @@ def top_hits(
     only documents in the highest tiers of matched clauses that hold ``limit`` documents
     can be returned, and frequent terms (which add little to any score) are scored only for
     the documents whose partial score plus the most those terms could add still reaches
-    the ``limit``-th best partial score (the MaxScore bound; a BM25 term adds less than
-    ``weight * idf``).
+    the ``limit``-th best partial score (the MaxScore bound, :func:`max_contribution`).
     """
     k = min(limit, len(cand))
     tiered = len(q.positive) > 1 and coord.min() < coord.max()
@@ -345,7 +313,7 @@ def top_hits(
         light, heavy = terms, []
     scores = score_docs(q.ex, light, cand)
     if heavy:
-        bound = sum(s.weight * idf for s, _p, idf in heavy) * (1.0 + q.ex.ranking.delta)
+        bound = max_contribution([(s.weight, i) for s, _p, i in heavy], q.ex.ranking.delta)
         # one tier of clauses outweighs any score
         key = coord * (float(scores.max()) + bound + 1.0) + scores if tiered else scores
         kth = np.partition(key, len(key) - k)[len(key) - k]
@@ -386,7 +354,7 @@ def top_hits_from_rare_terms(q: PreparedQuery, limit: int) -> tuple[np.ndarray, 
     rare, frequent = _split(q, scoring_terms(q))
     if not rare or not q.positive:
         return None
-    bound = sum(s.weight * idf for s, _p, idf in frequent) * (1.0 + q.ex.ranking.delta)
+    bound = max_contribution([(s.weight, i) for s, _p, i in frequent], q.ex.ranking.delta)
     sums = _rare_sums(q.ex, rare)
     held = sums > 0.0  # every BM25 value is positive: the documents with a rare term
     count = int(np.count_nonzero(held))
@@ -462,15 +430,15 @@ def _rare_sums(ex: Executor, terms: list) -> np.ndarray:
     the same sums as :func:`score_docs` over all their postings."""
     snap, r = ex.snap, ex.ranking
     # the file's own uint32 document numbers index as well as int64 ones, without a copy
-    norms = [snap.length_norms(s.field, *r.params(s.view), p.sorted_docs) for s, p, _i in terms]
-    values = _scaled_bm25(
-        [p.freqs for _s, p, _idf in terms],
+    norms = [length_norms(snap, s.field, *r.params(s.view), p.sorted_docs) for s, p, _i in terms]
+    values = bm25_many(
+        [p.freqs for _s, p, _i in terms],
         norms,
-        [s.weight * idf for s, _p, idf in terms],
-        [p.df for _s, p, _idf in terms],
+        [s.weight * i for s, _p, i in terms],
+        [p.df for _s, p, _i in terms],
         r.delta,
     )
-    at = np.concatenate([p.sorted_docs for _s, p, _idf in terms])
+    at = np.concatenate([p.sorted_docs for _s, p, _i in terms])
     return np.bincount(at, values, minlength=snap.total)  # in posting order, as np.add.at
 
 
@@ -488,7 +456,7 @@ def scoring_terms(q: PreparedQuery) -> list[tuple[Scoring, TermPostings, float]]
         for s in q.scoring:
             p = q.ex.postings(s.field, s.term)
             if p is not None and p.df:
-                out.append((s, p, lucene_idf(p.df, q.ex.snap.doc_count)))
+                out.append((s, p, idf(p.df, q.ex.snap.doc_count)))
         q.terms = out
     return q.terms
 
@@ -505,7 +473,7 @@ def score_docs(ex: Executor, terms: list, docs: np.ndarray) -> np.ndarray:
     norms_of_docs: dict[tuple, np.ndarray] = {}  # per (field, k1, b): the norms of ``docs``
     # read whole: every posting
     ids, tfs, norms, scales, counts = [], [], [], [], []
-    for s, p, idf in terms:
+    for s, p, term_idf in terms:
         params = r.params(s.view)
         if p.df > LOOKUP_COST * len(docs):
             found, i = ex.find(p, docs)
@@ -513,20 +481,20 @@ def score_docs(ex: Executor, terms: list, docs: np.ndarray) -> np.ndarray:
             key = (s.field, *params)
             nd = norms_of_docs.get(key)
             if nd is None:
-                nd = norms_of_docs[key] = snap.length_norms(s.field, *params, docs)
+                nd = norms_of_docs[key] = length_norms(snap, s.field, *params, docs)
             where.append(hit)
             tf_at.append(p.freqs[i[hit]])
             norm_at.append(nd[hit])
-            scale_at.append(s.weight * idf)
+            scale_at.append(s.weight * term_idf)
             found_count.append(len(hit))
             continue
         ids.append(p.sorted_docs)  # uint32 or int64: either indexes without a copy
         tfs.append(p.freqs)
-        norms.append(snap.length_norms(s.field, *params, p.sorted_docs))
-        scales.append(s.weight * idf)
+        norms.append(length_norms(snap, s.field, *params, p.sorted_docs))
+        scales.append(s.weight * term_idf)
         counts.append(p.df)
     if where:  # summed per document in term order, as one ``+=`` per term would
-        values = _scaled_bm25(tf_at, norm_at, scale_at, found_count, r.delta)
+        values = bm25_many(tf_at, norm_at, scale_at, found_count, r.delta)
         # (``bincount`` gives integers when no term was found: none of ``docs`` holds one)
         out = np.bincount(np.concatenate(where), values, minlength=len(docs)).astype(
             float, copy=False
@@ -534,7 +502,7 @@ def score_docs(ex: Executor, terms: list, docs: np.ndarray) -> np.ndarray:
     else:
         out = np.zeros(len(docs), dtype=np.float64)
     if ids:
-        values = _scaled_bm25(tfs, norms, scales, counts, r.delta)
+        values = bm25_many(tfs, norms, scales, counts, r.delta)
         at = np.concatenate(ids)
         if len(at) * 4 >= snap.total:
             acc = snap.accumulator()

@@ -1,14 +1,10 @@
 """Ranking: BM25F over the fields and views of each document, vectorized with numpy.
 
-For a query word ``w`` and a document ``d`` the score adds, for every TEXT field ``f`` and
-every view ``v`` the word is looked up in (exact syllable, folded syllable; bigrams and
-words for neighbouring query words)::
-
-    weight(v) * boost(f) * idf(t) * (tf / (tf + k1 * (1 - b + b * len(d) / avglen)) + delta)
-
-with Lucene's ``idf(t) = ln(1 + (N - df + 0.5) / (df + 0.5))``, ``tf``/``df``/``len``/
-``avglen`` taken in that field's view over live documents, and BM25+'s ``delta`` (0 in
-plain BM25F) wherever the term occurs. An accented word scores in the exact view and the
+For a query word and a document the score adds, for every TEXT field ``f`` and every view
+``v`` the word is looked up in (exact syllable, folded syllable; bigrams and words for
+neighbouring query words), the BM25 value of the term in that view of ``f``
+(:mod:`vnsearch.ranking.scoring`) with weight ``weight(v) * boost(f)``. An accented word
+scores in the exact view and the
 folded view, so exact diacritics rank above folded-only matches; an unaccented word finds
 accented text through the folded view. Documents that match more of
 the query's words rank first (``coord``), then by score.
@@ -23,9 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from vnsearch.highlight import DEFAULT_LENGTH, Highlighter, Snippet, snapshot_idf
+from vnsearch.highlight import DEFAULT_LENGTH, Highlighter, Snippet
 from vnsearch.index.reader import Snapshot
-from vnsearch.ranking.bm25 import DEFAULT_RANKING, Ranking
 from vnsearch.ranking.execute import (
     PreparedQuery,
     score_docs,
@@ -33,6 +28,7 @@ from vnsearch.ranking.execute import (
     top_hits,
     top_hits_from_rare_terms,
 )
+from vnsearch.ranking.scoring import DEFAULT_RANKING, Ranking, explain_term, idf
 from vnsearch.ranking.values import sort_docs, sort_field
 
 __all__ = [
@@ -239,24 +235,28 @@ def explain(
     q = PreparedQuery(snap, query, fields, None, ranking)
     ex = q.ex
     lines = []
-    r = ranking
     for s in q.scoring:
-        c = ex.contribution(s)
-        if c is None:
+        p = ex.postings(s.field, s.term)
+        if p is None or not p.df:
             continue
-        p, values, idf = c
         i = int(p.sorted_docs.searchsorted(doc))
         if i < p.df and p.sorted_docs[i] == doc:
-            length = snap.lengths[s.field][doc]
-            k1, b = r.params(s.view)
-            opened = "(" if r.delta else ""
-            lines.append(
-                f"  {values[i]:.4f} = {s.weight:g} (weight of {s.text_field}/{s.view})"
-                f" x idf {idf:.3f} (df {p.df}, N {snap.doc_count})"
-                f" x {opened}tf {p.freqs[i]:g} / (tf + {k1:g} x (1 - {b:g} + {b:g} x len"
-                f" {length:g} / avg {snap.avg_length[s.field]:.1f}))"
-                + (f" + {r.delta:g})" if r.delta else "")
-                + f"   [{s.term!r}]"
-            )
+            k1, b = ranking.params(s.view)
+            term = explain_term(
+                s.field, s.view, s.term, s.text_field, s.weight,
+                tf=p.freqs[i], df=p.df, n=snap.doc_count, length=snap.lengths[s.field][doc],
+                avg_length=snap.avg_length[s.field], k1=k1, b=b, delta=ranking.delta,
+            )  # fmt: skip
+            lines.append(f"  {term}")
     score = float(score_docs(ex, scoring_terms(q), np.array([doc], dtype=np.int64))[0])
     return Explanation(doc_id, score, bool(q.match_all()[1][doc]), tuple(lines))
+
+
+def snapshot_idf(snap: Snapshot) -> Callable[[str, str], float]:
+    """The idf of a term in a hidden field of ``snap``, as ranking computes it."""
+
+    def term_idf(field: str, term: str) -> float:
+        postings = snap.postings(field, term)
+        return idf(postings.df if postings is not None else 0, snap.doc_count)
+
+    return term_idf
