@@ -42,6 +42,14 @@ __all__ = [
 ]
 
 
+def _check_params(where: str, k1: float, b: float) -> None:
+    # ``not >=``: NaN fails too
+    if not k1 >= 0:
+        raise ValueError(f"{where}: k1 must be >= 0, got {k1!r}")
+    if not 0 <= b <= 1:
+        raise ValueError(f"{where}: b must be between 0 and 1, got {b!r}")
+
+
 @dataclass(frozen=True)
 class Ranking:
     """BM25F parameters: ``k1``, ``b``, the weight of each view, and how queries are read.
@@ -59,6 +67,17 @@ class Ranking:
     ((1.2, 0.9), (0.5, 0.9))
     >>> (Ranking().delta, Ranking().capitals), (DEFAULT_RANKING.delta, DEFAULT_RANKING.capitals)
     ((0.0, 1.0), (0.1, 2.0))
+
+    ``k1`` must be at least 0 and ``b`` between 0 and 1, as in ``view_params``:
+
+    >>> Ranking(b=1.5)
+    Traceback (most recent call last):
+    ...
+    ValueError: Ranking: b must be between 0 and 1, got 1.5
+    >>> Ranking(view_params={"words": (-1.0, 0.5)})
+    Traceback (most recent call last):
+    ...
+    ValueError: Ranking.view_params['words']: k1 must be >= 0, got -1.0
     """
 
     k1: float = 1.2
@@ -94,6 +113,13 @@ class Ranking:
     capitals: float = 1.0
     # spell each syllable ending in a lone i/y (``lí``/``lý``) as the index does more often
     respell: bool = False
+
+    def __post_init__(self) -> None:
+        # Lucene's BM25Similarity checks the same: a negative k1 or a b outside [0, 1]
+        # makes a longer document or a repeated term score less than nothing
+        _check_params("Ranking", self.k1, self.b)
+        for view, (k1, b) in self.view_params.items():
+            _check_params(f"Ranking.view_params[{view!r}]", k1, b)
 
     def params(self, view: str) -> tuple[float, float]:
         """BM25's ``(k1, b)`` for the terms of ``view``."""
