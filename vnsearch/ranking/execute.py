@@ -19,6 +19,7 @@ from vnsearch.index.reader import LOOKUP_COST, Snapshot, TermPostings, lookup
 from vnsearch.index.schema import DATETIME, ID, KEYWORD, NUMERIC
 from vnsearch.query import parse
 from vnsearch.ranking.accents import vocabulary
+from vnsearch.ranking.filters import Range, range_mask
 from vnsearch.ranking.plan import Scoring, Unit, plan_query, text_fields
 from vnsearch.ranking.scoring import (
     Ranking,
@@ -27,7 +28,6 @@ from vnsearch.ranking.scoring import (
     length_norms,
     max_contribution,
 )
-from vnsearch.ranking.values import Range, range_mask
 
 __all__ = [
     "Executor",

@@ -28,8 +28,8 @@ from vnsearch.ranking.execute import (
     top_hits,
     top_hits_from_rare_terms,
 )
+from vnsearch.ranking.filters import sort_docs, sort_field
 from vnsearch.ranking.scoring import DEFAULT_RANKING, Ranking, explain_term, idf
-from vnsearch.ranking.values import sort_docs, sort_field
 
 __all__ = [
     "DEFAULT_RANKING",
