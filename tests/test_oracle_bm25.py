@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 import vnsearch
 from vnsearch import analyze, fold, normalize, segment
-from vnsearch.ranking.execute import _largest_and_next
 from vnsearch.ranking.search import Ranking
+from vnsearch.ranking.topk import _largest_and_next
 
 VOCAB = [
     "hà", "ha", "nội", "noi", "đường", "dương", "duong", "hoà", "hòa", "bình", "tổ",
@@ -308,7 +308,7 @@ def test_common_words_ranked_from_their_best_rare_scores_batch_by_batch(monkeypa
     three times: tied scores). The hits are decided from the documents with the best
     bigram scores, a batch at a time, and equal the head of the full ranking, ties in
     document order also where the limit cuts a tie."""
-    import vnsearch.ranking.execute as execute
+    import vnsearch.ranking.topk as execute
 
     whole = []
     original = execute._top_hits_among
@@ -409,8 +409,9 @@ def test_scores_of_documents_that_hold_none_of_the_looked_up_terms():
     """A term looked up by binary search (many postings, few documents asked for) that none
     of the documents holds, beside a term scored over all its postings: the sums are
     floats, those of the second term alone (numpy's ``bincount`` of nothing is integers)."""
-    from vnsearch.ranking.execute import Executor, score_docs
+    from vnsearch.ranking.match import Executor
     from vnsearch.ranking.plan import Scoring
+    from vnsearch.ranking.topk import score_docs
 
     schema = vnsearch.Schema(id=vnsearch.ID(stored=True, unique=True), body=vnsearch.TEXT())
     ix = vnsearch.Index.in_memory(schema)

@@ -21,15 +21,10 @@ import numpy as np
 
 from vnsearch.highlight import DEFAULT_LENGTH, Highlighter, Snippet
 from vnsearch.index.reader import Snapshot
-from vnsearch.ranking.execute import (
-    PreparedQuery,
-    score_docs,
-    scoring_terms,
-    top_hits,
-    top_hits_from_rare_terms,
-)
 from vnsearch.ranking.filters import sort_docs, sort_field
+from vnsearch.ranking.match import PreparedQuery, scoring_terms
 from vnsearch.ranking.scoring import DEFAULT_RANKING, Ranking, explain_term, idf
+from vnsearch.ranking.topk import score_docs, top_hits, top_hits_from_rare_terms
 
 __all__ = [
     "DEFAULT_RANKING",
