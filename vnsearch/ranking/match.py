@@ -9,6 +9,7 @@ scoring (:mod:`vnsearch.ranking.topk`) the same documents search once.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -21,7 +22,7 @@ from vnsearch.ranking.filters import Range, range_mask
 from vnsearch.ranking.plan import Scoring, Unit, plan_query, text_fields
 from vnsearch.ranking.scoring import Ranking, idf
 
-__all__ = ["FREQUENT_SHARE", "Executor", "PreparedQuery", "scoring_terms"]
+__all__ = ["FREQUENT_SHARE", "Executor", "PreparedQuery"]
 
 # A clause or term whose postings cover more than this share of the documents is frequent:
 # matching starts from the rare clauses, and a frequent term is scored, when it can be,
@@ -183,7 +184,7 @@ class PreparedQuery:
         plan = plan_query(
             parse(query, list(schema)), schema, text_fields(schema, fields), ranking, accents
         )
-        self.ex = Executor(snap, ranking)
+        self.executor = Executor(snap, ranking)
         self.positive = [u for u in plan.units if u.occur != "must_not"]
         self.negative = [u for u in plan.units if u.occur == "must_not"]
         # every term that adds to scores: the positive clauses', then the bonuses
@@ -192,16 +193,26 @@ class PreparedQuery:
             self.scoring += plan.bonus
         self.filters = filters
         self._filter_mask: np.ndarray | None = None
-        self.terms: list[tuple[Scoring, TermPostings, float]] | None = None  # scoring_terms()
+
+    @cached_property
+    def scoring_terms(self) -> list[tuple[Scoring, TermPostings, float]]:
+        """(scoring term, its postings, its idf) of every scoring term found in the index."""
+        ex = self.executor
+        out = []
+        for s in self.scoring:
+            p = ex.postings(s.field, s.term)
+            if p is not None and p.df:
+                out.append((s, p, idf(p.df, ex.snap.doc_count)))
+        return out
 
     def filter_mask(self) -> np.ndarray:
         if self._filter_mask is None:
-            self._filter_mask = _filter_mask(self.ex.snap, self.ex, self.filters)
+            self._filter_mask = _filter_mask(self.executor.snap, self.executor, self.filters)
         return self._filter_mask
 
     def match_all(self) -> tuple[np.ndarray, np.ndarray]:
         """Per document: how many positive clauses it matches, and whether it is a result."""
-        snap, ex = self.ex.snap, self.ex
+        snap, ex = self.executor.snap, self.executor
         coord = np.zeros(snap.total, dtype=np.int32)
         if not self.positive:
             return coord, np.zeros(snap.total, dtype=bool)
@@ -230,7 +241,7 @@ class PreparedQuery:
         Such a document matches at least one rare clause, so the candidates are the union
         of the rare clauses' postings, and every clause is looked up for them alone.
         """
-        ex = self.ex
+        ex = self.executor
         if not self.positive:
             return None
         share = FREQUENT_SHARE * ex.snap.total
@@ -256,7 +267,7 @@ class PreparedQuery:
     def keep_among(self, docs: np.ndarray, more_than: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`match_among` as flags: whether each of ``docs`` is kept, and how many
         positive clauses each matches."""
-        ex = self.ex
+        ex = self.executor
         coord = np.zeros(len(docs), dtype=np.int32)
         keep = np.ones(len(docs), dtype=bool)
         for unit in self.positive:
@@ -270,15 +281,3 @@ class PreparedQuery:
         if self.filters:
             keep &= self.filter_mask()[docs]
         return keep, coord
-
-
-def scoring_terms(q: PreparedQuery) -> list[tuple[Scoring, TermPostings, float]]:
-    """(scoring term, its postings, its idf) of every scoring term found in the index."""
-    if q.terms is None:
-        out = []
-        for s in q.scoring:
-            p = q.ex.postings(s.field, s.term)
-            if p is not None and p.df:
-                out.append((s, p, idf(p.df, q.ex.snap.doc_count)))
-        q.terms = out
-    return q.terms

@@ -22,7 +22,7 @@ import numpy as np
 from vnsearch.highlight import DEFAULT_LENGTH, Highlighter, Snippet
 from vnsearch.index.reader import Snapshot
 from vnsearch.ranking.filters import sort_docs, sort_field
-from vnsearch.ranking.match import PreparedQuery, scoring_terms
+from vnsearch.ranking.match import PreparedQuery
 from vnsearch.ranking.scoring import DEFAULT_RANKING, Ranking, explain_term, idf
 from vnsearch.ranking.topk import score_docs, top_hits, top_hits_from_rare_terms
 
@@ -167,7 +167,7 @@ def search(
         cand = np.flatnonzero(q.match_all()[1])
         if not len(cand) or limit <= 0:
             return Results((), len(cand))
-        scores = score_docs(q.ex, scoring_terms(q), cand)
+        scores = score_docs(q.executor, q.scoring_terms, cand)
         docs, scores = sort_docs(snap, name, descending, cand, scores, limit)
         return Results(_hits(snap, docs, scores, q), len(cand))
     if limit <= 0:
@@ -228,7 +228,7 @@ def explain(
     if doc is None:
         raise KeyError(f"no document with id {doc_id!r}")
     q = PreparedQuery(snap, query, fields, None, ranking)
-    ex = q.ex
+    ex = q.executor
     lines = []
     for s in q.scoring:
         p = ex.postings(s.field, s.term)
@@ -243,7 +243,7 @@ def explain(
                 avg_length=snap.avg_length[s.field], k1=k1, b=b, delta=ranking.delta,
             )  # fmt: skip
             lines.append(f"  {term}")
-    score = float(score_docs(ex, scoring_terms(q), np.array([doc], dtype=np.int64))[0])
+    score = float(score_docs(ex, q.scoring_terms, np.array([doc], dtype=np.int64))[0])
     return Explanation(doc_id, score, bool(q.match_all()[1][doc]), tuple(lines))
 
 

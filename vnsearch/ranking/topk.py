@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from vnsearch.index.reader import LOOKUP_COST, lookup
-from vnsearch.ranking.match import FREQUENT_SHARE, Executor, PreparedQuery, scoring_terms
+from vnsearch.ranking.match import FREQUENT_SHARE, Executor, PreparedQuery
 from vnsearch.ranking.scoring import bm25_many, length_norms, max_contribution
 
 __all__ = ["score_docs", "top_hits", "top_hits_from_rare_terms"]
@@ -38,19 +38,19 @@ def top_hits(
             keep = coord >= tier
             cand, coord = cand[keep], coord[keep]
             tiered = coord.min() < coord.max()
-    terms = scoring_terms(q)
+    terms = q.scoring_terms
     light, heavy = _split(q, terms)
     if not light or len(cand) <= k:
         light, heavy = terms, []
-    scores = score_docs(q.ex, light, cand)
+    scores = score_docs(q.executor, light, cand)
     if heavy:
-        bound = max_contribution([(s.weight, i) for s, _p, i in heavy], q.ex.ranking.delta)
+        bound = max_contribution([(s.weight, i) for s, _p, i in heavy], q.executor.ranking.delta)
         # one tier of clauses outweighs any score
         key = coord * (float(scores.max()) + bound + 1.0) + scores if tiered else scores
         kth = np.partition(key, len(key) - k)[len(key) - k]
         alive = np.flatnonzero(key >= kth - bound - 1e-9 * abs(kth))
         cand, coord, scores = cand[alive], coord[alive], scores[alive]
-        scores += score_docs(q.ex, heavy, cand)
+        scores += score_docs(q.executor, heavy, cand)
     key = coord * (float(scores.max()) + 1.0) + scores if tiered else scores
     part = _largest(key, k)
     order = part[np.lexsort((cand[part], -scores[part], -coord[part]))]
@@ -82,11 +82,11 @@ def top_hits_from_rare_terms(q: PreparedQuery, limit: int) -> tuple[np.ndarray, 
     batches, until the ``limit``-th best of those that match every clause outscores what
     any other document could reach (its rare-term score plus the frequent terms' bound).
     """
-    rare, frequent = _split(q, scoring_terms(q))
+    rare, frequent = _split(q, q.scoring_terms)
     if not rare or not q.positive:
         return None
-    bound = max_contribution([(s.weight, i) for s, _p, i in frequent], q.ex.ranking.delta)
-    sums = _rare_sums(q.ex, rare)
+    bound = max_contribution([(s.weight, i) for s, _p, i in frequent], q.executor.ranking.delta)
+    sums = _rare_sums(q.executor, rare)
     held = sums > 0.0  # every BM25 value is positive: the documents with a rare term
     count = int(np.count_nonzero(held))
     if count < limit:
@@ -111,7 +111,7 @@ def top_hits_from_rare_terms(q: PreparedQuery, limit: int) -> tuple[np.ndarray, 
         if len(cand) >= limit:
             scores = sums[batch]
             if frequent:  # for the whole batch: the clauses' lookups are reused
-                scores += score_docs(q.ex, frequent, batch)
+                scores += score_docs(q.executor, frequent, batch)
             scores = scores[keep]
             kth = float(np.partition(scores, len(scores) - limit)[len(scores) - limit])
             reach = bound + next_best  # what any other document can reach
@@ -176,7 +176,7 @@ def _rare_sums(ex: Executor, terms: list) -> np.ndarray:
 def _split(q: PreparedQuery, terms: list) -> tuple[list, list]:
     """``terms`` split into rare ones and frequent ones (postings on more than
     ``FREQUENT_SHARE`` of the documents)."""
-    share = FREQUENT_SHARE * q.ex.snap.total
+    share = FREQUENT_SHARE * q.executor.snap.total
     return [t for t in terms if t[1].df <= share], [t for t in terms if t[1].df > share]
 
 
