@@ -258,7 +258,7 @@ def test_top_hits_are_the_head_of_the_full_ranking(texts, query, limit, ranking)
 def test_frequent_words_ranked_from_their_rare_bigram(monkeypatch):
     """Both words are in nearly every document, side by side in five short ones: the rare
     bigram decides the top hits alone, and they are the head of the full ranking."""
-    import vnsearch.ranking.search as search_module
+    import vnsearch.ranking.topk as search_module
 
     decided = []
     original = search_module.top_hits_from_rare_terms

@@ -21,10 +21,9 @@ import numpy as np
 
 from vnsearch.highlight import DEFAULT_LENGTH, Highlighter, Snippet
 from vnsearch.index.reader import Snapshot
-from vnsearch.ranking.filters import sort_docs, sort_field
 from vnsearch.ranking.match import PreparedQuery
 from vnsearch.ranking.scoring import DEFAULT_RANKING, Ranking, explain_term, idf
-from vnsearch.ranking.topk import score_docs, top_hits, top_hits_from_rare_terms
+from vnsearch.ranking.topk import best, score_docs
 
 __all__ = [
     "DEFAULT_RANKING",
@@ -162,29 +161,8 @@ def search(
     without a value last); scores stay BM25's.
     """
     q = PreparedQuery(snap, query, fields, filter, ranking)
-    if sort is not None:
-        name, descending = sort_field(snap, sort)
-        cand = np.flatnonzero(q.match_all()[1])
-        if not len(cand) or limit <= 0:
-            return Results((), len(cand))
-        scores = score_docs(q.executor, q.scoring_terms, cand)
-        docs, scores = sort_docs(snap, name, descending, cand, scores, limit)
-        return Results(_hits(snap, docs, scores, q), len(cand))
-    if limit <= 0:
-        return Results((), q.count)
-    rare = q.match_rare(limit)
-    if rare is not None:
-        if not len(rare[0]):
-            return Results((), 0)
-        return Results(_hits(snap, *top_hits(q, *rare, limit), q), q.count)
-    top = top_hits_from_rare_terms(q, limit)
-    if top is not None:
-        return Results(_hits(snap, *top, q), q.count)
-    coord, candidates = q.match_all()
-    cand = np.flatnonzero(candidates)
-    if not len(cand):
-        return Results((), 0)
-    return Results(_hits(snap, *top_hits(q, cand, coord[cand], limit), q), len(cand))
+    docs, scores, total = best(q, limit, sort)
+    return Results(_hits(snap, docs, scores, q) if len(docs) else (), total)
 
 
 def _hits(

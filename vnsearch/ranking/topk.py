@@ -9,13 +9,66 @@ scoring everything.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from vnsearch.index.reader import LOOKUP_COST, lookup
+from vnsearch.ranking.filters import sort_docs, sort_field
 from vnsearch.ranking.match import FREQUENT_SHARE, Executor, PreparedQuery
 from vnsearch.ranking.scoring import bm25_many, length_norms, max_contribution
 
-__all__ = ["score_docs", "top_hits", "top_hits_from_rare_terms"]
+__all__ = ["best", "score_docs", "top_hits", "top_hits_from_rare_terms"]
+
+_NO_DOCS = np.empty(0, dtype=np.int64)
+_NO_DOCS.flags.writeable = False
+_NO_SCORES = np.empty(0, dtype=np.float64)
+_NO_SCORES.flags.writeable = False
+
+
+def best(
+    q: PreparedQuery, limit: int, sort: str | None = None
+) -> tuple[np.ndarray, np.ndarray, int | Callable[[], int]]:
+    """The best ``limit`` results of ``q`` (document numbers) and their scores, best first,
+    and how many documents matched: a number, or a function that counts them (ranking the
+    top hits does not need the count, which can cost more than the ranking).
+
+    ``sort`` (``"field"`` or ``"-field"``) orders every result by that field's value
+    instead (:func:`~vnsearch.ranking.filters.sort_docs`). Otherwise the hits come from
+    the cheapest of three exact ways: the results that match a rare clause
+    (``PreparedQuery.match_rare``), the documents with a rare scoring term
+    (:func:`top_hits_from_rare_terms`), or one flag per document (``match_all``); each
+    then ranked by :func:`top_hits`.
+    """
+    if sort is not None:
+        return _sorted(q, limit, sort)
+    if limit <= 0:
+        return _NO_DOCS, _NO_SCORES, q.count
+    rare = q.match_rare(limit)
+    if rare is not None:
+        if not len(rare[0]):
+            return _NO_DOCS, _NO_SCORES, 0
+        return (*top_hits(q, *rare, limit), q.count)
+    top = top_hits_from_rare_terms(q, limit)
+    if top is not None:
+        return (*top, q.count)
+    coord, candidates = q.match_all()
+    cand = np.flatnonzero(candidates)
+    if not len(cand):
+        return _NO_DOCS, _NO_SCORES, 0
+    return (*top_hits(q, cand, coord[cand], limit), len(cand))
+
+
+def _sorted(q: PreparedQuery, limit: int, sort: str) -> tuple[np.ndarray, np.ndarray, int]:
+    """:func:`best` ordered by a field: every result is scored (no pruning)."""
+    snap = q.executor.snap
+    name, descending = sort_field(snap, sort)
+    cand = np.flatnonzero(q.match_all()[1])
+    if not len(cand) or limit <= 0:
+        return _NO_DOCS, _NO_SCORES, len(cand)
+    scores = score_docs(q.executor, q.scoring_terms, cand)
+    docs, scores = sort_docs(snap, name, descending, cand, scores, limit)
+    return docs, scores, len(cand)
 
 
 def top_hits(
