@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 import vnsearch
 from vnsearch import analyze, fold, normalize, segment
 from vnsearch.ranking.search import Ranking
-from vnsearch.ranking.topk import _largest_and_next
+from vnsearch.ranking.topk import largest_and_next as _largest_and_next
 
 VOCAB = [
     "hà", "ha", "nội", "noi", "đường", "dương", "duong", "hoà", "hòa", "bình", "tổ",

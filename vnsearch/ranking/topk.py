@@ -18,7 +18,14 @@ from vnsearch.ranking.filters import sort_docs, sort_field
 from vnsearch.ranking.match import FREQUENT_SHARE, Executor, PreparedQuery
 from vnsearch.ranking.scoring import bm25_many, length_norms, max_contribution
 
-__all__ = ["best", "score_docs", "top_hits", "top_hits_from_rare_terms"]
+__all__ = [
+    "best",
+    "largest",
+    "largest_and_next",
+    "score_docs",
+    "top_hits",
+    "top_hits_from_rare_terms",
+]
 
 _NO_DOCS = np.empty(0, dtype=np.int64)
 _NO_DOCS.flags.writeable = False
@@ -105,12 +112,12 @@ def top_hits(
         cand, coord, scores = cand[alive], coord[alive], scores[alive]
         scores += score_docs(q.executor, heavy, cand)
     key = coord * (float(scores.max()) + 1.0) + scores if tiered else scores
-    part = _largest(key, k)
+    part = largest(key, k)
     order = part[np.lexsort((cand[part], -scores[part], -coord[part]))]
     return cand[order], scores[order]
 
 
-def _largest(key: np.ndarray, k: int) -> np.ndarray:
+def largest(key: np.ndarray, k: int) -> np.ndarray:
     """Indexes of the ``k`` largest keys; of keys tied at the cut, the first ones (the
     lowest document numbers, as candidates are sorted), as a full sort would keep."""
     if k >= len(key):
@@ -149,13 +156,13 @@ def top_hits_from_rare_terms(q: PreparedQuery, limit: int) -> tuple[np.ndarray, 
     size = max(8 * limit, 64)
     while size < count // 2:
         if count > 64 * size:  # many: the best sums taken among all documents' at once
-            best, next_best = _largest_and_next(sums, size)
+            best, next_best = largest_and_next(sums, size)
             batch = np.sort(best)  # document order
         else:
             if docs is None:
                 docs = held.nonzero()[0]
                 partial = sums[docs]
-            best, next_best = _largest_and_next(partial, size)
+            best, next_best = largest_and_next(partial, size)
             batch = docs[np.sort(best)]
         keep, _coord = q.keep_among(batch, more_than=every - 1)
         cand = batch[keep]
@@ -175,7 +182,7 @@ def top_hits_from_rare_terms(q: PreparedQuery, limit: int) -> tuple[np.ndarray, 
     return _top_hits_among(q, held.nonzero()[0] if docs is None else docs, bound, limit)
 
 
-def _largest_and_next(values: np.ndarray, size: int) -> tuple[np.ndarray, float]:
+def largest_and_next(values: np.ndarray, size: int) -> tuple[np.ndarray, float]:
     """Indexes of the ``size`` largest ``values`` (in no order; ``len(values) > size``) and
     the largest value left out. Only the values that reach a threshold drawn from a sample
     of every 16th are partitioned (the whole array when the sample misjudged): of 20,000,
