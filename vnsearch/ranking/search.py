@@ -12,16 +12,15 @@ the query's words rank first (``coord``), then by score.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from functools import cached_property
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
 
-from vnsearch.highlight import DEFAULT_LENGTH, Highlighter, Snippet
+from vnsearch.highlight import Highlighter, Snippet
 from vnsearch.index.reader import Snapshot
 from vnsearch.ranking.match import PreparedQuery
+from vnsearch.ranking.results import Explanation, Hit, Results
 from vnsearch.ranking.scoring import DEFAULT_RANKING, Ranking, explain_term, idf
 from vnsearch.ranking.topk import best, score_docs
 
@@ -35,113 +34,6 @@ __all__ = [
     "explain",
     "search",
 ]
-
-
-@dataclass(frozen=True)
-class Hit:
-    """One ranked document: its id, score and stored fields, and snippets when asked.
-
-    ``hit.snippet("body")`` is the best fragment of the stored ``body`` with the query's
-    matches as spans; ``hit.snippets`` maps each stored TEXT field to its snippet (made on
-    first access). Both are computed only when read.
-    """
-
-    id: Any
-    score: float
-    fields: Mapping[str, Any]
-    docnum: int
-    highlighter: Highlighter | None = field(default=None, compare=False, repr=False)
-
-    def snippet(
-        self,
-        name: str,
-        length: int = DEFAULT_LENGTH,
-        fragments: int = 1,
-        text: str | None = None,
-    ) -> Snippet:
-        """The best fragment(s) of stored TEXT field ``name`` for the query.
-
-        ``text`` stands in for the field's value when it is not stored (the application
-        keeps it elsewhere). A field the query did not search gives its start, no spans.
-        """
-        if text is None:
-            value = self.fields.get(name)
-            if not isinstance(value, str):
-                raise KeyError(f"no stored text in field {name!r} (pass text=...)")
-            text = value
-        highlighter = self.highlighter or _NO_QUERY
-        return highlighter.snippet(name, text, length=length, fragments=fragments)
-
-    @cached_property
-    def snippets(self) -> Mapping[str, Snippet]:
-        """Snippets of the hit's stored TEXT fields, each made on first access."""
-        return _Snippets(self)
-
-    def __getstate__(self) -> dict[str, Any]:
-        # a pickled hit keeps its data, not the query's highlighter (it holds the index)
-        state = {k: v for k, v in self.__dict__.items() if k != "snippets"}
-        state["highlighter"] = None
-        return state
-
-
-class _Snippets(Mapping[str, Snippet]):
-    __slots__ = ("_done", "_hit", "_names")
-
-    def __init__(self, hit: Hit) -> None:
-        self._hit = hit
-        names = hit.highlighter.text_fields if hit.highlighter else ()
-        self._names = [n for n in names if isinstance(hit.fields.get(n), str)]
-        self._done: dict[str, Snippet] = {}
-
-    def __getitem__(self, name: str) -> Snippet:
-        if name not in self._names:
-            raise KeyError(name)
-        found = self._done.get(name)
-        if found is None:
-            found = self._done[name] = self._hit.snippet(name)
-        return found
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._names)
-
-    def __len__(self) -> int:
-        return len(self._names)
-
-
-_NO_QUERY = Highlighter((), ())
-
-
-class Results(Sequence[Hit]):
-    """The top hits of a query, best first, and ``total``: how many documents matched.
-
-    The total is counted when first asked for (ranking the top hits does not need it).
-    """
-
-    __slots__ = ("_count", "_total", "hits")
-
-    def __init__(self, hits: tuple[Hit, ...], total: int | Callable[[], int]) -> None:
-        self.hits = hits
-        self._total = total if isinstance(total, int) else None
-        self._count = None if isinstance(total, int) else total
-
-    @property
-    def total(self) -> int:
-        if self._total is None:
-            self._total = self._count()
-            self._count = None
-        return self._total
-
-    def __getitem__(self, i):  # type: ignore[override]
-        return self.hits[i]
-
-    def __len__(self) -> int:
-        return len(self.hits)
-
-    def __iter__(self) -> Iterator[Hit]:  # not Sequence's: an index at a time, to IndexError
-        return iter(self.hits)
-
-    def __repr__(self) -> str:
-        return f"Results(hits={list(self.hits)!r}, total={self.total})"
 
 
 def search(
@@ -178,22 +70,6 @@ def _hits(
     return tuple(hits)
 
 
-@dataclass(frozen=True)
-class Explanation:
-    """Why a document got its score: one line per (field, view, term) that contributed."""
-
-    doc_id: Any
-    score: float
-    matched: bool
-    lines: tuple[str, ...]
-
-    def __str__(self) -> str:
-        head = f"document {self.doc_id!r}: score {self.score:.4f}"
-        if not self.matched:
-            head += " (does not match the query)"
-        return "\n".join([head, *self.lines])
-
-
 def explain(
     snap: Snapshot,
     query: str,
@@ -206,12 +82,8 @@ def explain(
     if doc is None:
         raise KeyError(f"no document with id {doc_id!r}")
     q = PreparedQuery(snap, query, fields, None, ranking)
-    ex = q.executor
-    lines = []
-    for s in q.scoring:
-        p = ex.postings(s.field, s.term)
-        if p is None or not p.df:
-            continue
+    terms = []
+    for s, p, _idf in q.scoring_terms:
         i = int(p.sorted_docs.searchsorted(doc))
         if i < p.df and p.sorted_docs[i] == doc:
             k1, b = ranking.params(s.view)
@@ -220,9 +92,9 @@ def explain(
                 tf=p.freqs[i], df=p.df, n=snap.doc_count, length=snap.lengths[s.field][doc],
                 avg_length=snap.avg_length[s.field], k1=k1, b=b, delta=ranking.delta,
             )  # fmt: skip
-            lines.append(f"  {term}")
-    score = float(score_docs(ex, q.scoring_terms, np.array([doc], dtype=np.int64))[0])
-    return Explanation(doc_id, score, bool(q.match_all()[1][doc]), tuple(lines))
+            terms.append(term)
+    score = float(score_docs(q.executor, q.scoring_terms, np.array([doc], dtype=np.int64))[0])
+    return Explanation(doc_id, score, bool(q.match_all()[1][doc]), tuple(terms))
 
 
 def snapshot_idf(snap: Snapshot) -> Callable[[str, str], float]:
