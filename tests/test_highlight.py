@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 import vnsearch
 from vnsearch import fold, syllables
 from vnsearch.analysis.analyzer import fold_term
+from vnsearch.analysis.stopwords import question_mask, stopword_mask
 from vnsearch.highlight import ELLIPSIS, Highlighter, Snippet
 
 SEEDS = sorted((ROOT / "seeds").glob("*.txt"))
@@ -346,7 +347,19 @@ def text_and_query(draw):
     picked = draw(st.lists(st.sampled_from(pool), min_size=1, max_size=4)) if pool else ["a"]
     if draw(st.booleans()):
         picked = [fold(p) for p in picked]
-    return text, [p for p in picked if p.lower() not in ("or", "and", "not")] or ["a"]
+    return text, _searched([p for p in picked if p.lower() not in ("or", "and", "not")]) or ["a"]
+
+
+def _searched(words: list[str]) -> list[str]:
+    """The words a query of ``words`` searches: stop words (``ạ``, ``tuy nhiên``) and, from
+    four words on, question words are dropped while other words remain."""
+    while True:
+        drop = stopword_mask(words)
+        if len(words) >= 4:
+            drop = [a or b for a, b in zip(drop, question_mask(words))]
+        if not any(drop) or all(drop):
+            return words
+        words = [w for w, d in zip(words, drop) if not d]
 
 
 @settings(
