@@ -38,7 +38,7 @@ import numpy as np
 
 from vnsearch.analysis.analyzer import fold_term
 from vnsearch.analysis.fold import fold
-from vnsearch.analysis.normalize import normalize_with_map
+from vnsearch.analysis.normalize import INVISIBLE, normalize_with_map
 
 __all__ = ["DEFAULT_LENGTH", "Highlighter", "Snippet"]
 
@@ -114,9 +114,7 @@ def _table() -> np.ndarray:
     table[0xD800:0xE000] = _UNSAFE  # lone surrogates
     table[0x10000] = _UNSAFE
     invisible = "".join(map(chr, np.flatnonzero(~word[0x80:0x10000]) + 0x80))
-    from vnsearch.analysis.normalize import _INVISIBLE  # what normalize removes
-
-    for m in _INVISIBLE.finditer(invisible):
+    for m in INVISIBLE.finditer(invisible):  # what normalize removes
         table[[ord(c) for c in m.group()]] = _UNSAFE
     for cp in range(0x80):
         c = chr(cp)
