@@ -1,8 +1,9 @@
 """Snippets: which fragment of a stored text to show for a query, and where its matches are.
 
-A :class:`Highlighter` is made once per query from its plan (the clauses that are not
-``-must_not``) and shared by the hits; a hit asks it for a :class:`Snippet` of one of its
-stored TEXT fields only when the caller wants one. No CRF runs: a text syllable matches when
+A :class:`Highlighter` is made once per query from the folded words and phrases to find in
+each TEXT field (the ranking gives them from the query's plan) and shared by the hits; a hit
+asks it for a :class:`Snippet` of one of its stored TEXT fields only when the caller wants
+one. No CRF runs: a text syllable matches when
 its folded form equals the folded form of a query syllable, so ``ha noi``, ``Hà Nội``,
 ``hòa``/``hoà``, NFC and NFD all find each other, and the span always points into the
 ORIGINAL text with its accents.
@@ -29,10 +30,9 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
 
 import numpy as np
 
@@ -260,12 +260,12 @@ class _FieldQuery:
 class Highlighter:
     """Finds a query's matches in stored texts and picks the fragment to show.
 
-    Made from the positive clauses of a query plan (``-must_not`` clauses are never
-    highlighted); ``field:term`` clauses highlight only in that field. ``idf(hidden_field,
-    term)`` weighs the terms (the same idf ranking uses); without it, every distinct term
-    weighs 1.
+    ``terms`` maps each TEXT field to the folded term sequences to find in it: a word as
+    ``("noi",)``, a phrase as its words in order (a field it does not name has none).
+    ``idf(field, folded_term)`` weighs the terms (the same idf ranking uses); without it,
+    every distinct term weighs 1.
 
-    >>> h = Highlighter.for_query('ha noi -Huế')
+    >>> h = Highlighter({"text": [("ha",), ("noi",)]}, ["text"])
     >>> s = h.snippet("text", "Từ Huế ra Hà Nội, rồi về lại Huế.")
     >>> s.text[s.spans[0][0] : s.spans[0][1]], len(s.spans)
     ('Hà Nội', 1)
@@ -273,33 +273,14 @@ class Highlighter:
 
     def __init__(
         self,
-        units: Sequence[Any],
+        terms: Mapping[str, Iterable[Sequence[str]]],
         text_fields: Iterable[str],
         idf: Callable[[str, str], float] | None = None,
     ) -> None:
-        self.units = units
+        self.terms = terms
         self.text_fields = tuple(text_fields)
         self._idf = idf
         self._fields: dict[str, _FieldQuery] = {}
-
-    @classmethod
-    def for_query(
-        cls, query: str, schema: Any = None, fields: Iterable[str] | None = None
-    ) -> Highlighter:
-        """A highlighter for ``query`` without an index (terms weigh 1 each).
-
-        ``schema`` defaults to one stored TEXT field named ``text``.
-        """
-        from vnsearch.index.schema import TEXT, Schema
-        from vnsearch.query import parse
-        from vnsearch.ranking.plan import plan_query, text_fields
-        from vnsearch.ranking.scoring import DEFAULT_RANKING
-
-        if schema is None:
-            schema = Schema(text=TEXT(stored=True))
-        names = text_fields(schema, fields)
-        plan = plan_query(parse(query, list(schema)), schema, names, DEFAULT_RANKING)
-        return cls([u for u in plan.units if u.occur != "must_not"], schema.text_fields)
 
     def _field(self, name: str) -> _FieldQuery:
         fq = self._fields.get(name)
@@ -308,23 +289,12 @@ class Highlighter:
         return fq
 
     def _plan_field(self, name: str) -> _FieldQuery:
-        folded_field = f"{name}.folded"
-        hidden = {folded_field, f"{name}.syllables"}
-        keys: dict[tuple[str, ...], None] = {}
-        for unit in self.units:
-            for f, term in unit.any_of:
-                if f == folded_field and term:
-                    keys[(term,)] = None
-            for phrase in unit.phrases:
-                if phrase and phrase[0][0] in hidden:
-                    terms = tuple(fold_term(t) for _f, t, _off in sorted(phrase, key=_offset))
-                    if all(terms):
-                        keys[terms] = None
+        keys = dict.fromkeys(tuple(terms) for terms in self.terms.get(name, ()))
         single: dict[bytes, tuple[str, float]] = {}
         multi: dict[bytes, list[_Sequence]] = {}
         weigh = self._weight if len(keys) > 1 else _one  # one term: nothing to weigh
         for terms in keys:
-            weight = sum(weigh(folded_field, t) for t in dict.fromkeys(terms))
+            weight = sum(weigh(name, t) for t in dict.fromkeys(terms))
             seq = _sequence(terms, weight)
             if seq is None:
                 continue
@@ -454,10 +424,6 @@ def _sequence_end(seq: _Sequence, raw: bytes, clean: bytes, start: int) -> int |
 
 def _one(field: str, term: str) -> float:
     return 1.0
-
-
-def _offset(item: tuple[str, str, int]) -> int:
-    return item[2]
 
 
 def _merge(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

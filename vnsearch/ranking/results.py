@@ -84,7 +84,7 @@ class _Snippets(Mapping[str, Snippet]):
         return len(self._names)
 
 
-_NO_QUERY = Highlighter((), ())
+_NO_QUERY = Highlighter({}, ())
 
 
 class Results(Sequence[Hit]):

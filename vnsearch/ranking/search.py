@@ -12,16 +12,17 @@ the query's words rank first (``coord``), then by score.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
 
-from vnsearch.highlight import Highlighter, Snippet
+from vnsearch.highlight import Snippet
 from vnsearch.index.reader import Snapshot
+from vnsearch.ranking.highlighting import plan_highlighter
 from vnsearch.ranking.match import PreparedQuery
 from vnsearch.ranking.results import Explanation, Hit, Results
-from vnsearch.ranking.scoring import DEFAULT_RANKING, Ranking, explain_term, idf
+from vnsearch.ranking.scoring import DEFAULT_RANKING, Ranking, explain_term
 from vnsearch.ranking.topk import best, score_docs
 
 __all__ = [
@@ -62,7 +63,7 @@ def _hits(
 ) -> tuple[Hit, ...]:
     hits = []
     unique = snap.schema.unique_field
-    highlighter = Highlighter(q.positive, snap.schema.text_fields, snapshot_idf(snap))
+    highlighter = plan_highlighter(q.positive, snap)
     for doc, score in zip(docs.tolist(), scores.tolist()):
         stored = snap.stored_fields(doc)
         hit_id = stored.get(unique, doc) if unique else doc
@@ -95,13 +96,3 @@ def explain(
             terms.append(term)
     score = float(score_docs(q.executor, q.scoring_terms, np.array([doc], dtype=np.int64))[0])
     return Explanation(doc_id, score, bool(q.match_all()[1][doc]), tuple(terms))
-
-
-def snapshot_idf(snap: Snapshot) -> Callable[[str, str], float]:
-    """The idf of a term in a hidden field of ``snap``, as ranking computes it."""
-
-    def term_idf(field: str, term: str) -> float:
-        postings = snap.postings(field, term)
-        return idf(postings.df if postings is not None else 0, snap.doc_count)
-
-    return term_idf
