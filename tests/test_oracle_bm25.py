@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 import vnsearch
 from vnsearch import analyze, fold, normalize, segment
-from vnsearch.ranking.search import Ranking
+from vnsearch.ranking.scoring import Ranking
 from vnsearch.ranking.topk import largest_and_next as _largest_and_next
 
 VOCAB = [

@@ -1,13 +1,17 @@
-"""Ranking: BM25F over the fields and views of each document, vectorized with numpy.
+"""Search: a query's way through the ranking, from its text to the hits.
+
+``search()`` plans the query (:class:`~vnsearch.ranking.match.PreparedQuery`), takes the
+best documents from :func:`~vnsearch.ranking.topk.best` (which chooses how to match and
+prune) and makes the hits, which share the query's highlighter. ``explain()`` takes the
+same plan and gives what each scoring term added to one document.
 
 For a query word and a document the score adds, for every TEXT field ``f`` and every view
 ``v`` the word is looked up in (exact syllable, folded syllable; bigrams and words for
 neighbouring query words), the BM25 value of the term in that view of ``f``
-(:mod:`vnsearch.ranking.scoring`) with weight ``weight(v) * boost(f)``. An accented word
-scores in the exact view and the
-folded view, so exact diacritics rank above folded-only matches; an unaccented word finds
-accented text through the folded view. Documents that match more of
-the query's words rank first (``coord``), then by score.
+(:mod:`vnsearch.ranking.scoring`) weighted ``weight(v) * boost(f)``. An accented word
+scores in the exact view and the folded view, so exact diacritics rank above folded-only
+matches; an unaccented word finds accented text through the folded view. Documents that
+match more of the query's words rank first (``coord``), then by score.
 """
 
 from __future__ import annotations
@@ -17,7 +21,6 @@ from typing import Any
 
 import numpy as np
 
-from vnsearch.highlight import Snippet
 from vnsearch.index.reader import Snapshot
 from vnsearch.ranking.highlighting import plan_highlighter
 from vnsearch.ranking.match import PreparedQuery
@@ -25,16 +28,7 @@ from vnsearch.ranking.results import Explanation, Hit, Results
 from vnsearch.ranking.scoring import DEFAULT_RANKING, Ranking, explain_term
 from vnsearch.ranking.topk import best, score_docs
 
-__all__ = [
-    "DEFAULT_RANKING",
-    "Explanation",
-    "Hit",
-    "Ranking",
-    "Results",
-    "Snippet",
-    "explain",
-    "search",
-]
+__all__ = ["explain", "search"]
 
 
 def search(
