@@ -8,8 +8,9 @@ with Lucene's ``idf(t) = ln(1 + (N - df + 0.5) / (df + 0.5))`` (:func:`idf`), th
 norm ``k1 * (1 - b + b * len(d) / avglen)`` (:func:`length_norm`), and BM25+'s ``delta``
 (0 in plain BM25) wherever the term occurs (:func:`bm25`). ``weight`` is the view's weight
 times the field's boost; ``tf``, ``df``, ``len`` and ``avglen`` are taken in that hidden
-field over live documents. As the saturated ``tf`` stays below 1, a term adds less than
-``weight * idf * (1 + delta)`` to any score (:func:`max_contribution`, the MaxScore bound).
+field over live documents. As the saturated ``tf`` is at most 1 (below 1 unless ``k1`` is
+0), a term adds at most ``weight * idf * (1 + delta)`` to a score (:func:`max_contribution`,
+the MaxScore bound).
 :func:`explain_term` gives the same value with every number that went into it.
 
 The executor, ``explain`` and the highlighter's term weights all call these; the arrays
@@ -221,8 +222,9 @@ def bm25_many(
 
 def max_contribution(terms: Iterable[tuple[float, float]], delta: float) -> float:
     """The most the terms of ``(weight, idf)`` can add to a score together:
-    ``sum(weight * idf) * (1 + delta)``, as each term's saturated tf is below 1 (the
-    MaxScore bound).
+    ``sum(weight * idf) * (1 + delta)``, as each term's saturated tf is at most 1 (the
+    MaxScore bound). Summed first, then scaled: the executor's pruning decisions depend
+    on this exact float.
 
     >>> max_contribution([(1.0, 2.0), (0.5, 1.0)], 0.1)
     2.75
