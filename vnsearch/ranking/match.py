@@ -29,11 +29,13 @@ __all__ = ["FREQUENT_SHARE", "Executor", "PreparedQuery"]
 # only for the documents that may still reach the top hits (see ``topk.top_hits``).
 FREQUENT_SHARE = 1 / 8
 
-
 _UNKNOWN: Any = object()  # a term not looked up yet (None: looked up, not in the index)
 
 
 class Executor:
+    """One query's reads of a snapshot: the postings of its terms (looked up once), the
+    documents holding each phrase, and the last lookup of documents in each postings."""
+
     def __init__(self, snap: Snapshot, ranking: Ranking) -> None:
         self.snap = snap
         self.ranking = ranking
