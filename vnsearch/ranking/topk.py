@@ -1,10 +1,13 @@
 """Top-k: the best hits of a planned query, scoring only the documents that can be among them.
 
-When every clause is frequent, the documents holding a rare scoring term are ranked first
-(``top_hits_from_rare_terms``). Scoring then only touches the documents that can still be
-among the top hits (``top_hits``): the best tiers of matched clauses, and for frequent terms
-only the documents that the MaxScore bound cannot rule out. Results are exactly those of
-scoring everything.
+:func:`best` is the entry point and chooses the candidates: the results that match a rare
+clause (``PreparedQuery.match_rare``); when every clause is frequent, the documents holding
+a rare scoring term, in batches of the best rare-term sums (``top_hits_from_rare_terms``);
+otherwise every result (``match_all``). Scoring then only touches the documents that can
+still be among the top hits (``top_hits``): the best tiers of matched clauses, and for
+frequent terms only the documents that the MaxScore bound cannot rule out. Results are
+exactly those of scoring everything; where the limit cuts equal scores, the lowest
+document numbers are kept, as a full sort would.
 """
 
 from __future__ import annotations
