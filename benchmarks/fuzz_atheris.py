@@ -31,9 +31,10 @@ with atheris.instrument_imports(include=["vnsearch"]):
     import vnsearch.highlight
     import vnsearch.query.parser
     import vnsearch.ranking.accents
-    import vnsearch.ranking.execute
+    import vnsearch.ranking.match
     import vnsearch.ranking.plan
     import vnsearch.ranking.search
+    import vnsearch.ranking.topk
     from vnsearch import ID, KEYWORD, NUMERIC, TEXT, Index, Schema
 
 MAX_SECONDS = 2.0

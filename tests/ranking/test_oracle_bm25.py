@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 import vnsearch
 from vnsearch import analyze, fold, normalize, segment
-from vnsearch.ranking.execute import _largest_and_next
-from vnsearch.ranking.search import Ranking
+from vnsearch.ranking.scoring import Ranking
+from vnsearch.ranking.topk import largest_and_next as _largest_and_next
 
 VOCAB = [
     "hà", "ha", "nội", "noi", "đường", "dương", "duong", "hoà", "hòa", "bình", "tổ",
@@ -258,7 +258,7 @@ def test_top_hits_are_the_head_of_the_full_ranking(texts, query, limit, ranking)
 def test_frequent_words_ranked_from_their_rare_bigram(monkeypatch):
     """Both words are in nearly every document, side by side in five short ones: the rare
     bigram decides the top hits alone, and they are the head of the full ranking."""
-    import vnsearch.ranking.search as search_module
+    import vnsearch.ranking.topk as search_module
 
     decided = []
     original = search_module.top_hits_from_rare_terms
@@ -308,7 +308,7 @@ def test_common_words_ranked_from_their_best_rare_scores_batch_by_batch(monkeypa
     three times: tied scores). The hits are decided from the documents with the best
     bigram scores, a batch at a time, and equal the head of the full ranking, ties in
     document order also where the limit cuts a tie."""
-    import vnsearch.ranking.execute as execute
+    import vnsearch.ranking.topk as execute
 
     whole = []
     original = execute._top_hits_among
@@ -409,8 +409,9 @@ def test_scores_of_documents_that_hold_none_of_the_looked_up_terms():
     """A term looked up by binary search (many postings, few documents asked for) that none
     of the documents holds, beside a term scored over all its postings: the sums are
     floats, those of the second term alone (numpy's ``bincount`` of nothing is integers)."""
-    from vnsearch.ranking.execute import Executor, score_docs
+    from vnsearch.ranking.match import Executor
     from vnsearch.ranking.plan import Scoring
+    from vnsearch.ranking.topk import score_docs
 
     schema = vnsearch.Schema(id=vnsearch.ID(stored=True, unique=True), body=vnsearch.TEXT())
     ix = vnsearch.Index.in_memory(schema)
@@ -456,6 +457,8 @@ def test_length_codes_of_too_many_distinct_lengths_are_the_lengths() -> None:
 def test_norms_read_through_length_codes_are_those_of_each_length() -> None:
     """The norms gathered through the codes are BM25's formula on each document's length,
     bit for bit, and views with equal lengths share one array of codes."""
+    from vnsearch.ranking.scoring import length_norms
+
     schema = vnsearch.Schema(id=vnsearch.ID(stored=True, unique=True), body=vnsearch.TEXT())
     ix = vnsearch.Index.in_memory(schema)
     with ix.writer() as w:
@@ -468,8 +471,8 @@ def test_norms_read_through_length_codes_are_those_of_each_length() -> None:
         for k1, b in ((1.2, 0.75), (0.5, 0.9)):
             avg = snap.avg_length[field]
             expected = k1 * (1.0 - b + b * snap.lengths[field] / avg)
-            assert snap.length_norms(field, k1, b, docs).tolist() == expected.tolist()
+            assert length_norms(snap, field, k1, b, docs).tolist() == expected.tolist()
             some = docs[::7].astype(np.uint32)
-            assert snap.length_norms(field, k1, b, some).tolist() == expected[::7].tolist()
+            assert length_norms(snap, field, k1, b, some).tolist() == expected[::7].tolist()
     assert snap._codes["body.syllables"][0] is snap._codes["body.folded"][0]
     assert snap._codes["body.syllables"][0].dtype == np.uint16  # 300 distinct lengths

@@ -15,8 +15,8 @@ import vnsearch
 from tests.conftest import DATA, ROOT, require_data
 from vnsearch.query import parse
 from vnsearch.ranking.accents import AccentVocabulary, vocabulary
-from vnsearch.ranking.bm25 import DEFAULT_RANKING, Ranking
 from vnsearch.ranking.plan import plan_query, text_fields
+from vnsearch.ranking.scoring import DEFAULT_RANKING, Ranking
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 

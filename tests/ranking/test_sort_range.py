@@ -300,7 +300,7 @@ def test_bad_names_and_bounds(small):
 
 def test_range_is_exported_and_frozen():
     assert "Range" in vnsearch.__all__
-    from vnsearch.ranking.values import Range as inner
+    from vnsearch.ranking.filters import Range as inner
 
     assert vnsearch.Range is inner
     r = Range(1, 2)

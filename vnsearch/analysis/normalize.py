@@ -25,14 +25,14 @@ import re
 import unicodedata
 from bisect import bisect_right
 
-__all__ = ["OffsetMap", "normalize", "normalize_with_map"]
+__all__ = ["INVISIBLE", "OffsetMap", "normalize", "normalize_with_map"]
 
 # Step 1: length-preserving replacements.
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
-# Step 2: characters that are removed.
-_INVISIBLE = re.compile(
+# Step 2: characters that are removed (the highlighter's fold table marks them too).
+INVISIBLE = re.compile(
     "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
     "\u2060-\u2064\u2066-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0"
     "\U000e0000-\U000e007f\U000e0100-\U000e01ef]+"
@@ -174,14 +174,14 @@ def normalize_with_map(text: str) -> tuple[str, OffsetMap]:
         text = _CONTROL.sub(" ", text)
     if text.isascii():
         return text, OffsetMap()
-    if _INVISIBLE.search(text) is None and unicodedata.is_normalized("NFC", text):
+    if INVISIBLE.search(text) is None and unicodedata.is_normalized("NFC", text):
         norm, offsets = text, OffsetMap()
     else:
         # 1. remove invisible characters (they may sit between a letter and its mark)
         visible: list[str] = []
         segs: list[tuple[int, int, int, int, bool]] = []
         pos = length = 0
-        for m in [*_INVISIBLE.finditer(text), None]:
+        for m in [*INVISIBLE.finditer(text), None]:
             piece = text[pos : m.start()] if m else text[pos:]
             _add(segs, length, len(piece), pos, len(piece), True)
             visible.append(piece)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from bisect import bisect_right
+from collections.abc import Callable
 from functools import lru_cache, partial
 from operator import itemgetter
 from typing import Any
@@ -162,9 +163,9 @@ class Snapshot:
         self.doc_count = int(live.sum())
         self.lengths: dict[str, np.ndarray] = {}
         # filled on first use: per field, its length codes and distinct lengths (see
-        # ``length_norms``); per (field, k1, b), the codes and the norm of each length
+        # ``length_codes``); what the ranking derives from them and keeps (see ``memo``)
         self._codes: dict[str, tuple[np.ndarray | None, np.ndarray]] = {}
-        self._norms: dict[tuple[str, float, float], tuple[np.ndarray | None, np.ndarray]] = {}
+        self._memo: dict[Any, Any] = {}
         self._values: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # filled on first use
         self.avg_length: dict[str, float] = {}
         for name, ftype in schema.items():
@@ -190,24 +191,23 @@ class Snapshot:
             acc = self._scratch.acc = np.zeros(self.total, dtype=np.float64)
         return acc
 
-    def length_norms(self, field: str, k1: float, b: float, docs: np.ndarray) -> np.ndarray:
-        """BM25's ``k1 * (1 - b + b * len / avglen)`` for each of ``docs``.
-
-        Read through small arrays: a search gathers norms at thousands of scattered
-        documents, and one ``float64`` per document of every field it scores does not stay
-        in the CPU's caches. Each document's length is kept as the number of its value
-        among the field's distinct lengths (one or two bytes; fields with equal lengths
-        share them), and the norm is computed once per distinct length: the same values."""
-        key = (field, k1, b)
-        found = self._norms.get(key)
+    def memo(self, key: Any, make: Callable[..., Any], *args: Any) -> Any:
+        """``make(*args)``, kept under ``key`` for the snapshot's life: what the ranking
+        derives from this commit's data (such as BM25's norm of each distinct length).
+        Two threads may both make it: ``make`` must give equal values each time."""
+        found = self._memo.get(key)
         if found is None:
-            codes, values = self._length_codes(field)
-            avg = self.avg_length[field] or 1.0
-            found = self._norms[key] = (codes, k1 * (1.0 - b + b * values / avg))
-        codes, norms = found
-        return norms.take(docs) if codes is None else norms.take(codes.take(docs))
+            found = self._memo[key] = make(*args)
+        return found
 
-    def _length_codes(self, field: str) -> tuple[np.ndarray | None, np.ndarray]:
+    def length_codes(self, field: str) -> tuple[np.ndarray | None, np.ndarray]:
+        """``(codes, distinct)``: the distinct lengths of the hidden field ``field``
+        (sorted ``float64``) and the number of each document's length among them (see
+        :func:`length_codes`; ``(None, lengths)`` when there are too many).
+
+        A search gathers values per length at thousands of scattered documents, and one
+        ``float64`` per document of every field it scores does not stay in the CPU's
+        caches; one or two bytes per document do (fields with equal lengths share them)."""
         found = self._codes.get(field)
         if found is None:
             lengths = self.lengths[field]

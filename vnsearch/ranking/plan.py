@@ -19,7 +19,7 @@ from vnsearch.analysis.stopwords import question_mask, stopword_mask
 from vnsearch.index.schema import KEYWORD, TEXT, view_field
 from vnsearch.query import Clause, Or, ParsedQuery, Phrase, Term
 from vnsearch.ranking.accents import AccentVocabulary, may_respell
-from vnsearch.ranking.bm25 import Ranking
+from vnsearch.ranking.scoring import Ranking
 
 __all__ = ["Plan", "Scoring", "Unit", "plan_query", "text_fields"]
 

@@ -1,157 +1,34 @@
-"""Ranking: BM25F over the fields and views of each document, vectorized with numpy.
+"""Search: a query's way through the ranking, from its text to the hits.
 
-For a query word ``w`` and a document ``d`` the score adds, for every TEXT field ``f`` and
-every view ``v`` the word is looked up in (exact syllable, folded syllable; bigrams and
-words for neighbouring query words)::
+``search()`` plans the query (:class:`~vnsearch.ranking.match.PreparedQuery`), takes the
+best documents from :func:`~vnsearch.ranking.topk.best` (which chooses how to match and
+prune) and makes the hits, which share the query's highlighter. ``explain()`` takes the
+same plan and gives what each scoring term added to one document.
 
-    weight(v) * boost(f) * idf(t) * (tf / (tf + k1 * (1 - b + b * len(d) / avglen)) + delta)
-
-with Lucene's ``idf(t) = ln(1 + (N - df + 0.5) / (df + 0.5))``, ``tf``/``df``/``len``/
-``avglen`` taken in that field's view over live documents, and BM25+'s ``delta`` (0 in
-plain BM25F) wherever the term occurs. An accented word scores in the exact view and the
-folded view, so exact diacritics rank above folded-only matches; an unaccented word finds
-accented text through the folded view. Documents that match more of
-the query's words rank first (``coord``), then by score.
+For a query word and a document the score adds, for every TEXT field ``f`` and every view
+``v`` the word is looked up in (exact syllable, folded syllable; bigrams and words for
+neighbouring query words), the BM25 value of the term in that view of ``f``
+(:mod:`vnsearch.ranking.scoring`) weighted ``weight(v) * boost(f)``. An accented word
+scores in the exact view and the folded view, so exact diacritics rank above folded-only
+matches; an unaccented word finds accented text through the folded view. Documents that
+match more of the query's words rank first (``coord``), then by score.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from functools import cached_property
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
 
-from vnsearch.highlight import DEFAULT_LENGTH, Highlighter, Snippet, snapshot_idf
 from vnsearch.index.reader import Snapshot
-from vnsearch.ranking.bm25 import DEFAULT_RANKING, Ranking
-from vnsearch.ranking.execute import (
-    PreparedQuery,
-    score_docs,
-    scoring_terms,
-    top_hits,
-    top_hits_from_rare_terms,
-)
-from vnsearch.ranking.values import sort_docs, sort_field
+from vnsearch.ranking.highlighting import plan_highlighter
+from vnsearch.ranking.match import PreparedQuery
+from vnsearch.ranking.results import Explanation, Hit, Results
+from vnsearch.ranking.scoring import DEFAULT_RANKING, Ranking, explain_term
+from vnsearch.ranking.topk import best, score_docs
 
-__all__ = [
-    "DEFAULT_RANKING",
-    "Explanation",
-    "Hit",
-    "Ranking",
-    "Results",
-    "Snippet",
-    "explain",
-    "search",
-]
-
-
-@dataclass(frozen=True)
-class Hit:
-    """One ranked document: its id, score and stored fields, and snippets when asked.
-
-    ``hit.snippet("body")`` is the best fragment of the stored ``body`` with the query's
-    matches as spans; ``hit.snippets`` maps each stored TEXT field to its snippet (made on
-    first access). Both are computed only when read.
-    """
-
-    id: Any
-    score: float
-    fields: Mapping[str, Any]
-    docnum: int
-    highlighter: Highlighter | None = field(default=None, compare=False, repr=False)
-
-    def snippet(
-        self,
-        name: str,
-        length: int = DEFAULT_LENGTH,
-        fragments: int = 1,
-        text: str | None = None,
-    ) -> Snippet:
-        """The best fragment(s) of stored TEXT field ``name`` for the query.
-
-        ``text`` stands in for the field's value when it is not stored (the application
-        keeps it elsewhere). A field the query did not search gives its start, no spans.
-        """
-        if text is None:
-            value = self.fields.get(name)
-            if not isinstance(value, str):
-                raise KeyError(f"no stored text in field {name!r} (pass text=...)")
-            text = value
-        highlighter = self.highlighter or _NO_QUERY
-        return highlighter.snippet(name, text, length=length, fragments=fragments)
-
-    @cached_property
-    def snippets(self) -> Mapping[str, Snippet]:
-        """Snippets of the hit's stored TEXT fields, each made on first access."""
-        return _Snippets(self)
-
-    def __getstate__(self) -> dict[str, Any]:
-        # a pickled hit keeps its data, not the query's highlighter (it holds the index)
-        state = {k: v for k, v in self.__dict__.items() if k != "snippets"}
-        state["highlighter"] = None
-        return state
-
-
-class _Snippets(Mapping[str, Snippet]):
-    __slots__ = ("_done", "_hit", "_names")
-
-    def __init__(self, hit: Hit) -> None:
-        self._hit = hit
-        names = hit.highlighter.text_fields if hit.highlighter else ()
-        self._names = [n for n in names if isinstance(hit.fields.get(n), str)]
-        self._done: dict[str, Snippet] = {}
-
-    def __getitem__(self, name: str) -> Snippet:
-        if name not in self._names:
-            raise KeyError(name)
-        found = self._done.get(name)
-        if found is None:
-            found = self._done[name] = self._hit.snippet(name)
-        return found
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._names)
-
-    def __len__(self) -> int:
-        return len(self._names)
-
-
-_NO_QUERY = Highlighter((), ())
-
-
-class Results(Sequence[Hit]):
-    """The top hits of a query, best first, and ``total``: how many documents matched.
-
-    The total is counted when first asked for (ranking the top hits does not need it).
-    """
-
-    __slots__ = ("_count", "_total", "hits")
-
-    def __init__(self, hits: tuple[Hit, ...], total: int | Callable[[], int]) -> None:
-        self.hits = hits
-        self._total = total if isinstance(total, int) else None
-        self._count = None if isinstance(total, int) else total
-
-    @property
-    def total(self) -> int:
-        if self._total is None:
-            self._total = self._count()
-            self._count = None
-        return self._total
-
-    def __getitem__(self, i):  # type: ignore[override]
-        return self.hits[i]
-
-    def __len__(self) -> int:
-        return len(self.hits)
-
-    def __iter__(self) -> Iterator[Hit]:  # not Sequence's: an index at a time, to IndexError
-        return iter(self.hits)
-
-    def __repr__(self) -> str:
-        return f"Results(hits={list(self.hits)!r}, total={self.total})"
+__all__ = ["explain", "search"]
 
 
 def search(
@@ -171,29 +48,8 @@ def search(
     without a value last); scores stay BM25's.
     """
     q = PreparedQuery(snap, query, fields, filter, ranking)
-    if sort is not None:
-        name, descending = sort_field(snap, sort)
-        cand = np.flatnonzero(q.match_all()[1])
-        if not len(cand) or limit <= 0:
-            return Results((), len(cand))
-        scores = score_docs(q.ex, scoring_terms(q), cand)
-        docs, scores = sort_docs(snap, name, descending, cand, scores, limit)
-        return Results(_hits(snap, docs, scores, q), len(cand))
-    if limit <= 0:
-        return Results((), q.count)
-    rare = q.match_rare(limit)
-    if rare is not None:
-        if not len(rare[0]):
-            return Results((), 0)
-        return Results(_hits(snap, *top_hits(q, *rare, limit), q), q.count)
-    top = top_hits_from_rare_terms(q, limit)
-    if top is not None:
-        return Results(_hits(snap, *top, q), q.count)
-    coord, candidates = q.match_all()
-    cand = np.flatnonzero(candidates)
-    if not len(cand):
-        return Results((), 0)
-    return Results(_hits(snap, *top_hits(q, cand, coord[cand], limit), q), len(cand))
+    docs, scores, total = best(q, limit, sort)
+    return Results(_hits(snap, docs, scores, q) if len(docs) else (), total)
 
 
 def _hits(
@@ -201,28 +57,12 @@ def _hits(
 ) -> tuple[Hit, ...]:
     hits = []
     unique = snap.schema.unique_field
-    highlighter = Highlighter(q.positive, snap.schema.text_fields, snapshot_idf(snap))
+    highlighter = plan_highlighter(q.positive, snap)
     for doc, score in zip(docs.tolist(), scores.tolist()):
         stored = snap.stored_fields(doc)
         hit_id = stored.get(unique, doc) if unique else doc
         hits.append(Hit(hit_id, score, stored, doc, highlighter))
     return tuple(hits)
-
-
-@dataclass(frozen=True)
-class Explanation:
-    """Why a document got its score: one line per (field, view, term) that contributed."""
-
-    doc_id: Any
-    score: float
-    matched: bool
-    lines: tuple[str, ...]
-
-    def __str__(self) -> str:
-        head = f"document {self.doc_id!r}: score {self.score:.4f}"
-        if not self.matched:
-            head += " (does not match the query)"
-        return "\n".join([head, *self.lines])
 
 
 def explain(
@@ -237,26 +77,16 @@ def explain(
     if doc is None:
         raise KeyError(f"no document with id {doc_id!r}")
     q = PreparedQuery(snap, query, fields, None, ranking)
-    ex = q.ex
-    lines = []
-    r = ranking
-    for s in q.scoring:
-        c = ex.contribution(s)
-        if c is None:
-            continue
-        p, values, idf = c
+    terms = []
+    for s, p, _idf in q.scoring_terms:
         i = int(p.sorted_docs.searchsorted(doc))
         if i < p.df and p.sorted_docs[i] == doc:
-            length = snap.lengths[s.field][doc]
-            k1, b = r.params(s.view)
-            opened = "(" if r.delta else ""
-            lines.append(
-                f"  {values[i]:.4f} = {s.weight:g} (weight of {s.text_field}/{s.view})"
-                f" x idf {idf:.3f} (df {p.df}, N {snap.doc_count})"
-                f" x {opened}tf {p.freqs[i]:g} / (tf + {k1:g} x (1 - {b:g} + {b:g} x len"
-                f" {length:g} / avg {snap.avg_length[s.field]:.1f}))"
-                + (f" + {r.delta:g})" if r.delta else "")
-                + f"   [{s.term!r}]"
-            )
-    score = float(score_docs(ex, scoring_terms(q), np.array([doc], dtype=np.int64))[0])
-    return Explanation(doc_id, score, bool(q.match_all()[1][doc]), tuple(lines))
+            k1, b = ranking.params(s.view)
+            term = explain_term(
+                s.field, s.view, s.term, s.text_field, s.weight,
+                tf=p.freqs[i], df=p.df, n=snap.doc_count, length=snap.lengths[s.field][doc],
+                avg_length=snap.avg_length[s.field], k1=k1, b=b, delta=ranking.delta,
+            )  # fmt: skip
+            terms.append(term)
+    score = float(score_docs(q.executor, q.scoring_terms, np.array([doc], dtype=np.int64))[0])
+    return Explanation(doc_id, score, bool(q.match_all()[1][doc]), tuple(terms))

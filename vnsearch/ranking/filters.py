@@ -1,4 +1,4 @@
-"""Field values: range filters and sorting on NUMERIC and DATETIME fields.
+"""Filters and sorting on field values: ranges of NUMERIC and DATETIME fields, and order.
 
 Both work on :meth:`Snapshot.field_values`, one array over all documents: a range is a
 vectorized comparison, a sort a ``lexsort`` of the matching documents.
