@@ -16,6 +16,7 @@ import pytest
 from tests.helpers import WORD, all_ids, open_and_search, two_segments
 from vnsearch import Index, IndexCorrupted
 from vnsearch.index.postings import BLOCK_HEAD
+from vnsearch.index.reader import FREQUENT_SHARE
 
 # -- damage found and named --------------------------------------------------------------
 
@@ -233,7 +234,7 @@ def test_postings_are_checked_ahead_once_per_segment_frequent_terms_first(tmp_pa
         assert ix._wait_checked_ahead(timeout=10)
         terms = reader._terms
         pages = terms._pages
-        spans = terms.frequent_postings(int(reader.doc_count_all() * checksums.AHEAD_SHARE))
+        spans = terms.frequent_postings(int(reader.doc_count_all() * FREQUENT_SHARE))
         # the first segment's frequent terms, dictionary and spellings; the second's; then
         # the rest of each one's postings
         assert len(asked) == 8

@@ -15,7 +15,8 @@ What is checked, and when:
   reads, the first time they are read (:class:`PageChecks`; ``Index.open(...,
   check_reads=False)`` turns this off). A background thread, started when an ``Index``
   first opens the segment, sums ahead of the searches (:meth:`PageChecks.check_ahead`)
-  the documents and frequencies of the terms in more than :data:`AHEAD_SHARE` of the
+  the documents and frequencies of the terms in more than
+  :data:`~vnsearch.index.reader.FREQUENT_SHARE` of the
   segment's documents (which searches read whole), then the term dictionary and the
   spellings (which every search reads), then the rest of the postings (on all of VNTC:
   1.77 of the file's 1.84 GB, ~0.9 s on the other core); reads of a dictionary or of
@@ -45,7 +46,6 @@ import numpy as np
 from vnsearch.errors import DamagedFile
 
 __all__ = [
-    "AHEAD_SHARE",
     "CHECKSUMS_EXT",
     "OPEN_CHECK_BYTES",
     "PAGE",
@@ -61,10 +61,6 @@ CHECKSUMS_EXT = ".sum"
 PAGE = 1 << 14
 # Components up to this size are checked whenever a snapshot opens a segment.
 OPEN_CHECK_BYTES = 16 << 20
-# Terms in more than this share of a segment's documents have their documents and
-# frequencies checked ahead, in the background (ranking reads them whole: see
-# ``vnsearch.ranking.execute._DEFER_SHARE``). On all of VNTC: 1,348 terms, 266 MB, ~0.1 s.
-AHEAD_SHARE = 1 / 8
 _HEAD = struct.Struct("<4sIQ")  # magic, page size, length of the segment file
 _MAGIC = b"VNS1"
 

@@ -39,8 +39,8 @@ from vnsearch.index.storage import (
 from vnsearch.index.writer import MAX_TEXT_MB, ArraySegmentWriter, Writer
 
 if TYPE_CHECKING:  # the facade's return types; ranking is imported when first searched
-    from vnsearch.ranking.bm25 import Ranking
-    from vnsearch.ranking.search import Explanation, Results
+    from vnsearch.ranking.results import Explanation, Results
+    from vnsearch.ranking.scoring import Ranking
 
 __all__ = ["Index", "IndexStats"]
 

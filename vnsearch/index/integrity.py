@@ -21,7 +21,8 @@ from typing import Any
 from whoosh.reading import SegmentReader
 
 from vnsearch.errors import DamagedFile, IndexCorrupted
-from vnsearch.index.checksums import AHEAD_SHARE, PageChecks, verify_segment
+from vnsearch.index.checksums import PageChecks, verify_segment
+from vnsearch.index.reader import FREQUENT_SHARE
 from vnsearch.index.terms import terms_reader
 
 __all__ = ["DAMAGE", "INDEX_NAME", "ReadChecks", "check_all", "corrupted", "page_checks_of"]
@@ -138,7 +139,7 @@ class ReadChecks:
 
     def _check_ahead(self, readers: list[Any]) -> None:
         """Check what searches read most (the documents and frequencies of frequent terms,
-        see :data:`~vnsearch.index.checksums.AHEAD_SHARE`; the term dictionaries and
+        see :data:`~vnsearch.index.reader.FREQUENT_SHARE`; the term dictionaries and
         spellings), then the rest of the postings, in a background thread, so that
         searches seldom wait for a sum, and once it is done read without checks. A page
         that differs is left for the search that reads it to report; :meth:`stop` stops
@@ -146,7 +147,7 @@ class ReadChecks:
         stop = self._stop_ahead
         # every segment's most read parts first, then the rest of each one's postings
         steps = [
-            partial(terms_reader(r).check_ahead, int(r.doc_count_all() * AHEAD_SHARE))
+            partial(terms_reader(r).check_ahead, int(r.doc_count_all() * FREQUENT_SHARE))
             for r in readers
         ]
         steps += [terms_reader(r).check_rest for r in readers]

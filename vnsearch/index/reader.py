@@ -22,12 +22,17 @@ from vnsearch.index.lengths import per_doc_reader
 from vnsearch.index.schema import DATETIME, MISSING_KEY, NUMERIC, TEXT, Schema, view_field
 from vnsearch.index.terms import terms_reader
 
-__all__ = ["LOOKUP_COST", "Snapshot", "TermPostings", "lookup"]
+__all__ = ["FREQUENT_SHARE", "LOOKUP_COST", "Snapshot", "TermPostings", "lookup"]
 
 
 # Looking a document up in postings (a binary search) costs about this many postings read
 # in full; below that ratio the whole postings are read instead.
 LOOKUP_COST = 12
+
+# A term or clause whose postings cover more than this share of the documents is frequent:
+# ranking starts from the rare ones and reads a frequent term's postings whole, and the
+# index checks those postings ahead, in the background, when it opens a segment.
+FREQUENT_SHARE = 1 / 8
 
 # The terms whose postings a snapshot keeps at hand, most recently used (views of the
 # mapped files, ~1.2 KB each: ~10 MB when full): common words come back query after query,

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from vnsearch.index.reader import LOOKUP_COST, Snapshot, TermPostings, lookup
+from vnsearch.index.reader import FREQUENT_SHARE, LOOKUP_COST, Snapshot, TermPostings, lookup
 from vnsearch.index.schema import DATETIME, ID, KEYWORD, NUMERIC
 from vnsearch.query import parse
 from vnsearch.ranking.accents import vocabulary
@@ -22,12 +22,8 @@ from vnsearch.ranking.filters import Range, range_mask
 from vnsearch.ranking.plan import Scoring, Unit, plan_query, text_fields
 from vnsearch.ranking.scoring import Ranking, idf
 
-__all__ = ["FREQUENT_SHARE", "Executor", "PreparedQuery"]
+__all__ = ["Executor", "PreparedQuery"]
 
-# A clause or term whose postings cover more than this share of the documents is frequent:
-# matching starts from the rare clauses, and a frequent term is scored, when it can be,
-# only for the documents that may still reach the top hits (see ``topk.top_hits``).
-FREQUENT_SHARE = 1 / 8
 
 _UNKNOWN: Any = object()  # a term not looked up yet (None: looked up, not in the index)
 

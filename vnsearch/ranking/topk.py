@@ -16,9 +16,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from vnsearch.index.reader import LOOKUP_COST, lookup
+from vnsearch.index.reader import FREQUENT_SHARE, LOOKUP_COST, lookup
 from vnsearch.ranking.filters import sort_docs, sort_field
-from vnsearch.ranking.match import FREQUENT_SHARE, Executor, PreparedQuery
+from vnsearch.ranking.match import Executor, PreparedQuery
 from vnsearch.ranking.scoring import bm25_many, length_norms, max_contribution
 
 __all__ = [
