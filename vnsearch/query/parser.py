@@ -50,7 +50,7 @@ same ``fields``).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -140,6 +140,22 @@ class ParsedQuery:
     """
 
     clauses: tuple[Clause, ...]
+
+    def items(self) -> Iterator[tuple[int, Term | Phrase]]:
+        """Every word and phrase of the query, in order, each with the index of its clause:
+        the alternatives of an ``Or`` one by one, with the same index.
+
+        >>> list(parse('a OR "b c" -d').items())  # doctest: +NORMALIZE_WHITESPACE
+        [(0, Term(text='a', field=None)), (0, Phrase(text='b c', field=None)),
+         (1, Term(text='d', field=None))]
+        """
+        for i, clause in enumerate(self.clauses):
+            node = clause.node
+            if isinstance(node, Or):
+                for item in node.items:
+                    yield i, item
+            else:
+                yield i, node
 
     def __str__(self) -> str:
         return " ".join(_format_clause(clause) for clause in self.clauses)
