@@ -20,7 +20,7 @@ from vnsearch.index.schema import DATETIME, ID, KEYWORD, NUMERIC
 from vnsearch.query import parse
 from vnsearch.ranking.accents import vocabulary
 from vnsearch.ranking.bm25 import Ranking, lucene_idf
-from vnsearch.ranking.plan import Scoring, Unit, plan_query, text_fields
+from vnsearch.ranking.plan import ClausePlan, ScoredTerm, plan_query, text_fields
 from vnsearch.ranking.values import Range, range_mask
 
 __all__ = [
@@ -62,7 +62,7 @@ class Executor:
         self._found[id(p)] = (docs, found)
         return found
 
-    def contribution(self, s: Scoring) -> tuple[TermPostings, np.ndarray, float] | None:
+    def contribution(self, s: ScoredTerm) -> tuple[TermPostings, np.ndarray, float] | None:
         """The term's postings, its BM25 value in each of them, and its idf."""
         p = self.postings(s.field, s.term)
         if p is None or not p.df:
@@ -71,11 +71,11 @@ class Executor:
         norms = self.snap.length_norms(s.field, *self.ranking.params(s.view), p.sorted_docs)
         return p, _bm25(p.freqs, norms, s.weight * idf, self.ranking.delta), idf
 
-    def matches(self, unit: Unit) -> np.ndarray:
+    def matches(self, unit: ClausePlan) -> np.ndarray:
         """Per document: whether ``unit`` matches it."""
         return self.mark(unit, np.zeros(self.snap.total, dtype=bool))
 
-    def mark(self, unit: Unit, mask: np.ndarray) -> np.ndarray:
+    def mark(self, unit: ClausePlan, mask: np.ndarray) -> np.ndarray:
         """Set ``mask`` (per document) where ``unit`` matches; returns ``mask``."""
         for f, term in unit.any_of:
             p = self.postings(f, term)
@@ -85,7 +85,7 @@ class Executor:
             mask[self.phrase_docs(phrase)] = True
         return mask
 
-    def unit_size(self, unit: Unit) -> int:
+    def unit_size(self, unit: ClausePlan) -> int:
         """At least as many documents as ``unit`` matches: document frequencies, and the
         number of documents holding each phrase (every way of matching a unit finds them,
         so they are found here once and kept)."""
@@ -97,7 +97,7 @@ class Executor:
             size += len(self.phrase_docs(phrase))
         return size
 
-    def unit_contains(self, unit: Unit, docs: np.ndarray) -> np.ndarray:
+    def unit_contains(self, unit: ClausePlan, docs: np.ndarray) -> np.ndarray:
         """Whether ``unit`` matches each of the sorted documents ``docs``: binary searches
         in its postings, or, when there are many documents to look up, its flags."""
         if len(docs) * LOOKUP_COST > self.unit_size(unit):
@@ -233,7 +233,7 @@ class PreparedQuery:
             self.scoring += plan.bonus
         self.filters = filters
         self._filter_mask: np.ndarray | None = None
-        self.terms: list[tuple[Scoring, TermPostings, float]] | None = None  # scoring_terms()
+        self.terms: list[tuple[ScoredTerm, TermPostings, float]] | None = None  # scoring_terms()
 
     def filter_mask(self) -> np.ndarray:
         if self._filter_mask is None:
@@ -481,7 +481,7 @@ def _split(q: PreparedQuery, terms: list) -> tuple[list, list]:
     return [t for t in terms if t[1].df <= share], [t for t in terms if t[1].df > share]
 
 
-def scoring_terms(q: PreparedQuery) -> list[tuple[Scoring, TermPostings, float]]:
+def scoring_terms(q: PreparedQuery) -> list[tuple[ScoredTerm, TermPostings, float]]:
     """(scoring term, its postings, its idf) of every scoring term found in the index."""
     if q.terms is None:
         out = []

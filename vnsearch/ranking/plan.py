@@ -1,6 +1,6 @@
 """Query planning: which postings decide a match and which terms add to scores.
 
-Each clause of a parsed query becomes a ``Unit``: the postings whose union it matches
+Each clause of a parsed query becomes a ``ClausePlan``: the postings whose union it matches
 (folded syllables, so unaccented words find accented text; phrase positions) and the terms
 it scores in each TEXT field (exact and folded syllables, so exact diacritics rank first).
 Neighbouring plain words add bonus terms: their bigrams and the words pyvi segments.
@@ -21,10 +21,10 @@ from vnsearch.query import Clause, Or, ParsedQuery, Phrase, Term
 from vnsearch.ranking.accents import AccentVocabulary, may_respell
 from vnsearch.ranking.bm25 import Ranking
 
-__all__ = ["Plan", "Scoring", "Unit", "plan_query", "text_fields"]
+__all__ = ["ClausePlan", "Plan", "ScoredTerm", "plan_query", "text_fields"]
 
 
-class Scoring(NamedTuple):
+class ScoredTerm(NamedTuple):
     """One term that adds to scores: where it is looked up and with which weight."""
 
     field: str  # hidden (or plain) Whoosh field
@@ -35,19 +35,30 @@ class Scoring(NamedTuple):
 
 
 @dataclass
-class Unit:
-    """One clause of the query: which documents it matches and what it adds to scores."""
+class ClausePlan:
+    """One clause of the query: which documents it matches and what it adds to scores.
+
+    A document matches the clause when it holds any of the ``any_of`` terms (``(field,
+    term)``: the union of their postings) or any of the ``phrases`` (each ``(field, term,
+    offset)`` per term: the terms at those relative positions). ``scoring`` are the terms
+    the clause adds to a matching document's score. ``occur`` is the clause's, from the
+    query: ``should``, ``must`` or ``must_not`` (whose terms never score).
+    """
 
     occur: str
-    scoring: list[Scoring] = field(default_factory=list)
+    scoring: list[ScoredTerm] = field(default_factory=list)
     any_of: list[tuple[str, str]] = field(default_factory=list)  # match: union of postings
     phrases: list[list[tuple[str, str, int]]] = field(default_factory=list)  # (field, term, offset)
 
 
 @dataclass
 class Plan:
-    units: list[Unit]
-    bonus: list[Scoring]
+    """A planned query: its clauses, in the query's order (the plain ``should`` words of a
+    long query joined into one clause, last), and the bonus terms of its neighbouring plain
+    words (bigrams and pyvi words), which add to the score of any matching document."""
+
+    units: list[ClausePlan]
+    bonus: list[ScoredTerm]
 
 
 def _word_syllables(text: str) -> Sequence[Token]:
@@ -65,7 +76,7 @@ def _recent_word_syllables(text: str) -> tuple[Token, ...]:
 def _syllable_scoring(
     tok: str, fields: Sequence[str], schema, ranking: Ranking, exact: str | None = None,
     factor: float = 1.0,
-) -> list[Scoring]:  # fmt: skip
+) -> list[ScoredTerm]:  # fmt: skip
     """The exact and folded syllable terms of ``tok``; ``exact`` replaces the exact term
     (an accent restored), whose weight is then multiplied by ``factor``."""
     folded = fold_term(tok.lower())
@@ -77,7 +88,7 @@ def _syllable_scoring(
         for view, term, f in (("syllables", exact, factor), ("folded", folded, 1.0)):
             w = ranking.view_weights.get(view, 0.0) * boost * f
             if w and term:
-                out.append(Scoring(view_field(name, view), term, w, view, name))
+                out.append(ScoredTerm(view_field(name, view), term, w, view, name))
     return out
 
 
@@ -93,7 +104,7 @@ def text_fields(schema, only: Iterable[str] | None) -> list[str]:
 
 
 def _plan_item(
-    item: Term | Phrase, unit: Unit, schema, fields: list[str], ranking: Ranking,
+    item: Term | Phrase, unit: ClausePlan, schema, fields: list[str], ranking: Ranking,
     restored: str | None = None,
 ):  # fmt: skip
     if item.field is not None and not isinstance(schema[item.field], TEXT):
@@ -145,13 +156,13 @@ def plan_query(
     restored = _restore(query, [clauses[i].node.text for i in plain], accents, ranking)
     restored_at = dict(zip(plain, restored))
     units = []
-    grouped: list[Unit] = []  # plain should clauses matched as one group (long queries)
+    grouped: list[ClausePlan] = []  # plain should clauses matched as one group (long queries)
     group = 0 < ranking.group_from <= sum(1 for i in plain if clauses[i].occur == "should")
     drop = _stopword_clauses(clauses, plain, restored_at, ranking, group)
     for i, clause in enumerate(clauses):
         if i in drop:
             continue
-        unit = Unit(clause.occur)
+        unit = ClausePlan(clause.occur)
         items = clause.node.items if isinstance(clause.node, Or) else (clause.node,)
         for item in items:
             n = len(unit.scoring)
@@ -166,7 +177,7 @@ def plan_query(
             else:
                 units.append(unit)
     if grouped:
-        one = Unit("should")
+        one = ClausePlan("should")
         for u in grouped:
             one.scoring += u.scoring
             one.any_of += u.any_of
@@ -279,11 +290,11 @@ def _stop_mask(words: list[str], at: list[int]) -> list[bool]:
 def _bonus(
     words: list[str], exact: list[str], schema, fields: list[str], ranking: Ranking,
     restored: bool = False, no_questions: bool = False,
-) -> list[Scoring]:  # fmt: skip
+) -> list[ScoredTerm]:  # fmt: skip
     """Bigram and word terms of the plain words: they reward words found side by side.
     ``exact`` are the words with restored accents (the exact views' terms); with
     ``no_questions``, none of them holds a question word (``năm nào``, ``thế nào``)."""
-    out: list[Scoring] = []
+    out: list[ScoredTerm] = []
     # the syllables of the words joined (no syllable spans the space between two words)
     toks = [t.text.lower() for w in exact for t in _word_syllables(w) if t.kind != "part"]
     pairs = [(f"{a} {b}", f"{fold_term(a)} {fold_term(b)}") for a, b in zip(toks, toks[1:])]
@@ -302,11 +313,13 @@ def _bonus(
         ww = ranking.view_weights.get("words", 0.0) * boost * factor
         for ex, folded in pairs:
             if wb:
-                out.append(Scoring(view_field(name, "bigrams"), ex, wb, "bigrams", name))
+                out.append(ScoredTerm(view_field(name, "bigrams"), ex, wb, "bigrams", name))
             if wfb:
                 out.append(
-                    Scoring(view_field(name, "folded_bigrams"), folded, wfb, "folded_bigrams", name)
+                    ScoredTerm(
+                        view_field(name, "folded_bigrams"), folded, wfb, "folded_bigrams", name
+                    )
                 )
         if ww:
-            out.extend(Scoring(view_field(name, "words"), w, ww, "words", name) for w in words_)
+            out.extend(ScoredTerm(view_field(name, "words"), w, ww, "words", name) for w in words_)
     return out
