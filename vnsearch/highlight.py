@@ -294,14 +294,12 @@ class Highlighter:
         ``schema`` defaults to one stored TEXT field named ``text``.
         """
         from vnsearch.index.schema import TEXT, Schema
-        from vnsearch.query import parse
         from vnsearch.ranking.bm25 import DEFAULT_RANKING
-        from vnsearch.ranking.plan import plan_query, text_fields
+        from vnsearch.ranking.plan import plan_text
 
         if schema is None:
             schema = Schema(text=TEXT(stored=True))
-        names = text_fields(schema, fields)
-        plan = plan_query(parse(query, list(schema)), schema, names, DEFAULT_RANKING)
+        plan = plan_text(query, schema, fields, DEFAULT_RANKING)
         return cls([u for u in plan.units if u.occur != "must_not"], schema.text_fields)
 
     def _field(self, name: str) -> _FieldQuery:

@@ -17,10 +17,9 @@ import numpy as np
 
 from vnsearch.index.reader import LOOKUP_COST, Snapshot, TermPostings, lookup
 from vnsearch.index.schema import DATETIME, ID, KEYWORD, NUMERIC
-from vnsearch.query import parse
 from vnsearch.ranking.accents import vocabulary
 from vnsearch.ranking.bm25 import Ranking, lucene_idf
-from vnsearch.ranking.plan import ClausePlan, ScoredTerm, plan_query, text_fields
+from vnsearch.ranking.plan import ClausePlan, ScoredTerm, plan_text
 from vnsearch.ranking.values import Range, range_mask
 
 __all__ = [
@@ -221,9 +220,7 @@ class PreparedQuery:
             raise TypeError(f"query must be a str, got {type(query).__name__}")
         schema = snap.schema
         accents = vocabulary(snap) if ranking.restored_weight or ranking.respell else None
-        plan = plan_query(
-            parse(query, list(schema)), schema, text_fields(schema, fields), ranking, accents
-        )
+        plan = plan_text(query, schema, fields, ranking, accents)
         self.ex = Executor(snap, ranking)
         self.positive = [u for u in plan.units if u.occur != "must_not"]
         self.negative = [u for u in plan.units if u.occur == "must_not"]
