@@ -17,9 +17,8 @@ import numpy as np
 
 from vnsearch.index.reader import LOOKUP_COST, Snapshot, TermPostings, lookup
 from vnsearch.index.schema import DATETIME, ID, KEYWORD, NUMERIC
-from vnsearch.ranking.accents import vocabulary
 from vnsearch.ranking.bm25 import Ranking, lucene_idf
-from vnsearch.ranking.plan import ClausePlan, ScoredTerm, plan_text
+from vnsearch.ranking.plan import ClausePlan, Plan, ScoredTerm
 from vnsearch.ranking.values import Range, range_mask
 
 __all__ = [
@@ -215,12 +214,7 @@ def _filter_mask(snap: Snapshot, ex: Executor, filters: Mapping[str, Any]) -> np
 class PreparedQuery:
     """A planned query over one snapshot: its clauses, scoring terms and filters."""
 
-    def __init__(self, snap: Snapshot, query: str, fields, filters, ranking: Ranking) -> None:
-        if not isinstance(query, str):
-            raise TypeError(f"query must be a str, got {type(query).__name__}")
-        schema = snap.schema
-        accents = vocabulary(snap) if ranking.restored_weight or ranking.respell else None
-        plan = plan_text(query, schema, fields, ranking, accents)
+    def __init__(self, snap: Snapshot, plan: Plan, filters, ranking: Ranking) -> None:
         self.ex = Executor(snap, ranking)
         self.positive = [u for u in plan.units if u.occur != "must_not"]
         self.negative = [u for u in plan.units if u.occur == "must_not"]

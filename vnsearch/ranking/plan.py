@@ -6,6 +6,8 @@ words find accented text; phrase positions) and the terms it scores in each TEXT
 (exact and folded syllables, so exact diacritics rank first). Neighbouring plain words add
 bonus terms: their bigrams and the words pyvi segments. Planning only reads the analysis:
 it tokenizes, folds and segments nothing itself.
+
+:func:`plan_search` is the whole front of a search: parse, analyze, plan.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import NamedTuple
 
 from vnsearch.index.schema import KEYWORD, TEXT, view_field
 from vnsearch.query import Term, parse
-from vnsearch.ranking.accents import AccentVocabulary
+from vnsearch.ranking.accents import AccentVocabulary, vocabulary
 from vnsearch.ranking.bm25 import DEFAULT_RANKING, Ranking
 from vnsearch.ranking.query_text import AnalyzedItem, AnalyzedQuery, PlainWords, analyze_query
 
@@ -27,6 +29,7 @@ __all__ = [
     "Plan",
     "ScoredTerm",
     "plan_query",
+    "plan_search",
     "plan_text",
     "text_fields",
 ]
@@ -80,6 +83,15 @@ def text_fields(schema, only: Iterable[str] | None) -> list[str]:
             raise ValueError(f"unknown field(s): {', '.join(sorted(unknown))}")
         names = [n for n in names if n in wanted]
     return names
+
+
+def plan_search(snap, query: str, fields: Iterable[str] | None, ranking: Ranking) -> Plan:
+    """Parse, analyze and plan ``query`` for a search of ``snap`` (whose accent vocabulary
+    restores and respells words, when ``ranking`` asks for it)."""
+    if not isinstance(query, str):
+        raise TypeError(f"query must be a str, got {type(query).__name__}")
+    accents = vocabulary(snap) if ranking.restored_weight or ranking.respell else None
+    return plan_text(query, snap.schema, fields, ranking, accents)
 
 
 def plan_text(

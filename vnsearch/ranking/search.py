@@ -33,6 +33,7 @@ from vnsearch.ranking.execute import (
     top_hits,
     top_hits_from_rare_terms,
 )
+from vnsearch.ranking.plan import plan_search
 from vnsearch.ranking.values import sort_docs, sort_field
 
 __all__ = [
@@ -170,7 +171,8 @@ def search(
     orders every match by that NUMERIC or DATETIME field instead (ties by score, documents
     without a value last); scores stay BM25's.
     """
-    q = PreparedQuery(snap, query, fields, filter, ranking)
+    plan = plan_search(snap, query, fields, ranking)  # parse -> analyze -> plan
+    q = PreparedQuery(snap, plan, filter, ranking)
     if sort is not None:
         name, descending = sort_field(snap, sort)
         cand = np.flatnonzero(q.match_all()[1])
@@ -236,7 +238,8 @@ def explain(
     doc = snap.doc_for_id(doc_id)
     if doc is None:
         raise KeyError(f"no document with id {doc_id!r}")
-    q = PreparedQuery(snap, query, fields, None, ranking)
+    plan = plan_search(snap, query, fields, ranking)  # parse -> analyze -> plan
+    q = PreparedQuery(snap, plan, None, ranking)
     ex = q.ex
     lines = []
     r = ranking
