@@ -13,7 +13,7 @@ it tokenizes, folds and segments nothing itself.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from functools import lru_cache
 from itertools import groupby
 from operator import attrgetter
 from typing import NamedTuple
@@ -45,8 +45,16 @@ class ScoredTerm(NamedTuple):
     text_field: str
 
 
-@dataclass(frozen=True, slots=True)
-class ClausePlan:
+# makes a named tuple from a tuple of its fields without calling its (Python) ``__new__``:
+# a query has tens of scored terms, and this takes a third of the time
+_new_tuple = tuple.__new__
+
+# the hidden field of a view of a TEXT field (``body.folded``): every query asks for the
+# same few, each many times
+_hidden = lru_cache(maxsize=1024)(view_field)
+
+
+class ClausePlan(NamedTuple):
     """One clause of the query: which documents it matches and what it adds to scores.
 
     A document matches the clause when it holds any of the ``any_of`` terms (``(field,
@@ -62,8 +70,7 @@ class ClausePlan:
     phrases: tuple[tuple[tuple[str, str, int], ...], ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Plan:
+class Plan(NamedTuple):
     """A planned query: its clauses, in the query's order (the plain ``should`` words of a
     long query joined into one clause, last), and the bonus terms of its neighbouring plain
     words (bigrams and pyvi words), which add to the score of any matching document."""
@@ -107,144 +114,158 @@ def plan_text(
 
 def plan_query(query: AnalyzedQuery, schema, fields: Sequence[str], ranking: Ranking) -> Plan:
     """The clause plans and bonus terms of ``query`` searched in the TEXT ``fields``."""
-    plain = [item for item in query.items if item.plain]
-    # long queries: plain should clauses matched as one group, their question words dropped
-    group = 0 < ranking.group_from <= sum(1 for item in plain if item.occur == "should")
-    drop = _stopword_clauses(query, plain, ranking, group)
+    planner = _Planner(schema, fields, ranking)
+    drop = _stopword_clauses(query, ranking)
     units: list[ClausePlan] = []
-    grouped: list[ClausePlan] = []
+    grouped: list[ClausePlan] = []  # a long query's plain should words: matched as one
     for i, clause_items in groupby(query.items, key=attrgetter("clause")):
         if i in drop:
             continue
         items = tuple(clause_items)
-        unit = _plan_clause(i, items, schema, fields, ranking)
+        unit = planner.clause(i, items)
         if unit.any_of or unit.phrases:
-            if group and items[0].plain and unit.occur == "should":
+            if query.grouped and items[0].plain and unit.occur == "should":
                 grouped.append(unit)
             else:
                 units.append(unit)
     if grouped:
-        units.append(
-            ClausePlan(
-                "should",
-                tuple(s for u in grouped for s in u.scoring),
-                tuple(t for u in grouped for t in u.any_of),
-                tuple(p for u in grouped for p in u.phrases),
-            )
-        )
-    asked = ranking.question_words and group
-    return Plan(tuple(units), _bonus(query.plain, schema, fields, ranking, asked))
+        units.append(_joined(grouped))
+    asked = ranking.question_words and query.grouped
+    return Plan(tuple(units), planner.bonus(query.plain, asked))
 
 
-def _stopword_clauses(
-    query: AnalyzedQuery, plain: list[AnalyzedItem], ranking: Ranking, group: bool
-) -> set[int]:
+def _joined(units: list[ClausePlan]) -> ClausePlan:
+    """One should clause matching and scoring what any of ``units`` does."""
+    scoring: list[ScoredTerm] = []
+    any_of: list[tuple[str, str]] = []
+    phrases: list[tuple[tuple[str, str, int], ...]] = []
+    for u in units:
+        scoring += u.scoring
+        any_of += u.any_of
+        phrases += u.phrases
+    return ClausePlan("should", tuple(scoring), tuple(any_of), tuple(phrases))
+
+
+def _stopword_clauses(query: AnalyzedQuery, ranking: Ranking) -> set[int]:
     """The plain should clauses that are stop words, when the ranking drops them and the
     query has other words; in a grouped (long) query, also its question words."""
     if not ranking.stopwords:
         return set()
-    asks = ranking.question_words and group
+    asks = ranking.question_words and query.grouped
     stop = {
         item.clause
-        for item in plain
-        if item.occur == "should" and (item.stop or (asks and item.question))
+        for item in query.items
+        if item.plain and item.occur == "should" and (item.stop or (asks and item.question))
     }
     return stop if len(stop) < query.clauses else set()
 
 
-def _plan_clause(
-    i: int, items: Sequence[AnalyzedItem], schema, fields: Sequence[str], ranking: Ranking
-) -> ClausePlan:
-    """The plan of clause ``i``, from its items (one, or the alternatives of an ``Or``)."""
-    scoring: list[ScoredTerm] = []
-    any_of: list[tuple[str, str]] = []
-    phrases: list[tuple[tuple[str, str, int], ...]] = []
-    for item in items:
-        n = len(scoring)
-        _plan_item(item, scoring, any_of, phrases, schema, fields, ranking)
-        if ranking.capitals != 1.0 and i > 0 and item.capitalized:
-            # a name (of a person, place, work) in a sentence: what the question is about
-            more = ranking.capitals
-            scoring[n:] = [s._replace(weight=s.weight * more) for s in scoring[n:]]
-    return ClausePlan(items[0].occur, tuple(scoring), tuple(any_of), tuple(phrases))
+class _Planner:
+    """Plans the items of one query over the TEXT ``fields``. The hidden fields and weights
+    of each scope's syllable views are worked out once per query, not once per syllable."""
 
+    def __init__(self, schema, fields: Sequence[str], ranking: Ranking) -> None:
+        self.schema = schema
+        self.fields = fields
+        self.ranking = ranking
+        self._views: dict[tuple[str | None, float], list[tuple[str, str, float, str]]] = {}
 
-def _plan_item(
-    item: AnalyzedItem, scoring: list, any_of: list, phrases: list, schema,
-    fields: Sequence[str], ranking: Ranking,
-) -> None:  # fmt: skip
-    """Add the scored terms, matched terms and phrases of one item."""
-    node = item.node
-    if node.field is not None and not isinstance(schema[node.field], TEXT):
-        ftype = schema[node.field]
-        value = node.text.lower() if isinstance(ftype, KEYWORD) and ftype.lowercase else node.text
-        any_of.append((node.field, value))
-        return
-    scope = [node.field] if node.field is not None else fields
-    if not item.syllables:
-        return
-    if item.restored is not None:  # a word of one syllable
-        exact, factor = (item.restored,), ranking.restored_weight
-    else:
-        exact, factor = item.syllables, 1.0
-    scoring += _syllable_scoring(exact, item.folded, scope, schema, ranking, factor)
-    if len(item.syllables) == 1 and isinstance(node, Term):
-        any_of.extend((view_field(f, "folded"), item.folded[0]) for f in scope)
-        return
-    view, terms = ("syllables", item.syllables) if item.accented else ("folded", item.folded)
-    first = item.positions[0]
-    offsets = [p - first for p in item.positions]
-    for f in scope:
-        name = view_field(f, view)
-        phrases.append(tuple((name, t, off) for t, off in zip(terms, offsets)))
+    def clause(self, i: int, items: Sequence[AnalyzedItem]) -> ClausePlan:
+        """The plan of clause ``i``, from its items (one, or the alternatives of an ``Or``)."""
+        scoring: list[ScoredTerm] = []
+        any_of: list[tuple[str, str]] = []
+        phrases: list[tuple[tuple[str, str, int], ...]] = []
+        more = self.ranking.capitals
+        for item in items:
+            n = len(scoring)
+            self.item(item, scoring, any_of, phrases)
+            if more != 1.0 and i > 0 and item.capitalized:
+                # a name (of a person, place, work) in a sentence: what the question is about
+                scoring[n:] = [
+                    _new_tuple(ScoredTerm, (s.field, s.term, s.weight * more, s.view, s.text_field))
+                    for s in scoring[n:]
+                ]
+        return _new_tuple(
+            ClausePlan, (items[0].occur, tuple(scoring), tuple(any_of), tuple(phrases))
+        )
 
+    def item(self, item: AnalyzedItem, scoring: list, any_of: list, phrases: list) -> None:
+        """Add the scored terms, matched terms and phrases of one item."""
+        node = item.node
+        if node.field is not None and not isinstance(self.schema[node.field], TEXT):
+            ftype = self.schema[node.field]
+            lower = isinstance(ftype, KEYWORD) and ftype.lowercase
+            any_of.append((node.field, node.text.lower() if lower else node.text))
+            return
+        if not item.syllables:
+            return
+        if item.restored is not None:  # a word of one syllable
+            exact, factor = (item.restored,), self.ranking.restored_weight
+        else:
+            exact, factor = item.syllables, 1.0
+        views = self.syllable_views(node.field, factor)
+        for terms in zip(exact, item.folded):  # each syllable: its exact and folded terms
+            for hidden, view, w, name in views:
+                term = terms[view == "folded"]
+                if term:
+                    scoring.append(_new_tuple(ScoredTerm, (hidden, term, w, view, name)))
+        scope = self.fields if node.field is None else (node.field,)
+        if len(item.syllables) == 1 and isinstance(node, Term):
+            any_of.extend((_hidden(f, "folded"), item.folded[0]) for f in scope)
+            return
+        view, terms = ("syllables", item.syllables) if item.accented else ("folded", item.folded)
+        first = item.positions[0]
+        offsets = [p - first for p in item.positions]
+        for f in scope:
+            name = _hidden(f, view)
+            phrases.append(tuple((name, t, off) for t, off in zip(terms, offsets)))
 
-def _syllable_scoring(
-    exact: Sequence[str], folded: Sequence[str], fields: Sequence[str], schema,
-    ranking: Ranking, factor: float = 1.0,
-) -> list[ScoredTerm]:  # fmt: skip
-    """The exact and folded terms of each syllable in each field (exact first), the exact
-    ones' weights multiplied by ``factor`` (accents restored, not typed)."""
-    out = []
-    for ex, fo in zip(exact, folded):
-        for name in fields:
-            boost = schema[name].boost
-            for view, term, f in (("syllables", ex, factor), ("folded", fo, 1.0)):
-                w = ranking.view_weights.get(view, 0.0) * boost * f
-                if w and term:
-                    out.append(ScoredTerm(view_field(name, view), term, w, view, name))
-    return out
+    def syllable_views(self, field: str | None, factor: float) -> list[tuple[str, str, float, str]]:
+        """Per TEXT field searched (``field``, or all of them) and view (exact, then folded):
+        the hidden field, the view, its weight (the exact view's times ``factor``) and the
+        field; views that weigh nothing are left out."""
+        views = self._views.get((field, factor))
+        if views is None:
+            weights = self.ranking.view_weights
+            views = []
+            for name in self.fields if field is None else (field,):
+                boost = self.schema[name].boost
+                for view, f in (("syllables", factor), ("folded", 1.0)):
+                    w = weights.get(view, 0.0) * boost * f
+                    if w:
+                        views.append((_hidden(name, view), view, w, name))
+            self._views[(field, factor)] = views
+        return views
 
-
-def _bonus(
-    plain: PlainWords, schema, fields: Sequence[str], ranking: Ranking, no_questions: bool
-) -> tuple[ScoredTerm, ...]:
-    """Bigram and word terms of the plain words: they reward words found side by side.
-    The exact views' terms hold restored accents; with ``no_questions``, none of them
-    holds a question word (``năm nào``, ``thế nào``)."""
-    syl, fol = plain.syllables, plain.folded
-    pairs = [(f"{a} {b}", f"{c} {d}") for a, b, c, d in zip(syl, syl[1:], fol, fol[1:])]
-    words = plain.words
-    if no_questions:
-        asks = plain.questions
-        pairs = [p for p, a, b in zip(pairs, asks, asks[1:]) if not (a or b)]
-        words = tuple(w for w, asked in zip(words, plain.word_questions) if not asked)
-    factor = ranking.restored_weight if plain.restored else 1.0
-    out: list[ScoredTerm] = []
-    for name in fields:
-        boost = schema[name].boost
-        wb = ranking.view_weights.get("bigrams", 0.0) * boost * factor
-        wfb = ranking.view_weights.get("folded_bigrams", 0.0) * boost
-        ww = ranking.view_weights.get("words", 0.0) * boost * factor
-        for ex, folded in pairs:
-            if wb:
-                out.append(ScoredTerm(view_field(name, "bigrams"), ex, wb, "bigrams", name))
-            if wfb:
-                out.append(
-                    ScoredTerm(
-                        view_field(name, "folded_bigrams"), folded, wfb, "folded_bigrams", name
-                    )
-                )
-        if ww:
-            out.extend(ScoredTerm(view_field(name, "words"), w, ww, "words", name) for w in words)
-    return tuple(out)
+    def bonus(self, plain: PlainWords, no_questions: bool) -> tuple[ScoredTerm, ...]:
+        """Bigram and word terms of the plain words: they reward words found side by side.
+        The exact views' terms hold restored accents; with ``no_questions``, none of them
+        holds a question word (``năm nào``, ``thế nào``)."""
+        syl, fol = plain.syllables, plain.folded
+        pairs = [(f"{a} {b}", f"{c} {d}") for a, b, c, d in zip(syl, syl[1:], fol, fol[1:])]
+        words = plain.words
+        if no_questions:
+            asks = plain.questions
+            pairs = [p for p, a, b in zip(pairs, asks, asks[1:]) if not (a or b)]
+            words = tuple(w for w, asked in zip(words, plain.word_questions) if not asked)
+        factor = self.ranking.restored_weight if plain.restored else 1.0
+        weights = self.ranking.view_weights
+        out: list[ScoredTerm] = []
+        for name in self.fields:
+            boost = self.schema[name].boost
+            wb = weights.get("bigrams", 0.0) * boost * factor
+            wfb = weights.get("folded_bigrams", 0.0) * boost
+            ww = weights.get("words", 0.0) * boost * factor
+            if pairs and (wb or wfb):
+                bigrams = _hidden(name, "bigrams")
+                folded_bigrams = _hidden(name, "folded_bigrams")
+                for ex, folded in pairs:
+                    if wb:
+                        out.append(_new_tuple(ScoredTerm, (bigrams, ex, wb, "bigrams", name)))
+                    if wfb:
+                        row = (folded_bigrams, folded, wfb, "folded_bigrams", name)
+                        out.append(_new_tuple(ScoredTerm, row))
+            if ww and words:
+                hidden = _hidden(name, "words")
+                out.extend(_new_tuple(ScoredTerm, (hidden, w, ww, "words", name)) for w in words)
+        return tuple(out)

@@ -23,7 +23,7 @@ segmented after this.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -38,8 +38,7 @@ from vnsearch.ranking.bm25 import DEFAULT_RANKING, Ranking
 __all__ = ["AnalyzedItem", "AnalyzedQuery", "PlainWords", "analyze_query"]
 
 
-@dataclass(frozen=True, slots=True)
-class AnalyzedItem:
+class AnalyzedItem(NamedTuple):
     """One word or phrase of a query (each alternative of an ``Or`` is one), analyzed.
 
     ``syllables`` are its terms in the exact view (normalized, lowercase; the parts of a
@@ -50,7 +49,9 @@ class AnalyzedItem:
     A plain word is a ``Term`` with no field that is neither in an ``Or`` nor ``-excluded``.
     Only plain words have ``restored`` (the accented form the index knows, for a word of
     one syllable in a query typed without any accent), ``stop`` (a stop word, alone or with
-    the plain words next to it: ``tuy nhiên``) and ``question`` (``nào``, ``thế nào``).
+    the plain words next to it: ``tuy nhiên``; flagged when the ranking drops stop words)
+    and ``question`` (``nào``, ``thế nào``; flagged in a grouped query when the ranking
+    drops question words).
     """
 
     clause: int  # the index of its clause in the parsed query
@@ -71,15 +72,15 @@ class AnalyzedItem:
         return self.syllables != self.folded
 
 
-@dataclass(frozen=True, slots=True)
-class PlainWords:
+class PlainWords(NamedTuple):
     """The query's plain words side by side, accents restored: what bonus terms are made of.
 
     ``syllables`` (lowercase) and ``folded`` are those of every plain word in order (with
     restored accents), so neighbouring ones form bigrams; ``questions`` flags each that is
-    a question word there. ``words`` are pyvi's words of the plain words joined by spaces
-    (lowercase; none for fewer than two syllables), and ``word_questions`` flags each that
-    holds a syllable flagged in ``questions``.
+    a question word there (in a grouped query, when the ranking drops question words).
+    ``words`` are pyvi's words of the plain words joined by spaces (lowercase; none for
+    fewer than two syllables), and ``word_questions`` flags each that holds a syllable
+    flagged in ``questions``.
     """
 
     syllables: tuple[str, ...] = ()
@@ -90,40 +91,57 @@ class PlainWords:
     restored: bool = False  # some plain word's accents were restored
 
 
-@dataclass(frozen=True, slots=True)
-class AnalyzedQuery:
-    """A parsed query analyzed: its items in order, how many clauses it has, its plain words."""
+class AnalyzedQuery(NamedTuple):
+    """A parsed query analyzed: its items in order, how many clauses it has, whether it is
+    grouped (a long query: at least ``ranking.group_from`` plain ``should`` words, matched
+    as one group), and its plain words side by side."""
 
     items: tuple[AnalyzedItem, ...]
     clauses: int
+    grouped: bool
     plain: PlainWords
 
 
 class _Text(NamedTuple):
+    """What one text of a query (a word, a phrase, a restored form) holds, on its own."""
+
     tokens: tuple[Token, ...]  # every syllable token, the parts of compounds included
     syllables: tuple[str, ...]  # lowercase, parts left out
     folded: tuple[str, ...]
     positions: tuple[int, ...]
+    respellable: bool  # may hold a syllable spelled with i or y either way (``lí``, ``lý``)
+    accented: bool  # typed with accents: folding the text changes it
 
 
-def _analyzed(tokens: Sequence[Token]) -> _Text:
+# makes a named tuple from a tuple of its fields without calling its (Python) ``__new__``
+_new_tuple = tuple.__new__
+_BY_VALUE = _Text((), (), (), (), False, False)  # an item in a field that is not TEXT
+
+
+def _folds(text: str) -> bool:
+    """Whether folding ``text`` changes it (beyond its case): typed with accents."""
+    lower = text.lower()
+    return fold_term(lower) != lower
+
+
+def _analyzed(text: str, tokens: Sequence[Token]) -> _Text:
     kept = [t for t in tokens if t.kind != "part"]
     lower = tuple(t.text.lower() for t in kept)
-    return _Text(
-        tuple(tokens), lower, tuple(map(fold_term, lower)), tuple(t.position for t in kept)
-    )
+    folded = tuple(map(fold_term, lower))
+    positions = tuple(t.position for t in kept)
+    return _Text(tuple(tokens), lower, folded, positions, may_respell(text), _folds(text))
 
 
 def _text(text: str) -> _Text:
-    """The syllables of one word (or phrase, or restored form) of a query. Common words
+    """The analysis of one word (or phrase, or restored form) of a query. Common words
     come back query after query: the 4,096 most recent short ones are kept (process-wide;
     the result is immutable and depends on the text alone)."""
-    return _recent_text(text) if len(text) <= 64 else _analyzed(syllables(text))
+    return _recent_text(text) if len(text) <= 64 else _analyzed(text, syllables(text))
 
 
 @lru_cache(maxsize=4096)
 def _recent_text(text: str) -> _Text:
-    return _analyzed(syllables(text))
+    return _analyzed(text, syllables(text))
 
 
 def analyze_query(
@@ -134,49 +152,66 @@ def analyze_query(
 ) -> AnalyzedQuery:
     """Analyze each item of ``parsed`` once. ``accents`` (the index's vocabulary) respells
     ``i``/``y`` when ``ranking.respell``, and restores the accents of a query typed without
-    any when ``ranking.restored_weight``."""
-    pairs = list(parsed.items())
-    nodes = [node for _i, node in pairs]
-    is_text = [n.field is None or isinstance(schema[n.field], TEXT) for n in nodes]
-    texts = [_text(n.text) if t else _Text((), (), (), ()) for n, t in zip(nodes, is_text)]
-    if ranking.respell and accents is not None:
-        _respell(nodes, texts, is_text, accents)
+    any when ``ranking.restored_weight``; stop words are flagged when ``ranking.stopwords``,
+    question words when ``ranking.question_words`` in a grouped query."""
     clauses = parsed.clauses
-    plain = [
-        k
-        for k, (i, node) in enumerate(pairs)
-        if clauses[i].occur != "must_not"
-        and clauses[i].node is node  # not in an Or
-        and isinstance(node, Term)
-        and node.field is None
+    pairs = parsed.items()
+    nodes = [node for _i, node in pairs]
+    texts = [
+        _text(n.text) if n.field is None or isinstance(schema[n.field], TEXT) else _BY_VALUE
+        for n in nodes
     ]
-    ones = [texts[k].tokens[0].text if len(texts[k].tokens) == 1 else None for k in plain]
+    if ranking.respell and accents is not None:
+        _respell(nodes, texts, accents)
+    plain: list[int] = []  # the items that are plain words
+    ones: list[str | None] = []  # each one's only token (None: it has several, or none)
+    should = 0
+    for k, (i, node) in enumerate(pairs):
+        clause = clauses[i]
+        if (
+            clause.occur != "must_not"
+            and clause.node is node  # not in an Or
+            and isinstance(node, Term)
+            and node.field is None
+        ):
+            plain.append(k)
+            tokens = texts[k].tokens
+            ones.append(tokens[0].text if len(tokens) == 1 else None)
+            should += clause.occur == "should"
     restored = _restore(nodes, texts, plain, ones, accents, ranking)
     words = [r or o or "" for r, o in zip(restored, ones)]
-    stops = _stop_mask(words, [pairs[k][0] for k in plain])
-    asks = question_mask(words)
-    flags = {k: (r, s, a) for k, r, s, a in zip(plain, restored, stops, asks)}
+    grouped = 0 < ranking.group_from <= should
+    asked = ranking.question_words and grouped
+    n = len(plain)
+    stops = _stop_mask(words, [pairs[k][0] for k in plain]) if ranking.stopwords else [False] * n
+    asks = question_mask(words) if asked else [False] * n
     items = []
-    for k, ((i, _parsed), node, text) in enumerate(zip(pairs, nodes, texts)):
-        r, s, a = flags.get(k, (None, False, False))
-        items.append(
-            AnalyzedItem(
-                i, clauses[i].occur, node, text.syllables, text.folded, text.positions,
-                k in flags, r, s, a, node.text[:1].isupper(),
-            )
-        )  # fmt: skip
-    exact = [texts[k] if r is None else _text(r) for k, r in zip(plain, restored)]
-    joined = " ".join(nodes[k].text if r is None else r for k, r in zip(plain, restored))
+    exact: list[_Text] = []  # the plain words' analyses (of the restored forms)
+    joined: list[str] = []  # and their texts (restored)
+    j = 0  # the next plain word
+    for k, (i, _parsed) in enumerate(pairs):
+        node, text = nodes[k], texts[k]
+        if j < n and plain[j] == k:
+            r = restored[j]
+            flags = (True, r, stops[j], asks[j])
+            exact.append(text if r is None else _text(r))
+            joined.append(node.text if r is None else r)
+            j += 1
+        else:
+            flags = (False, None, False, False)
+        row = (i, clauses[i].occur, node, text.syllables, text.folded, text.positions, *flags)
+        items.append(_new_tuple(AnalyzedItem, (*row, node.text[:1].isupper())))
     restored_any = any(r is not None for r in restored)
-    return AnalyzedQuery(tuple(items), len(clauses), _plain_words(exact, joined, restored_any))
+    plain_words = _plain_words(exact, " ".join(joined), restored_any, asked)
+    return AnalyzedQuery(tuple(items), len(clauses), grouped, plain_words)
 
 
-def _respell(nodes: list, texts: list[_Text], is_text: list[bool], accents: AccentVocabulary):
+def _respell(nodes: list, texts: list[_Text], accents: AccentVocabulary) -> None:
     """Spell each syllable of the text items with ``i`` or ``y`` as the index spells it more
     often (``vật lí`` -> ``vật lý`` in an index that writes ``lý``): both spellings are
     correct, and documents use one. Changes ``nodes`` and ``texts`` in place."""
-    searched = [k for k, t in enumerate(is_text) if t]
-    if not any(may_respell(nodes[k].text) for k in searched):
+    searched = [k for k, t in enumerate(texts) if t is not _BY_VALUE]
+    if not any(texts[k].respellable for k in searched):
         return
     toks = [(k, j, t) for k in searched for j, t in enumerate(texts[k].tokens)]
     toks = [(k, j, t) for k, j, t in toks if t.kind == "syllable"]
@@ -193,7 +228,7 @@ def _respell(nodes: list, texts: list[_Text], is_text: list[bool], accents: Acce
             tokens[j] = t._replace(text=word)  # the same letters around: the same tokens
         if text != nodes[k].text:
             nodes[k] = replace(nodes[k], text=text)
-            texts[k] = _analyzed(tokens)
+            texts[k] = _analyzed(text, tokens)
 
 
 def _restore(
@@ -206,7 +241,7 @@ def _restore(
     none: list[str | None] = [None] * len(plain)
     if accents is None or not ranking.restored_weight or not plain:
         return none
-    if any(fold_term(n.text.lower()) != n.text.lower() for n in nodes):
+    if any(_folds(n.text) if t is _BY_VALUE else t.accented for n, t in zip(nodes, texts)):
         return none  # typed with accents: taken as typed
     folded = [
         texts[k].folded[0] if one is not None else fold_term(nodes[k].text.lower())
@@ -228,14 +263,25 @@ def _stop_mask(words: list[str], at: list[int]) -> list[bool]:
     return out
 
 
-def _plain_words(exact: list[_Text], joined: str, restored: bool) -> PlainWords:
+def _plain_words(exact: list[_Text], joined: str, restored: bool, asked: bool) -> PlainWords:
     """The plain words side by side: ``exact`` their analyses (of the restored forms where
     accents were restored), ``joined`` their texts joined by spaces (no syllable spans the
-    space between two words)."""
-    lower = tuple(s for t in exact for s in t.syllables)
-    folded = tuple(f for t in exact for f in t.folded)
-    asks = question_mask(list(lower))
+    space between two words); with ``asked``, question words flagged."""
+    if len(exact) == 1:
+        lower, folded = exact[0].syllables, exact[0].folded
+    else:
+        lowers: list[str] = []
+        foldeds: list[str] = []
+        for t in exact:
+            lowers += t.syllables
+            foldeds += t.folded
+        lower, folded = tuple(lowers), tuple(foldeds)
     words = tuple(w.text.lower() for w in segment(joined)) if len(lower) > 1 else ()
-    asked = {s for s, a in zip(lower, asks) if a}
-    word_asks = tuple(bool(asked.intersection(w.split(" "))) for w in words)
+    if not asked:
+        return PlainWords(
+            lower, folded, (False,) * len(lower), words, (False,) * len(words), restored
+        )
+    asks = question_mask(list(lower))
+    flagged = {s for s, a in zip(lower, asks) if a}
+    word_asks = tuple(bool(flagged.intersection(w.split(" "))) for w in words)
     return PlainWords(lower, folded, tuple(asks), words, word_asks, restored)
