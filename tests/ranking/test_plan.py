@@ -201,6 +201,34 @@ def test_i_and_y_are_spelled_as_the_index_spells_them_keeping_capitals():
     assert [i.node.text for i in as_typed.items] == ["vật", "lí", "ở", "Mĩ"]
 
 
+PREFERS_Y = AccentVocabulary(
+    {},
+    {
+        f: ((form, df),)
+        for f, form, df in [("li", "lí", 1), ("ly", "lý", 9), ("mi", "mĩ", 1), ("my", "mỹ", 9)]
+        + [("ti", "tỉ", 1), ("ty", "tỷ", 9), ("ki", "kĩ", 1), ("ky", "kỹ", 9)]
+    },
+)
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["lí", "Lí", "LÍ", "li\u0301 do", "vật lí", "Mĩ.", "(tỉ) lệ", "kĩ-thuật lí", '"vat li" ki'],
+)
+def test_a_respelled_item_holds_the_analysis_of_its_new_text(query):
+    """Respelling swaps a syllable's letters in its token instead of analyzing the item
+    again: the result must be what analyzing the respelled text gives."""
+    ranking = dataclasses.replace(PLAIN, respell=True)
+    analyzed = analyze_query(parse(query), SCHEMA, PREFERS_Y, ranking)
+    assert any(i.node != n for i, (_c, n) in zip(analyzed.items, parse(query).items()))
+    for item in analyzed.items:
+        fresh = analyze_query(parse(f'"{item.node.text}"'), SCHEMA).items[0]
+        assert (item.syllables, item.folded) == (fresh.syllables, fresh.folded)
+        assert [p - item.positions[0] for p in item.positions] == [
+            p - fresh.positions[0] for p in fresh.positions
+        ]
+
+
 def test_capitalized_words_after_the_first_weigh_more():
     ranking = dataclasses.replace(PLAIN, capitals=2.0)
     p = plan("Thủ tướng Chính", ranking, fields=["body"])
