@@ -163,21 +163,7 @@ def analyze_query(
     ]
     if ranking.respell and accents is not None:
         _respell(nodes, texts, accents)
-    plain: list[int] = []  # the items that are plain words
-    ones: list[str | None] = []  # each one's only token (None: it has several, or none)
-    should = 0
-    for k, (i, node) in enumerate(pairs):
-        clause = clauses[i]
-        if (
-            clause.occur != "must_not"
-            and clause.node is node  # not in an Or
-            and isinstance(node, Term)
-            and node.field is None
-        ):
-            plain.append(k)
-            tokens = texts[k].tokens
-            ones.append(tokens[0].text if len(tokens) == 1 else None)
-            should += clause.occur == "should"
+    plain, ones, should = _plain(clauses, pairs, texts)
     restored = _restore(nodes, texts, plain, ones, accents, ranking)
     words = [r or o or "" for r, o in zip(restored, ones)]
     grouped = 0 < ranking.group_from <= should
@@ -204,6 +190,27 @@ def analyze_query(
     restored_any = any(r is not None for r in restored)
     plain_words = _plain_words(exact, " ".join(joined), restored_any, asked)
     return AnalyzedQuery(tuple(items), len(clauses), grouped, plain_words)
+
+
+def _plain(clauses, pairs, texts: list[_Text]) -> tuple[list[int], list[str | None], int]:
+    """Which items are plain words (by index), each one's only token (None: it has several,
+    or none), and how many of them are ``should`` clauses."""
+    plain: list[int] = []
+    ones: list[str | None] = []
+    should = 0
+    for k, (i, node) in enumerate(pairs):
+        clause = clauses[i]
+        if (
+            clause.occur != "must_not"
+            and clause.node is node  # not in an Or
+            and isinstance(node, Term)
+            and node.field is None
+        ):
+            plain.append(k)
+            tokens = texts[k].tokens
+            ones.append(tokens[0].text if len(tokens) == 1 else None)
+            should += clause.occur == "should"
+    return plain, ones, should
 
 
 def _respell(nodes: list, texts: list[_Text], accents: AccentVocabulary) -> None:
