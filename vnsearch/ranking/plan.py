@@ -106,7 +106,15 @@ def plan_text(
     ranking: Ranking = DEFAULT_RANKING, accents: AccentVocabulary | None = None,
 ) -> Plan:  # fmt: skip
     """Parse, analyze and plan ``query`` over ``schema`` (any of its fields may be named in
-    the query; ``fields`` limits the TEXT fields plain words search)."""
+    the query; ``fields`` limits the TEXT fields plain words search).
+
+    >>> from vnsearch.index.schema import TEXT, Schema
+    >>> p = plan_text("hà -nội", Schema(body=TEXT()))
+    >>> [(u.occur, u.any_of) for u in p.units]
+    [('should', (('body.folded', 'ha'),)), ('must_not', (('body.folded', 'noi'),))]
+    >>> [(s.field, s.term, s.weight) for s in p.units[0].scoring]
+    [('body.syllables', 'hà', 1.0), ('body.folded', 'ha', 0.7)]
+    """
     names = text_fields(schema, fields)
     parsed = parse(query, list(schema))
     return plan_query(analyze_query(parsed, schema, accents, ranking), schema, names, ranking)
