@@ -33,6 +33,7 @@ with atheris.instrument_imports(include=["vnsearch"]):
     import vnsearch.ranking.accents
     import vnsearch.ranking.match
     import vnsearch.ranking.plan
+    import vnsearch.ranking.query_text
     import vnsearch.ranking.search
     import vnsearch.ranking.topk
     from vnsearch import ID, KEYWORD, NUMERIC, TEXT, Index, Schema

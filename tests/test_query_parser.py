@@ -282,14 +282,14 @@ def test_query_words_syllables_are_kept_for_short_words_only() -> None:
     """The syllables of recent query words are kept process-wide (immutable tokens); a
     long word (a pasted blob) is analyzed each time, never kept."""
     from vnsearch import syllables
-    from vnsearch.ranking import plan
+    from vnsearch.ranking import query_text
 
-    plan._recent_word_syllables.cache_clear()
+    query_text._recent_text.cache_clear()
     for _ in range(2):
-        assert list(plan._word_syllables("Hà-Nội")) == syllables("Hà-Nội")
-    assert isinstance(plan._word_syllables("Hà-Nội"), tuple)
-    info = plan._recent_word_syllables.cache_info()
+        assert list(query_text._text("Hà-Nội").tokens) == syllables("Hà-Nội")
+    assert isinstance(query_text._text("Hà-Nội").tokens, tuple)
+    info = query_text._recent_text.cache_info()
     assert (info.hits, info.misses, info.currsize) == (2, 1, 1)
     blob = "hà" * 100
-    assert list(plan._word_syllables(blob)) == syllables(blob)
-    assert plan._recent_word_syllables.cache_info().currsize == 1
+    assert list(query_text._text(blob).tokens) == syllables(blob)
+    assert query_text._recent_text.cache_info().currsize == 1

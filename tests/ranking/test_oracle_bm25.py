@@ -410,7 +410,7 @@ def test_scores_of_documents_that_hold_none_of_the_looked_up_terms():
     of the documents holds, beside a term scored over all its postings: the sums are
     floats, those of the second term alone (numpy's ``bincount`` of nothing is integers)."""
     from vnsearch.ranking.match import Executor
-    from vnsearch.ranking.plan import Scoring
+    from vnsearch.ranking.plan import ScoredTerm
     from vnsearch.ranking.topk import score_docs
 
     schema = vnsearch.Schema(id=vnsearch.ID(stored=True, unique=True), body=vnsearch.TEXT())
@@ -420,8 +420,8 @@ def test_scores_of_documents_that_hold_none_of_the_looked_up_terms():
             w.add({"id": str(i), "body": "trung ương" if i < 50 else "hà nội đảng"})
     snap = ix.snapshot()
     ex = Executor(snap, RANKING)
-    common = Scoring("body.syllables", "trung", 1.0, "syllables", "body")
-    rare = Scoring("body.syllables", "đảng", 1.0, "syllables", "body")
+    common = ScoredTerm("body.syllables", "trung", 1.0, "syllables", "body")
+    rare = ScoredTerm("body.syllables", "đảng", 1.0, "syllables", "body")
     terms = [(s, ex.postings(s.field, s.term), 1.0) for s in (common, rare)]
     docs = np.array([55, 57])  # hold "đảng", not "trung" (50 postings > 12 * 2)
     got = score_docs(ex, terms, docs)

@@ -16,6 +16,7 @@ from tests.conftest import DATA, ROOT, require_data
 from vnsearch.query import parse
 from vnsearch.ranking.accents import AccentVocabulary, vocabulary
 from vnsearch.ranking.plan import plan_query, text_fields
+from vnsearch.ranking.query_text import analyze_query
 from vnsearch.ranking.scoring import DEFAULT_RANKING, Ranking
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -124,19 +125,20 @@ def test_restored_accents_rank_the_meant_word_first() -> None:
     accents = vocabulary(snap)
     assert accents.restore(["duong", "pho"]) == ["đường", "phố"]
     schema = snap.schema
-    plan = plan_query(
-        parse("duong pho"), schema, text_fields(schema, None), DEFAULT_RANKING, accents
-    )
+    analyzed = analyze_query(parse("duong pho"), schema, accents, DEFAULT_RANKING)
+    plan = plan_query(analyzed, schema, text_fields(schema, None), DEFAULT_RANKING)
     exact = {s.term for s in plan.bonus if s.view == "bigrams"}
     assert exact == {"đường phố"}
-    off = plan_query(parse("duong pho"), schema, text_fields(schema, None), Ranking(), accents)
+    analyzed = analyze_query(parse("duong pho"), schema, accents, Ranking())
+    off = plan_query(analyzed, schema, text_fields(schema, None), Ranking())
     assert {s.term for s in off.bonus if s.view == "bigrams"} == {"duong pho"}
 
 
 def _plan(ix: vnsearch.Index, query: str, ranking: Ranking = DEFAULT_RANKING):
     snap = ix.snapshot()
     schema = snap.schema
-    return plan_query(parse(query), schema, text_fields(schema, None), ranking, vocabulary(snap))
+    analyzed = analyze_query(parse(query), schema, vocabulary(snap), ranking)
+    return plan_query(analyzed, schema, text_fields(schema, None), ranking)
 
 
 def test_punctuation_does_not_hide_stop_words_or_accents() -> None:

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 import vnsearch
 from vnsearch.ranking.match import PreparedQuery
+from vnsearch.ranking.plan import plan_search
 from vnsearch.ranking.scoring import DEFAULT_RANKING, Ranking
 from vnsearch.ranking.topk import best, largest, largest_and_next, score_docs
 
@@ -24,7 +25,7 @@ BM25_PLUS = Ranking(delta=0.1, view_params={"syllables": (0.6, 0.9)})
 
 
 def _prepared(snap, query: str, ranking: Ranking) -> PreparedQuery:
-    return PreparedQuery(snap, query, None, None, ranking)
+    return PreparedQuery(snap, plan_search(snap, query, None, ranking), None, ranking)
 
 
 def _full_sort(q: PreparedQuery) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

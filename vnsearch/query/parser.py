@@ -141,6 +141,20 @@ class ParsedQuery:
 
     clauses: tuple[Clause, ...]
 
+    def items(self) -> list[tuple[int, Term | Phrase]]:
+        """Every word and phrase of the query, in order, each with the index of its clause:
+        the alternatives of an ``Or`` one by one, with the same index.
+
+        >>> parse('a OR "b c" -d').items()  # doctest: +NORMALIZE_WHITESPACE
+        [(0, Term(text='a', field=None)), (0, Phrase(text='b c', field=None)),
+         (1, Term(text='d', field=None))]
+        """
+        return [
+            (i, item)
+            for i, clause in enumerate(self.clauses)
+            for item in (clause.node.items if isinstance(clause.node, Or) else (clause.node,))
+        ]
+
     def __str__(self) -> str:
         return " ".join(_format_clause(clause) for clause in self.clauses)
 

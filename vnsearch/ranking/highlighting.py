@@ -1,7 +1,7 @@
 """A query's highlighter: what its plan searches in each TEXT field, weighed by the index.
 
 :class:`~vnsearch.highlight.Highlighter` knows only folded words and phrases per field and
-an idf; this module reads them from a plan's clauses (``Unit.any_of`` and ``phrases`` on a
+an idf; this module reads them from a plan's clauses (``ClausePlan.any_of`` and ``phrases`` on a
 field's folded and exact syllable views) and takes the idf from a snapshot, as ranking does.
 """
 
@@ -13,8 +13,7 @@ from vnsearch.analysis.analyzer import fold_term
 from vnsearch.highlight import Highlighter
 from vnsearch.index.reader import Snapshot
 from vnsearch.index.schema import TEXT, Schema, view_field
-from vnsearch.query import parse
-from vnsearch.ranking.plan import Unit, plan_query, text_fields
+from vnsearch.ranking.plan import ClausePlan, plan_text
 from vnsearch.ranking.scoring import DEFAULT_RANKING, idf
 
 __all__ = ["highlight_terms", "highlighter_for_query", "plan_highlighter", "snapshot_idf"]
@@ -22,7 +21,7 @@ __all__ = ["highlight_terms", "highlighter_for_query", "plan_highlighter", "snap
 HighlightTerms = Mapping[str, tuple[tuple[str, ...], ...]]
 
 
-def highlight_terms(units: Sequence[Unit], schema: Schema) -> HighlightTerms:
+def highlight_terms(units: Sequence[ClausePlan], schema: Schema) -> HighlightTerms:
     """Per TEXT field of ``schema``, the folded term sequences the clauses ``units`` (a
     plan's positive ones) search in it, in plan order: each term of the field's folded view
     as ``(term,)``, and each phrase on its folded or exact syllables as its folded words in
@@ -33,7 +32,7 @@ def highlight_terms(units: Sequence[Unit], schema: Schema) -> HighlightTerms:
 class _HighlightTerms(HighlightTerms):
     __slots__ = ("_done", "_names", "_units")
 
-    def __init__(self, units: Sequence[Unit], names: Iterable[str]) -> None:
+    def __init__(self, units: Sequence[ClausePlan], names: Iterable[str]) -> None:
         self._units = units
         self._names = tuple(names)
         self._done: dict[str, tuple[tuple[str, ...], ...]] = {}
@@ -53,7 +52,7 @@ class _HighlightTerms(HighlightTerms):
         return len(self._names)
 
 
-def _field_terms(units: Sequence[Unit], name: str) -> tuple[tuple[str, ...], ...]:
+def _field_terms(units: Sequence[ClausePlan], name: str) -> tuple[tuple[str, ...], ...]:
     folded = view_field(name, "folded")
     views = {folded, view_field(name, "syllables")}
     out: list[tuple[str, ...]] = []
@@ -84,7 +83,7 @@ def snapshot_idf(snap: Snapshot) -> Callable[[str, str], float]:
     return term_idf
 
 
-def plan_highlighter(units: Sequence[Unit], snap: Snapshot) -> Highlighter:
+def plan_highlighter(units: Sequence[ClausePlan], snap: Snapshot) -> Highlighter:
     """The highlighter of a query over ``snap``, from its plan's positive clauses."""
     schema = snap.schema
     return Highlighter(highlight_terms(units, schema), schema.text_fields, snapshot_idf(snap))
@@ -103,7 +102,6 @@ def highlighter_for_query(
     """
     if schema is None:
         schema = Schema(text=TEXT(stored=True))
-    names = text_fields(schema, fields)
-    plan = plan_query(parse(query, list(schema)), schema, names, DEFAULT_RANKING)
+    plan = plan_text(query, schema, fields, DEFAULT_RANKING)
     units = [u for u in plan.units if u.occur != "must_not"]
     return Highlighter(highlight_terms(units, schema), schema.text_fields)

@@ -16,10 +16,8 @@ import numpy as np
 
 from vnsearch.index.reader import FREQUENT_SHARE, LOOKUP_COST, Snapshot, TermPostings, lookup
 from vnsearch.index.schema import DATETIME, ID, KEYWORD, NUMERIC
-from vnsearch.query import parse
-from vnsearch.ranking.accents import vocabulary
 from vnsearch.ranking.filters import Range, range_mask
-from vnsearch.ranking.plan import Scoring, Unit, plan_query, text_fields
+from vnsearch.ranking.plan import ClausePlan, Plan, ScoredTerm
 from vnsearch.ranking.scoring import Ranking, idf
 
 __all__ = ["Executor", "PreparedQuery"]
@@ -57,11 +55,11 @@ class Executor:
         self._found[id(p)] = (docs, found)
         return found
 
-    def matches(self, unit: Unit) -> np.ndarray:
+    def matches(self, unit: ClausePlan) -> np.ndarray:
         """Per document: whether ``unit`` matches it."""
         return self.mark(unit, np.zeros(self.snap.total, dtype=bool))
 
-    def mark(self, unit: Unit, mask: np.ndarray) -> np.ndarray:
+    def mark(self, unit: ClausePlan, mask: np.ndarray) -> np.ndarray:
         """Set ``mask`` (per document) where ``unit`` matches; returns ``mask``."""
         for f, term in unit.any_of:
             p = self.postings(f, term)
@@ -71,7 +69,7 @@ class Executor:
             mask[self.phrase_docs(phrase)] = True
         return mask
 
-    def unit_size(self, unit: Unit) -> int:
+    def unit_size(self, unit: ClausePlan) -> int:
         """At least as many documents as ``unit`` matches: document frequencies, and the
         number of documents holding each phrase (every way of matching a unit finds them,
         so they are found here once and kept)."""
@@ -83,7 +81,7 @@ class Executor:
             size += len(self.phrase_docs(phrase))
         return size
 
-    def unit_contains(self, unit: Unit, docs: np.ndarray) -> np.ndarray:
+    def unit_contains(self, unit: ClausePlan, docs: np.ndarray) -> np.ndarray:
         """Whether ``unit`` matches each of the sorted documents ``docs``: binary searches
         in its postings, or, when there are many documents to look up, its flags."""
         if len(docs) * LOOKUP_COST > self.unit_size(unit):
@@ -174,14 +172,7 @@ def _filter_mask(snap: Snapshot, ex: Executor, filters: Mapping[str, Any]) -> np
 class PreparedQuery:
     """A planned query over one snapshot: its clauses, scoring terms and filters."""
 
-    def __init__(self, snap: Snapshot, query: str, fields, filters, ranking: Ranking) -> None:
-        if not isinstance(query, str):
-            raise TypeError(f"query must be a str, got {type(query).__name__}")
-        schema = snap.schema
-        accents = vocabulary(snap) if ranking.restored_weight or ranking.respell else None
-        plan = plan_query(
-            parse(query, list(schema)), schema, text_fields(schema, fields), ranking, accents
-        )
+    def __init__(self, snap: Snapshot, plan: Plan, filters, ranking: Ranking) -> None:
         self.executor = Executor(snap, ranking)
         self.positive = [u for u in plan.units if u.occur != "must_not"]
         self.negative = [u for u in plan.units if u.occur == "must_not"]
@@ -193,7 +184,7 @@ class PreparedQuery:
         self._filter_mask: np.ndarray | None = None
 
     @cached_property
-    def scoring_terms(self) -> list[tuple[Scoring, TermPostings, float]]:
+    def scoring_terms(self) -> list[tuple[ScoredTerm, TermPostings, float]]:
         """(scoring term, its postings, its idf) of every scoring term found in the index."""
         ex = self.executor
         out = []

@@ -1,30 +1,41 @@
 """Query planning: which postings decide a match and which terms add to scores.
 
-Each clause of a parsed query becomes a ``Unit``: the postings whose union it matches
-(folded syllables, so unaccented words find accented text; phrase positions) and the terms
-it scores in each TEXT field (exact and folded syllables, so exact diacritics rank first).
-Neighbouring plain words add bonus terms: their bigrams and the words pyvi segments.
+Each clause of an analyzed query (:mod:`vnsearch.ranking.query_text`) becomes a
+:class:`ClausePlan`: the postings whose union it matches (folded syllables, so unaccented
+words find accented text; phrase positions) and the terms it scores in each TEXT field
+(exact and folded syllables, so exact diacritics rank first). Neighbouring plain words add
+bonus terms: their bigrams and the words pyvi segments. Planning only reads the analysis:
+it tokenizes, folds and segments nothing itself.
+
+:func:`plan_search` is the whole front of a search: parse, analyze, plan.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from itertools import groupby
+from operator import attrgetter
 from typing import NamedTuple
 
-from vnsearch.analysis import Token, segment, syllables
-from vnsearch.analysis.analyzer import fold_term
-from vnsearch.analysis.stopwords import question_mask, stopword_mask
 from vnsearch.index.schema import KEYWORD, TEXT, view_field
-from vnsearch.query import Clause, Or, ParsedQuery, Phrase, Term
-from vnsearch.ranking.accents import AccentVocabulary, may_respell
-from vnsearch.ranking.scoring import Ranking
+from vnsearch.query import Term, parse
+from vnsearch.ranking.accents import AccentVocabulary, vocabulary
+from vnsearch.ranking.query_text import AnalyzedItem, AnalyzedQuery, PlainWords, analyze_query
+from vnsearch.ranking.scoring import DEFAULT_RANKING, Ranking
 
-__all__ = ["Plan", "Scoring", "Unit", "plan_query", "text_fields"]
+__all__ = [
+    "ClausePlan",
+    "Plan",
+    "ScoredTerm",
+    "plan_query",
+    "plan_search",
+    "plan_text",
+    "text_fields",
+]
 
 
-class Scoring(NamedTuple):
+class ScoredTerm(NamedTuple):
     """One term that adds to scores: where it is looked up and with which weight."""
 
     field: str  # hidden (or plain) Whoosh field
@@ -34,54 +45,43 @@ class Scoring(NamedTuple):
     text_field: str
 
 
-@dataclass
-class Unit:
-    """One clause of the query: which documents it matches and what it adds to scores."""
+# makes a named tuple from a tuple of its fields without calling its (Python) ``__new__``:
+# a query has tens of scored terms, and this takes a third of the time
+_new_tuple = tuple.__new__
+
+# the hidden field of a view of a TEXT field (``body.folded``): every query asks for the
+# same few, each many times
+_hidden = lru_cache(maxsize=1024)(view_field)
+
+
+class ClausePlan(NamedTuple):
+    """One clause of the query: which documents it matches and what it adds to scores.
+
+    A document matches the clause when it holds any of the ``any_of`` terms (``(field,
+    term)``: the union of their postings) or any of the ``phrases`` (each ``(field, term,
+    offset)`` per term: the terms at those relative positions). ``scoring`` are the terms
+    the clause adds to a matching document's score. ``occur`` is the clause's, from the
+    query: ``should``, ``must`` or ``must_not`` (whose terms never score).
+    """
 
     occur: str
-    scoring: list[Scoring] = field(default_factory=list)
-    any_of: list[tuple[str, str]] = field(default_factory=list)  # match: union of postings
-    phrases: list[list[tuple[str, str, int]]] = field(default_factory=list)  # (field, term, offset)
+    scoring: tuple[ScoredTerm, ...] = ()
+    any_of: tuple[tuple[str, str], ...] = ()
+    phrases: tuple[tuple[tuple[str, str, int], ...], ...] = ()
 
 
-@dataclass
-class Plan:
-    units: list[Unit]
-    bonus: list[Scoring]
+class Plan(NamedTuple):
+    """A planned query: its clauses, in the query's order (the plain ``should`` words of a
+    long query joined into one clause, last), and the bonus terms of its neighbouring plain
+    words (bigrams and pyvi words), which add to the score of any matching document."""
 
-
-def _word_syllables(text: str) -> Sequence[Token]:
-    """The syllables of one word (or phrase) of a query. Common words come back query after
-    query: the 4,096 most recent short ones are kept (process-wide; the tokens are
-    immutable and depend on the text alone)."""
-    return _recent_word_syllables(text) if len(text) <= 64 else syllables(text)
-
-
-@lru_cache(maxsize=4096)
-def _recent_word_syllables(text: str) -> tuple[Token, ...]:
-    return tuple(syllables(text))
-
-
-def _syllable_scoring(
-    tok: str, fields: Sequence[str], schema, ranking: Ranking, exact: str | None = None,
-    factor: float = 1.0,
-) -> list[Scoring]:  # fmt: skip
-    """The exact and folded syllable terms of ``tok``; ``exact`` replaces the exact term
-    (an accent restored), whose weight is then multiplied by ``factor``."""
-    folded = fold_term(tok.lower())
-    if exact is None:
-        exact, factor = tok.lower(), 1.0
-    out = []
-    for name in fields:
-        boost = schema[name].boost
-        for view, term, f in (("syllables", exact, factor), ("folded", folded, 1.0)):
-            w = ranking.view_weights.get(view, 0.0) * boost * f
-            if w and term:
-                out.append(Scoring(view_field(name, view), term, w, view, name))
-    return out
+    units: tuple[ClausePlan, ...]
+    bonus: tuple[ScoredTerm, ...]
 
 
 def text_fields(schema, only: Iterable[str] | None) -> list[str]:
+    """The TEXT fields a query searches: all of them, or those of ``only`` (which must all
+    be in ``schema``: ``ValueError`` names the unknown ones)."""
     names = list(schema.text_fields)
     if only is not None:
         wanted = set(only)
@@ -92,221 +92,188 @@ def text_fields(schema, only: Iterable[str] | None) -> list[str]:
     return names
 
 
-def _plan_item(
-    item: Term | Phrase, unit: Unit, schema, fields: list[str], ranking: Ranking,
-    restored: str | None = None,
-):  # fmt: skip
-    if item.field is not None and not isinstance(schema[item.field], TEXT):
-        ftype = schema[item.field]
-        value = item.text.lower() if isinstance(ftype, KEYWORD) and ftype.lowercase else item.text
-        unit.any_of.append((item.field, value))
-        return
-    scope = [item.field] if item.field is not None else fields
-    toks = [t for t in _word_syllables(item.text) if t.kind != "part"]
-    if not toks:
-        return
-    if restored is not None and len(toks) == 1:
-        factor = ranking.restored_weight
-        unit.scoring.extend(
-            _syllable_scoring(toks[0].text, scope, schema, ranking, restored, factor)
-        )
-    else:
-        for t in toks:
-            unit.scoring.extend(_syllable_scoring(t.text, scope, schema, ranking))
-    if len(toks) == 1 and isinstance(item, Term):
-        folded = fold_term(toks[0].text.lower())
-        unit.any_of.extend((view_field(f, "folded"), folded) for f in scope)
-        return
-    accented = any(fold_term(t.text.lower()) != t.text.lower() for t in toks)
-    view = "syllables" if accented else "folded"
-    first = toks[0].position
-    for f in scope:
-        terms = []
-        for t in toks:
-            term = t.text.lower() if accented else fold_term(t.text.lower())
-            terms.append((view_field(f, view), term, t.position - first))
-        unit.phrases.append(terms)
+def plan_search(snap, query: str, fields: Iterable[str] | None, ranking: Ranking) -> Plan:
+    """Parse, analyze and plan ``query`` for a search of ``snap`` (whose accent vocabulary
+    restores and respells words, when ``ranking`` asks for it)."""
+    if not isinstance(query, str):
+        raise TypeError(f"query must be a str, got {type(query).__name__}")
+    accents = vocabulary(snap) if ranking.restored_weight or ranking.respell else None
+    return plan_text(query, snap.schema, fields, ranking, accents)
 
 
-def plan_query(
-    query: ParsedQuery, schema, fields: list[str], ranking: Ranking,
-    accents: AccentVocabulary | None = None,
+def plan_text(
+    query: str, schema, fields: Iterable[str] | None = None,
+    ranking: Ranking = DEFAULT_RANKING, accents: AccentVocabulary | None = None,
 ) -> Plan:  # fmt: skip
-    """The query's units and bonus terms. ``accents`` (the index's vocabulary) restores the
-    accents of a query typed without any, for the exact views."""
-    if ranking.respell and accents is not None:
-        query = _respelled(query, schema, accents)
-    clauses = query.clauses
-    plain = [
-        i
-        for i, c in enumerate(clauses)
-        if c.occur != "must_not" and isinstance(c.node, Term) and c.node.field is None
-    ]
-    restored = _restore(query, [clauses[i].node.text for i in plain], accents, ranking)
-    restored_at = dict(zip(plain, restored))
-    units = []
-    grouped: list[Unit] = []  # plain should clauses matched as one group (long queries)
-    group = 0 < ranking.group_from <= sum(1 for i in plain if clauses[i].occur == "should")
-    drop = _stopword_clauses(clauses, plain, restored_at, ranking, group)
-    for i, clause in enumerate(clauses):
+    """Parse, analyze and plan ``query`` over ``schema`` (any of its fields may be named in
+    the query; ``fields`` limits the TEXT fields plain words search).
+
+    >>> from vnsearch.index.schema import TEXT, Schema
+    >>> p = plan_text("hà -nội", Schema(body=TEXT()))
+    >>> [(u.occur, u.any_of) for u in p.units]
+    [('should', (('body.folded', 'ha'),)), ('must_not', (('body.folded', 'noi'),))]
+    >>> [(s.field, s.term, s.weight) for s in p.units[0].scoring]
+    [('body.syllables', 'hà', 1.0), ('body.folded', 'ha', 0.7)]
+    """
+    names = text_fields(schema, fields)
+    parsed = parse(query, list(schema))
+    return plan_query(analyze_query(parsed, schema, accents, ranking), schema, names, ranking)
+
+
+def plan_query(query: AnalyzedQuery, schema, fields: Sequence[str], ranking: Ranking) -> Plan:
+    """The clause plans and bonus terms of ``query`` searched in the TEXT ``fields``."""
+    planner = _Planner(schema, fields, ranking)
+    drop = _stopword_clauses(query, ranking)
+    units: list[ClausePlan] = []
+    grouped: list[ClausePlan] = []  # a long query's plain should words: matched as one
+    for i, clause_items in groupby(query.items, key=attrgetter("clause")):
         if i in drop:
             continue
-        unit = Unit(clause.occur)
-        items = clause.node.items if isinstance(clause.node, Or) else (clause.node,)
-        for item in items:
-            n = len(unit.scoring)
-            _plan_item(item, unit, schema, fields, ranking, restored_at.get(i))
-            if ranking.capitals != 1.0 and i > 0 and item.text[:1].isupper():
-                # a name (of a person, place, work) in a sentence: what the question is about
-                more = ranking.capitals
-                unit.scoring[n:] = [s._replace(weight=s.weight * more) for s in unit.scoring[n:]]
+        items = tuple(clause_items)
+        unit = planner.clause(i, items)
         if unit.any_of or unit.phrases:
-            if group and i in restored_at and clause.occur == "should":
+            if query.grouped and items[0].plain and unit.occur == "should":
                 grouped.append(unit)
             else:
                 units.append(unit)
     if grouped:
-        one = Unit("should")
-        for u in grouped:
-            one.scoring += u.scoring
-            one.any_of += u.any_of
-            one.phrases += u.phrases
-        units.append(one)
-    words = [clauses[i].node.text for i in plain]
-    exact = [r if r is not None else w for r, w in zip(restored, words)]
-    restored_any = any(r is not None for r in restored)
-    asked = ranking.question_words and group
-    return Plan(units, _bonus(words, exact, schema, fields, ranking, restored_any, asked))
+        units.append(_joined(grouped))
+    asked = ranking.question_words and query.grouped
+    return Plan(tuple(units), planner.bonus(query.plain, asked))
 
 
-def _respelled(query: ParsedQuery, schema, accents: AccentVocabulary) -> ParsedQuery:
-    """The query with each syllable spelled with ``i`` or ``y`` as the index spells it more
-    often (``vật lí`` -> ``vật lý`` in an index that writes ``lý``): both spellings are
-    correct, and documents use one."""
-    items = [
-        item
-        for c in query.clauses
-        for item in (c.node.items if isinstance(c.node, Or) else (c.node,))
-        if item.field is None or isinstance(schema[item.field], TEXT)
-    ]
-    if not any(may_respell(item.text) for item in items):
-        return query
-    toks = [(item, t) for item in items for t in _word_syllables(item.text) if t.kind == "syllable"]
-    words = [t.text.lower() for _item, t in toks]
-    new = accents.respell(words)
-    edits: dict[int, list] = {}
-    for (item, t), old, word in zip(toks, words, new):
-        if word != old:
-            word = word[0].upper() + word[1:] if t.text[0].isupper() else word
-            edits.setdefault(id(item), []).append((t.start, t.end, word))
-    if not edits:
-        return query
-
-    def respelled(item):
-        text = item.text
-        for start, end, word in reversed(edits.get(id(item), ())):
-            text = text[:start] + word + text[end:]
-        return replace(item, text=text) if text != item.text else item
-
-    clauses = []
-    for c in query.clauses:
-        if isinstance(c.node, Or):
-            node = Or(tuple(respelled(item) for item in c.node.items))
-        else:
-            node = respelled(c.node)
-        clauses.append(Clause(node, c.occur))
-    return ParsedQuery(tuple(clauses))
+def _joined(units: list[ClausePlan]) -> ClausePlan:
+    """One should clause matching and scoring what any of ``units`` does."""
+    scoring: list[ScoredTerm] = []
+    any_of: list[tuple[str, str]] = []
+    phrases: list[tuple[tuple[str, str, int], ...]] = []
+    for u in units:
+        scoring += u.scoring
+        any_of += u.any_of
+        phrases += u.phrases
+    return ClausePlan("should", tuple(scoring), tuple(any_of), tuple(phrases))
 
 
-def _restore(
-    query: ParsedQuery, words: list[str], accents: AccentVocabulary | None, ranking: Ranking,
-) -> list[str | None]:  # fmt: skip
-    """The accented form of each plain word of a query typed without any accent (None
-    where a word is not one syllable, or the index knows no accented form)."""
-    none: list[str | None] = [None] * len(words)
-    if accents is None or not ranking.restored_weight or not words:
-        return none
-    texts = [
-        item.text
-        for c in query.clauses
-        for item in (c.node.items if isinstance(c.node, Or) else (c.node,))
-    ]
-    if any(fold_term(t.lower()) != t.lower() for t in texts):
-        return none  # typed with accents: taken as typed
-    one = [_syllable(w) for w in words]
-    single = [o is not None for o in one]
-    folded = [fold_term((o or w).lower()) for o, w in zip(one, words)]
-    out = accents.restore(folded)
-    return [r if ok and r != f else None for r, ok, f in zip(out, single, folded)]
-
-
-def _syllable(word: str) -> str | None:
-    """The one syllable of a plain word, punctuation around it left out (``gì?`` -> ``gì``);
-    None when the word is not one syllable."""
-    toks = _word_syllables(word)
-    return toks[0].text if len(toks) == 1 else None
-
-
-def _stopword_clauses(
-    clauses, plain, restored_at, ranking: Ranking, group: bool,
-) -> set[int]:  # fmt: skip
+def _stopword_clauses(query: AnalyzedQuery, ranking: Ranking) -> set[int]:
     """The plain should clauses that are stop words, when the ranking drops them and the
     query has other words; in a grouped (long) query, also its question words."""
     if not ranking.stopwords:
         return set()
-    stop = set()
-    words = [restored_at.get(i) or _syllable(clauses[i].node.text) or "" for i in plain]
-    asks = question_mask(words) if ranking.question_words and group else [False] * len(words)
-    stops = _stop_mask(words, plain)
-    for i, stopword, ask in zip(plain, stops, asks):
-        if clauses[i].occur == "should" and (stopword or ask):
-            stop.add(i)
-    return stop if len(stop) < len(clauses) else set()
+    asks = ranking.question_words and query.grouped
+    stop = {
+        item.clause
+        for item in query.items
+        if item.plain and item.occur == "should" and (item.stop or (asks and item.question))
+    }
+    return stop if len(stop) < query.clauses else set()
 
 
-def _stop_mask(words: list[str], at: list[int]) -> list[bool]:
-    """Per plain word (one syllable, or ``""``; ``at``: its clause's index): is it a stop
-    word, alone or with its neighbours in the query (``tuy nhiên``)?"""
-    out = [False] * len(words)
-    start = 0
-    for end in range(1, len(words) + 1):  # runs of neighbouring clauses, each on its own
-        if end == len(words) or at[end] != at[end - 1] + 1:
-            out[start:end] = stopword_mask(words[start:end])
-            start = end
-    return out
+class _Planner:
+    """Plans the items of one query over the TEXT ``fields``. The hidden fields and weights
+    of each scope's syllable views are worked out once per query, not once per syllable."""
 
+    def __init__(self, schema, fields: Sequence[str], ranking: Ranking) -> None:
+        self.schema = schema
+        self.fields = fields
+        self.ranking = ranking
+        self._views: dict[tuple[str | None, float], list[tuple[str, str, float, str]]] = {}
 
-def _bonus(
-    words: list[str], exact: list[str], schema, fields: list[str], ranking: Ranking,
-    restored: bool = False, no_questions: bool = False,
-) -> list[Scoring]:  # fmt: skip
-    """Bigram and word terms of the plain words: they reward words found side by side.
-    ``exact`` are the words with restored accents (the exact views' terms); with
-    ``no_questions``, none of them holds a question word (``năm nào``, ``thế nào``)."""
-    out: list[Scoring] = []
-    # the syllables of the words joined (no syllable spans the space between two words)
-    toks = [t.text.lower() for w in exact for t in _word_syllables(w) if t.kind != "part"]
-    pairs = [(f"{a} {b}", f"{fold_term(a)} {fold_term(b)}") for a, b in zip(toks, toks[1:])]
-    text = " ".join(exact)
-    words_ = [w.text.lower() for w in segment(text)] if len(toks) > 1 else []
-    if no_questions:
-        asks = question_mask(toks)
-        pairs = [p for p, a, b in zip(pairs, asks, asks[1:]) if not (a or b)]
-        asked = {t for t, a in zip(toks, asks) if a}
-        words_ = [w for w in words_ if not asked.intersection(w.split(" "))]
-    factor = ranking.restored_weight if restored else 1.0
-    for name in fields:
-        boost = schema[name].boost
-        wb = ranking.view_weights.get("bigrams", 0.0) * boost * factor
-        wfb = ranking.view_weights.get("folded_bigrams", 0.0) * boost
-        ww = ranking.view_weights.get("words", 0.0) * boost * factor
-        for ex, folded in pairs:
-            if wb:
-                out.append(Scoring(view_field(name, "bigrams"), ex, wb, "bigrams", name))
-            if wfb:
-                out.append(
-                    Scoring(view_field(name, "folded_bigrams"), folded, wfb, "folded_bigrams", name)
-                )
-        if ww:
-            out.extend(Scoring(view_field(name, "words"), w, ww, "words", name) for w in words_)
-    return out
+    def clause(self, i: int, items: Sequence[AnalyzedItem]) -> ClausePlan:
+        """The plan of clause ``i``, from its items (one, or the alternatives of an ``Or``)."""
+        scoring: list[ScoredTerm] = []
+        any_of: list[tuple[str, str]] = []
+        phrases: list[tuple[tuple[str, str, int], ...]] = []
+        more = self.ranking.capitals
+        for item in items:
+            n = len(scoring)
+            self.item(item, scoring, any_of, phrases)
+            if more != 1.0 and i > 0 and item.capitalized:
+                # a name (of a person, place, work) in a sentence: what the question is about
+                scoring[n:] = [
+                    _new_tuple(ScoredTerm, (s.field, s.term, s.weight * more, s.view, s.text_field))
+                    for s in scoring[n:]
+                ]
+        return _new_tuple(
+            ClausePlan, (items[0].occur, tuple(scoring), tuple(any_of), tuple(phrases))
+        )
+
+    def item(self, item: AnalyzedItem, scoring: list, any_of: list, phrases: list) -> None:
+        """Add the scored terms, matched terms and phrases of one item."""
+        node = item.node
+        if node.field is not None and not isinstance(self.schema[node.field], TEXT):
+            ftype = self.schema[node.field]
+            lower = isinstance(ftype, KEYWORD) and ftype.lowercase
+            any_of.append((node.field, node.text.lower() if lower else node.text))
+            return
+        if not item.syllables:
+            return
+        if item.restored is not None:  # a word of one syllable
+            exact, factor = (item.restored,), self.ranking.restored_weight
+        else:
+            exact, factor = item.syllables, 1.0
+        views = self.syllable_views(node.field, factor)
+        for terms in zip(exact, item.folded):  # each syllable: its exact and folded terms
+            for hidden, view, w, name in views:
+                term = terms[view == "folded"]
+                if term:
+                    scoring.append(_new_tuple(ScoredTerm, (hidden, term, w, view, name)))
+        scope = self.fields if node.field is None else (node.field,)
+        if len(item.syllables) == 1 and isinstance(node, Term):
+            any_of.extend((_hidden(f, "folded"), item.folded[0]) for f in scope)
+            return
+        view, terms = ("syllables", item.syllables) if item.accented else ("folded", item.folded)
+        first = item.positions[0]
+        offsets = [p - first for p in item.positions]
+        for f in scope:
+            name = _hidden(f, view)
+            phrases.append(tuple((name, t, off) for t, off in zip(terms, offsets)))
+
+    def syllable_views(self, field: str | None, factor: float) -> list[tuple[str, str, float, str]]:
+        """Per TEXT field searched (``field``, or all of them) and view (exact, then folded):
+        the hidden field, the view, its weight (the exact view's times ``factor``) and the
+        field; views that weigh nothing are left out."""
+        views = self._views.get((field, factor))
+        if views is None:
+            weights = self.ranking.view_weights
+            views = []
+            for name in self.fields if field is None else (field,):
+                boost = self.schema[name].boost
+                for view, f in (("syllables", factor), ("folded", 1.0)):
+                    w = weights.get(view, 0.0) * boost * f
+                    if w:
+                        views.append((_hidden(name, view), view, w, name))
+            self._views[(field, factor)] = views
+        return views
+
+    def bonus(self, plain: PlainWords, no_questions: bool) -> tuple[ScoredTerm, ...]:
+        """Bigram and word terms of the plain words: they reward words found side by side.
+        The exact views' terms hold restored accents; with ``no_questions``, none of them
+        holds a question word (``năm nào``, ``thế nào``)."""
+        syl, fol = plain.syllables, plain.folded
+        pairs = [(f"{a} {b}", f"{c} {d}") for a, b, c, d in zip(syl, syl[1:], fol, fol[1:])]
+        words = plain.words
+        if no_questions:
+            asks = plain.questions
+            pairs = [p for p, a, b in zip(pairs, asks, asks[1:]) if not (a or b)]
+            words = tuple(w for w, asked in zip(words, plain.word_questions) if not asked)
+        factor = self.ranking.restored_weight if plain.restored else 1.0
+        weights = self.ranking.view_weights
+        out: list[ScoredTerm] = []
+        for name in self.fields:
+            boost = self.schema[name].boost
+            wb = weights.get("bigrams", 0.0) * boost * factor
+            wfb = weights.get("folded_bigrams", 0.0) * boost
+            ww = weights.get("words", 0.0) * boost * factor
+            if pairs and (wb or wfb):
+                bigrams = _hidden(name, "bigrams")
+                folded_bigrams = _hidden(name, "folded_bigrams")
+                for ex, folded in pairs:
+                    if wb:
+                        out.append(_new_tuple(ScoredTerm, (bigrams, ex, wb, "bigrams", name)))
+                    if wfb:
+                        row = (folded_bigrams, folded, wfb, "folded_bigrams", name)
+                        out.append(_new_tuple(ScoredTerm, row))
+            if ww and words:
+                hidden = _hidden(name, "words")
+                out.extend(_new_tuple(ScoredTerm, (hidden, w, ww, "words", name)) for w in words)
+        return tuple(out)

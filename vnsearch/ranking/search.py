@@ -24,6 +24,7 @@ import numpy as np
 from vnsearch.index.reader import Snapshot
 from vnsearch.ranking.highlighting import plan_highlighter
 from vnsearch.ranking.match import PreparedQuery
+from vnsearch.ranking.plan import plan_search
 from vnsearch.ranking.results import Explanation, Hit, Results
 from vnsearch.ranking.scoring import DEFAULT_RANKING, Ranking, explain_term
 from vnsearch.ranking.topk import best, score_docs
@@ -47,7 +48,8 @@ def search(
     orders every match by that NUMERIC or DATETIME field instead (ties by score, documents
     without a value last); scores stay BM25's.
     """
-    q = PreparedQuery(snap, query, fields, filter, ranking)
+    plan = plan_search(snap, query, fields, ranking)  # parse -> analyze -> plan
+    q = PreparedQuery(snap, plan, filter, ranking)
     docs, scores, total = best(q, limit, sort)
     return Results(_hits(snap, docs, scores, q) if len(docs) else (), total)
 
@@ -76,7 +78,8 @@ def explain(
     doc = snap.doc_for_id(doc_id)
     if doc is None:
         raise KeyError(f"no document with id {doc_id!r}")
-    q = PreparedQuery(snap, query, fields, None, ranking)
+    plan = plan_search(snap, query, fields, ranking)  # parse -> analyze -> plan
+    q = PreparedQuery(snap, plan, None, ranking)
     terms = []
     for s, p, _idf in q.scoring_terms:
         i = int(p.sorted_docs.searchsorted(doc))
