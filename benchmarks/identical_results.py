@@ -66,11 +66,17 @@ def _clause(u: Any) -> dict[str, Any]:
 def plan_of(snap: Any, text: str) -> dict[str, Any]:
     """The plan of ``text`` as data: positive clauses, then ``-must_not`` ones; the scoring
     terms of the positive clauses, then the bonus terms."""
-    from vnsearch.ranking.match import PreparedQuery
-    from vnsearch.ranking.plan import plan_search
-    from vnsearch.ranking.scoring import DEFAULT_RANKING
+    try:
+        from vnsearch.ranking.match import PreparedQuery
+        from vnsearch.ranking.plan import plan_search
+        from vnsearch.ranking.scoring import DEFAULT_RANKING as R
 
-    q = PreparedQuery(snap, plan_search(snap, text, None, DEFAULT_RANKING), None, DEFAULT_RANKING)
+        q = PreparedQuery(snap, plan_search(snap, text, None, R), None, R)
+    except ImportError:  # the layout before the restructure of issue 17 (f47fa39)
+        from vnsearch.ranking.bm25 import DEFAULT_RANKING as R  # type: ignore
+        from vnsearch.ranking.execute import PreparedQuery  # type: ignore
+
+        q = PreparedQuery(snap, text, None, None, R)
     return {
         "units": [_clause(u) for u in q.positive + q.negative],
         "scoring": [_term(s) for s in q.scoring],
