@@ -60,28 +60,6 @@ def read_schema(path: Path) -> Schema:
 _UNFINISHED_TOC = re.compile(rf"^_{INDEX_NAME}_[0-9]+\.toc\.[0-9.]+$")
 
 
-def _read_schema(path: Path) -> Schema:
-    """The schema saved in ``path`` (``vnsearch.json``); a file that is not one (bad
-    bytes, not JSON, not a schema) is :class:`IndexCorrupted`, one of another format
-    version :class:`IncompatibleIndex`."""
-    where = f"{path.parent}: {path.name}"
-    try:
-        with open(path, "rb") as f:
-            raw = f.read(_MAX_SCHEMA_BYTES + 1)
-    except OSError as exc:
-        raise IndexCorrupted(f"{where}: cannot be read ({exc})") from None
-    if len(raw) > _MAX_SCHEMA_BYTES:
-        raise IndexCorrupted(f"{where}: more than {_MAX_SCHEMA_BYTES:,} bytes, not a schema")
-    try:
-        return Schema.from_json(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise IndexCorrupted(f"{where}: damaged (not UTF-8 at byte {exc.start})") from None
-    except IncompatibleIndex as exc:
-        raise IncompatibleIndex(f"{where}: {exc}") from None
-    except SchemaError as exc:
-        raise IndexCorrupted(f"{where}: damaged ({exc})") from None
-
-
 def remove_unfinished_tocs(storage: Any) -> None:
     """Delete the tables of contents that dead writers left half written (only the
     holder of the write lock calls this: no live writer can be writing one)."""
