@@ -58,6 +58,7 @@ _LAZY = {
     "Ranking": "vnsearch.ranking",
     "Results": "vnsearch.ranking",
     "Snippet": "vnsearch.highlight",
+    "TermContribution": "vnsearch.ranking",
 }
 
 __all__ = [
