@@ -8,11 +8,10 @@ Whoosh's ``Index.searcher()`` imports its searcher when asked).
 
 from __future__ import annotations
 
-import contextlib
 import os
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -310,17 +309,15 @@ class Index:
         """
         from vnsearch.ranking.search import DEFAULT_RANKING, search
 
-        snap = self.snapshot()
-        with self._reading(snap):
-            return search(
-                snap,
-                query,
-                limit=limit,
-                fields=fields,
-                filter=filter,
-                ranking=ranking or DEFAULT_RANKING,
-                sort=sort,
-            )
+        return self._read(
+            search,
+            query,
+            limit=limit,
+            fields=fields,
+            filter=filter,
+            ranking=ranking or DEFAULT_RANKING,
+            sort=sort,
+        )
 
     def explain(
         self,
@@ -333,16 +330,15 @@ class Index:
         """Why the document with unique field ``doc_id`` got its score for ``query``."""
         from vnsearch.ranking.search import DEFAULT_RANKING, explain
 
-        snap = self.snapshot()
-        with self._reading(snap):
-            return explain(snap, query, doc_id, fields=fields, ranking=ranking or DEFAULT_RANKING)
+        return self._read(explain, query, doc_id, fields=fields, ranking=ranking or DEFAULT_RANKING)
 
-    @contextlib.contextmanager
-    def _reading(self, snap: Snapshot) -> Iterator[None]:
-        """Turn an error that damaged files caused while reading ``snap`` into
-        :class:`~vnsearch.errors.IndexCorrupted`; other errors pass unchanged."""
+    def _read(self, read: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """``read(snapshot, *args, **kwargs)`` on the last commit's snapshot, an error that
+        damaged files caused turned into :class:`~vnsearch.errors.IndexCorrupted` (other
+        errors pass unchanged). A plain call, not a ``with`` block: it runs per query."""
+        snap = self.snapshot()
         try:
-            yield
+            return read(snap, *args, **kwargs)
         except Exception as exc:
             damage = self._checks.reading_failed(snap, exc)
             if damage is None:
