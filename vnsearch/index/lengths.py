@@ -111,6 +111,10 @@ class ExactLengthsReader(whoosh3.W3PerDocReader):
             if not n:
                 return {}
             at = base + offsets[docnum]
+            # NOT trusted data: a stored-fields record of the index folder, Whoosh's
+            # pickled dict (moved here unchanged from codec.py; Whoosh's own reader and
+            # table of contents unpickle too). Replacing it needs a stored-field format
+            # without pickle: issue 18 (index format 3), not this restructure.
             return pickle.loads(decompress(buf[at : at + n])) or {}
 
         return read
