@@ -31,6 +31,7 @@ __all__ = [
     "FieldType",
     "Schema",
     "SchemaError",
+    "exact_term",
     "view_field",
     "view_postings",
 ]
@@ -166,6 +167,17 @@ class STORED(FieldType):
 
     kind: ClassVar[str] = "STORED"
     stored: bool = True
+
+
+def exact_term(ftype: FieldType, value: object) -> str:
+    """The term an ID or KEYWORD field holds for ``value`` as a query or a filter gives it:
+    a KEYWORD lowercases it (unless made with ``lowercase=False``), as it was indexed.
+
+    >>> exact_term(KEYWORD(), "Thể_thao"), exact_term(ID(), "A1")
+    ('thể_thao', 'A1')
+    """
+    text = str(value)
+    return text.lower() if isinstance(ftype, KEYWORD) and ftype.lowercase else text
 
 
 _TYPES: dict[str, type[FieldType]] = {

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from vnsearch.index.reader import FREQUENT_SHARE, LOOKUP_COST, Snapshot, TermPostings, lookup
-from vnsearch.index.schema import DATETIME, ID, KEYWORD, NUMERIC
+from vnsearch.index.schema import DATETIME, ID, KEYWORD, NUMERIC, exact_term
 from vnsearch.ranking.filters import Range, range_mask
 from vnsearch.ranking.plan import ClausePlan, Plan, ScoredTerm
 from vnsearch.ranking.scoring import Ranking, idf
@@ -157,8 +157,7 @@ def _filter_mask(snap: Snapshot, ex: Executor, filters: Mapping[str, Any]) -> np
                 keep |= range_mask(snap, name, v)
                 continue
             if isinstance(ftype, (ID, KEYWORD)):
-                term = str(v).lower() if isinstance(ftype, KEYWORD) and ftype.lowercase else str(v)
-                p = ex.postings(name, term)
+                p = ex.postings(name, exact_term(ftype, v))
             elif isinstance(ftype, (NUMERIC, DATETIME)):
                 p = ex.postings(name, snap.reader.schema[name].to_bytes(v))
             else:

@@ -18,7 +18,7 @@ from itertools import groupby
 from operator import attrgetter
 from typing import NamedTuple
 
-from vnsearch.index.schema import KEYWORD, TEXT, view_field
+from vnsearch.index.schema import TEXT, exact_term, view_field
 from vnsearch.query import Term, parse
 from vnsearch.ranking.accents import AccentVocabulary, vocabulary
 from vnsearch.ranking.query_text import AnalyzedItem, AnalyzedQuery, PlainWords, analyze_query
@@ -201,9 +201,7 @@ class _Planner:
         """Add the scored terms, matched terms and phrases of one item."""
         node = item.node
         if node.field is not None and not isinstance(self.schema[node.field], TEXT):
-            ftype = self.schema[node.field]
-            lower = isinstance(ftype, KEYWORD) and ftype.lowercase
-            any_of.append((node.field, node.text.lower() if lower else node.text))
+            any_of.append((node.field, exact_term(self.schema[node.field], node.text)))
             return
         if not item.syllables:
             return
