@@ -169,14 +169,16 @@ def all_ids(ix: Index) -> set[str]:
     return {hit.id for hit in results}
 
 
-def two_segments(tmp_path: Path) -> Path:
-    """An index of two segments (two commits) of 20 documents each."""
+def two_segments(tmp_path: Path, repeat: int = 1) -> Path:
+    """An index of two segments (two commits) of 20 documents each (WORD ``repeat``
+    times in each)."""
     path = tmp_path / "ix"
     with Index.create(path, body_schema()) as ix:
         for b in range(2):
             with ix.writer(jobs=1) as w:
                 for j in range(20):
-                    w.add({"id": f"{b}-{j}", "body": f"Tin chung đợt {b} số {j} về Hà Nội"})
+                    body = f"{'Tin chung ' * repeat}đợt {b} số {j} về Hà Nội"
+                    w.add({"id": f"{b}-{j}", "body": body})
     return path
 
 

@@ -15,7 +15,6 @@ import pytest
 
 from tests.helpers import WORD, all_ids, open_and_search, two_segments
 from vnsearch import Index, IndexCorrupted
-from vnsearch.index.postings import BLOCK_HEAD
 from vnsearch.index.reader import FREQUENT_SHARE
 
 # -- damage found and named --------------------------------------------------------------
@@ -118,18 +117,18 @@ def test_damaged_positions_are_found_by_the_first_search_that_reads_them(tmp_pat
     are: a flipped position is not read by a plain search, and is an error for the first
     phrase that reads it, and for ``verify()``."""
     from vnsearch.index import checksums
-    from vnsearch.index.postings import BLOCK_HEAD
 
     monkeypatch.setattr(checksums, "OPEN_CHECK_BYTES", 0)
     monkeypatch.setattr(checksums, "PAGE", 64)
-    path = two_segments(tmp_path)
+    path = two_segments(tmp_path, repeat=30)  # positions: most of WORD's postings
     with Index.open(path) as ix:
         reader = ix.snapshot().segments[0][0]
         segment_name = f"{reader.segment().segment_id()}.seg"
         # an unaccented phrase is matched in the folded view
         at, length = reader._terms.extent("body.folded", WORD.encode())
-        flip = at + length - 2  # the last position of WORD's last posting
-        assert flip >= at + BLOCK_HEAD.size + 8 * 20 + 64  # past the page of the frequencies
+        flip = at + length - 1  # the last position of WORD's last posting
+        docs_end = reader._terms.arrays("body.folded", WORD.encode()).end
+        assert flip >= at + docs_end + 64  # past the page of the frequencies
     segment = path / segment_name
     offset, _ = _component_range(segment, ".vnp")
     data = bytearray(segment.read_bytes())
@@ -157,7 +156,8 @@ def test_a_damaged_term_dictionary_is_found_when_read(tmp_path, monkeypatch):
         reader = ix.snapshot().segments[0][0]
         segment = path / f"{reader.segment().segment_id()}.seg"
         terms = reader._terms._fields["body.syllables"]
-        at = terms._at[3] + terms._koff[terms.find(WORD.encode())]  # the key's first byte
+        keys_at = terms._block(terms.find(WORD.encode()) // 16)[4]  # WORD's block's keys
+        at = terms._blob_at + keys_at + 2  # its first key's first byte
     data = bytearray(segment.read_bytes())
     data[at] ^= 0x01
     segment.write_bytes(bytes(data))
@@ -240,10 +240,10 @@ def test_postings_are_checked_ahead_once_per_segment_frequent_terms_first(tmp_pa
         assert len(asked) == 8
         assert asked[:3] == [spans, [terms._terms_span], [terms.spellings.span]]
         assert asked[6] == [terms._posts_span]
-        start, _length = terms.extent("body.syllables", WORD.encode())
+        start, length = terms.extent("body.syllables", WORD.encode())
         assert len(spans) > 5
-        docs_end = start + terms._posts_at + BLOCK_HEAD.size + 8 * 20  # WORD: in all 20 docs
-        assert (start + terms._posts_at, docs_end) in spans
+        block_end = start + terms._posts_at + length  # WORD: in all 20 docs
+        assert (start + terms._posts_at, block_end) in spans
         # every page of the postings (positions and rare terms too) matched: postings
         # reads go unchecked; the rest of the file (stored fields...) is not summed ahead
         assert pages.all_checked(*terms._posts_span) and terms._read_checks is None

@@ -11,10 +11,12 @@ from hypothesis import strategies as st
 
 from vnsearch.errors import DamagedFile
 from vnsearch.index.checksums import PageChecks
-from vnsearch.index.dictionary import DictionaryField, dictionary_chunks, read_dictionary
+from vnsearch.index.dictionary import DictionaryField, dictionary_chunks
+from vnsearch.index.field_terms import read_dictionary
 
 keys = st.one_of(
     st.binary(max_size=12),
+    st.binary(max_size=6).map(lambda b: "nguyễn v".encode() + b),  # 8 bytes shared: ties
     st.text(max_size=12).map(lambda t: t.encode("utf-8", "surrogatepass")),
     st.binary(min_size=300, max_size=3000),  # longer than a page of the checks below
 )
@@ -23,17 +25,21 @@ PAGE = 64
 
 
 def _field(name: str, terms: set[bytes], seed: int = 0) -> DictionaryField:
-    """A field holding ``terms`` (sorted, as writers add them) with made-up records."""
+    """A field holding ``terms`` (sorted, as writers add them) with made-up records, each
+    starting where the one before ends."""
     rng = np.random.default_rng(seed)
     field = DictionaryField(name)
+    offset = int(rng.integers(0, 2**40))
     for key in sorted(terms):
-        offset, length, count = (int(x) for x in rng.integers(0, 2**32 - 1, 3))
-        field.add(key, offset << 8, length, count, float(rng.random()), float(len(key)))
+        length = int(rng.integers(0, 2 ** int(rng.integers(1, 28))))
+        field.add(key, offset, length, int(rng.integers(0, 2**32)))
+        offset += length
     return field
 
 
 def _records(field: DictionaryField) -> dict[bytes, tuple]:
-    return {key: tuple(info) for key, info in zip(field.keys, field.infos)}
+    columns = zip(field.keys, field.offsets, field.lengths, field.counts_)
+    return {key: (o, n, c) for key, o, n, c in columns}
 
 
 def _file(fields: list[DictionaryField], extra: bytes = b"") -> bytes:
@@ -76,8 +82,14 @@ def test_every_key_written_is_found_with_its_record_and_no_other_is(body, title,
         for i, (key, record) in enumerate(_records(field).items()):
             assert terms.find(key) == i  # sorted order is kept
             assert terms.key(i) == key
-            assert tuple(terms.info(i).tolist()) == pytest.approx(record)
-            assert terms.extent(i) == record[:2]
+            assert terms.entry(i) == record
+            assert terms.extent(i) == record[:2] and terms.count(i) == record[2]
+        counts, offsets, lengths = terms.columns()
+        assert list(zip(offsets.tolist(), lengths.tolist(), counts.tolist())) == list(
+            _records(field).values()
+        )
+        assert terms.key_list() == field.keys
+        assert terms.key_list(np.array([terms.n - 1, 0])) == [field.keys[-1], field.keys[0]]
     for key in (body | title | {b"", b"absent", "vắng".encode()}) - (body & title):
         for field in fields[::2]:
             if key not in field.keys and field.name in read:
@@ -85,14 +97,31 @@ def test_every_key_written_is_found_with_its_record_and_no_other_is(body, title,
 
 
 def test_records_made_from_arrays_read_as_records_added_one_by_one():
-    terms = {b"ha", b"noi", "mùa".encode(), b""}
+    terms = {b"ha", b"noi", "mùa".encode(), b""} | {f"từ {i}".encode() for i in range(40)}
     one_by_one = _field("body", terms)
-    columns = [np.array(c) for c in zip(*one_by_one.infos)]
-    columns[3] = columns[3].astype(np.float32)
-    columns[4] = columns[4].astype(np.float32)
+    columns = [np.array(c) for c in (one_by_one.offsets, one_by_one.lengths, one_by_one.counts_)]
     from_arrays = DictionaryField.from_arrays("body", list(one_by_one.keys), *columns)
     assert _file([from_arrays]) == _file([one_by_one])
     assert from_arrays.counts().tolist() == one_by_one.counts().tolist()
+
+
+def test_records_that_do_not_follow_one_another_are_refused():
+    field = DictionaryField("body")
+    field.add(b"a", 0, 10, 1)
+    field.add(b"b", 12, 10, 1)
+    with pytest.raises(ValueError, match="follow one another"):
+        _file([field])
+
+
+def test_a_key_costs_its_new_bytes_and_a_few_more():
+    """Front coding: sorted keys sharing their first syllable cost their other bytes."""
+    words = [f"{a} {b}".encode() for a in ("nguyễn", "người", "nhà") for b in range(2000)]
+    field = DictionaryField.from_arrays(
+        "body", sorted(words), np.arange(len(words)), np.ones(len(words)), np.ones(len(words))
+    )
+    size = len(_file([field]))
+    assert size < 0.6 * sum(map(len, words))
+    assert size / len(words) < 6
 
 
 def test_a_file_of_another_kind_is_damaged():
@@ -101,7 +130,7 @@ def test_a_file_of_another_kind_is_damaged():
         read_dictionary(b"VNX1" + data[4:], "spellings file")
 
 
-@pytest.mark.parametrize("what", ["key", "key offsets", "record", "bucket", "bucket terms"])
+@pytest.mark.parametrize("what", ["key", "record", "block index"])
 def test_a_damaged_entry_is_found_when_it_is_read(what):
     """With the file's checksums, the read of a flipped byte raises instead of answering."""
     terms = {f"từ {i}".encode() for i in range(200)}
@@ -110,23 +139,21 @@ def test_a_damaged_entry_is_found_when_it_is_read(what):
     i = ft.find("từ 17".encode())
     data_at = np.frombuffer(data, np.uint8).ctypes.data
 
-    def at(array) -> int:  # where a view into ``data`` starts in it
-        return np.frombuffer(array, np.uint8).ctypes.data - data_at
+    def at(view) -> int:  # where a view into ``data`` starts in it
+        return np.frombuffer(view, np.uint8).ctypes.data - data_at
 
+    block = at(ft._blob) + ft._block_at[i // 16]
     flip = {
-        "key": at(ft.keys) + int(ft.key_offsets[i]),
-        "key offsets": at(ft.key_offsets) + 8 * i + 1,
-        "record": at(ft.infos) + ft.infos.itemsize * i + 2,
-        "bucket": at(ft.bucket_starts) + 4 * (zlib.crc32("từ 17".encode()) & ft.mask),
-        "bucket terms": at(ft.bucket_terms) + 4 * int(np.flatnonzero(ft.bucket_terms == i)[0]),
+        "key": at(ft._blob) + ft._block(i // 16)[4] + 3,  # the block's keys
+        "record": block + 2,  # its packed records
+        "block index": at(ft._prefixes) + 8 * (i // 16) + 5,
     }[what]
     whole, pages = _checked(data, flip=flip)
     read = read_dictionary(whole[: len(data)], "test", pages)[0]["body"]
     with pytest.raises(DamagedFile, match=r"MAIN_x\.seg: checksum mismatch"):
         read.find("từ 17".encode())
-        read.info(i)
-        read.extent(i)
+        read.entry(i)
     whole, pages = _checked(data)  # and undamaged, it reads without complaint
     read = read_dictionary(whole[: len(data)], "test", pages)[0]["body"]
     assert read.find("từ 17".encode()) == i
-    assert read.extent(i) == ft.extent(i)
+    assert read.entry(i) == ft.entry(i)

@@ -318,9 +318,9 @@ def test_postings_and_dictionary_arrays_are_aligned(tmp_path, on_disk, schema):
         for reader, _base in snap.segments:
             terms = reader._terms
             for ft in terms._fields.values():
-                arrays += [ft.key_offsets, ft.infos, ft.bucket_starts, ft.bucket_terms]
+                arrays += [np.frombuffer(a, "<u8") for a in (ft._prefixes, ft._block_at, ft._bases)]
                 for i in range(ft.n):
-                    block = terms.postings(*ft.extent(i))
+                    block = terms.postings(*ft.entry(i), ft.positions)
                     arrays += [block.docs, block.freqs]
                     if block.has_positions:
                         arrays += list(block.all_positions())

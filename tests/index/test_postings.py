@@ -1,4 +1,5 @@
-"""The postings block: one layout, written a term or a field at a time, read as arrays."""
+"""The postings block: bit-packed streams, written a term or a field at a time, read as
+arrays, and checked against a naive reader written from the format's description."""
 
 from __future__ import annotations
 
@@ -11,85 +12,168 @@ from hypothesis import strategies as st
 
 from vnsearch.errors import DamagedFile
 from vnsearch.index.postings import (
-    BLOCK_HEAD,
+    CHUNK,
     PostingArrays,
     RawPositions,
-    block_sizes,
-    field_blocks,
-    join_blocks,
+    decode_blocks,
+    encode_block,
+    encode_blocks,
     pack_block,
 )
 
-# a field: per term, its postings as (document, weight, positions)
-postings = st.lists(
-    st.tuples(
-        st.integers(0, 2**32 - 1),
-        st.integers(1, 1000).map(float),
-        st.lists(st.integers(0, 2**32 - 1), max_size=5),
-    ),
-    min_size=1,
-    max_size=8,
-)
-fields = st.lists(postings, min_size=1, max_size=12)
+
+@st.composite
+def terms(draw, positional: bool):
+    """A term's postings: (document, frequency, positions), documents increasing."""
+    big = draw(st.booleans())
+    docs = sorted(draw(st.sets(st.integers(0, 2**32 - 1 if big else 3000), min_size=1,
+                               max_size=300 if not big else 20)))  # fmt: skip
+    out = []
+    for d in docs:
+        if positional:
+            pos = sorted(draw(st.sets(st.integers(0, 2**32 - 1 if big else 500), min_size=1,
+                                      max_size=4)))  # fmt: skip
+            out.append((d, len(pos), pos))
+        else:
+            out.append((d, draw(st.integers(1, 2**24 if big else 3)), []))
+    return out
 
 
-def _flat(terms):
-    starts = np.cumsum([0] + [len(t) for t in terms])
-    docs = np.array([d for t in terms for d, _w, _p in t], dtype=np.int64)
-    weights = np.array([w for t in terms for _d, w, _p in t], dtype=np.float32)
-    counts = [len(p) for t in terms for _d, _w, p in t]
-    pos_starts = np.cumsum([0, *counts])
-    positions = np.array([x for t in terms for _d, _w, p in t for x in p], dtype=np.int64)
-    return starts, docs, weights, pos_starts, positions
+fields = st.booleans().flatmap(lambda p: st.tuples(st.just(p), st.lists(terms(p), min_size=1,
+                                                                         max_size=6)))  # fmt: skip
+
+
+def _flat(field):
+    starts = np.cumsum([0] + [len(t) for t in field])
+    docs = np.array([d for t in field for d, _f, _p in t], dtype=np.int64)
+    freqs = np.array([f for t in field for _d, f, _p in t], dtype=np.int64)
+    positions = np.array([x for t in field for _d, _f, p in t for x in p], dtype=np.int64)
+    return starts, docs, freqs, positions
+
+
+class _Bits:
+    """A naive reader of a little-endian bit stream: one bit at a time."""
+
+    def __init__(self, data: bytes, at: int) -> None:
+        self.data, self.bit = data, 8 * at
+
+    def read(self, width: int) -> int:
+        value = 0
+        for k in range(width):
+            byte = self.data[self.bit >> 3]
+            value |= ((byte >> (self.bit & 7)) & 1) << k
+            self.bit += 1
+        return value
+
+    def end(self) -> int:
+        return (self.bit + 7) >> 3
+
+
+def _naive(block: bytes, n: int, positional: bool):
+    """Read a block as the format's description in ``postings.py`` says, value by value."""
+    chunks = lambda m: -(-m // CHUNK)  # noqa: E731
+    nd, nf = 1 + chunks(n - 1), chunks(n)
+    widths_d, widths_f = block[:nd], block[nd : nd + nf]
+    bits = _Bits(block, nd + nf)
+    docs = [bits.read(widths_d[0])]
+    for i in range(1, n):
+        docs.append(docs[-1] + bits.read(widths_d[1 + (i - 1) // CHUNK]) + 1)
+    bits = _Bits(block, bits.end())
+    freqs = [bits.read(widths_f[i // CHUNK]) + 1 for i in range(n)]
+    at = bits.end()
+    positions = []
+    if positional:
+        total = sum(freqs)
+        widths_p = block[at : at + chunks(total)]
+        bits = _Bits(block, at + chunks(total))
+        k = 0
+        for f in freqs:
+            pos = 0
+            mine = []
+            for _ in range(f):
+                pos += bits.read(widths_p[k // CHUNK])
+                mine.append(pos)
+                k += 1
+            positions.append(mine)
+        at = bits.end()
+    assert at == len(block)  # nothing left over
+    return docs, freqs, positions
 
 
 @settings(max_examples=150, deadline=None, derandomize=True)
-@given(fields, st.booleans())
-def test_a_field_written_at_once_equals_its_terms_written_one_posting_at_a_time(terms, positional):
-    one_by_one = b"".join(
+@given(fields)
+def test_a_field_written_at_once_equals_its_terms_written_one_at_a_time(field):
+    positional, field_terms = field
+    one_by_one = [
         pack_block(
-            array("I", [d for d, _w, _p in t]),
-            array("f", [w for _d, w, _p in t]),
-            [RawPositions().encode(p) if positional else b"" for _d, _w, p in t],
+            array("I", [d for d, _f, _p in t]),
+            array("f", [f for _d, f, _p in t]),
+            [RawPositions().encode(p) for _d, _f, p in t] if positional else [b""] * len(t),
             positional,
         )
-        for t in terms
-    )
-    starts, docs, weights, pos_starts, positions = _flat(terms)
+        for t in field_terms
+    ]
+    starts, docs, freqs, positions = _flat(field_terms)
+    blob, lengths = encode_blocks(starts, docs, freqs, positions if positional else None)
+    assert blob == b"".join(one_by_one)
+    assert lengths.tolist() == [len(b) for b in one_by_one]
+    offsets = np.cumsum(lengths) - lengths
+    got = decode_blocks(blob, offsets, np.diff(starts), positional)
+    assert got[0].tolist() == docs.tolist() and got[1].tolist() == freqs.tolist()
     if positional:
-        blocks = field_blocks(starts, docs, weights, pos_starts, positions)
-        npos = np.diff(pos_starts[starts])
+        assert got[2].tolist() == freqs.tolist() and got[3].tolist() == positions.tolist()
     else:
-        blocks = field_blocks(starts, docs, weights)
-        npos = None
-    at_once = b"".join(blocks)
-    assert at_once == one_by_one
-    sizes = block_sizes(np.diff(starts), npos)
-    assert int(sizes.sum()) == len(at_once)
-    joined = join_blocks(at_once, np.cumsum([0, *sizes[:-1]]).tolist(), np.diff(starts))
-    assert joined[0].tolist() == docs.tolist()
-    assert joined[1].tolist() == weights.tolist()
-    if positional:
-        assert joined[2].tolist() == np.diff(pos_starts).tolist()
-        assert joined[3].tolist() == positions.tolist()
-    else:
-        assert joined[2].tolist() == [0] * len(docs) and joined[3] is None
-    at = 0
-    for t, size in zip(terms, sizes.tolist()):
-        arrays = PostingArrays(at_once[at : at + size])
-        assert arrays.docs.tolist() == [d for d, _w, _p in t]
-        assert arrays.freqs.tolist() == [w for _d, w, _p in t]
-        assert arrays.has_positions == positional
+        assert got[2].tolist() == [0] * len(docs) and got[3] is None
+    for t, block in zip(field_terms, one_by_one):
+        want = ([d for d, _f, _p in t], [f for _d, f, _p in t], [p for *_x, p in t])
+        assert _naive(block, len(t), positional) == (*want[:2], want[2] if positional else [])
+        arrays = PostingArrays(block, len(t), positional)
+        assert arrays.docs.tolist() == want[0] and arrays.freqs.tolist() == want[1]
+        assert arrays.docs.dtype == np.uint32 and arrays.freqs.dtype == np.float32
         if positional:
             offsets, flat = arrays.all_positions()
-            got = [flat[a:b].tolist() for a, b in zip(offsets[:-1], offsets[1:])]
-            assert got == [p for _d, _w, p in t]
-        at += size
+            assert [flat[a:b].tolist() for a, b in zip(offsets[:-1], offsets[1:])] == want[2]
 
 
-def test_a_block_that_is_not_one_or_is_cut_short_is_damaged():
-    block = pack_block(array("I", [1, 2, 3]), array("f", [1, 1, 2]), [b""] * 3, False)
-    with pytest.raises(DamagedFile, match="not a vnsearch postings block"):
-        PostingArrays(b"XXXX" + block[4:])
+@pytest.mark.parametrize("n", [1, 2, CHUNK, CHUNK + 1, 5 * CHUNK + 7])
+def test_lists_of_every_shape_read_back(n):
+    """Lists read with Python integers (one chunk) and with numpy (more), and their edges."""
+    rng = np.random.default_rng(n)
+    docs = np.sort(rng.choice(10**6, n, replace=False))
+    freqs = rng.integers(1, 4, n)
+    positions = np.concatenate([np.sort(rng.choice(900, f, replace=False)) for f in freqs])
+    block = encode_block(docs, freqs, positions)
+    arrays = PostingArrays(block, n, True)
+    assert arrays.docs.tolist() == docs.tolist() and arrays.freqs.tolist() == freqs.tolist()
+    assert arrays.all_positions()[1].tolist() == positions.tolist()
+    assert _naive(block, n, True)[0] == docs.tolist()
+
+
+def test_frequent_ones_cost_no_bits():
+    """A chunk whose frequencies are all 1 is its width byte alone."""
+    docs = np.arange(0, 2 * CHUNK)
+    ones = encode_block(docs, np.ones(2 * CHUNK))
+    twos = encode_block(docs, np.full(2 * CHUNK, 2))
+    assert len(twos) - len(ones) == 2 * CHUNK // 8
+
+
+def test_what_cannot_be_written_is_refused():
+    with pytest.raises(ValueError, match="increase"):
+        encode_block(np.array([3, 3]), np.array([1, 1]))
+    with pytest.raises(ValueError, match="whole numbers"):
+        encode_block(np.array([3, 4]), np.array([1, 0.5]))
+    with pytest.raises(ValueError, match="as many as its frequency"):
+        encode_block(np.array([3]), np.array([2]), np.array([1]))
+
+
+def test_a_block_cut_short_or_with_impossible_widths_is_damaged():
+    block = encode_block(np.array([1, 2, 300]), np.array([1, 1, 2]))
+    with pytest.raises(DamagedFile, match="needed"):
+        PostingArrays(block[:-1], 3, False)
     with pytest.raises(DamagedFile, match="for 3 postings"):
-        PostingArrays(block[: BLOCK_HEAD.size + 8])
+        PostingArrays(block[:1], 3, False)
+    with pytest.raises(DamagedFile, match="over 32 bits"):
+        PostingArrays(b"\x40" + block[1:], 3, False)
+    long = encode_block(np.arange(1000), np.ones(1000))
+    with pytest.raises(DamagedFile):
+        decode_blocks(long[:-3], [0], np.array([1000]), False)

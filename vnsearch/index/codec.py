@@ -25,11 +25,11 @@ from shutil import copyfileobj
 
 from whoosh.codec import whoosh3
 from whoosh.filedb.compound import CompoundStorage
-from whoosh.formats import Format
+from whoosh.formats import Format, Positions
 from whoosh.matching import ListMatcher
 
 from vnsearch.index.lengths import ExactLengthsReader, ExactLengthsWriter
-from vnsearch.index.postings import RawPositions, postings_arrays
+from vnsearch.index.postings import PostingArrays, RawPositions
 from vnsearch.index.terms import VnFieldWriter, VnTermsReader
 
 __all__ = ["RawPositions", "VnCodec", "VnSegment"]
@@ -87,7 +87,10 @@ class VnCodec(whoosh3.W3Codec):
     def postings_reader(self, dbfile, terminfo, format_: Format, term=None, scorer=None):
         if terminfo.is_inlined():
             return super().postings_reader(dbfile, terminfo, format_, term, scorer)
-        arrays = postings_arrays(dbfile, terminfo)
+        offset, length = terminfo.extent()
+        arrays = PostingArrays(
+            dbfile.get(offset, length), terminfo.doc_frequency(), isinstance(format_, Positions)
+        )
         docs = arrays.docs.tolist()
         weights = arrays.freqs.tolist()
         if arrays.has_positions:

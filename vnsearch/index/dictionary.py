@@ -1,80 +1,191 @@
-"""How term dictionaries and spellings are laid out: sorted keys and a hash table, as arrays.
+"""How term dictionaries and spellings are laid out: front-coded blocks of sorted keys.
 
-Whoosh's W3 dictionary writes one pickled record per term into an on-disk hash file; a
-segment of news text has millions of terms (bigram views multiply them), and that costs
-tens of microseconds each. Here a dictionary file holds, per field:
+Format 3. A dictionary file holds, per field, its keys in byte order in blocks of
+:data:`BLOCK` keys, and per key a record (where its data starts, how long it is, a count:
+for terms, where the postings block is and the document frequency). The records of a
+field lie one after another (each starts where the one before ends), so a block keeps the
+start of its first, and each key its distance from it.
 
-* its keys, sorted, as one byte blob with an ``uint64`` offsets array;
-* per key: an offset (``uint64``), a length, a count (``uint32``) and two weights
-  (``float32``): for terms, where the postings block is, its document frequency, and
-  the total and maximum weight;
-* a hash table: keys grouped by ``crc32(key) & mask`` (bucket starts, key numbers), so a
-  lookup compares one or two keys.
+* ``prefixes``: per block, the first key's first 8 bytes as a big-endian number: a
+  binary search over them (``bisect`` on the mapped array) finds the block of a key;
+* ``block_at``, ``bases``: per block (and one past the last), where it starts in the
+  blob, and where its first record's data starts;
+* the blob, per block: two width bytes, the counts and distances bit-packed
+  (:mod:`vnsearch.index.bitpack`) in them, then each key as the length it shares with the
+  key before it, the length of the rest, and the rest (front coding).
 
-It is read with ``numpy.frombuffer`` (zero-copy on Whoosh's memory-mapped compound
-segments); with the segment file's checksums, every read is checked first.
+A key costs its new bytes and two, a record a few bits: a news segment's millions of terms
+(bigram views multiply them) take a few bytes each. A lookup is a binary search and a scan
+of one block that skips keys sharing more with the one before than the key sought does.
+It is read in place (zero-copy on the memory-mapped compound segment); with the segment
+file's checksums, every block is checked before it is read.
 
 >>> field = DictionaryField("body")
->>> field.add(b"ha", 0, 24, 2, 3.0, 2.0)
->>> field.add(b"noi", 24, 16, 1, 1.0, 1.0)
->>> fields, extra = read_dictionary(b"".join(dictionary_chunks([field])), "example")
->>> terms = fields["body"]
->>> terms.find(b"noi"), terms.find(b"hue"), terms.extent(terms.find(b"noi"))
-(1, -1, (24, 16))
+>>> field.add(b"ha", 0, 24, 2)
+>>> field.add(b"noi", 24, 16, 1)
+>>> len(b"".join(dictionary_chunks([field]))) % 8
+0
+
+:mod:`vnsearch.index.field_terms` reads it.
 """
 
 from __future__ import annotations
 
 import json
 import struct
-import zlib
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from vnsearch.errors import DamagedFile
-from vnsearch.index.checksums import PageChecks
+from vnsearch.index.bitpack import bit_lengths, pack
 
-__all__ = ["DictionaryField", "FieldTerms", "dictionary_chunks", "read_dictionary"]
+__all__ = ["BLOCK", "LONG_KEY", "MAGIC", "DictionaryField", "dictionary_chunks", "key_prefix"]
 
-_MAGIC = b"VNT1"
-_INFO = np.dtype(
-    [("offset", "<u8"), ("length", "<u4"), ("df", "<u4"), ("weight", "<f4"), ("maxw", "<f4")]
-)
-_EXTENT = struct.Struct("<QI")  # the first two fields of an _INFO record
+MAGIC = b"VNT3"
+BLOCK = 16  # keys per block
+LONG_KEY = 255  # a suffix length byte of 255: the length follows as 4 bytes (uint32)
+_U32 = struct.Struct("<I")
 
 
 class DictionaryField:
     """One field of a dictionary being written: its keys, sorted, and per key its record
-    (offset, length, count, weight, maximum weight), as a list or a record array."""
+    (offset, length, count), as lists or arrays."""
 
-    __slots__ = ("infos", "keys", "name")
+    __slots__ = ("counts_", "keys", "lengths", "name", "offsets", "positions")
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, positions: bool = False) -> None:
         self.name = name
+        self.positions = positions  # for terms: whether the postings hold positions
         self.keys: list[bytes] = []
-        self.infos: Any = []  # list of tuples, or a record array of _INFO
+        self.offsets: Any = []
+        self.lengths: Any = []
+        self.counts_: Any = []
 
     @classmethod
-    def from_arrays(cls, name: str, keys: list[bytes], *columns: Any) -> DictionaryField:
-        """A field from its keys and its records' columns (offset, length, count, weight,
-        maximum weight), each an array as long as ``keys``."""
-        field = cls(name)
-        field.keys = keys
-        field.infos = np.rec.fromarrays(list(columns), dtype=_INFO)
+    def from_arrays(
+        cls,
+        name: str,
+        keys: list[bytes],
+        offsets: Any,
+        lengths: Any,
+        counts: Any,
+        positions: bool = False,
+    ) -> DictionaryField:
+        """A field from its keys and its records' columns, each as long as ``keys``."""
+        field = cls(name, positions)
+        field.keys, field.offsets, field.lengths, field.counts_ = keys, offsets, lengths, counts
         return field
 
-    def add(
-        self, key: bytes, offset: int, length: int, count: int, weight: float, maxw: float
-    ) -> None:
+    def add(self, key: bytes, offset: int, length: int, count: int) -> None:
         """Append a key (keys are added in sorted order) and its record."""
         self.keys.append(key)
-        self.infos.append((offset, length, count, weight, maxw))
+        self.offsets.append(offset)
+        self.lengths.append(length)
+        self.counts_.append(count)
 
     def counts(self) -> np.ndarray:
         """The count of each key (for terms: its document frequency)."""
-        return np.array(self.infos, dtype=_INFO)["df"]
+        return np.asarray(self.counts_, dtype=np.int64)
+
+
+def key_prefix(key: bytes) -> int:
+    """A key's first 8 bytes as a big-endian number: the order of keys, but for ties.
+
+    >>> key_prefix(b"ab") < key_prefix(b"b"), key_prefix(b"abcdefgh1") == key_prefix(b"abcdefgh2")
+    (True, True)
+    """
+    return int.from_bytes(key[:8].ljust(8, b"\0"), "big")
+
+
+def _field_arrays(fb: DictionaryField) -> dict[str, bytes]:
+    keys = fb.keys
+    n = len(keys)
+    offsets = np.asarray(fb.offsets, np.int64)
+    lengths = np.asarray(fb.lengths, np.int64)
+    counts = np.asarray(fb.counts_, np.int64)
+    if n > 1 and (offsets[1:] != offsets[:-1] + lengths[:-1]).any():
+        raise ValueError("a dictionary's records must follow one another")
+    nb = -(-n // BLOCK)
+    firsts = np.arange(nb) * BLOCK
+    rels = offsets - np.repeat(offsets[firsts], BLOCK)[:n]
+    cw = np.maximum.reduceat(bit_lengths(counts), firsts)
+    rw = np.maximum.reduceat(bit_lengths(rels), firsts)
+    if n and max(int(cw.max()), int(rw.max())) > 32:
+        raise ValueError("a count or a block of records over 2**32")
+    sizes = np.minimum(BLOCK, n - firsts)
+    cvals = pack(counts, np.repeat(cw, sizes))  # one stream; each block's part cut below
+    rvals = pack(rels, np.repeat(rw, sizes))
+    cbits = np.cumsum(cw * sizes) - cw * sizes
+    rbits = np.cumsum(rw * sizes) - rw * sizes
+    shared = _shared_lengths(keys)
+    shared[firsts] = 0
+    parts: list[bytes] = []
+    block_at = [0]
+    at = 0
+    cwl, rwl, szl = cw.tolist(), rw.tolist(), sizes.tolist()
+    entries: list[bytes] = []
+    for b in range(nb):
+        entries.clear()
+        first = b * BLOCK
+        for key, m in zip(keys[first : first + szl[b]], shared[first : first + szl[b]].tolist()):
+            rest = key[m:]
+            if len(rest) < LONG_KEY:
+                entries.append(bytes((m, len(rest))) + rest)
+            else:
+                entries.append(bytes((m, LONG_KEY)) + _U32.pack(len(rest)) + rest)
+        block = b"".join(
+            (
+                bytes((cwl[b], rwl[b])),
+                _bits_slice(cvals, int(cbits[b]), cwl[b] * szl[b]),
+                _bits_slice(rvals, int(rbits[b]), rwl[b] * szl[b]),
+                *entries,
+            )
+        )
+        parts.append(block)
+        at += len(block)
+        block_at.append(at)
+    bases = np.zeros(nb + 1, "<u8")
+    bases[:nb] = offsets[firsts]
+    bases[nb] = int(offsets[-1] + lengths[-1]) if n else 0
+    prefixes = np.array([key_prefix(keys[i]) for i in firsts.tolist()], dtype=np.uint64)
+    return {
+        "prefixes": prefixes.astype("<u8").tobytes(),  # read as native: little-endian only
+        "block_at": np.array(block_at, "<u8").tobytes(),
+        "bases": bases.tobytes(),
+        "blocks": b"".join(parts),
+    }
+
+
+def _shared_lengths(keys: list[bytes], width: int = 24) -> np.ndarray:
+    """How many leading bytes each key shares with the one before (at most 255)."""
+    n = len(keys)
+    out = np.zeros(n, np.int64)
+    if n < 2:
+        return out
+    lens = np.fromiter(map(len, keys), np.int64, n)
+    grid = np.frombuffer(b"".join(k[:width].ljust(width, b"\0") for k in keys), np.uint8)
+    grid = grid.reshape(n, width)
+    differ = grid[1:] != grid[:-1]
+    first = np.where(differ.any(axis=1), differ.argmax(axis=1), width)
+    out[1:] = np.minimum(first, np.minimum(lens[1:], lens[:-1]))
+    for i in np.flatnonzero(out[1:] == width).tolist():  # longer shared parts
+        a, b = keys[i], keys[i + 1]
+        top, m = min(len(a), len(b), 255), width
+        while m < top and a[m] == b[m]:
+            m += 1
+        out[i + 1] = m
+    return out
+
+
+def _bits_slice(stream: bytes, start: int, nbits: int) -> bytes:
+    """Bits ``start:start+nbits`` of a little-endian bit stream, as bytes of their own."""
+    if not nbits:
+        return b""
+    lo = start >> 3
+    hi = (start + nbits + 7) >> 3
+    value = int.from_bytes(stream[lo:hi], "little") >> (start & 7)
+    return (value & ((1 << nbits) - 1)).to_bytes((nbits + 7) >> 3, "little")
 
 
 def dictionary_chunks(fields: Sequence[DictionaryField], extra: bytes = b"") -> list[bytes]:
@@ -95,160 +206,16 @@ def dictionary_chunks(fields: Sequence[DictionaryField], extra: bytes = b"") -> 
     for fb in fields:
         if not len(fb.keys):
             continue
-        n = len(fb.keys)
-        key_offsets = np.zeros(n + 1, dtype="<u8")
-        np.cumsum([len(k) for k in fb.keys], out=key_offsets[1:])
-        nb = 1 << max(0, (n - 1).bit_length())
-        buckets = np.fromiter((zlib.crc32(k) for k in fb.keys), dtype=np.uint32, count=n)
-        buckets &= np.uint32(nb - 1)
-        order = np.argsort(buckets, kind="stable").astype("<u4")
-        starts = np.searchsorted(buckets[order], np.arange(nb + 1)).astype("<u4")
-        header[fb.name] = {
-            "n": n,
-            "nb": nb,
-            "keys": put(b"".join(fb.keys)),
-            "key_offsets": put(key_offsets.tobytes()),
-            "infos": put(np.array(fb.infos, dtype=_INFO).tobytes()),
-            "bucket_starts": put(starts.tobytes()),
-            "bucket_terms": put(order.tobytes()),
-        }
+        arrays = _field_arrays(fb)
+        spec: dict[str, Any] = {"n": len(fb.keys), "nb": -(-len(fb.keys) // BLOCK)}
+        if fb.positions:
+            spec["positions"] = True
+        for name, raw in arrays.items():
+            spec[name] = put(raw)
+        spec["end"] = at
+        header[fb.name] = spec
     if extra:
         header["extra"] = put(extra)
     head = json.dumps(header).encode("utf-8")
     pad = (-(8 + len(head))) % 8
-    return [_MAGIC + struct.pack("<I", len(head) + pad) + head + b" " * pad, *chunks]
-
-
-def read_dictionary(
-    buf: Any, what: str, pages: PageChecks | None = None, at: int = 0
-) -> tuple[dict[str, FieldTerms], int | None]:
-    """The fields of a dictionary file (see :func:`dictionary_chunks`), and where its
-    extra bytes start (None if it has none). With ``pages`` (the segment file's checks;
-    the dictionary starts at byte ``at`` of it), every read is checked first."""
-    if pages is not None:
-        pages.check(at, at + 8)
-    if bytes(buf[:4]) != _MAGIC:
-        raise DamagedFile(f"bad {what}")
-    (hlen,) = struct.unpack_from("<I", buf, 4)
-    if pages is not None:
-        pages.check(at, at + 8 + hlen)
-    header = json.loads(bytes(buf[8 : 8 + hlen]).decode("utf-8"))
-    extra = header.pop("extra", None)
-    fields = {name: FieldTerms(buf, 8 + hlen, spec, pages, at) for name, spec in header.items()}
-    return fields, None if extra is None else 8 + hlen + extra
-
-
-class FieldTerms:
-    """The arrays of one field of a dictionary file (views into the file's buffer).
-
-    Lookups read single entries through memoryviews (a Python int per read, no numpy scalar).
-    """
-
-    __slots__ = (
-        "_at", "_buf", "_infos_at", "_koff", "_pages", "_starts", "_terms",
-        "bucket_starts", "bucket_terms", "infos", "key_offsets", "keys", "mask", "n",
-    )  # fmt: skip
-
-    def __init__(
-        self,
-        buf: Any,
-        base_at: int,
-        spec: dict[str, int],
-        pages: PageChecks | None = None,
-        at: int = 0,
-    ) -> None:
-        n, nb = spec["n"], spec["nb"]
-        self.n = n
-        self.mask = nb - 1
-        end = spec["key_offsets"]
-        self.keys = memoryview(buf)[base_at + spec["keys"] : base_at + end]
-        self.key_offsets = np.frombuffer(buf, "<u8", n + 1, base_at + spec["key_offsets"])
-        self.infos = np.frombuffer(buf, _INFO, n, base_at + spec["infos"])
-        self.bucket_starts = np.frombuffer(buf, "<u4", nb + 1, base_at + spec["bucket_starts"])
-        self.bucket_terms = np.frombuffer(buf, "<u4", n, base_at + spec["bucket_terms"])
-        self._buf = buf
-        self._infos_at = base_at + spec["infos"]
-        self._koff = memoryview(self.key_offsets).cast("B").cast("Q")
-        self._starts = memoryview(self.bucket_starts).cast("B").cast("I")
-        self._terms = memoryview(self.bucket_terms).cast("B").cast("I")
-        # with checksums: the segment file's page checks, and where each array starts in
-        # the segment file (bucket starts, bucket terms, key offsets, keys, infos)
-        self._pages = pages
-        base = at + base_at
-        self._at = tuple(
-            base + spec[name]
-            for name in ("bucket_starts", "bucket_terms", "key_offsets", "keys", "infos")
-        )
-
-    def key_list(self, rows: np.ndarray | None = None) -> list[bytes]:
-        """The keys numbered ``rows`` (all by default), read at once, unchecked."""
-        blob = bytes(self.keys)
-        if rows is None:
-            koff = self.key_offsets.tolist()
-            return [blob[a:b] for a, b in zip(koff, koff[1:])]
-        starts, ends = self.key_offsets[rows].tolist(), self.key_offsets[rows + 1].tolist()
-        return [blob[a:b] for a, b in zip(starts, ends)]
-
-    def stop_checking_reads(self) -> None:
-        """Read without checking pages against the checksums (every page of the
-        dictionary matched, or checks were turned off)."""
-        self._pages = None
-
-    def key(self, i: int) -> bytes:
-        pages = self._pages  # read once: a thread checking ahead may switch checks off
-        if pages is not None:
-            self._check_key(i, pages)
-        return bytes(self.keys[self._koff[i] : self._koff[i + 1]])
-
-    def _check_key(self, i: int, pages: PageChecks) -> None:
-        """Check the pages of key ``i``'s offsets and bytes (a range shorter than a page
-        lies on its first and last page)."""
-        at = self._at
-        done, shift = pages.done, pages.shift
-        s = at[2] + 8 * i
-        if not (done[s >> shift] and done[(s + 15) >> shift]):
-            pages.check(s, s + 16)
-        s, e = at[3] + self._koff[i], at[3] + self._koff[i + 1]
-        if e - s >= 1 << shift or not (done[s >> shift] and done[max(s, e - 1) >> shift]):
-            pages.check(s, e)
-
-    def find(self, key: bytes) -> int:
-        b = zlib.crc32(key) & self.mask
-        koff, keys, terms = self._koff, self.keys, self._terms
-        lo, hi = self._starts[b], self._starts[b + 1]
-        pages = self._pages
-        if pages is not None:  # the bucket's start and its term numbers (each key below)
-            done, shift, at = pages.done, pages.shift, self._at
-            s = at[0] + 4 * b
-            if not (done[s >> shift] and done[(s + 7) >> shift]):
-                pages.check(s, s + 8)  # raises before lo, hi are used if they are wrong
-            s, e = at[1] + 4 * lo, at[1] + 4 * hi
-            if e - s >= 1 << shift or not (done[s >> shift] and done[max(s, e - 1) >> shift]):
-                pages.check(s, e)
-        for j in range(lo, hi):
-            i = terms[j]
-            if pages is not None:
-                self._check_key(i, pages)
-            if keys[koff[i] : koff[i + 1]] == key:
-                return i
-        return -1
-
-    def _check_info(self, i: int, size: int, pages: PageChecks) -> None:
-        s = self._at[4] + i * _INFO.itemsize
-        done, shift = pages.done, pages.shift
-        if not (done[s >> shift] and done[(s + size - 1) >> shift]):
-            pages.check(s, s + size)
-
-    def info(self, i: int) -> Any:
-        """Term ``i``'s record: offset, length, df, weight, maxw."""
-        pages = self._pages
-        if pages is not None:
-            self._check_info(i, _INFO.itemsize, pages)
-        return self.infos[i]
-
-    def extent(self, i: int) -> tuple[int, int]:
-        """(offset, length) of term ``i``'s postings block."""
-        pages = self._pages
-        if pages is not None:
-            self._check_info(i, _EXTENT.size, pages)
-        return _EXTENT.unpack_from(self._buf, self._infos_at + i * _INFO.itemsize)
+    return [MAGIC + struct.pack("<I", len(head) + pad) + head + b" " * pad, *chunks]

@@ -1,18 +1,28 @@
 """What a term's postings block holds, and how it is written and read as arrays.
 
-A term's postings in a segment are one block: a head (magic, number of postings, whether
-positions follow), then raw little-endian arrays: document numbers (``uint32``), term
-frequencies (``float32``) and, for fields with positions, an offsets array (``uint32``,
-n + 1) into a flat ``uint32`` positions array. Whoosh's W3 codec pickles each block of
-128 postings as Python ints instead; these are read with ``numpy.frombuffer``.
+Format 3. A term's postings in a segment are one block of bit-packed streams
+(:mod:`vnsearch.index.bitpack`); its number of postings ``n`` is in the term dictionary:
+
+* one width byte per chunk of each stream: documents (the first document alone, then
+  chunks of :data:`CHUNK` gaps), frequencies (chunks of ``CHUNK``), then the streams;
+* documents: the first one, then each gap minus one (document numbers are increasing);
+* frequencies minus one (most are 1: a chunk of them takes a width byte of 0 and no bits);
+* for fields with positions, after the frequencies: the positions' chunk widths and the
+  positions, each document's from 0 as gaps (a posting has as many as its frequency).
+
+Each stream is as wide as its chunk's largest value needs and ends on a byte. Writing a
+whole field and reading a block or many consecutive ones are numpy over whole arrays;
+reading a short list (most terms) is a few Python integer operations.
+
+>>> block = encode_block(np.array([3, 7, 8]), np.array([1, 2, 1]))
+>>> arrays = PostingArrays(block, 3, False)
+>>> arrays.docs.tolist(), arrays.freqs.tolist(), len(block)
+([3, 7, 8], [1.0, 2.0, 1.0], 5)
 """
 
 from __future__ import annotations
 
-import struct
-import sys
 from array import array
-from collections.abc import Iterable, Iterator
 from itertools import accumulate
 from typing import Any
 
@@ -20,31 +30,27 @@ import numpy as np
 from whoosh.formats import Positions
 
 from vnsearch.errors import DamagedFile
+from vnsearch.index.bitpack import bit_lengths, group_max, pack_into, unpack, word_view
 
 __all__ = [
-    "BLOCK_HEAD",
-    "FORMAT_MAGIC",
+    "CHUNK",
     "PostingArrays",
     "RawPositions",
-    "block_parts",
-    "block_sizes",
-    "field_blocks",
-    "join_blocks",
+    "decode_blocks",
+    "encode_block",
+    "encode_blocks",
     "pack_block",
-    "postings_arrays",
 ]
 
-FORMAT_MAGIC = b"VNP2"
-# magic, number of postings, has positions, 3 bytes of padding: every block's length is a
-# multiple of 4, so its arrays stay 4-aligned in the file (and in memory: see VnSegment)
-BLOCK_HEAD = struct.Struct("<4sIB3x")
-assert array("I").itemsize == 4 and array("f").itemsize == 4 and sys.byteorder == "little"
+CHUNK = 128  # values per width byte
+_SMALL = CHUNK  # lists of one chunk are read with Python integers (faster than numpy)
 _U4 = np.dtype("<u4")
 _F4 = np.dtype("<f4")
 
 
 class RawPositions(Positions):
-    """Positions stored as raw ``uint32`` bytes (not Whoosh's pickled deltas)."""
+    """Positions stored as raw ``uint32`` bytes (not Whoosh's pickled deltas): the format
+    of a positional field's postings as Whoosh's per-posting interface passes them."""
 
     def encode(self, poslist: list[int]) -> bytes:
         return array("I", poslist).tobytes()
@@ -64,33 +70,86 @@ class RawPositions(Positions):
         return self.encode(sorted(s))
 
 
-# Whoosh pickles the schema, each field's format with it, into the table of contents:
-# existing indexes name this class vnsearch.index.codec.RawPositions (the codec imports
-# it), and new ones keep doing so, byte for byte (an older vnsearch opens them too)
-RawPositions.__module__ = "vnsearch.index.codec"
+def _chunks(n: int) -> int:
+    return -(-n // CHUNK)
+
+
+def _chunk_widths(widths: np.ndarray, counts: list[int] | np.ndarray) -> np.ndarray:
+    return np.repeat(widths.astype(np.int64), counts)
+
+
+def _counts(n: int) -> list[int]:
+    """How many values each chunk of a stream of ``n`` holds."""
+    full, rest = divmod(n, CHUNK)
+    return [CHUNK] * full + ([rest] if rest else [])
 
 
 class PostingArrays:
-    """A term's postings in one segment, as numpy arrays (views into the file's bytes)."""
+    """A term's postings in one segment, as numpy arrays: ``docs`` (``uint32``, sorted)
+    and ``freqs`` (``float32``); positions decoded when first asked for."""
 
     __slots__ = ("_data", "_pos_at", "docs", "freqs", "has_positions", "positions_check")
 
-    def __init__(self, data: bytes | memoryview) -> None:
-        magic, n, has_positions = BLOCK_HEAD.unpack_from(data, 0)
-        if magic != FORMAT_MAGIC:
-            raise DamagedFile("not a vnsearch postings block")
-        off = BLOCK_HEAD.size
-        if len(data) < off + 8 * n:
+    def __init__(
+        self,
+        data: bytes | memoryview,
+        n: int,
+        has_positions: bool,
+        checks: tuple[Any, int] | None = None,
+    ) -> None:
+        if n <= 0:
+            raise DamagedFile(f"postings of {n} documents")
+        nd, nf = 1 + _chunks(n - 1), _chunks(n)
+        if len(data) < nd + nf:
             raise DamagedFile(f"postings block of {len(data)} bytes for {n} postings")
-        # positional arguments: numpy parses keywords more slowly than it reads the block
-        self.docs = np.frombuffer(data, _U4, n, off)
-        self.freqs = np.frombuffer(data, _F4, n, off + 4 * n)
-        self.has_positions = bool(has_positions)
+        if checks is not None:  # ``(page checks, where the block is in the segment file)``
+            checks[0].check(checks[1], checks[1] + nd + nf)
+        head = bytes(data[: nd + nf])
+        if max(head) > 32:
+            raise DamagedFile("postings block: a width over 32 bits")
+        if n <= _SMALL:
+            w0, wg, wf = head[0], head[1] if n > 1 else 0, head[nd]
+            dend = nd + nf + ((w0 + (n - 1) * wg + 7) >> 3)
+            end = dend + ((n * wf + 7) >> 3)
+        else:
+            hw = np.frombuffer(head, np.uint8)
+            w0 = head[0]
+            dend = nd + nf + ((w0 + _stream_bits(hw[1:nd], n - 1) + 7) >> 3)
+            end = dend + ((_stream_bits(hw[nd:], n) + 7) >> 3)
+        if len(data) < end:
+            raise DamagedFile(f"postings block of {len(data)} bytes, {end} needed")
+        if checks is not None:
+            checks[0].check(checks[1] + nd + nf, checks[1] + end)
+        if n <= _SMALL:
+            docs, freqs = _small(data, n, nd + nf, dend, end, w0, wg, wf)
+            self.docs = np.array(docs, _U4)
+            self.freqs = np.array(freqs, _F4)
+        else:
+            words = word_view(data, 0, end, _PAD)
+            at = 8 * (nd + nf)
+            first = int(words[at >> 3]) & ((1 << w0) - 1)
+            steps = _stream(words, at + w0, hw[1:nd], n - 1) + np.uint64(1)
+            docs = np.empty(n, np.uint64)
+            docs[0] = 0
+            np.cumsum(steps, out=docs[1:])
+            docs += np.uint64(first)
+            if docs[-1] >> np.uint64(32):
+                raise DamagedFile("postings block: a document number over 2**32")
+            self.docs = docs.astype(_U4)
+            self.freqs = (_stream(words, 8 * dend, hw[nd:], n) + np.uint64(1)).astype(_F4)
+        self.has_positions = has_positions
         self._data = data
-        self._pos_at = off + 8 * n
+        self._pos_at = end
         # with checksums: ``(checks, start, end)``, the positions' bytes in the segment
         # file, checked when first read (most searches read no positions)
         self.positions_check: tuple[Any, int, int] | None = None
+        if checks is not None and has_positions and end < len(data):
+            self.positions_check = (checks[0], checks[1] + end, checks[1] + len(data))
+
+    @property
+    def end(self) -> int:
+        """Where the documents and frequencies end in the block (the positions follow)."""
+        return self._pos_at
 
     def all_positions(self) -> tuple[np.ndarray, np.ndarray]:
         """(offsets, flat positions): posting ``i`` has ``flat[offsets[i]:offsets[i+1]]``."""
@@ -98,150 +157,292 @@ class PostingArrays:
         if pending is not None:
             pending[0].check(pending[1], pending[2])
             self.positions_check = None
-        n = len(self.docs)
-        offsets = np.frombuffer(self._data, _U4, n + 1, self._pos_at)
-        base = self._pos_at + 4 * (n + 1)
-        flat = np.frombuffer(self._data, _U4, int(offsets[-1]), base)
-        return offsets, flat
+        counts = self.freqs.astype(np.int64)
+        offsets = np.zeros(len(counts) + 1, np.int64)
+        np.cumsum(counts, out=offsets[1:])
+        total = int(offsets[-1])
+        np_ = _chunks(total)
+        at = self._pos_at
+        if len(self._data) < at + np_:
+            raise DamagedFile("postings block: positions cut short")
+        head = np.frombuffer(self._data, np.uint8, np_, at)
+        if np_ and int(head.max()) > 32:
+            raise DamagedFile("postings block: a width over 32 bits")
+        widths = _chunk_widths(head, _counts(total))
+        nbytes = (int(widths.sum()) + 7) >> 3
+        if len(self._data) < at + np_ + nbytes:
+            raise DamagedFile("postings block: positions cut short")
+        gaps = unpack(word_view(self._data, at + np_, at + np_ + nbytes), 0, widths)
+        flat = _in_document(gaps.astype(np.int64), offsets)
+        return offsets.astype(_U4), flat.astype(_U4)
 
 
-def block_parts(
-    docs: bytes, weights: bytes, offsets: bytes | None = None, positions: Iterable[bytes] = ()
-) -> list[bytes]:
-    """A postings block, as the byte strings to write one after another: the one encoder
-    of the layout, for a single term (:func:`pack_block`) and a whole field
-    (:func:`field_blocks`).
+_MASKS = np.array([(1 << w) - 1 for w in range(33)], np.uint64)
 
-    ``docs`` are the ``uint32`` document numbers and ``weights`` the ``float32``
-    frequencies of its ``n`` postings; a field with positions adds ``offsets`` (``n + 1``
-    ``uint32``, from 0) into the ``uint32`` positions, given in pieces.
 
-    >>> block = b"".join(block_parts(array("I", [3, 7]).tobytes(), array("f", [1, 2]).tobytes()))
-    >>> arrays = PostingArrays(block)
-    >>> arrays.docs.tolist(), arrays.freqs.tolist(), arrays.has_positions
-    ([3, 7], [1.0, 2.0], False)
+_J = np.arange(CHUNK, dtype=np.int64)
+
+
+def _stream_bits(widths: np.ndarray, n: int) -> int:
+    """The bits of a stream of ``n`` values in chunks of ``widths``."""
+    if not len(widths):
+        return 0
+    return CHUNK * int(widths.sum(dtype=np.int64)) - (CHUNK * len(widths) - n) * int(widths[-1])
+
+
+_PAD = CHUNK * 32 // 8  # the bytes a last, short chunk is read past its end
+
+
+def _stream(words: np.ndarray, start: int, widths: np.ndarray, n: int) -> np.ndarray:
+    """The ``n`` values of a stream of chunks at bit ``start`` of ``words`` (see
+    :func:`~vnsearch.index.bitpack.word_view`, padded by ``_PAD``), chunk ``c`` of
+    :data:`CHUNK` values ``widths[c]`` bits wide: every chunk read as a row at once."""
+    w = widths.astype(np.int64)
+    at = (start + CHUNK * (np.cumsum(w) - w))[:, None] + _J * w[:, None]
+    got = words.take(at >> 3)
+    got >>= (at & 7).view(np.uint64)
+    got &= _MASKS[w][:, None]
+    return got.ravel()[:n]
+
+
+def _in_document(gaps: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Positions from their gaps, each document's run starting from 0."""
+    if not len(gaps):
+        return gaps
+    sums = np.cumsum(gaps)
+    before = np.r_[0, sums][offsets[:-1]]
+    return sums - np.repeat(before, np.diff(offsets))
+
+
+def _small(
+    data: Any, n: int, at: int, dend: int, fend: int, w0: int, wg: int, wf: int
+) -> tuple[list[int], list[int]]:
+    """Documents and frequencies of a short list (at most one chunk), read with Python
+    integers: the documents' stream is ``data[at:dend]``, the frequencies' ``[dend:fend]``."""
+    bits = int.from_bytes(data[at:dend], "little")
+    first = bits & ((1 << w0) - 1)
+    if n > 1:
+        mask = (1 << wg) - 1
+        bits >>= w0
+        steps = [((bits >> (wg * i)) & mask) + 1 for i in range(n - 1)]
+        docs = list(accumulate(steps, initial=first))
+        if docs[-1] >> 32:
+            raise DamagedFile("postings block: a document number over 2**32")
+    else:
+        docs = [first]
+    if wf:
+        fb = int.from_bytes(data[dend:fend], "little")
+        mask = (1 << wf) - 1
+        freqs = [((fb >> (wf * i)) & mask) + 1 for i in range(n)]
+    else:
+        freqs = [1] * n
+    return docs, freqs
+
+
+def encode_block(docs: np.ndarray, freqs: np.ndarray, positions: np.ndarray | None = None) -> bytes:
+    """One term's postings block: its documents (increasing), frequencies (whole numbers
+    from 1) and, for a field with positions, each posting's ``freqs[i]`` positions, one
+    after another (increasing within a document)."""
+    blob, _lengths = encode_blocks(np.array([0, len(docs)]), docs, freqs, positions)
+    return blob
+
+
+def encode_blocks(
+    starts: np.ndarray,
+    docs: np.ndarray,
+    freqs: np.ndarray,
+    positions: np.ndarray | None = None,
+) -> tuple[bytes, np.ndarray]:
+    """The blocks of consecutive terms, joined, and each one's length in bytes: term
+    ``i`` has postings ``starts[i]:starts[i+1]`` of ``docs`` and ``freqs``; with
+    ``positions``, each posting's ``freqs[j]`` positions follow one another in it.
+
+    >>> blob, lengths = encode_blocks(np.array([0, 2, 3]), np.array([3, 7, 1]), np.array([1, 2, 1]))
+    >>> lengths.tolist()
+    [5, 3]
+    >>> docs, freqs, npos, positions = decode_blocks(blob, [0, 5], np.array([2, 1]), False)
+    >>> docs.tolist(), freqs.tolist()
+    ([3, 7, 1], [1.0, 2.0, 1.0])
     """
-    parts = [BLOCK_HEAD.pack(FORMAT_MAGIC, len(docs) >> 2, offsets is not None), docs, weights]
-    if offsets is not None:
-        parts.append(offsets)
-        parts.extend(positions)
-    return parts
+    starts = np.asarray(starts, np.int64)
+    df = np.diff(starts)
+    k, n = len(df), int(starts[-1])
+    if not k:
+        return b"", np.empty(0, np.int64)
+    if (df <= 0).any():
+        raise ValueError("a term without postings")
+    d = np.asarray(docs, np.int64)
+    tf = np.asarray(freqs)
+    tfi = tf.astype(np.int64)
+    if (tfi < 1).any() or (tfi != tf).any():
+        raise ValueError("frequencies must be whole numbers from 1")
+    tid = np.repeat(np.arange(k), df)
+    local = np.arange(n) - starts[:-1][tid]
+    first = local == 0
+    gaps = np.empty(n, np.int64)
+    gaps[0] = d[0]
+    gaps[1:] = d[1:] - d[:-1] - 1
+    gaps[first] = d[first]
+    if (gaps < 0).any():
+        raise ValueError("documents must increase within a term")
+    # documents: the first alone, then chunks of gaps; frequencies: chunks
+    nd = 1 + (df - 1 + CHUNK - 1) // CHUNK
+    nf = (df + CHUNK - 1) // CHUNK
+    dchunk = (np.cumsum(nd) - nd)[tid] + np.where(first, 0, 1 + (local - 1) // CHUNK)
+    fchunk = (np.cumsum(nf) - nf)[tid] + local // CHUNK
+    dw = group_max(bit_lengths(gaps), _group_starts(dchunk))
+    fw = group_max(bit_lengths(tfi - 1), _group_starts(fchunk))
+    dval_w, fval_w = dw[dchunk], fw[fchunk]
+    dbytes = (np.add.reduceat(dval_w, starts[:-1]) + 7) >> 3
+    fbytes = (np.add.reduceat(fval_w, starts[:-1]) + 7) >> 3
+    lengths = nd + nf + dbytes + fbytes
+    if positions is not None:
+        p = np.asarray(positions, np.int64)
+        pstarts = np.zeros(n + 1, np.int64)
+        np.cumsum(tfi, out=pstarts[1:])
+        if len(p) != pstarts[-1]:
+            raise ValueError("a posting's positions must be as many as its frequency")
+        ptid = np.repeat(tid, tfi)
+        pgaps = np.empty(len(p), np.int64)
+        if len(p):
+            pgaps[0] = p[0]
+            pgaps[1:] = p[1:] - p[:-1]
+            pgaps[pstarts[:-1]] = p[pstarts[:-1]]
+        if (pgaps < 0).any():
+            raise ValueError("positions must increase within a posting")
+        tpos = np.add.reduceat(tfi, starts[:-1])  # positions per term
+        tpstart = np.cumsum(tpos) - tpos
+        plocal = np.arange(len(p)) - tpstart[ptid]
+        npc = (tpos + CHUNK - 1) // CHUNK
+        pchunk = (np.cumsum(npc) - npc)[ptid] + plocal // CHUNK
+        pw = group_max(bit_lengths(pgaps), _group_starts(pchunk))
+        pval_w = pw[pchunk]
+        pbytes = (np.add.reduceat(pval_w, tpstart) + 7) >> 3
+        lengths = lengths + npc + pbytes
+    offsets = np.cumsum(lengths) - lengths
+    out = np.zeros(int(lengths.sum()) + 8, np.float64)
+    # width bytes
+    out[np.repeat(offsets, nd) + _ranks(nd)] = dw
+    out[np.repeat(offsets + nd, nf) + _ranks(nf)] = fw
+    dstart = offsets + nd + nf
+    pack_into(out, 8 * dstart[tid] + _within(dval_w, starts, tid), gaps)
+    fstart = dstart + dbytes
+    pack_into(out, 8 * fstart[tid] + _within(fval_w, starts, tid), tfi - 1)
+    if positions is not None:
+        pwstart = fstart + fbytes
+        out[np.repeat(pwstart, npc) + _ranks(npc)] = pw
+        pos_starts = np.r_[tpstart, len(p)]
+        pbit = 8 * (pwstart + npc)[ptid] + _within(pval_w, pos_starts, ptid)
+        pack_into(out, pbit, pgaps)
+    return out[: len(out) - 8].astype(np.uint8).tobytes(), lengths
 
 
-def block_sizes(df: Any, npos: Any = None) -> Any:
-    """The length in bytes of blocks of ``df`` postings holding ``npos`` positions in all
-    (arrays or ints); without ``npos``, of their head, documents and frequencies only."""
-    sizes = BLOCK_HEAD.size + 8 * df
-    if npos is not None:
-        sizes += 4 * (df + 1) + 4 * npos
-    return sizes
+def _group_starts(groups: np.ndarray) -> np.ndarray:
+    """Where each run of equal, non-decreasing group numbers starts."""
+    return np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+
+
+def _ranks(counts: np.ndarray) -> np.ndarray:
+    """0, 1, ..., counts[0]-1, 0, 1, ..., counts[1]-1, ..."""
+    total = int(counts.sum())
+    return np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+
+
+def _within(widths: np.ndarray, starts: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Each value's bit offset from the start of its group's stream."""
+    before = np.cumsum(widths) - widths
+    return before - before[starts[:-1]][group] if len(widths) else before
 
 
 def pack_block(ids: array, weights: array, values: list[bytes], positions: bool) -> bytes:
     """One postings block from Whoosh's postings one at a time: ``ids`` is ``array("I")``,
-    ``weights`` ``array("f")``, ``values`` each posting's raw positions.
+    ``weights`` ``array("f")``, ``values`` each posting's :class:`RawPositions` bytes.
 
-    >>> block = pack_block(array("I", [3, 7]), array("f", [1, 2]),
+    >>> block = pack_block(array("I", [3, 7]), array("f", [2, 1]),
     ...                    [RawPositions().encode([0, 5]), RawPositions().encode([2])], True)
-    >>> offsets, flat = PostingArrays(block).all_positions()
+    >>> offsets, flat = PostingArrays(block, 2, True).all_positions()
     >>> offsets.tolist(), flat.tolist()
     ([0, 2, 3], [0, 5, 2])
     """
-    offsets = None
-    if positions:
-        starts = array("I", [0])
-        starts.extend(accumulate(len(v) >> 2 for v in values))
-        offsets = starts.tobytes()
-    return b"".join(block_parts(ids.tobytes(), weights.tobytes(), offsets, values))
+    flat = np.frombuffer(b"".join(values), _U4) if positions else None
+    return encode_block(np.frombuffer(ids, _U4), np.frombuffer(weights, _F4), flat)
 
 
-def field_blocks(
-    starts: np.ndarray,
-    docs: np.ndarray,
-    weights: np.ndarray,
-    pos_starts: np.ndarray | None = None,
-    positions: np.ndarray | None = None,
-) -> Iterator[bytes]:
-    """The postings blocks of a field's terms, in order, joined in chunks of a few
-    thousand: term ``i`` has postings ``starts[i]:starts[i+1]`` of ``docs`` and
-    ``weights`` (``float32``), and with ``pos_starts``, posting ``j`` the positions
-    ``positions[pos_starts[j]:pos_starts[j+1]]``. Their lengths are :func:`block_sizes`.
-
-    >>> starts, docs = np.array([0, 2, 3]), np.array([3, 7, 1])
-    >>> blob = b"".join(field_blocks(starts, docs, np.array([1, 2, 1], np.float32)))
-    >>> size = int(block_sizes(2))
-    >>> PostingArrays(blob[:size]).docs.tolist(), PostingArrays(blob[size:]).docs.tolist()
-    ([3, 7], [1])
-    """
-    dbytes = docs.astype("<u4", copy=False).tobytes()
-    wbytes = weights.astype("<f4", copy=False).tobytes()
-    st = starts.tolist()
-    chunk: list[bytes] = []
-    if pos_starts is not None and positions is not None:
-        pbytes = positions.astype("<u4", copy=False).tobytes()
-        pst = pos_starts.tolist()
-        for a, b in zip(st, st[1:]):
-            offsets = (pos_starts[a : b + 1] - pst[a]).astype("<u4").tobytes()
-            where = slice(4 * a, 4 * b)
-            chunk += block_parts(
-                dbytes[where], wbytes[where], offsets, (pbytes[4 * pst[a] : 4 * pst[b]],)
-            )
-            if len(chunk) > 4096:
-                yield b"".join(chunk)
-                chunk = []
-    else:
-        for a, b in zip(st, st[1:]):
-            chunk += block_parts(dbytes[4 * a : 4 * b], wbytes[4 * a : 4 * b])
-            if len(chunk) > 4096:
-                yield b"".join(chunk)
-                chunk = []
-    if chunk:
-        yield b"".join(chunk)
-
-
-def join_blocks(
-    raw: bytes, offsets: list[int], counts: np.ndarray
+def decode_blocks(
+    raw: Any, offsets: list[int] | np.ndarray, counts: np.ndarray, positional: bool
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
-    """The postings of consecutive blocks, joined: ``(docs, weights, npos, positions)``,
+    """The postings of consecutive blocks, joined: ``(docs, freqs, npos, positions)``,
     ``npos`` the number of positions of each posting (zeros, and ``positions`` None,
     without positions). Block ``i`` starts at ``raw[offsets[i]]`` and holds ``counts[i]``
-    postings. Each block is cut into its arrays by byte slicing, and each kind of array
-    joined at once: no Python object per posting.
-
-    >>> raw = b"".join(field_blocks(np.array([0, 2, 3]), np.array([3, 7, 1]),
-    ...                             np.array([1, 2, 1], np.float32)))
-    >>> at = [0, int(block_sizes(2))]
-    >>> docs, weights, npos, positions = join_blocks(raw, at, np.array([2, 1]))
-    >>> docs.tolist(), weights.tolist(), npos.tolist(), positions
-    ([3, 7, 1], [1.0, 2.0, 1.0], [0, 0, 0], None)
-    """
-    h = BLOCK_HEAD.size
-    positional = bool(BLOCK_HEAD.unpack_from(raw)[2])
-    docs, freqs, starts, flats = [], [], [], []
-    for off, n in zip(offsets, counts.tolist()):
-        at = off + h
-        docs.append(raw[at : at + 4 * n])
-        freqs.append(raw[at + 4 * n : at + 8 * n])
-        if positional:
-            pat = at + 8 * n
-            starts.append(raw[pat : pat + 4 * (n + 1)])
-            total = int.from_bytes(raw[pat + 4 * n : pat + 4 * (n + 1)], "little")
-            flats.append(raw[pat + 4 * (n + 1) : pat + 4 * (n + 1) + 4 * total])
-    all_docs = np.frombuffer(b"".join(docs), dtype=_U4)
-    weights = np.frombuffer(b"".join(freqs), dtype=_F4)
+    postings. All blocks are read at once: no Python object per posting or per term."""
+    df = np.asarray(counts, np.int64)
+    at = np.asarray(offsets, np.int64)
+    k, n = len(df), int(df.sum())
+    if not k:
+        empty = np.empty(0, np.uint32)
+        return empty, np.empty(0, np.float32), empty, None
+    words = word_view(raw)
+    size = len(words) - 1
+    heads = np.frombuffer(words.base, np.uint8)  # the padded copy, byte by byte
+    starts = np.cumsum(df) - df
+    tid = np.repeat(np.arange(k), df)
+    local = np.arange(n) - starts[tid]
+    nd = 1 + (df - 1 + CHUNK - 1) // CHUNK
+    nf = (df + CHUNK - 1) // CHUNK
+    dw = _widths(heads, np.repeat(at, nd) + _ranks(nd), size)
+    fw = _widths(heads, np.repeat(at + nd, nf) + _ranks(nf), size)
+    dchunk = (np.cumsum(nd) - nd)[tid] + np.where(local == 0, 0, 1 + (local - 1) // CHUNK)
+    fchunk = (np.cumsum(nf) - nf)[tid] + local // CHUNK
+    dval_w, fval_w = dw[dchunk], fw[fchunk]
+    bounds = np.r_[starts, n]
+    dbytes = (np.add.reduceat(dval_w, starts) + 7) >> 3
+    fbytes = (np.add.reduceat(fval_w, starts) + 7) >> 3
+    dstart = at + nd + nf
+    fstart = dstart + dbytes
+    if int((fstart + fbytes).max()) > size:
+        raise DamagedFile("postings blocks cut short")
+    gaps = unpack(words, 0, dval_w, 8 * dstart[tid] + _within(dval_w, bounds, tid))
+    sums = np.cumsum(gaps.astype(np.int64))
+    docs = sums - np.repeat(np.r_[0, sums][starts], df) + local
+    freqs = unpack(words, 0, fval_w, 8 * fstart[tid] + _within(fval_w, bounds, tid)) + 1
     if not positional:
-        return all_docs, weights, np.zeros(len(all_docs), np.uint32), None
-    # each term's offsets array has n + 1 entries: the diffs inside it are the counts
-    bounds = np.frombuffer(b"".join(starts), dtype=_U4).astype(np.int64)
-    inside = np.ones(len(bounds) - 1, dtype=bool)
-    inside[np.cumsum(counts + 1)[:-1] - 1] = False
-    npos = np.diff(bounds)[inside].astype(np.uint32)
-    return all_docs, weights, npos, np.frombuffer(b"".join(flats), _U4)
+        return docs.astype(np.uint32), freqs.astype(np.float32), np.zeros(n, np.uint32), None
+    tfi = freqs.astype(np.int64)
+    tpos = np.add.reduceat(tfi, starts)
+    npc = (tpos + CHUNK - 1) // CHUNK
+    pwstart = fstart + fbytes
+    pw = _widths(heads, np.repeat(pwstart, npc) + _ranks(npc), size)
+    ptid = np.repeat(tid, tfi)
+    tpstart = np.cumsum(tpos) - tpos
+    plocal = np.arange(int(tpos.sum())) - tpstart[ptid]
+    pchunk = (np.cumsum(npc) - npc)[ptid] + plocal // CHUNK
+    pval_w = pw[pchunk]
+    pbounds = np.r_[tpstart, len(pval_w)]
+    pbit = 8 * (pwstart + npc)[ptid] + _within(pval_w, pbounds, ptid)
+    if len(pbit) and int(pbit[-1] + pval_w[-1]) > 8 * size:
+        raise DamagedFile("postings blocks cut short")
+    pgaps = unpack(words, 0, pval_w, pbit).astype(np.int64)
+    poffsets = np.zeros(n + 1, np.int64)
+    np.cumsum(tfi, out=poffsets[1:])
+    flat = _in_document(pgaps, poffsets)
+    return (
+        docs.astype(np.uint32),
+        freqs.astype(np.float32),
+        tfi.astype(np.uint32),
+        flat.astype(np.uint32),
+    )
 
 
-def postings_arrays(postfile: Any, terminfo: Any) -> PostingArrays:
-    """Read a term's postings block (given its Whoosh ``TermInfo``) as numpy arrays."""
-    offset, length = terminfo.extent()
-    if isinstance(length, tuple):  # W3TermInfo.from_bytes keeps struct.unpack's tuple
-        length = length[0]
-    return PostingArrays(postfile.get(offset, length))
+def _widths(heads: np.ndarray, where: np.ndarray, size: int) -> np.ndarray:
+    if len(where) and int(where.max()) >= size:
+        raise DamagedFile("postings blocks cut short")
+    widths = heads[where].astype(np.int64)
+    if len(widths) and int(widths.max()) > 32:
+        raise DamagedFile("postings block: a width over 32 bits")
+    return widths
+
+
+# Whoosh pickles the schema, each field's format with it, into the table of contents:
+# existing indexes name this class vnsearch.index.codec.RawPositions (the codec imports
+# it), and new ones keep doing so
+RawPositions.__module__ = "vnsearch.index.codec"

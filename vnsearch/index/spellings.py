@@ -29,7 +29,8 @@ import numpy as np
 
 from vnsearch.analysis.fold import fold
 from vnsearch.errors import DamagedFile
-from vnsearch.index.dictionary import DictionaryField, dictionary_chunks, read_dictionary
+from vnsearch.index.dictionary import DictionaryField, dictionary_chunks
+from vnsearch.index.field_terms import read_dictionary
 from vnsearch.index.files import MappedFile, buffer_of, mapped_range, open_mapped
 from vnsearch.index.schema import TEXT, Schema, view_field
 
@@ -143,9 +144,7 @@ def write_spellings(storage: Any, segment: Any, fields: list[Any]) -> None:
         if len(keys):
             np.cumsum(lengths[:-1], out=starts[1:])
         starts += at
-        fb = DictionaryField.from_arrays(
-            view, keys, starts, lengths, np.array(sizes), np.zeros(len(keys)), np.zeros(len(keys))
-        )
+        fb = DictionaryField.from_arrays(view, keys, starts, lengths, np.array(sizes))
         blobs.append(b"".join(encoded))
         at += int(lengths.sum())
         buffers.append(fb)
@@ -273,6 +272,6 @@ def _dictionary_columns(
         for reader in readers:
             ft = reader.field_terms(view_field(name, view))
             if ft is not None and ft.n:
-                dfs = ft.infos["df"]
+                dfs = ft.counts()
                 keep = np.flatnonzero(dfs >= min_df)
                 yield ft.key_list(keep), dfs[keep]

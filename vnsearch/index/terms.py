@@ -21,21 +21,10 @@ from whoosh.formats import Positions
 from whoosh.reading import TermInfo, TermNotFound
 
 from vnsearch.index.checksums import PageChecks, page_checks
-from vnsearch.index.dictionary import (
-    DictionaryField,
-    FieldTerms,
-    dictionary_chunks,
-    read_dictionary,
-)
+from vnsearch.index.dictionary import DictionaryField, dictionary_chunks
+from vnsearch.index.field_terms import FieldTerms, read_dictionary
 from vnsearch.index.files import buffer_of, mapped_range, open_mapped
-from vnsearch.index.postings import (
-    BLOCK_HEAD,
-    PostingArrays,
-    block_sizes,
-    field_blocks,
-    join_blocks,
-    pack_block,
-)
+from vnsearch.index.postings import PostingArrays, decode_blocks, encode_blocks, pack_block
 from vnsearch.index.spellings import read_spellings, write_spellings
 
 __all__ = [
@@ -48,6 +37,7 @@ __all__ = [
 
 TERMS_EXT = ".vnt"
 POSTS_EXT = ".vnp"
+_GROUP = 1 << 21  # postings encoded at once when writing a field
 
 
 class MissingTerm(TermNotFound, KeyError):
@@ -92,9 +82,9 @@ class VnFieldWriter(base.FieldWriter):
     # Whoosh's per-posting interface (used by merges and add_postings)
 
     def start_field(self, fieldname: str, fieldobj: Any) -> None:
-        self._field = DictionaryField(fieldname)
-        self._fields.append(self._field)
         self._positions = isinstance(fieldobj.format, Positions)
+        self._field = DictionaryField(fieldname, self._positions)
+        self._fields.append(self._field)
 
     def start_term(self, btext: bytes) -> None:
         self._btext = btext
@@ -111,9 +101,8 @@ class VnFieldWriter(base.FieldWriter):
         data = pack_block(self._ids, self._weights, self._values, self._positions)
         offset = self._postfile.tell()
         self._postfile.write(data)
-        weights = self._weights
         assert self._field is not None and self._btext is not None
-        self._field.add(self._btext, offset, len(data), len(self._ids), sum(weights), max(weights))
+        self._field.add(self._btext, offset, len(data), len(self._ids))
 
     def finish_field(self) -> None:
         self._field = None
@@ -143,33 +132,34 @@ class VnFieldWriter(base.FieldWriter):
             self.finish_term()
 
     def add_field_postings(self, fieldname: str, fieldobj: Any, fp: Any) -> None:
-        """Write a whole field from a :class:`vnsearch.index.pool.FieldPostings`: every
-        term's block from array slices (what :meth:`add_postings` does one posting at a time)."""
+        """Write a whole field from a :class:`vnsearch.index.pool.FieldPostings`: its
+        terms' blocks encoded a group of terms at a time (what :meth:`add_postings` does
+        one posting at a time)."""
         n = len(fp.keys)
         if not n:
             return
         positional = isinstance(fieldobj.format, Positions) and fp.pos_starts is not None
-        starts = fp.starts
-        df = np.diff(starts)
-        lengths = block_sizes(df, np.diff(fp.pos_starts[starts]) if positional else None)
-        offsets = np.zeros(n, dtype=np.int64)
-        np.cumsum(lengths[:-1], out=offsets[1:])
-        offsets += self._postfile.tell()
-        weights = fp.weights.astype(np.float32, copy=False)
-        firsts = starts[:-1]
-        sums = np.add.reduceat(weights.astype(np.float64), firsts)
-        maxes = np.maximum.reduceat(weights, firsts)
-        if positional:
-            blocks = field_blocks(starts, fp.docs, weights, fp.pos_starts, fp.positions)
-        else:
-            blocks = field_blocks(starts, fp.docs, weights)
-        for chunk in blocks:
-            self._postfile.write(chunk)
-        size = int(offsets[-1] + lengths[-1])
-        assert self._postfile.tell() == size, "postings block sizes disagree"
+        starts = np.asarray(fp.starts, np.int64)
+        lengths = []
+        first = 0
+        while first < n:  # groups of about _GROUP postings: bounded memory
+            last = int(np.searchsorted(starts, starts[first] + _GROUP, "right")) - 1
+            last = min(max(last, first + 1), n)
+            a, b = int(starts[first]), int(starts[last])
+            positions = None
+            if positional:
+                positions = fp.positions[int(fp.pos_starts[a]) : int(fp.pos_starts[b])]
+            blob, sizes = encode_blocks(
+                starts[first : last + 1] - a, fp.docs[a:b], fp.weights[a:b], positions
+            )
+            self._postfile.write(blob)
+            lengths.append(sizes)
+            first = last
+        size = np.concatenate(lengths)
+        offsets = np.cumsum(size) - size + (self._postfile.tell() - int(size.sum()))
         self._fields.append(
             DictionaryField.from_arrays(
-                fieldname, fp.keys, offsets, lengths, df, sums.astype(np.float32), maxes
+                fieldname, fp.keys, offsets, size, np.diff(starts), positions=positional
             )
         )
 
@@ -250,9 +240,8 @@ class VnTermsReader(base.TermsReader):
 
     def terms(self) -> Iterator[tuple[str, bytes]]:
         for name in sorted(self._fields):
-            ft = self._fields[name]
-            for i in range(ft.n):
-                yield name, ft.key(i)
+            for key in self._fields[name].key_list():
+                yield name, key
 
     def terms_from(self, fieldname: str, prefix: bytes) -> Iterator[tuple[str, bytes]]:
         for name, key in self.terms():
@@ -260,13 +249,15 @@ class VnTermsReader(base.TermsReader):
                 yield name, key
 
     def _info(self, ft: FieldTerms, i: int) -> VnTermInfo:
-        offset, length, df, weight, maxw = ft.info(i).tolist()
-        return VnTermInfo(offset, length, df, weight, maxw)
+        offset, length, df = ft.entry(i)
+        freqs = self.postings(offset, length, df, ft.positions).freqs  # Whoosh's paths only
+        return VnTermInfo(offset, length, df, float(freqs.sum()), float(freqs.max()))
 
     def items(self):
-        for name, key in self.terms():
+        for name in sorted(self._fields):
             ft = self._fields[name]
-            yield (name, key), self._info(ft, ft.find(key))
+            for i, key in enumerate(ft.key_list()):
+                yield (name, key), self._info(ft, i)
 
     def items_from(self, fieldname: str, prefix: bytes):
         for (name, key), info in self.items():
@@ -274,33 +265,33 @@ class VnTermsReader(base.TermsReader):
                 yield (name, key), info
 
     def extent(self, fieldname: str, tbytes: bytes) -> tuple[int, int] | None:
-        """(offset, length) of the term's postings block, or None: the fast path."""
+        """(offset, length) of the term's postings block in the postings file, or None."""
         ft = self._fields.get(fieldname)
         i = ft.find(tbytes) if ft is not None else -1
         return ft.extent(i) if i >= 0 else None
 
     def arrays(self, fieldname: str, tbytes: bytes) -> PostingArrays | None:
-        """The term's postings as arrays, or None: :meth:`extent` and :meth:`postings` in
-        one call (searches look up a few dozen terms each)."""
-        extent = self.extent(fieldname, tbytes)
-        return self.postings(*extent) if extent is not None else None
+        """The term's postings as arrays, or None (searches look up a few dozen terms
+        each)."""
+        ft = self._fields.get(fieldname)
+        i = ft.find(tbytes) if ft is not None else -1
+        if i < 0:
+            return None
+        offset, length, df = ft.entry(i)
+        return self.postings(offset, length, df, ft.positions)
 
     def field_postings(self, fieldname: str) -> tuple:
         """Every postings list of a field, concatenated in term order: ``(keys, counts,
         docs, weights, npos, positions)`` (``npos`` zeros and ``positions`` None without
         positions), for merging segments without a Python object per posting (see
-        :func:`~vnsearch.index.postings.join_blocks`)."""
+        :func:`~vnsearch.index.postings.decode_blocks`)."""
         ft = self._fields[fieldname]
         keys = ft.key_list()
-        offsets = ft.infos["offset"].tolist()
-        counts = ft.infos["df"].astype(np.int64)
-        if not offsets:
-            empty = np.empty(0, np.uint32)
-            return keys, counts, empty, np.empty(0, np.float32), empty, None
-        lo = offsets[0]
-        hi = offsets[-1] + int(ft.infos["length"][-1])
-        raw = bytes(self.block(lo, hi - lo))
-        return keys, counts, *join_blocks(raw, [o - lo for o in offsets], counts)
+        counts, offsets, lengths = ft.columns()
+        lo = int(offsets[0])
+        hi = int(offsets[-1] + lengths[-1])
+        raw = self.block(lo, hi - lo)
+        return keys, counts, *decode_blocks(raw, offsets - lo, counts, ft.positions)
 
     def check_ahead(self, min_df: int, stop: threading.Event) -> None:
         """Check, from a background thread, what searches read most: the documents and
@@ -349,45 +340,35 @@ class VnTermsReader(base.TermsReader):
             ft.stop_checking_reads()
 
     def frequent_postings(self, min_df: int) -> list[tuple[int, int]]:
-        """Byte ranges, in the segment file, of the documents and frequencies of each term
-        in more than ``min_df`` documents, most frequent first (what searches read whole;
-        positions only phrases read). Empty without checksums."""
+        """Byte ranges, in the segment file, of the postings of each term in more than
+        ``min_df`` documents, most frequent first (what searches read whole). Empty
+        without checksums."""
         if self._pages is None:
             return []
         found = []
         for ft in self._fields.values():
-            infos = ft.infos
-            i = np.flatnonzero(infos["df"] > min_df)
+            counts, offsets, lengths = ft.columns()
+            i = np.flatnonzero(counts > min_df)
             if len(i):
-                df = infos["df"][i].astype(np.int64)
-                start = infos["offset"][i].astype(np.int64) + self._posts_at
-                length = np.minimum(infos["length"][i], block_sizes(df))
-                found.append((df, start, start + length))
+                start = offsets[i] + self._posts_at
+                found.append((counts[i], start, start + lengths[i]))
         if not found:
             return []
         df, start, end = (np.concatenate(column) for column in zip(*found))
         order = np.argsort(-df, kind="stable")
         return list(zip(start[order].tolist(), end[order].tolist()))
 
-    def postings(self, offset: int, length: int) -> PostingArrays:
-        """The postings block at ``offset`` as arrays. With checksums, its head, documents
-        and frequencies are checked now, its positions when they are first read."""
+    def postings(self, offset: int, length: int, n: int, positions: bool) -> PostingArrays:
+        """The postings block at ``offset`` (of ``n`` postings) as arrays. With checksums,
+        its documents and frequencies are checked now, its positions when first read."""
         if self._posts is None:
-            return PostingArrays(self._postfile.get(offset, length))
+            return PostingArrays(self._postfile.get(offset, length), n, positions)
         data = self._posts[offset : offset + length]
         pages = self._read_checks  # read once: the thread checking ahead may clear it
         if pages is None:
-            return PostingArrays(data)
+            return PostingArrays(data, n, positions)
         at = self._posts_at + offset
-        end = length
-        if length >= BLOCK_HEAD.size:  # the range checked holds the head: a wrong count
-            n = BLOCK_HEAD.unpack_from(data)[1]  # read here is found by this check
-            end = min(length, BLOCK_HEAD.size + 8 * n)
-        pages.check(at, at + end)
-        arrays = PostingArrays(data)
-        if arrays.has_positions and end < length:
-            arrays.positions_check = (pages, at + end, at + length)
-        return arrays
+        return PostingArrays(data, n, positions, (pages, at))
 
     def block(self, offset: int, length: int) -> bytes | memoryview:
         """A postings block's bytes (a view into the mapped file where there is one)."""
@@ -403,12 +384,11 @@ class VnTermsReader(base.TermsReader):
         return self._info(*self._index(fieldname, tbytes))
 
     def frequency(self, fieldname: str, tbytes: bytes) -> float:
-        ft, i = self._index(fieldname, tbytes)
-        return float(ft.info(i)["weight"])
+        return self.term_info(fieldname, tbytes).weight()
 
     def doc_frequency(self, fieldname: str, tbytes: bytes) -> int:
         ft, i = self._index(fieldname, tbytes)
-        return int(ft.info(i)["df"])
+        return ft.count(i)
 
     def matcher(self, fieldname: str, tbytes: bytes, format_, scorer=None):
         info = self.term_info(fieldname, tbytes)
