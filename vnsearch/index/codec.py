@@ -22,6 +22,7 @@ table of contents: they keep these names in this module.
 from __future__ import annotations
 
 from shutil import copyfileobj
+from typing import Any
 
 from whoosh.codec import whoosh3
 from whoosh.filedb.compound import CompoundStorage
@@ -91,14 +92,18 @@ class VnCodec(whoosh3.W3Codec):
         arrays = PostingArrays(
             dbfile.get(offset, length), terminfo.doc_frequency(), isinstance(format_, Positions)
         )
+        return self.matcher_of(arrays, format_, term, terminfo, scorer)
+
+    def matcher_of(self, arrays: PostingArrays, format_: Format, term, terminfo, scorer) -> Any:
+        """Whoosh's ``ListMatcher`` over a term's arrays (Whoosh's own searcher, merges of
+        Whoosh's writer and the tests' oracle read postings through it)."""
         docs = arrays.docs.tolist()
         weights = arrays.freqs.tolist()
         if arrays.has_positions:
             offsets, flat = arrays.all_positions()
-            raw = flat.tobytes()
-            values = [
-                raw[4 * a : 4 * b] for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist())
-            ]
+            raw = flat.astype("<u4").tobytes()
+            bounds = offsets.tolist()
+            values = [raw[4 * a : 4 * b] for a, b in zip(bounds, bounds[1:])]
         else:
             values = [b""] * len(docs)
         return ListMatcher(

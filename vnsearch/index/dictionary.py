@@ -52,11 +52,13 @@ class DictionaryField:
     """One field of a dictionary being written: its keys, sorted, and per key its record
     (offset, length, count), as lists or arrays."""
 
-    __slots__ = ("counts_", "keys", "lengths", "name", "offsets", "positions")
+    __slots__ = ("counts_", "keys", "lengths", "name", "offsets", "positions", "positions_from")
 
     def __init__(self, name: str, positions: bool = False) -> None:
         self.name = name
         self.positions = positions  # for terms: whether the postings hold positions
+        # or, for a field whose positions are not stored, the field they are read from
+        self.positions_from: str | None = None
         self.keys: list[bytes] = []
         self.offsets: Any = []
         self.lengths: Any = []
@@ -210,6 +212,8 @@ def dictionary_chunks(fields: Sequence[DictionaryField], extra: bytes = b"") -> 
         spec: dict[str, Any] = {"n": len(fb.keys), "nb": -(-len(fb.keys) // BLOCK)}
         if fb.positions:
             spec["positions"] = True
+        if fb.positions_from is not None:
+            spec["positions_from"] = fb.positions_from
         for name, raw in arrays.items():
             spec[name] = put(raw)
         spec["end"] = at

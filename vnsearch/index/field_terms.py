@@ -65,7 +65,7 @@ class FieldTerms:
 
     __slots__ = (
         "_at", "_bases", "_blob", "_blob_at", "_block_at", "_buf", "_index_span",
-        "_pages", "_prefixes", "n", "nb", "positions",
+        "_pages", "_prefixes", "n", "nb", "positions", "positions_from",
     )  # fmt: skip
 
     def __init__(
@@ -89,6 +89,8 @@ class FieldTerms:
                 raise ValueError(f"{name} past the end of the file")
         self.n, self.nb = n, nb
         self.positions = spec.get("positions") is True
+        source = spec.get("positions_from")
+        self.positions_from = source if isinstance(source, str) else None
         self._buf = buf
         self._prefixes = mv[base_at + spec["prefixes"] :][: 8 * nb].cast("Q")
         self._block_at = mv[base_at + spec["block_at"] :][: 8 * (nb + 1)].cast("Q")

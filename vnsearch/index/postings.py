@@ -23,6 +23,7 @@ reading a short list (most terms) is a few Python integer operations.
 from __future__ import annotations
 
 from array import array
+from collections.abc import Callable
 from itertools import accumulate
 from typing import Any
 
@@ -74,21 +75,13 @@ def _chunks(n: int) -> int:
     return -(-n // CHUNK)
 
 
-def _chunk_widths(widths: np.ndarray, counts: list[int] | np.ndarray) -> np.ndarray:
-    return np.repeat(widths.astype(np.int64), counts)
-
-
-def _counts(n: int) -> list[int]:
-    """How many values each chunk of a stream of ``n`` holds."""
-    full, rest = divmod(n, CHUNK)
-    return [CHUNK] * full + ([rest] if rest else [])
-
-
 class PostingArrays:
     """A term's postings in one segment, as numpy arrays: ``docs`` (``uint32``, sorted)
     and ``freqs`` (``float32``); positions decoded when first asked for."""
 
-    __slots__ = ("_data", "_pos_at", "docs", "freqs", "has_positions", "positions_check")
+    __slots__ = (
+        "_data", "_pos_at", "derive", "docs", "freqs", "has_positions", "positions_check",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -143,6 +136,8 @@ class PostingArrays:
         # with checksums: ``(checks, start, end)``, the positions' bytes in the segment
         # file, checked when first read (most searches read no positions)
         self.positions_check: tuple[Any, int, int] | None = None
+        # positions not stored with the block: what reads them (see positions_source)
+        self.derive: Callable[[PostingArrays], tuple[np.ndarray, np.ndarray]] | None = None
         if checks is not None and has_positions and end < len(data):
             self.positions_check = (checks[0], checks[1] + end, checks[1] + len(data))
 
@@ -153,6 +148,8 @@ class PostingArrays:
 
     def all_positions(self) -> tuple[np.ndarray, np.ndarray]:
         """(offsets, flat positions): posting ``i`` has ``flat[offsets[i]:offsets[i+1]]``."""
+        if self.derive is not None:
+            return self.derive(self)
         pending = self.positions_check
         if pending is not None:
             pending[0].check(pending[1], pending[2])
@@ -168,12 +165,11 @@ class PostingArrays:
         head = np.frombuffer(self._data, np.uint8, np_, at)
         if np_ and int(head.max()) > 32:
             raise DamagedFile("postings block: a width over 32 bits")
-        widths = _chunk_widths(head, _counts(total))
-        nbytes = (int(widths.sum()) + 7) >> 3
+        nbytes = (_stream_bits(head, total) + 7) >> 3
         if len(self._data) < at + np_ + nbytes:
             raise DamagedFile("postings block: positions cut short")
-        gaps = unpack(word_view(self._data, at + np_, at + np_ + nbytes), 0, widths)
-        flat = _in_document(gaps.astype(np.int64), offsets)
+        words = word_view(self._data, at + np_, at + np_ + nbytes, _PAD)
+        flat = _in_document(_stream(words, 0, head, total).astype(np.int64), offsets)
         return offsets.astype(_U4), flat.astype(_U4)
 
 

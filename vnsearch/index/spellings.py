@@ -2,21 +2,16 @@
 
 Unaccented queries have their accents restored from the index's own vocabulary
 (:mod:`vnsearch.ranking.accents`): ``nha nuoc`` -> ``nhà nước``, the spelling the indexed
-text uses most. Reading every term of a large index to learn that took seconds and half a
-gigabyte at the first unaccented query of each process, so the writer computes it with
-the segment: a ``.vna`` file with two dictionaries in the term dictionary's format (see
-:mod:`vnsearch.index.dictionary`), ``syllables`` and ``bigrams``, keyed by the folded term;
-each entry points to its most frequent accented forms and their document frequencies
-(summed over the TEXT fields). A lookup is a hash probe in the mapped file.
+text uses most. A segment's answer is read from its term dictionaries: the folded term's
+variants (:mod:`vnsearch.index.variants`) are its accented terms, with their document
+frequencies summed over the TEXT fields, most frequent first (:class:`SegmentSpellings`).
 
-:func:`accent_tables` answers for the segments of a snapshot: their spellings files,
-merged (:class:`MergedSpellings`), or, when a segment was written before those existed,
-tables built from every term of the term dictionaries, by the same function that builds
-a segment's file.
+:func:`accent_tables` answers for the segments of a snapshot: their spellings, merged
+(:class:`MergedSpellings`), or, when a segment has no variants file, tables built from
+every term of the term dictionaries (:func:`dictionary_tables`, also the tests' oracle).
 
->>> entry = _encode([("nhà nước", 9), ("nhà nuốc", 1)])
->>> _decode(entry)
-(('nhà nước', 9), ('nhà nuốc', 1))
+>>> _forms_table([([b"ha", "hà".encode()], np.array([1, 5])), ([b"ha"], np.array([3]))])
+{'ha': (('hà', 5), ('ha', 4))}
 """
 
 from __future__ import annotations
@@ -29,10 +24,9 @@ import numpy as np
 
 from vnsearch.analysis.fold import fold
 from vnsearch.errors import DamagedFile
-from vnsearch.index.dictionary import DictionaryField, dictionary_chunks
-from vnsearch.index.field_terms import read_dictionary
 from vnsearch.index.files import MappedFile, buffer_of, mapped_range, open_mapped
 from vnsearch.index.schema import TEXT, Schema, view_field
+from vnsearch.index.variants import VARIANTS_EXT, Variants, read_variants
 
 __all__ = [
     "TOP_FORMS",
@@ -42,10 +36,8 @@ __all__ = [
     "accent_tables",
     "dictionary_tables",
     "read_spellings",
-    "write_spellings",
 ]
 
-SPELLINGS_EXT = ".vna"
 TOP_FORMS = 4  # accented forms kept per folded term
 # In a segment with more bigram terms than this, those found in one document (most of
 # them, and they say little about how people spell a pair) are left out.
@@ -56,21 +48,6 @@ _VIEWS = ("syllables", "bigrams")
 
 Forms = tuple[tuple[str, int], ...]  # accented forms and their document frequencies
 Table = dict[str, Forms]  # folded term -> its most frequent accented forms
-
-
-def _encode(forms: Sequence[tuple[str, int]]) -> bytes:
-    return "\n".join(f"{form}\t{df}" for form, df in forms).encode("utf-8")
-
-
-def _decode(raw: bytes) -> Forms:
-    out = []
-    try:
-        for line in raw.decode("utf-8").split("\n"):
-            form, _, df = line.rpartition("\t")
-            out.append((form, int(df)))
-    except ValueError as exc:  # UnicodeDecodeError too
-        raise DamagedFile(f"spellings file: bad entry {bytes(raw)[:40]!r}") from exc
-    return tuple(out)
 
 
 def _forms_table(columns: Iterable[tuple[list[bytes], np.ndarray]]) -> Table:
@@ -106,67 +83,30 @@ def _most_frequent(form: tuple[str, int]) -> tuple[int, str]:
     return -form[1], form[0]
 
 
-def _table(fields: list[DictionaryField], view: str) -> tuple[list[bytes], list[bytes], list[int]]:
-    """For one view of a segment being written, sorted: each folded term (bytes), its
-    encoded accented forms (most frequent first), and how many forms it has."""
-    mine = [fb for fb in fields if fb.name.endswith("." + view) and len(fb.keys)]
-    min_df = 2 if view == "bigrams" and sum(len(fb.keys) for fb in mine) > _LARGE else 1
-    table = _forms_table(_field_columns(mine, min_df))
-    keys = sorted(table)  # code point order is UTF-8 byte order
-    return (
-        [k.encode("utf-8") for k in keys],
-        [_encode(table[k]) for k in keys],
-        [len(table[k]) for k in keys],
-    )
-
-
-def _field_columns(
-    fields: list[DictionaryField], min_df: int
-) -> Iterator[tuple[list[bytes], np.ndarray]]:
-    for fb in fields:
-        dfs = fb.counts()
-        if min_df > 1:
-            keep = np.flatnonzero(dfs >= min_df)
-            yield [fb.keys[i] for i in keep.tolist()], dfs[keep]
-        else:
-            yield fb.keys, dfs
-
-
-def write_spellings(storage: Any, segment: Any, fields: list[Any]) -> None:
-    """Write the segment's ``.vna`` file from its field buffers (term bytes and infos)."""
-    buffers = []
-    blobs: list[bytes] = []
-    at = 0
-    for view in _VIEWS:
-        keys, encoded, sizes = _table(fields, view)
-        lengths = np.array([len(e) for e in encoded], dtype=np.int64)
-        starts = np.zeros(len(keys), dtype=np.int64)
-        if len(keys):
-            np.cumsum(lengths[:-1], out=starts[1:])
-        starts += at
-        fb = DictionaryField.from_arrays(view, keys, starts, lengths, np.array(sizes))
-        blobs.append(b"".join(encoded))
-        at += int(lengths.sum())
-        buffers.append(fb)
-    f = segment.create_file(storage, SPELLINGS_EXT)
-    for chunk in dictionary_chunks(buffers, b"".join(blobs)):
-        f.write(chunk)
-    f.close()
-
-
 class SegmentSpellings:
-    """A segment's ``.vna`` file, read in place."""
+    """A segment's accented forms, read from its term dictionaries through its variants."""
 
-    def __init__(self, buf: Any, pages: Any = None, at: int = 0) -> None:
-        self._buf = buf
-        # with checksums: the segment file's page checks, and where this file starts in it
+    def __init__(
+        self, variants: dict[str, Variants], fields: dict[str, Any], pages: Any, span: Any
+    ) -> None:
+        # per view, each TEXT field's (variants, accented terms, folded terms)
+        self._pairs: dict[str, list[tuple[Variants, Any, Any]]] = {v: [] for v in _VIEWS}
+        for name, table in sorted(variants.items()):
+            view = name.rpartition(".")[2]
+            accented, folded = fields.get(name), fields.get(table.folded)
+            if view in self._pairs and accented is not None and folded is not None:
+                if accented.n != table.m or folded.n != table.n:
+                    raise DamagedFile("variants file: tables of other dictionaries")
+                self._pairs[view].append((table, accented, folded))
+        # in a large segment, a bigram found in one document (most of them) says little
+        # about how people spell a pair
+        bigrams = sum(table.m for table, _a, _f in self._pairs["bigrams"])
+        self._min_df = {"syllables": 1, "bigrams": 2 if bigrams > _LARGE else 1}
+        # with checksums: the segment file's page checks, and the file's bytes in it
         self._pages = pages
-        self._at = at
-        self.span = (at, at + len(buf))  # its bytes in the segment file
-        self._tables, extra = read_dictionary(buf, "spellings file", pages, at)
-        self._blob = extra or 0
+        self.span = span
         # the answers for recently asked terms: queries come back to common syllables and
-        # pairs, and a lookup reads scattered pages of the dictionary
+        # pairs, and a lookup reads scattered pages of the dictionaries
         self.forms = lru_cache(maxsize=RECENT_FORMS)(self._forms)
 
     @property
@@ -178,37 +118,61 @@ class SegmentSpellings:
         """Read without checking pages against the checksums (every page of the file
         matched, or checks were turned off)."""
         self._pages = None
-        for ft in self._tables.values():
-            ft.stop_checking_reads()
+
+    def variants(self, folded_field: str, j: int) -> tuple[Any, list[int]]:
+        """The accented dictionary of the hidden field ``folded_field``'s variants and the
+        numbers in it of folded term ``j``'s."""
+        pages = self._pages
+        if pages is not None and not pages.all_checked(*self.span):
+            pages.check(*self.span)
+        for pairs in self._pairs.values():
+            for table, accented, _folded in pairs:
+                if table.folded == folded_field:
+                    return accented, table.of(j)
+        raise DamagedFile(f"variants file: no table for {folded_field}")
 
     def _forms(self, view: str, folded: str) -> Forms:
         """The most frequent accented forms of ``folded`` in ``view``, with their df
-        (``forms``, the same through a cache of recent answers)."""
-        ft = self._tables.get(view)
-        i = ft.find(folded.encode("utf-8")) if ft is not None else -1
-        if i < 0:
-            return ()
-        offset, length = ft.extent(i)
-        start = self._blob + offset
-        pages = self._pages  # read once: a thread checking ahead may switch checks off
-        if pages is not None:
-            pages.check(self._at + start, self._at + start + length)
-        return _decode(bytes(self._buf[start : start + length]))
+        summed over the TEXT fields (``forms``, the same through a cache of recent
+        answers)."""
+        key = folded.encode("utf-8")
+        min_df = self._min_df.get(view, 1)
+        counts: dict[str, int] = {}
+        for table, accented, terms in self._pairs.get(view, ()):
+            j = terms.find(key)
+            if j < 0:
+                continue
+            _accented, found = self.variants(table.folded, j)
+            for i in found:
+                df = accented.count(i)
+                if df >= min_df:
+                    form = accented.key(i).decode("utf-8")
+                    counts[form] = counts.get(form, 0) + df
+        if len(counts) == 1:
+            return tuple(counts.items())
+        return tuple(sorted(counts.items(), key=_most_frequent)[:TOP_FORMS])
 
 
-def read_spellings(storage: Any, segment: Any, pages: Any = None) -> SegmentSpellings | None:
-    """The segment's spellings, or None for a segment written before they existed; with
-    ``pages`` (the mapped segment file's :class:`~vnsearch.index.checksums.PageChecks`)
-    every read is checked first."""
-    name = segment.make_filename(SPELLINGS_EXT)
+def read_spellings(
+    storage: Any, segment: Any, fields: dict[str, Any], pages: Any = None
+) -> SegmentSpellings | None:
+    """The segment's spellings over its term dictionaries ``fields`` (by hidden field
+    name), or None for a segment without a variants file; with ``pages`` (the mapped
+    segment file's :class:`~vnsearch.index.checksums.PageChecks`) the file is checked
+    before it is read."""
+    name = segment.make_filename(VARIANTS_EXT)
     if not storage.file_exists(name):
         return None
     f = open_mapped(storage, name)
-    if isinstance(f, MappedFile):
-        mapped = mapped_range(storage, name)
-        at = mapped[1] if mapped is not None else 0
-        return SegmentSpellings(buffer_of(f), pages if mapped is not None else None, at)
-    return SegmentSpellings(f.read())
+    mapped = mapped_range(storage, name) if isinstance(f, MappedFile) else None
+    buf = buffer_of(f) if isinstance(f, MappedFile) else f.read()
+    if mapped is None:
+        pages = None
+    span = (mapped[1], mapped[1] + mapped[2]) if mapped is not None else (0, 0)
+    if pages is not None:
+        pages.check(span[0], min(span[1], span[0] + 8 + 4096))  # the header
+    tables = read_variants(buf, f"segment {segment.segid}: variants file")
+    return SegmentSpellings(tables, fields, pages, span)
 
 
 class MergedSpellings:

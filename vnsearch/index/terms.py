@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 from array import array
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -20,12 +21,14 @@ from whoosh.codec import base
 from whoosh.formats import Positions
 from whoosh.reading import TermInfo, TermNotFound
 
+from vnsearch.errors import DamagedFile
 from vnsearch.index.checksums import PageChecks, page_checks
 from vnsearch.index.dictionary import DictionaryField, dictionary_chunks
 from vnsearch.index.field_terms import FieldTerms, read_dictionary
 from vnsearch.index.files import buffer_of, mapped_range, open_mapped
 from vnsearch.index.postings import PostingArrays, decode_blocks, encode_blocks, pack_block
-from vnsearch.index.spellings import read_spellings, write_spellings
+from vnsearch.index.spellings import read_spellings
+from vnsearch.index.variants import VARIANTS_EXT, positions_of, positions_source, variant_chunks
 
 __all__ = [
     "TERMS_EXT",
@@ -82,8 +85,11 @@ class VnFieldWriter(base.FieldWriter):
     # Whoosh's per-posting interface (used by merges and add_postings)
 
     def start_field(self, fieldname: str, fieldobj: Any) -> None:
-        self._positions = isinstance(fieldobj.format, Positions)
+        source = positions_source(fieldname)
+        self._positions = isinstance(fieldobj.format, Positions) and source is None
         self._field = DictionaryField(fieldname, self._positions)
+        if source is not None and isinstance(fieldobj.format, Positions):
+            self._field.positions_from = source
         self._fields.append(self._field)
 
     def start_term(self, btext: bytes) -> None:
@@ -138,7 +144,9 @@ class VnFieldWriter(base.FieldWriter):
         n = len(fp.keys)
         if not n:
             return
+        source = positions_source(fieldname)
         positional = isinstance(fieldobj.format, Positions) and fp.pos_starts is not None
+        positional = positional and source is None
         starts = np.asarray(fp.starts, np.int64)
         lengths = []
         first = 0
@@ -157,11 +165,12 @@ class VnFieldWriter(base.FieldWriter):
             first = last
         size = np.concatenate(lengths)
         offsets = np.cumsum(size) - size + (self._postfile.tell() - int(size.sum()))
-        self._fields.append(
-            DictionaryField.from_arrays(
-                fieldname, fp.keys, offsets, size, np.diff(starts), positions=positional
-            )
+        field = DictionaryField.from_arrays(
+            fieldname, fp.keys, offsets, size, np.diff(starts), positions=positional
         )
+        if source is not None and isinstance(fieldobj.format, Positions):
+            field.positions_from = source
+        self._fields.append(field)
 
     def close(self) -> None:
         self._postfile.close()
@@ -169,7 +178,10 @@ class VnFieldWriter(base.FieldWriter):
         for chunk in dictionary_chunks(self._fields):
             f.write(chunk)
         f.close()
-        write_spellings(self._storage, self._segment, self._fields)
+        f = self._segment.create_file(self._storage, VARIANTS_EXT)
+        for chunk in variant_chunks(self._fields):
+            f.write(chunk)
+        f.close()
         self.is_closed = True
 
 
@@ -196,7 +208,7 @@ class VnTermsReader(base.TermsReader):
         self._fields, _extra = read_dictionary(
             buf, f"segment {segment.segid}: term dictionary", self._pages, terms_at
         )
-        self.spellings = read_spellings(storage, segment, self._pages)
+        self.spellings = read_spellings(storage, segment, self._fields, self._pages)
         self._postfile = open_mapped(storage, segment.make_filename(POSTS_EXT))
         posts = buffer_of(self._postfile)  # mapped or in memory: read without copying
         self._posts = memoryview(posts) if posts is not None else None
@@ -278,7 +290,27 @@ class VnTermsReader(base.TermsReader):
         if i < 0:
             return None
         offset, length, df = ft.entry(i)
-        return self.postings(offset, length, df, ft.positions)
+        arrays = self.postings(offset, length, df, ft.positions)
+        if ft.positions_from is not None:
+            arrays.derive = partial(self._derived_positions, fieldname, i)
+            arrays.has_positions = True
+        return arrays
+
+    def _derived_positions(self, fieldname: str, i: int, arrays: PostingArrays) -> tuple:
+        """Term ``i`` of ``fieldname``'s positions, from its variants' in the field they
+        fold from (see :mod:`vnsearch.index.variants`)."""
+        if self.spellings is None:
+            raise DamagedFile(f"no variants file: positions of {fieldname} cannot be read")
+        accented, found = self.spellings.variants(fieldname, i)
+        keys = []
+        for v in found:
+            offset, length, df = accented.entry(v)
+            source = self.postings(offset, length, df, True)
+            offsets, flat = source.all_positions()
+            docs = np.repeat(source.docs.astype(np.int64), np.diff(offsets.astype(np.int64)))
+            keys.append((docs << 32) | flat)
+        found_keys = np.sort(np.concatenate(keys)) if keys else np.empty(0, np.int64)
+        return positions_of(arrays, found_keys)
 
     def field_postings(self, fieldname: str) -> tuple:
         """Every postings list of a field, concatenated in term order: ``(keys, counts,
@@ -392,6 +424,9 @@ class VnTermsReader(base.TermsReader):
 
     def matcher(self, fieldname: str, tbytes: bytes, format_, scorer=None):
         info = self.term_info(fieldname, tbytes)
+        arrays = self.arrays(fieldname, tbytes)
+        if arrays is not None and arrays.derive is not None:
+            return self._codec.matcher_of(arrays, format_, (fieldname, tbytes), info, scorer)
         return self._codec.postings_reader(
             self._postfile, info, format_, term=(fieldname, tbytes), scorer=scorer
         )

@@ -1,0 +1,64 @@
+"""The folded view's positions are not stored: read from its variants' in the syllables
+view, they equal the positions the analyzer gives the folded view."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from vnsearch.analysis import analyze
+from vnsearch.index.terms import terms_reader
+
+
+def _folded_positions(docs: list[dict], field: str) -> dict[str, dict[int, list[int]]]:
+    """term -> document number -> positions, from the analyzer's folded view."""
+    found: dict[str, dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))
+    for number, doc in enumerate(docs):
+        for token in analyze(doc[field]).views["folded"]:
+            found[token.text][number].append(token.position)
+    return found
+
+
+def test_folded_positions_read_from_the_syllables_are_the_analyzers(seeded_index, seed_docs):
+    snap = seeded_index.snapshot()
+    (reader, _base), *rest = snap.segments
+    assert not rest
+    terms = terms_reader(reader)
+    assert terms.field_terms("body.folded").positions_from == "body.syllables"
+    expected = _folded_positions(seed_docs, "body")
+    assert len(expected) > 300
+    for term, per_doc in expected.items():
+        arrays = terms.arrays("body.folded", term.encode())
+        assert arrays is not None and arrays.has_positions
+        offsets, flat = arrays.all_positions()
+        got = {
+            int(d): flat[a:b].tolist()
+            for d, a, b in zip(arrays.docs, offsets[:-1].tolist(), offsets[1:].tolist())
+        }
+        assert got == {d: sorted(p) for d, p in per_doc.items()}, term
+
+
+def test_a_phrase_without_accents_finds_what_the_accented_one_does(seeded_index, seed_docs):
+    """Across segments and after a merge, an unaccented phrase (folded view, positions
+    from the syllables) matches the documents whose folded text holds it."""
+    ix = seeded_index
+    with ix.writer() as w:  # a second segment with the same texts under new ids
+        for doc in seed_docs:
+            w.add({**doc, "id": doc["id"] + "-2"})
+    texts = [
+        [
+            " " + " ".join(t.text for t in analyze(d[f]).views["folded"]) + " "
+            for f in ("title", "body")
+        ]
+        for d in seed_docs
+    ]
+    # a pair of folded syllables in some documents but not all
+    pairs = {" ".join(t.split()[i : i + 2]) for ts in texts for t in ts for i in range(40)}
+    phrase = next(
+        p for p in sorted(pairs) if 1 < sum(any(f" {p} " in t for t in ts) for ts in texts) < 5
+    )
+    want = {d["id"] for d, ts in zip(seed_docs, texts) if any(f" {phrase} " in t for t in ts)}
+    for optimize in (False, True):
+        if optimize:
+            ix.optimize()
+        hits = {h.id for h in ix.search(f'"{phrase}"', limit=100)}
+        assert hits == want | {i + "-2" for i in want}, phrase

@@ -1,0 +1,172 @@
+"""Which accented terms fold to each folded term: a segment's ``.vna`` file.
+
+A TEXT field's ``folded`` view holds, at each position, the fold of the ``syllables``
+view's term there (``folded_bigrams`` and ``bigrams`` likewise). The writer records, for
+each folded term of a segment, the numbers of its accented terms in their dictionary
+(``hà``, ``hạ``, ``ha``… for ``ha``): a CSR table per pair of views, ``starts`` (one per
+folded term, and one past the last) into ``order`` (accented term numbers), both
+bit-packed at one width. It serves two readers:
+
+* spellings (:mod:`vnsearch.index.spellings`): a folded term's most frequent accented
+  forms are its variants' keys and document frequencies, read from the term dictionary
+  (not copied into a table of their own);
+* positions of the ``folded`` view: not stored, they are the positions of its variants
+  in the ``syllables`` view (:meth:`Variants.positions`), read by the phrases that need
+  them.
+
+>>> from vnsearch.index.dictionary import DictionaryField
+>>> syl = DictionaryField.from_arrays("body.syllables", ["ha".encode(), "hà".encode(),
+...     "nội".encode()], [0, 1, 2], [1, 1, 1], [1, 2, 1])
+>>> fol = DictionaryField.from_arrays("body.folded", [b"ha", b"noi"], [0, 1], [1, 1], [3, 1])
+>>> v = read_variants(b"".join(variant_chunks([syl, fol])), "example")["body.syllables"]
+>>> v.of(0), v.of(1)
+([0, 1], [2])
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from vnsearch.analysis.fold import fold
+from vnsearch.errors import DamagedFile
+from vnsearch.index.bitpack import bit_lengths, pack
+
+__all__ = [
+    "FOLDED",
+    "VARIANTS_EXT",
+    "Variants",
+    "positions_of",
+    "positions_source",
+    "read_variants",
+    "variant_chunks",
+]
+
+VARIANTS_EXT = ".vna"
+_MAGIC = b"VNA3"
+# accented view -> its folded view
+FOLDED = {"syllables": "folded", "bigrams": "folded_bigrams"}
+
+
+def _folds(keys: list[bytes], bigrams: bool) -> list[bytes]:
+    """Each key's folded term, as the analyzer folds a syllable (``fold`` without the
+    spaces unidecode may add), and a bigram syllable by syllable."""
+    if not keys:
+        return []
+    if not bigrams:
+        text = b"\n".join(keys).decode("utf-8")
+        return [f.replace(" ", "").encode("utf-8") for f in fold(text).split("\n")]
+    halves = b"\n".join(k.replace(b" ", b"\n", 1) for k in keys).decode("utf-8")
+    parts = [f.replace(" ", "") for f in fold(halves).split("\n")]
+    return [f"{a} {b}".encode() for a, b in zip(parts[::2], parts[1::2])]
+
+
+def _table(accented: list[bytes], folded: list[bytes], bigrams: bool) -> tuple[np.ndarray, ...]:
+    number = {key: i for i, key in enumerate(folded)}
+    of = np.fromiter(
+        (number.get(f, -1) for f in _folds(accented, bigrams)), np.int64, len(accented)
+    )
+    order = np.argsort(of, kind="stable")
+    order = order[of[order] >= 0]  # terms whose fold is no term of the folded view
+    starts = np.searchsorted(of[order], np.arange(len(folded) + 1))
+    return starts, order
+
+
+def variant_chunks(fields: Sequence[Any]) -> list[bytes]:
+    """The ``.vna`` file of a segment from its dictionary fields (``DictionaryField``s
+    named ``<field>.<view>``): magic, JSON header, then each pair's two bit-packed
+    arrays (8-aligned)."""
+    by_name = {f.name: f for f in fields}
+    header: dict[str, Any] = {}
+    chunks: list[bytes] = []
+    at = 0
+    for name, field in sorted(by_name.items()):
+        base, _, view = name.rpartition(".")
+        target = by_name.get(f"{base}.{FOLDED.get(view, '')}")
+        if view not in FOLDED or target is None or not field.keys:
+            continue
+        starts, order = _table(field.keys, target.keys, view == "bigrams")
+        width = max(1, int(bit_lengths(np.array([len(field.keys)]))[0]))
+        spec: dict[str, Any] = {"folded": target.name, "n": len(target.keys)}
+        spec["m"], spec["width"] = len(field.keys), width
+        for part, values in (("starts", starts), ("order", order)):
+            raw = pack(values, np.full(len(values), width))
+            spec[part] = at
+            chunks.append(raw + b"\0" * (8 + (-len(raw)) % 8))  # 8 spare bytes: reads of 5
+            at += len(chunks[-1])
+        header[name] = spec
+    head = json.dumps(header).encode("utf-8")
+    pad = (-(8 + len(head))) % 8
+    return [_MAGIC + struct.pack("<I", len(head) + pad) + head + b" " * pad, *chunks]
+
+
+def positions_source(field: str) -> str | None:
+    """The hidden field whose positions a field's are, when they are not stored: a TEXT
+    field's ``folded`` view holds the fold of its ``syllables`` view's term at each
+    position, so its positions are its variants' there (:mod:`vnsearch.index.variants`).
+
+    >>> positions_source("body.folded"), positions_source("body.syllables")
+    ('body.syllables', None)
+    """
+    base, _, view = field.rpartition(".")
+    return f"{base}.syllables" if base and view == "folded" else None
+
+
+def positions_of(arrays: Any, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(offsets, flat positions) of ``arrays``' postings (a ``PostingArrays``) from the
+    sorted ``doc << 32 | position`` keys of the same occurrences; keys that disagree with
+    the postings' documents and frequencies are damage."""
+    counts = arrays.freqs.astype(np.int64)
+    offsets = np.zeros(len(counts) + 1, np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    if len(keys) != offsets[-1] or not np.array_equal(
+        keys >> 32, np.repeat(arrays.docs.astype(np.int64), counts)
+    ):
+        raise DamagedFile("positions of a folded term disagree with its postings")
+    return offsets.astype("<u4"), (keys & 0xFFFFFFFF).astype("<u4")
+
+
+class Variants:
+    """The accented terms of each folded term of one pair of views, read in place."""
+
+    __slots__ = ("_buf", "_mask", "_order", "_starts", "_width", "accented", "folded", "m", "n")
+
+    def __init__(self, buf: Any, base: int, accented: str, spec: dict[str, Any]) -> None:
+        self.accented, self.folded = accented, str(spec["folded"])
+        self.n, self.m, self._width = int(spec["n"]), int(spec["m"]), int(spec["width"])
+        if not (0 < self._width <= 32 and self.n >= 0 and self.m >= 0):
+            raise ValueError("bad sizes")
+        self._mask = (1 << self._width) - 1
+        self._starts, self._order = base + int(spec["starts"]), base + int(spec["order"])
+        for start, count in ((self._starts, self.n + 1), (self._order, self.m)):
+            if not base <= start or start + (count * self._width + 7) // 8 + 5 > len(buf):
+                raise ValueError("arrays past the end of the file")
+        self._buf = buf
+
+    def _at(self, array: int, k: int) -> int:
+        bit = k * self._width
+        at = array + (bit >> 3)
+        return (int.from_bytes(self._buf[at : at + 5], "little") >> (bit & 7)) & self._mask
+
+    def of(self, j: int) -> list[int]:
+        """The accented term numbers of folded term ``j``, in the accented dictionary."""
+        a, b = self._at(self._starts, j), self._at(self._starts, j + 1)
+        if not a <= b <= self.m:
+            raise DamagedFile("variants file: a table out of order")
+        return [self._at(self._order, k) for k in range(a, b)]
+
+
+def read_variants(buf: Any, what: str) -> dict[str, Variants]:
+    """The tables of a ``.vna`` file, by accented field name."""
+    if len(buf) < 8 or bytes(buf[:4]) != _MAGIC:
+        raise DamagedFile(f"bad {what}")
+    (hlen,) = struct.unpack_from("<I", buf, 4)
+    try:
+        header = json.loads(bytes(buf[8 : 8 + hlen]).decode("utf-8"))
+        return {name: Variants(buf, 8 + hlen, name, spec) for name, spec in header.items()}
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise DamagedFile(f"bad {what}: {exc}") from None
