@@ -146,7 +146,7 @@ def test_a_damaged_entry_is_found_when_it_is_read(what):
     flip = {
         "key": at(ft._blob) + ft._block(i // 16)[4] + 3,  # the block's keys
         "record": block + 2,  # its packed records
-        "block index": at(ft._prefixes) + 8 * (i // 16) + 5,
+        "block index": at(ft._prefixes) + 8 * (ft.nb - 1) + 5,  # a page past the header
     }[what]
     whole, pages = _checked(data, flip=flip)
     read = read_dictionary(whole[: len(data)], "test", pages)[0]["body"]

@@ -318,7 +318,8 @@ def test_postings_and_dictionary_arrays_are_aligned(tmp_path, on_disk, schema):
         for reader, _base in snap.segments:
             terms = reader._terms
             for ft in terms._fields.values():
-                arrays += [np.frombuffer(a, "<u8") for a in (ft._prefixes, ft._block_at, ft._bases)]
+                for a in (ft._prefixes, ft._block_at, ft._bases):
+                    arrays.append(np.frombuffer(a, "<u4" if a.format == "I" else "<u8"))
                 for i in range(ft.n):
                     block = terms.postings(*ft.entry(i), ft.positions)
                     arrays += [block.docs, block.freqs]

@@ -44,7 +44,9 @@ __all__ = ["BLOCK", "LONG_KEY", "MAGIC", "DictionaryField", "dictionary_chunks",
 
 MAGIC = b"VNT3"
 BLOCK = 16  # keys per block
-LONG_KEY = 255  # a suffix length byte of 255: the length follows as 4 bytes (uint32)
+# A key's head: one byte ``shared << 4 | length`` when both are below 15; else
+# ``LONG_KEY``, the shared length (a byte) and the length (a byte, or 255 and a uint32)
+LONG_KEY = 0xFF
 _U32 = struct.Struct("<I")
 
 
@@ -132,10 +134,12 @@ def _field_arrays(fb: DictionaryField) -> dict[str, bytes]:
         first = b * BLOCK
         for key, m in zip(keys[first : first + szl[b]], shared[first : first + szl[b]].tolist()):
             rest = key[m:]
-            if len(rest) < LONG_KEY:
-                entries.append(bytes((m, len(rest))) + rest)
+            if m < 15 and len(rest) < 15:
+                entries.append(bytes((m << 4 | len(rest),)) + rest)
+            elif len(rest) < 255:
+                entries.append(bytes((LONG_KEY, m, len(rest))) + rest)
             else:
-                entries.append(bytes((m, LONG_KEY)) + _U32.pack(len(rest)) + rest)
+                entries.append(bytes((LONG_KEY, m, 255)) + _U32.pack(len(rest)) + rest)
         block = b"".join(
             (
                 bytes((cwl[b], rwl[b])),
@@ -147,16 +151,21 @@ def _field_arrays(fb: DictionaryField) -> dict[str, bytes]:
         parts.append(block)
         at += len(block)
         block_at.append(at)
-    bases = np.zeros(nb + 1, "<u8")
+    bases = np.zeros(nb + 1, np.uint64)
     bases[:nb] = offsets[firsts]
     bases[nb] = int(offsets[-1] + lengths[-1]) if n else 0
     prefixes = np.array([key_prefix(keys[i]) for i in firsts.tolist()], dtype=np.uint64)
     return {
         "prefixes": prefixes.astype("<u8").tobytes(),  # read as native: little-endian only
-        "block_at": np.array(block_at, "<u8").tobytes(),
-        "bases": bases.tobytes(),
+        "block_at": np.array(block_at, _offsets_type(block_at[-1])).tobytes(),
+        "bases": bases.astype(_offsets_type(int(bases[-1]))).tobytes(),
         "blocks": b"".join(parts),
     }
+
+
+def _offsets_type(largest: int) -> str:
+    """The type of an array of offsets up to ``largest``: 4 bytes each when they fit."""
+    return "<u4" if largest < 1 << 32 else "<u8"
 
 
 def _shared_lengths(keys: list[bytes], width: int = 24) -> np.ndarray:
@@ -210,6 +219,9 @@ def dictionary_chunks(fields: Sequence[DictionaryField], extra: bytes = b"") -> 
             continue
         arrays = _field_arrays(fb)
         spec: dict[str, Any] = {"n": len(fb.keys), "nb": -(-len(fb.keys) // BLOCK)}
+        nb = spec["nb"]
+        spec["block_at_size"] = len(arrays["block_at"]) // (nb + 1)
+        spec["bases_size"] = len(arrays["bases"]) // (nb + 1)
         if fb.positions:
             spec["positions"] = True
         if fb.positions_from is not None:

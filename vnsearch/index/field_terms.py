@@ -34,6 +34,24 @@ __all__ = ["FieldTerms", "read_dictionary"]
 _U32 = struct.Struct("<I")
 
 
+def _head(blob: Any, at: int) -> tuple[int, int, int]:
+    """A key's head at ``at`` (see :data:`~vnsearch.index.dictionary.LONG_KEY`): the
+    bytes it shares with the key before, its length, and where its bytes start."""
+    h = blob[at]
+    if h != LONG_KEY:
+        return h >> 4, h & 15, at + 1
+    shared, length = blob[at + 1], blob[at + 2]
+    if length == 255:
+        (length,) = _U32.unpack_from(blob, at + 3)
+        return shared, length, at + 7
+    return shared, length, at + 3
+
+
+def _array(mv: memoryview, at: int, count: int, size: int) -> memoryview:
+    """``count`` unsigned numbers of ``size`` bytes at ``at``, read as Python ints."""
+    return mv[at : at + size * count].cast("I" if size == 4 else "Q")
+
+
 def read_dictionary(
     buf: Any, what: str, pages: PageChecks | None = None, at: int = 0
 ) -> tuple[dict[str, FieldTerms], int | None]:
@@ -83,9 +101,10 @@ class FieldTerms:
         start, end = base_at + int(spec["blocks"]), base_at + int(spec["end"])
         if not base_at <= start <= end <= len(mv):
             raise ValueError("arrays past the end of the file")
-        for name, size in (("prefixes", nb), ("block_at", nb + 1), ("bases", nb + 1)):
+        sizes = {"prefixes": 8, "block_at": spec["block_at_size"], "bases": spec["bases_size"]}
+        for name, count in (("prefixes", nb), ("block_at", nb + 1), ("bases", nb + 1)):
             a = base_at + int(spec[name])
-            if not (base_at <= a and a + 8 * size <= start):
+            if sizes[name] not in (4, 8) or not (base_at <= a and a + sizes[name] * count <= start):
                 raise ValueError(f"{name} past the end of the file")
         self.n, self.nb = n, nb
         self.positions = spec.get("positions") is True
@@ -93,8 +112,8 @@ class FieldTerms:
         self.positions_from = source if isinstance(source, str) else None
         self._buf = buf
         self._prefixes = mv[base_at + spec["prefixes"] :][: 8 * nb].cast("Q")
-        self._block_at = mv[base_at + spec["block_at"] :][: 8 * (nb + 1)].cast("Q")
-        self._bases = mv[base_at + spec["bases"] :][: 8 * (nb + 1)].cast("Q")
+        self._block_at = _array(mv, base_at + spec["block_at"], nb + 1, spec["block_at_size"])
+        self._bases = _array(mv, base_at + spec["bases"], nb + 1, spec["bases_size"])
         self._blob = mv[start:end]
         self._blob_at = at + start  # where the blob is in the segment file
         self._at = at
@@ -140,14 +159,8 @@ class FieldTerms:
         return size, cw, rw, at + 2, keys_at
 
     def _first_key(self, b: int) -> bytes:
-        kat = self._block(b)[4]
-        blob = self._blob
-        length = blob[kat + 1]
-        kat += 2
-        if length == LONG_KEY:
-            (length,) = _U32.unpack_from(blob, kat)
-            kat += 4
-        return bytes(blob[kat : kat + length])
+        _shared, length, kat = _head(self._blob, self._block(b)[4])
+        return bytes(self._blob[kat : kat + length])
 
     def _find_block(self, key: bytes) -> int:
         prefixes = self._prefixes
@@ -181,11 +194,12 @@ class FieldTerms:
         m = 0  # bytes the last key read shares with ``key`` (it is below ``key``)
         klen = len(key)
         for j in range(size):
-            shared, length = blob[at], blob[at + 1]
-            at += 2
-            if length == LONG_KEY:
-                (length,) = _U32.unpack_from(blob, at)
-                at += 4
+            h = blob[at]
+            if h != LONG_KEY:
+                shared, length = h >> 4, h & 15
+                at += 1
+            else:
+                shared, length, at = _head(blob, at)
             if shared < m:  # parts from the last key earlier than ``key`` does: above it
                 return -1
             if shared == m:
@@ -261,11 +275,7 @@ class FieldTerms:
         out = []
         prev = b""
         for _ in range(size):
-            shared, length = blob[at], blob[at + 1]
-            at += 2
-            if length == LONG_KEY:
-                (length,) = _U32.unpack_from(blob, at)
-                at += 4
+            shared, length, at = _head(blob, at)
             prev = prev[:shared] + bytes(blob[at : at + length])
             at += length
             out.append(prev)
@@ -295,7 +305,7 @@ class FieldTerms:
         if pages is not None:
             pages.check(self._index_span[0], self._blob_at + len(self._blob))
         nb, n = self.nb, self.n
-        block_at = np.frombuffer(self._block_at, np.uint64).astype(np.int64)
+        block_at = np.array(self._block_at, np.int64)
         if block_at[-1] > len(self._blob) or (np.diff(block_at) < 2).any():
             raise DamagedFile("term dictionary: blocks out of order")
         words = word_view(self._blob)
@@ -312,7 +322,7 @@ class FieldTerms:
         counts = unpack(words, 0, cw[blk], cbit)
         rstart = block_at[:-1] + 2 + ((sizes * cw + 7) >> 3)
         rels = unpack(words, 0, rw[blk], 8 * rstart[blk] + j * rw[blk])
-        bases = np.frombuffer(self._bases, np.uint64).astype(np.int64)
+        bases = np.array(self._bases, np.int64)
         offsets = bases[blk] + rels.astype(np.int64)
         ends = np.empty(n, np.int64)
         ends[:-1] = offsets[1:]
