@@ -27,6 +27,7 @@ from vnsearch.index.schema import (
     view_field,
 )
 from vnsearch.index.terms import terms_reader
+from vnsearch.index.toc import commit_toc
 from vnsearch.index.workers import AnalysisQueue, Analyzed, analyze_texts
 
 __all__ = ["ArraySegmentWriter", "Writer", "document_fields"]
@@ -119,6 +120,9 @@ class ArraySegmentWriter(SegmentWriter):
         damaged segment must not become a merged one with fresh checksums)."""
         verify_segment(self.storage, reader.segment())
         super().add_reader(reader)
+
+    def _commit_toc(self, segments: list[Any]) -> None:
+        commit_toc(self, segments)  # vnsearch's table of contents, not Whoosh's pickles
 
     def _assemble_segment(self) -> None:
         super()._assemble_segment()
