@@ -26,6 +26,7 @@ from vnsearch.index.schema import (
     Schema,
     view_field,
 )
+from vnsearch.index.stored import STORABLE, storable
 from vnsearch.index.terms import terms_reader
 from vnsearch.index.toc import commit_toc
 from vnsearch.index.workers import AnalysisQueue, Analyzed, analyze_texts
@@ -223,6 +224,11 @@ def document_fields(
                 raise DocumentError(f"field {name!r} is DATETIME: expected datetime, got {value!r}")
         elif not isinstance(ftype, STORED):
             raise DocumentError(f"field {name!r}: unsupported type {ftype!r}")
+        if ftype.stored and isinstance(ftype, (STORED, DATETIME)):
+            try:
+                storable(value)
+            except TypeError as exc:
+                raise DocumentError(f"field {name!r}: {exc} ({STORABLE})") from None
         fields[name] = value
         wfield = wschema[name]
         if wfield.indexed:
