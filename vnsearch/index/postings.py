@@ -64,12 +64,6 @@ class RawPositions(Positions):
         return self.encode(sorted(s))
 
 
-# Whoosh pickles the schema, each field's format with it, into the table of contents:
-# existing indexes name this class vnsearch.index.codec.RawPositions (the codec imports
-# it), and new ones keep doing so, byte for byte (an older vnsearch opens them too)
-RawPositions.__module__ = "vnsearch.index.codec"
-
-
 class PostingArrays:
     """A term's postings in one segment, as numpy arrays (views into the file's bytes)."""
 
