@@ -120,8 +120,10 @@ def _read_sums(storage: Any, segment: Any) -> tuple[int, int, np.ndarray] | None
     if len(raw) < _HEAD.size:
         raise DamagedFile(f"{name}: truncated checksums file")
     magic, page, length = _HEAD.unpack_from(raw)
+    if magic != _MAGIC or page < 1 or (len(raw) - _HEAD.size) % 4:
+        raise DamagedFile(f"{name}: not a checksums file of this vnsearch version")
     sums = np.frombuffer(raw, dtype="<u4", offset=_HEAD.size)
-    if magic != _MAGIC or page < 1 or page & (page - 1) or len(sums) != -(-length // page):
+    if page & (page - 1) or len(sums) != -(-length // page):
         raise DamagedFile(f"{name}: not a checksums file of this vnsearch version")
     return page, length, sums
 

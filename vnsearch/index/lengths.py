@@ -87,16 +87,29 @@ class ExactLengthsReader(whoosh3.W3PerDocReader):
 
     def __init__(self, storage, segment):
         super().__init__(storage, segment)
-        f = open_mapped(storage, segment.make_filename(LENGTHS_EXT))
+        name = segment.make_filename(LENGTHS_EXT)
+        f = open_mapped(storage, name)
         data = buffer_of(f) if isinstance(f, MappedFile) else f.read()
-        if data[:4] != _MAGIC:
-            raise DamagedFile(f"segment {segment.segid}: bad field-length file")
+        if len(data) < 8 or bytes(data[:4]) != _MAGIC:
+            raise DamagedFile(f"{name}: not a field-length file of this vnsearch version")
         (hlen,) = struct.unpack_from("<I", data, 4)
-        header = json.loads(bytes(data[8 : 8 + hlen]).decode("utf-8"))
         base = 8 + hlen
+        try:
+            header = json.loads(bytes(data[8:base]).decode("utf-8"))
+            columns = [(field, at, count) for field, (at, count) in header.items()]
+        except (ValueError, TypeError, AttributeError):
+            raise DamagedFile(f"{name}: damaged header") from None
+        for field, at, count in columns:
+            if not (
+                type(at) is int
+                and count == self._doccount
+                and at >= 0
+                and base + at + 4 * count <= len(data)
+            ):
+                raise DamagedFile(f"{name}: damaged header ({field!r})")
         self._exact_lengths = {
-            name: np.frombuffer(data, dtype="<u4", count=count, offset=base + at)
-            for name, (at, count) in header.items()
+            field: np.frombuffer(data, dtype="<u4", count=count, offset=base + at)
+            for field, at, count in columns
         }
 
     def stored_fields(self, docnum: int) -> dict:
