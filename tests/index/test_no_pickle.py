@@ -11,6 +11,7 @@ or verified.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import os
 import pickle
 import shlex
@@ -28,6 +29,8 @@ from vnsearch.cli import main
 from vnsearch.index.checksums import write_checksums
 from vnsearch.index.codec import VnCodec, VnSegment
 from vnsearch.index.compound import HEAD, read_directory, write_compound
+
+HOURS_7 = datetime.timedelta(hours=7)
 
 
 class _Plant:
@@ -213,3 +216,24 @@ def test_no_pickle_loader_runs_writing_reading_merging_or_verifying(tmp_path, mo
         assert ix.search(WORD, limit=100).total == 40
     assert calls == []
     assert vnsearch.index.FORMAT_VERSION == 3
+
+
+def test_stored_values_come_back_with_their_types_and_others_are_refused():
+    when = datetime.datetime(2020, 1, 3, 8, 30, 1, 5, tzinfo=datetime.timezone(HOURS_7))
+    note = {"$datetime": "x", "t": (1, 2.5, None), "b": b"\x00\xff", "d": datetime.date(2020, 1, 3)}
+    schema = vnsearch.Schema(
+        id=vnsearch.ID(stored=True, unique=True),
+        when=vnsearch.DATETIME(stored=True),
+        note=vnsearch.STORED(),
+    )
+    ix = Index.in_memory(schema)
+    with ix.writer(jobs=1) as w:
+        w.add({"id": "1", "when": when, "note": note})
+        w.add({"id": "2", "note": [float("inf"), -0.0, True, "\ud800", 2**70]})
+        with pytest.raises(vnsearch.DocumentError, match=r"'note'.*set"):
+            w.add({"id": "3", "note": {1, 2}})
+    snap = ix.snapshot()
+    first = snap.stored_fields(0)
+    assert first == {"id": "1", "when": when, "note": note}
+    assert type(first["note"]["t"]) is tuple and first["when"].utcoffset() == HOURS_7
+    assert repr(snap.stored_fields(1)["note"]) == repr([float("inf"), -0.0, True, "\ud800", 2**70])
