@@ -82,7 +82,7 @@ def test_a_missing_index_is_index_not_found(tmp_path):
         b"\xff\xfe\x00garbage",  # not UTF-8
         b'{"format": 2, "fields": {',  # truncated JSON
         b"[1, 2, 3]",  # JSON, not a schema
-        b'{"format": 2, "fields": {"body": {"type": "NOPE"}}}',  # unknown field type
+        b'{"format": 3, "fields": {"body": {"type": "NOPE"}}}',  # unknown field type
         b"",
     ],
 )
@@ -100,6 +100,29 @@ def test_a_schema_file_of_another_format_is_incompatible(tmp_path):
     (path / "vnsearch.json").write_text(json.dumps(saved), encoding="utf-8")
     with pytest.raises(IncompatibleIndex, match="format version"):
         Index.open(path)
+
+
+def test_a_format_2_index_says_how_to_rebuild_it_in_one_line(tmp_path):
+    """Format 2 pickled its table of contents and stored fields; format 3 reads none of it:
+    opening one is IncompatibleIndex saying how to rebuild, also from the command line."""
+    path = _index(tmp_path)
+    saved = json.loads((path / "vnsearch.json").read_text(encoding="utf-8"))
+    saved["format"] = 2
+    (path / "vnsearch.json").write_text(json.dumps(saved), encoding="utf-8")
+    with pytest.raises(IncompatibleIndex) as info:
+        Index.open(path)
+    message = str(info.value)
+    assert "format version 2" in message and "vnsearch index SOURCE... --index" in message
+    assert "\n" not in message
+    for command in (["query", "ha noi"], ["info"], ["verify"]):
+        out = subprocess.run(
+            [sys.executable, "-m", "vnsearch", *command, "--index", str(path)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert out.returncode == 3, (command, out.stderr)
+        assert out.stderr.strip() == f"vnsearch: error: {message}", out.stderr
 
 
 def test_opening_with_another_schema_is_incompatible(tmp_path):

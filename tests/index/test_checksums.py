@@ -15,6 +15,7 @@ import pytest
 
 from tests.helpers import WORD, all_ids, open_and_search, two_segments
 from vnsearch import Index, IndexCorrupted
+from vnsearch.index.compound import read_directory
 from vnsearch.index.reader import FREQUENT_SHARE
 
 # -- damage found and named --------------------------------------------------------------
@@ -54,14 +55,9 @@ def test_flipped_bytes_in_a_segment_are_found_on_open_and_by_verify(tmp_path):
 
 
 def _component_range(segment: Path, suffix: str) -> tuple[int, int]:
-    from whoosh.filedb.compound import CompoundStorage
-    from whoosh.filedb.structfile import StructFile
-
-    with open(segment, "rb") as f:
-        storage = CompoundStorage(StructFile(f), use_mmap=False)
-        (name,) = [n for n in storage._dir if n.endswith(suffix)]
-        offset, length = storage.range(name)
-    return offset, length
+    directory = read_directory(segment.read_bytes(), segment.name, segment.stem)
+    (name,) = [n for n in directory if n.endswith(suffix)]
+    return directory[name]
 
 
 def test_damaged_postings_are_found_when_read_by_verify_and_by_merges(tmp_path, monkeypatch):

@@ -8,9 +8,9 @@ of contents that lists the segment, and Whoosh deletes it with the segment.
 
 What is checked, and when:
 
-* opening a snapshot: the segment's length, its header and directory (before Whoosh
-  parses them), and every component file of at most :data:`OPEN_CHECK_BYTES` (field
-  lengths, columns, stored-field index; everything in a small segment);
+* opening a snapshot: the segment's length, its head and directory (before they are
+  parsed), and every component file of at most :data:`OPEN_CHECK_BYTES` (field
+  lengths, columns, stored fields; everything in a small segment);
 * searching: the pages of the postings, term dictionary entries and spellings a search
   reads, the first time they are read (:class:`PageChecks`; ``Index.open(...,
   check_reads=False)`` turns this off). A background thread, started when an ``Index``
@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import mmap
 import os
-import pickle
 import struct
 import threading
 import zlib
@@ -44,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from vnsearch.errors import DamagedFile
+from vnsearch.index.compound import HEAD, read_directory
 
 __all__ = [
     "CHECKSUMS_EXT",
@@ -120,8 +120,10 @@ def _read_sums(storage: Any, segment: Any) -> tuple[int, int, np.ndarray] | None
     if len(raw) < _HEAD.size:
         raise DamagedFile(f"{name}: truncated checksums file")
     magic, page, length = _HEAD.unpack_from(raw)
+    if magic != _MAGIC or page < 1 or (len(raw) - _HEAD.size) % 4:
+        raise DamagedFile(f"{name}: not a checksums file of this vnsearch version")
     sums = np.frombuffer(raw, dtype="<u4", offset=_HEAD.size)
-    if magic != _MAGIC or page < 1 or page & (page - 1) or len(sums) != -(-length // page):
+    if page & (page - 1) or len(sums) != -(-length // page):
         raise DamagedFile(f"{name}: not a checksums file of this vnsearch version")
     return page, length, sums
 
@@ -160,7 +162,7 @@ class PageChecks:
                 # no name for the slice: no view of the map is left behind
                 if zlib.crc32(data[p << shift : (p + 1) << shift]) != sums[p]:
                     begin, end = p << shift, min(len(data), (p + 1) << shift)
-                    where = _component_at(data, begin, end)
+                    where = _component_at(data, self._name, begin, end)
                     raise DamagedFile(
                         f"{self._name}: checksum mismatch in bytes {begin}-{end}"
                         + (f" ({where})" if where else "")
@@ -207,14 +209,14 @@ class PageChecks:
         data = self._data
         if len(self._sums) <= 1:
             return self.check(0, len(data))
-        summed = self.check(0, _HEADER.size)
-        diroffset = _HEADER.unpack_from(data)[0]
-        if not _HEADER.size <= diroffset < len(data):
-            raise DamagedFile(f"{self._name}: the compound file's header points outside the file")
+        summed = self.check(0, HEAD.size + 4)
+        diroffset = HEAD.unpack_from(data)[0]
+        if not HEAD.size < diroffset < len(data):
+            raise DamagedFile(f"{self._name}: the compound file's head points outside the file")
         summed += self.check(diroffset, len(data))
-        for info in _directory(data, diroffset).values():
-            if info["length"] <= OPEN_CHECK_BYTES:
-                summed += self.check(info["offset"], info["offset"] + info["length"])
+        for offset, length in _directory(data, self._name).values():
+            if length <= OPEN_CHECK_BYTES:
+                summed += self.check(offset, offset + length)
         return summed
 
 
@@ -263,28 +265,25 @@ def verify_segment(storage: Any, segment: Any, everything: bool = True) -> int:
             mapped.close()
 
 
-_HEADER = struct.Struct(">qi")  # Whoosh's compound file: directory offset and length
+def _directory(data: memoryview, name: str) -> dict[str, tuple[int, int]]:
+    """The compound file's directory: each component's ``(offset, length)``."""
+    return read_directory(data, name, name.rsplit(".", 1)[0])
 
 
-def _directory(data: memoryview, diroffset: int) -> dict[str, dict]:
-    """The compound file's directory: each component's ``offset`` and ``length``."""
-    return pickle.loads(data[diroffset:])  # Whoosh's write_pickle: the pickle, no length
-
-
-def _component_at(data: memoryview, start: int, end: int) -> str:
+def _component_at(data: memoryview, name: str, start: int, end: int) -> str:
     """The component files holding bytes ``start`` to ``end`` (error path only)."""
     try:
-        diroffset = _HEADER.unpack_from(data)[0]
+        diroffset = HEAD.unpack_from(data)[0]
         names = [
             component.split(".", 1)[-1]  # MAIN_<id>.vnp -> vnp
-            for component, info in sorted(
-                _directory(data, diroffset).items(), key=lambda item: item[1]["offset"]
+            for component, (at, length) in sorted(
+                _directory(data, name).items(), key=lambda item: item[1]
             )
-            if info["offset"] < end and start < info["offset"] + info["length"]
+            if at < end and start < at + length
         ]
     except Exception:  # the damage is in the directory itself
         return "the compound file's header or directory"
-    if start < _HEADER.size or end > diroffset:
+    if start < HEAD.size + 4 or end > diroffset:
         names.append("the compound file's header or directory")
     if len(names) > 4:
         return f"{len(names)} component files: {', '.join(names[:3])}..."

@@ -2,43 +2,42 @@
 
 Whoosh's W3 codec pickles each block of 128 postings as Python ints; reading a long posting
 list costs milliseconds and scoring then goes one posting at a time. This codec keeps
-Whoosh's segments, table of contents, stored fields, deletions, locking and merging, and
-changes three things:
+Whoosh's segments, deletions, locking and merging, and changes these things:
 
 * a term's postings are one block of raw little-endian arrays
   (:mod:`vnsearch.index.postings`), read with ``numpy.frombuffer``, no per-posting Python;
 * the term dictionary is arrays too (:mod:`vnsearch.index.terms`, whose field writer also
   writes the postings blocks);
 * exact field lengths (Whoosh stores a one-byte approximation) go to one ``.vnl`` file per
-  segment (:mod:`vnsearch.index.lengths`), read as ``uint32`` arrays.
+  segment (:mod:`vnsearch.index.lengths`), read as ``uint32`` arrays;
+* stored fields are JSON in compressed blocks (:mod:`vnsearch.index.stored`), the compound
+  file's directory is JSON (:mod:`vnsearch.index.compound`), and the table of contents is
+  vnsearch's (:mod:`vnsearch.index.toc`): nothing in an index folder is a pickle.
 
 Whoosh's own searcher still reads such an index: ``postings_reader`` hands it an ordinary
 ``ListMatcher`` (tests use Whoosh as an oracle).
-
-Whoosh pickles ``VnCodec``, ``VnSegment`` and the fields' ``RawPositions`` into the
-table of contents: they keep these names in this module.
 """
 
 from __future__ import annotations
 
-from shutil import copyfileobj
 from typing import Any
 
 from whoosh.codec import whoosh3
-from whoosh.filedb.compound import CompoundStorage
 from whoosh.formats import Format, Positions
 from whoosh.matching import ListMatcher
 
+from vnsearch.index.compound import VnCompoundStorage, write_compound
 from vnsearch.index.lengths import ExactLengthsReader, ExactLengthsWriter
-from vnsearch.index.postings import PostingArrays, RawPositions
+from vnsearch.index.postings import PostingArrays
 from vnsearch.index.terms import VnFieldWriter, VnTermsReader
 
-__all__ = ["RawPositions", "VnCodec", "VnSegment"]
+__all__ = ["VnCodec", "VnSegment"]
 
 
 class VnSegment(whoosh3.W3Segment):
-    """Whoosh's W3 segment, whose compound file starts each component on a 64-byte
-    boundary: mapped, its arrays are aligned in memory as they are in their files.
+    """Whoosh's W3 segment in vnsearch's compound file (:mod:`vnsearch.index.compound`):
+    each component on a 64-byte boundary (mapped, its arrays are aligned in memory as they
+    are in their files), the directory JSON, never a pickle.
 
     numpy reads unaligned arrays through slower paths: ``searchsorted`` copies the whole
     array first, fancy indexing is about 5 times slower.
@@ -46,30 +45,16 @@ class VnSegment(whoosh3.W3Segment):
 
     def create_compound_file(self, storage):
         names = self.list_files(storage)
-        cfile = self.create_file(storage, self.COMPOUND_EXT)
-        directory = {}
-        base = cfile.tell()
-        cfile.write_long(0)  # the directory's offset and length, written last
-        cfile.write_int(0)
-        for name in names:
-            cfile.write(b"\0" * (-cfile.tell() % _COMPONENT_ALIGN))
-            directory[name] = {
-                "offset": cfile.tell(),
-                "length": storage.file_length(name),
-                "modified": storage.file_modified(name),
-            }
-            f = storage.open_file(name)
-            try:
-                copyfileobj(f, cfile)
-            finally:
-                f.close()
-        CompoundStorage.write_dir(cfile, base, directory)
+        write_compound(self.create_file(storage, self.COMPOUND_EXT), storage, names)
         for name in names:
             storage.delete_file(name)
         self.compound = True
 
-
-_COMPONENT_ALIGN = 64
+    def open_compound_file(self, storage):
+        name = self.make_filename(self.COMPOUND_EXT)
+        return VnCompoundStorage(
+            storage.open_file(name), name, self.segment_id(), use_mmap=storage.supports_mmap
+        )
 
 
 class VnCodec(whoosh3.W3Codec):

@@ -1,4 +1,4 @@
-"""The index: a folder (or memory) holding a Whoosh index written with the vnsearch codec.
+"""The index: a folder (or memory) holding Whoosh segments written with the vnsearch codec.
 
 ``Index`` is the public facade: it creates and opens indexes, hands out writers, keeps the
 snapshot of the last commit, and is the one place that joins the index layer to ranking
@@ -35,6 +35,7 @@ from vnsearch.index.storage import (
     read_schema,
     remove_unfinished_tocs,
 )
+from vnsearch.index.toc import VnFileIndex
 from vnsearch.index.writer import MAX_TEXT_MB, ArraySegmentWriter, Writer
 
 if TYPE_CHECKING:  # the facade's return types; ranking is imported when first searched
@@ -91,7 +92,7 @@ class Index:
         self.schema = schema
         self.path = path
         self._storage = storage
-        self._ix = storage.open_index(INDEX_NAME)
+        self._ix = VnFileIndex(storage, schema.whoosh_schema_cached(), INDEX_NAME)
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = None
         self._seen: tuple[int, int] | None = None  # (folder mtime, generation) last listed
@@ -109,7 +110,7 @@ class Index:
             raise VnsearchError(f"{folder}: already holds a vnsearch index (open it instead)")
         folder.mkdir(parents=True, exist_ok=True)
         storage = FileStorage(str(folder))
-        storage.create_index(schema.whoosh_schema(), indexname=INDEX_NAME)
+        VnFileIndex.create(storage, schema.whoosh_schema_cached(), INDEX_NAME)
         (folder / SCHEMA_FILE).write_text(schema.to_json(), encoding="utf-8")
         return cls(schema, storage, folder)
 
@@ -150,7 +151,7 @@ class Index:
     def in_memory(cls, schema: Schema) -> Index:
         """An index that lives in this process's memory only."""
         storage = MemoryStorage()
-        storage.create_index(schema.whoosh_schema(), indexname=INDEX_NAME)
+        VnFileIndex.create(storage, schema.whoosh_schema_cached(), INDEX_NAME)
         return cls(schema, storage, None)
 
     # -- writing -----------------------------------------------------------------------
@@ -215,8 +216,8 @@ class Index:
                     current = Snapshot(self.schema, self._ix)
                     self._checks.opened(current)
                 except Exception as exc:  # no user input here: the files are at fault
-                    # (a damaged pickle in a segment's directory can raise anything,
-                    # MemoryError included: the checksums tell)
+                    # (damaged bytes can raise anything, MemoryError included: the
+                    # checksums tell)
                     where, fault = self._checks.at_fault(self._ix)
                     if fault is None and isinstance(exc, MemoryError):
                         raise

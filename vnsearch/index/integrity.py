@@ -11,7 +11,6 @@ damaged file from a bug when reading fails.
 from __future__ import annotations
 
 import json
-import pickle
 import struct
 import threading
 import zlib
@@ -34,7 +33,6 @@ DAMAGE: tuple[type[BaseException], ...] = (
     EOFError,
     struct.error,
     zlib.error,
-    pickle.UnpicklingError,
     UnicodeDecodeError,
     json.JSONDecodeError,
     DamagedFile,
@@ -91,9 +89,9 @@ class ReadChecks:
         self._stop_ahead = threading.Event()
 
     def before_reading(self, whoosh_index: Any) -> None:
-        """Check the last commit's new segments before Whoosh parses them (a damaged pickle
-        in a segment's directory can raise anything, MemoryError included). A commit may
-        delete them meanwhile: those are left to :meth:`opened`."""
+        """Check the last commit's new segments before they are parsed (their files were
+        checked by none of this index's snapshots yet). A commit may delete them
+        meanwhile: those are left to :meth:`opened`."""
         try:
             segments = whoosh_index._segments()
         except OSError:

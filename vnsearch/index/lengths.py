@@ -6,14 +6,15 @@ a JSON header (each field's offset and count) and one ``uint32`` array per field
 in place as numpy arrays. Merges carry the lengths over exactly (Whoosh passes each
 document's length to the new segment's writer).
 
-The reader is the segment's whole per-document reader: Whoosh's, with stored fields and
-columns read from the map (:mod:`vnsearch.index.files`).
+The per-document writer also writes the stored fields, in vnsearch's own ``.vns`` file
+(:mod:`vnsearch.index.stored`; Whoosh's ``_stored`` column of pickled dicts is not
+written). The reader is the segment's whole per-document reader: Whoosh's, with stored
+fields from the ``.vns`` file and columns read from the map (:mod:`vnsearch.index.files`).
 """
 
 from __future__ import annotations
 
 import json
-import pickle
 import struct
 from array import array
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from whoosh.codec import whoosh3
 
 from vnsearch.errors import DamagedFile
 from vnsearch.index.files import MappedFile, buffer_of, open_mapped
+from vnsearch.index.stored import STORED_EXT, StoredFieldsReader, StoredFieldsWriter
 
 __all__ = ["LENGTHS_EXT", "ExactLengthsReader", "ExactLengthsWriter", "per_doc_reader"]
 
@@ -32,11 +34,22 @@ _MAGIC = b"VNL1"
 
 
 class ExactLengthsWriter(whoosh3.W3PerDocWriter):
-    """Whoosh's per-document writer, plus exact field lengths in a ``.vnl`` file."""
+    """Whoosh's per-document writer, plus exact field lengths in a ``.vnl`` file, and the
+    stored fields in a ``.vns`` file instead of Whoosh's column of pickles."""
 
     def __init__(self, codec, storage, segment):
         super().__init__(codec, storage, segment)
         self._exact: dict[str, array] = {}
+        # Whoosh's stored-fields column is never written (its file would be empty)
+        del self._colwriters["_stored"]
+        del self._cols._streams["_stored"]
+        self._stored = StoredFieldsWriter(segment.create_file(storage, STORED_EXT))
+
+    def finish_doc(self):
+        # Whoosh's close() calls finish_doc() again, after the last document was finished
+        if self._indoc:
+            self._stored.add(self._storedfields)
+            self._indoc = False
 
     def add_field(self, fieldname, fieldobj, value, length):
         super().add_field(fieldname, fieldobj, value, length)
@@ -49,7 +62,9 @@ class ExactLengthsWriter(whoosh3.W3PerDocWriter):
             column[self._docnum] = length
 
     def close(self):
+        self.finish_doc()
         doccount = self._doccount
+        self._stored.close(doccount)
         header: dict[str, list[int]] = {}
         body = []
         at = 0
@@ -72,52 +87,61 @@ class ExactLengthsReader(whoosh3.W3PerDocReader):
 
     def __init__(self, storage, segment):
         super().__init__(storage, segment)
-        f = open_mapped(storage, segment.make_filename(LENGTHS_EXT))
+        name = segment.make_filename(LENGTHS_EXT)
+        f = open_mapped(storage, name)
         data = buffer_of(f) if isinstance(f, MappedFile) else f.read()
-        if data[:4] != _MAGIC:
-            raise DamagedFile(f"segment {segment.segid}: bad field-length file")
+        if len(data) < 8 or bytes(data[:4]) != _MAGIC:
+            raise DamagedFile(f"{name}: not a field-length file of this vnsearch version")
         (hlen,) = struct.unpack_from("<I", data, 4)
-        header = json.loads(bytes(data[8 : 8 + hlen]).decode("utf-8"))
         base = 8 + hlen
+        try:
+            header = json.loads(bytes(data[8:base]).decode("utf-8"))
+            columns = [(field, at, count) for field, (at, count) in header.items()]
+        except (ValueError, TypeError, AttributeError):
+            raise DamagedFile(f"{name}: damaged header") from None
+        for field, at, count in columns:
+            if not (
+                type(at) is int
+                and count == self._doccount
+                and at >= 0
+                and base + at + 4 * count <= len(data)
+            ):
+                raise DamagedFile(f"{name}: damaged header ({field!r})")
         self._exact_lengths = {
-            name: np.frombuffer(data, dtype="<u4", count=count, offset=base + at)
-            for name, (at, count) in header.items()
+            field: np.frombuffer(data, dtype="<u4", count=count, offset=base + at)
+            for field, at, count in columns
         }
 
     def stored_fields(self, docnum: int) -> dict:
-        return self._stored_column()[docnum] or {}
+        return self.stored_reader()(docnum)
 
-    def _stored_column(self) -> Any:
-        reader = self._cached_reader("_stored", whoosh3.STORED_COLUMN)
-        if reader is None:  # the compound file's directory lost the stored-fields file
-            raise DamagedFile(f"segment {self._segment.segid}: the stored fields are missing")
+    def stored_reader(self) -> Callable[[int], dict]:
+        """The segment's stored fields by document number (a
+        :class:`~vnsearch.index.stored.StoredFieldsReader`), safe to call from many
+        threads: a mapped file is read in place, any other read whole, once."""
+        reader = self.__dict__.get("_stored")
+        if reader is None:
+            name = self._segment.make_filename(STORED_EXT)
+            if not self._storage.file_exists(name):
+                raise DamagedFile(f"segment {self._segment.segid}: the stored fields are missing")
+            f = open_mapped(self._storage, name)
+            try:
+                data = buffer_of(f)
+                if data is None:
+                    data = f.read()
+                reader = StoredFieldsReader(data, name, self._doccount)
+            except BaseException:
+                f.close()
+                raise
+            self._stored_file = f
+            self._stored = reader
         return reader
 
-    def stored_reader(self) -> Callable[[int], dict] | None:
-        """``stored_fields`` without Whoosh's layers of column readers (a document's
-        fields are a pickled dict, compressed, at an offset the column's arrays give) and
-        safe to call from many threads: the file is mapped, not read through a shared file
-        position. None when the file is not mapped."""
-        compressed = self._stored_column()._child  # PickleColumn.Reader -> CompressedBytes
-        dbfile = compressed._dbfile
-        if not isinstance(dbfile, MappedFile):
-            return None
-        buf, base = buffer_of(dbfile), compressed._basepos
-        offsets, lengths = compressed._offsets, compressed._lengths
-        decompress = compressed._decompress
-
-        def read(docnum: int) -> dict:
-            n = lengths[docnum]
-            if not n:
-                return {}
-            at = base + offsets[docnum]
-            # NOT trusted data: a stored-fields record of the index folder, Whoosh's
-            # pickled dict (moved here unchanged from codec.py; Whoosh's own reader and
-            # table of contents unpickle too). Replacing it needs a stored-field format
-            # without pickle: issue 18 (index format 3), not this restructure.
-            return pickle.loads(decompress(buf[at : at + n])) or {}
-
-        return read
+    def close(self):
+        f = self.__dict__.pop("_stored_file", None)
+        if f is not None:
+            f.close()
+        super().close()
 
     def _get_column_file(self, fieldname: str) -> tuple[Any, int, int]:
         # stored fields are a column too: mapped, not copied (see MappedFile)

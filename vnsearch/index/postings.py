@@ -436,9 +436,3 @@ def _widths(heads: np.ndarray, where: np.ndarray, size: int) -> np.ndarray:
     if len(widths) and int(widths.max()) > 32:
         raise DamagedFile("postings block: a width over 32 bits")
     return widths
-
-
-# Whoosh pickles the schema, each field's format with it, into the table of contents:
-# existing indexes name this class vnsearch.index.codec.RawPositions (the codec imports
-# it), and new ones keep doing so
-RawPositions.__module__ = "vnsearch.index.codec"

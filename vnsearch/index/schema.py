@@ -37,7 +37,8 @@ __all__ = [
 ]
 
 # 2: postings blocks with a 12-byte head, segment files 64-byte aligned in the compound file
-FORMAT_VERSION = 2
+# 3: nothing pickled: vnsearch's table of contents, compound directory and stored fields
+FORMAT_VERSION = 3
 # The column key of a NUMERIC or DATETIME document without a value (Whoosh's default for
 # 64-bit ints; no float or datetime has it, only the int 2**63 - 1).
 MISSING_KEY = (1 << 64) - 1
@@ -247,8 +248,15 @@ class Schema(Mapping[str, FieldType]):
         except (ValueError, KeyError, TypeError) as exc:
             raise SchemaError(f"not a vnsearch schema: {exc}") from None
         if version != FORMAT_VERSION:
+            older = type(version) is int and version < FORMAT_VERSION
             raise IncompatibleIndex(
-                f"index format version {version}, this vnsearch reads version {FORMAT_VERSION}"
+                f"index format version {version}, this vnsearch reads version {FORMAT_VERSION}: "
+                + (
+                    "rebuild the index from its sources into a new folder "
+                    "(vnsearch index SOURCE... --index NEW_FOLDER)"
+                    if older
+                    else "written by a newer vnsearch; upgrade vnsearch to read it"
+                )
             )
         fields = {}
         for name, spec in specs.items():

@@ -26,7 +26,9 @@ from vnsearch.index.schema import (
     Schema,
     view_field,
 )
+from vnsearch.index.stored import STORABLE, storable
 from vnsearch.index.terms import terms_reader
+from vnsearch.index.toc import commit_toc
 from vnsearch.index.workers import AnalysisQueue, Analyzed, analyze_texts
 
 __all__ = ["ArraySegmentWriter", "Writer", "document_fields"]
@@ -119,6 +121,9 @@ class ArraySegmentWriter(SegmentWriter):
         damaged segment must not become a merged one with fresh checksums)."""
         verify_segment(self.storage, reader.segment())
         super().add_reader(reader)
+
+    def _commit_toc(self, segments: list[Any]) -> None:
+        commit_toc(self, segments)  # vnsearch's table of contents, not Whoosh's pickles
 
     def _assemble_segment(self) -> None:
         super()._assemble_segment()
@@ -219,6 +224,11 @@ def document_fields(
                 raise DocumentError(f"field {name!r} is DATETIME: expected datetime, got {value!r}")
         elif not isinstance(ftype, STORED):
             raise DocumentError(f"field {name!r}: unsupported type {ftype!r}")
+        if ftype.stored and isinstance(ftype, (STORED, DATETIME)):
+            try:
+                storable(value)
+            except TypeError as exc:
+                raise DocumentError(f"field {name!r}: {exc} ({STORABLE})") from None
         fields[name] = value
         wfield = wschema[name]
         if wfield.indexed:
