@@ -152,9 +152,8 @@ def test_a_pickle_planted_in_any_segment_component_runs_nothing(planted, tmp_pat
             if name.rsplit(".", 1)[-1] in ("vns", "vnl"):
                 _refused(capsys, path, name, marker, opening=name.endswith(".vnl"))
                 continue
-            # bad postings a merge reads may raise IndexError (their parsers' checks are
-            # the postings' business): what matters here is that no code ran
-            with contextlib.suppress(Exception):
+            # bytes summed by whoever wrote them read as data: results, or damage named
+            with contextlib.suppress(vnsearch.IndexCorrupted):
                 _library(path)
             assert all(code in (0, 3) for code, _ in _cli(capsys, path))
             assert not marker.exists()

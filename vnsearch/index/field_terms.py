@@ -20,6 +20,8 @@ from __future__ import annotations
 import json
 import struct
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 import numpy as np
@@ -32,6 +34,20 @@ from vnsearch.index.dictionary import BLOCK, LONG_KEY, MAGIC, key_prefix
 __all__ = ["FieldTerms", "read_dictionary"]
 
 _U32 = struct.Struct("<I")
+
+
+def _bounded(read: Callable[..., Any]) -> Callable[..., Any]:
+    """``read``, with reads past the ends of its arrays (bytes an attacker wrote and
+    summed, or a bug) raised as :class:`DamagedFile`, not as ``IndexError``."""
+
+    @wraps(read)
+    def bounded(*args: Any) -> Any:
+        try:
+            return read(*args)
+        except (IndexError, struct.error) as exc:
+            raise DamagedFile(f"term dictionary: a read past its end ({exc})") from None
+
+    return bounded
 
 
 def _head(blob: Any, at: int) -> tuple[int, int, int]:
@@ -158,6 +174,7 @@ class FieldTerms:
         keys_at = at + 2 + ((size * cw + 7) >> 3) + ((size * rw + 7) >> 3)
         return size, cw, rw, at + 2, keys_at
 
+    @_bounded
     def _first_key(self, b: int) -> bytes:
         _shared, length, kat = _head(self._blob, self._block(b)[4])
         return bytes(self._blob[kat : kat + length])
@@ -184,6 +201,7 @@ class FieldTerms:
                 hi = mid
         return lo - 1
 
+    @_bounded
     def find(self, key: bytes) -> int:
         """The number of ``key``, or -1."""
         b = self._find_block(key)
@@ -223,6 +241,7 @@ class FieldTerms:
             at += length
         return -1
 
+    @_bounded
     def _record(self, i: int, want_count: bool = True) -> tuple[int, int, int]:
         b, j = divmod(i, BLOCK)
         size, cw, rw, rec, _kat = self._block(b)
@@ -269,6 +288,7 @@ class FieldTerms:
         b, j = divmod(i, BLOCK)
         return self._block_keys(b)[j]
 
+    @_bounded
     def _block_keys(self, b: int) -> list[bytes]:
         size, _cw, _rw, _rec, at = self._block(b)
         blob = self._blob

@@ -190,6 +190,7 @@ class VnTermsReader(base.TermsReader):
 
     def __init__(self, codec, storage, segment) -> None:
         self._codec = codec
+        self._doc_count = segment.doc_count_all()
         # pages of the mapped segment file are checked against its checksums on first read
         self._pages: PageChecks | None = None
         self._posts_at = terms_at = posts_length = 0
@@ -291,6 +292,8 @@ class VnTermsReader(base.TermsReader):
             return None
         offset, length, df = ft.entry(i)
         arrays = self.postings(offset, length, df, ft.positions)
+        if int(arrays.docs[-1]) >= self._doc_count:
+            raise DamagedFile(f"postings of {fieldname}: a document past the segment's last")
         if ft.positions_from is not None:
             arrays.derive = partial(self._derived_positions, fieldname, i)
             arrays.has_positions = True

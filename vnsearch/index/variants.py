@@ -157,7 +157,10 @@ class Variants:
         a, b = self._at(self._starts, j), self._at(self._starts, j + 1)
         if not a <= b <= self.m:
             raise DamagedFile("variants file: a table out of order")
-        return [self._at(self._order, k) for k in range(a, b)]
+        found = [self._at(self._order, k) for k in range(a, b)]
+        if found and max(found) >= self.m:
+            raise DamagedFile("variants file: a term past the dictionary's end")
+        return found
 
 
 def read_variants(buf: Any, what: str) -> dict[str, Variants]:
