@@ -176,3 +176,29 @@ def test_ab_query_loads_another_commit_beside_this_one(monkeypatch, tmp_path) ->
         for m in [m for m in sys.modules if m.split(".")[0] == "vnsearch_base"]:
             del sys.modules[m]
     ix.close()
+
+
+def test_regimes_child_times_every_query_of_this_checkout_in_order(tmp_path) -> None:
+    """``bench_regimes.py`` runs each engine in a process of its own: the child opens the
+    index with the checkout it is given and times each query once, in order."""
+    import vnsearch
+
+    schema = vnsearch.Schema(
+        id=vnsearch.ID(stored=True, unique=True), title=vnsearch.TEXT(stored=True)
+    )
+    ix = vnsearch.Index.create(tmp_path / "ix", schema)
+    with ix.writer() as w:
+        for i, t in enumerate(["Hà Nội mùa thu", "Thủy điện Hòa Bình", "Hội nghị ở Hà Nội"]):
+            w.add({"id": str(i), "title": t})
+    ix.close()
+    queries = tmp_path / "q.json"
+    queries.write_text(json.dumps(["ha noi", '"hòa bình"', "hội nghị", "không có"]))
+    out = run(
+        "bench_regimes.py", "--child", "vnsearch", "--path", str(tmp_path / "ix"),
+        "--child-queries", str(queries), "--repo", str(ROOT),
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    assert len(got["times"]) == 4 and all(t > 0 for t in got["times"]) and got["open_ns"] > 0
+    help_out = run("bench_regimes.py", "--help")
+    assert help_out.returncode == 0 and "--first" in help_out.stdout

@@ -76,6 +76,8 @@ def _naive(block: bytes, n: int, positional: bool):
     widths_d, widths_f = block[:nd], block[nd : nd + nf]
     bits = _Bits(block, nd + nf)
     docs = [bits.read(widths_d[0])]
+    if n > CHUNK:  # a long list's gaps start on a byte
+        bits = _Bits(block, bits.end())
     for i in range(1, n):
         docs.append(docs[-1] + bits.read(widths_d[1 + (i - 1) // CHUNK]) + 1)
     bits = _Bits(block, bits.end())

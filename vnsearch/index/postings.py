@@ -6,6 +6,8 @@ Format 3. A term's postings in a segment are one block of bit-packed streams
 * one width byte per chunk of each stream: documents (the first document alone, then
   chunks of :data:`CHUNK` gaps), frequencies (chunks of ``CHUNK``), then the streams;
 * documents: the first one, then each gap minus one (document numbers are increasing);
+  in a list longer than a chunk, the gaps start on the byte after the first document,
+  so every chunk starts on a byte (a full chunk of width ``w`` is ``16 * w`` bytes);
 * frequencies minus one (most are 1: a chunk of them takes a width byte of 0 and no bits);
 * for fields with positions, after the frequencies: the positions' chunk widths and the
   positions, each document's from 0 as gaps (a posting has as many as its frequency).
@@ -22,6 +24,7 @@ reading a short list (most terms) is a few Python integer operations.
 
 from __future__ import annotations
 
+import threading
 from array import array
 from collections.abc import Callable
 from itertools import accumulate
@@ -107,7 +110,7 @@ class PostingArrays:
         else:
             hw = np.frombuffer(head, np.uint8)
             w0 = head[0]
-            dend = nd + nf + ((w0 + _stream_bits(hw[1:nd], n - 1) + 7) >> 3)
+            dend = nd + nf + ((w0 + 7) >> 3) + ((_stream_bits(hw[1:nd], n - 1) + 7) >> 3)
             end = dend + ((_stream_bits(hw[nd:], n) + 7) >> 3)
         if len(data) < end:
             raise DamagedFile(f"postings block of {len(data)} bytes, {end} needed")
@@ -118,18 +121,26 @@ class PostingArrays:
             self.docs = np.array(docs, _U4)
             self.freqs = np.array(freqs, _F4)
         else:
-            words = word_view(data, 0, end, _PAD)
-            at = 8 * (nd + nf)
-            first = int(words[at >> 3]) & ((1 << w0) - 1)
-            steps = _stream(words, at + w0, hw[1:nd], n - 1) + np.uint64(1)
-            docs = np.empty(n, np.uint64)
-            docs[0] = 0
-            np.cumsum(steps, out=docs[1:])
-            docs += np.uint64(first)
-            if docs[-1] >> np.uint64(32):
+            raw = np.zeros(end + _PAD + 8, np.uint8)  # read past the end: zeros
+            raw[:end] = np.frombuffer(data, np.uint8, end)
+            at = nd + nf
+            first = int.from_bytes(raw[at : at + 4].tobytes(), "little") & ((1 << w0) - 1)
+            steps = _stream(raw, at + ((w0 + 7) >> 3), hw[1:nd], n - 1)
+            steps += np.uint32(1)
+            if first + int(steps.sum(dtype=np.uint64)) >> 32:
                 raise DamagedFile("postings block: a document number over 2**32")
-            self.docs = docs.astype(_U4)
-            self.freqs = (_stream(words, 8 * dend, hw[nd:], n) + np.uint64(1)).astype(_F4)
+            docs = np.empty(n, _U4)
+            docs[0] = first
+            np.cumsum(steps, out=docs[1:])
+            docs[1:] += np.uint32(first)
+            self.docs = docs
+            fw = hw[nd:]
+            if fw.any():
+                freqs = _stream(raw, dend, fw, n).astype(_F4)
+                freqs += np.float32(1)
+                self.freqs = freqs
+            else:
+                self.freqs = np.ones(n, _F4)
         self.has_positions = has_positions
         self._data = data
         self._pos_at = end
@@ -168,15 +179,13 @@ class PostingArrays:
         nbytes = (_stream_bits(head, total) + 7) >> 3
         if len(self._data) < at + np_ + nbytes:
             raise DamagedFile("postings block: positions cut short")
-        words = word_view(self._data, at + np_, at + np_ + nbytes, _PAD)
-        flat = _in_document(_stream(words, 0, head, total).astype(np.int64), offsets)
+        raw = np.zeros(nbytes + _PAD + 8, np.uint8)
+        raw[:nbytes] = np.frombuffer(self._data, np.uint8, nbytes, at + np_)
+        flat = _in_document(_stream(raw, 0, head, total).astype(np.int64), offsets)
         return offsets.astype(_U4), flat.astype(_U4)
 
 
 _MASKS = np.array([(1 << w) - 1 for w in range(33)], np.uint64)
-
-
-_J = np.arange(CHUNK, dtype=np.int64)
 
 
 def _stream_bits(widths: np.ndarray, n: int) -> int:
@@ -189,16 +198,64 @@ def _stream_bits(widths: np.ndarray, n: int) -> int:
 _PAD = CHUNK * 32 // 8  # the bytes a last, short chunk is read past its end
 
 
-def _stream(words: np.ndarray, start: int, widths: np.ndarray, n: int) -> np.ndarray:
-    """The ``n`` values of a stream of chunks at bit ``start`` of ``words`` (see
-    :func:`~vnsearch.index.bitpack.word_view`, padded by ``_PAD``), chunk ``c`` of
-    :data:`CHUNK` values ``widths[c]`` bits wide: every chunk read as a row at once."""
-    w = widths.astype(np.int64)
-    at = (start + CHUNK * (np.cumsum(w) - w))[:, None] + _J * w[:, None]
-    got = words.take(at >> 3)
-    got >>= (at & 7).view(np.uint64)
-    got &= _MASKS[w][:, None]
+def _stream(raw: np.ndarray, start: int, widths: np.ndarray, n: int) -> np.ndarray:
+    """The ``n`` values of a stream of chunks starting at byte ``start`` of ``raw`` (bytes
+    padded by ``_PAD`` + 8 zeros), chunk ``c`` of :data:`CHUNK` values ``widths[c]`` bits
+    wide: a full chunk is ``16 * width`` bytes, so every chunk starts on a byte, and all
+    are read at once as rows, each value's byte and shift from a table per width.
+
+    Returns a view into this thread's scratch arrays, valid until its next call: large
+    temporaries allocated anew would be fresh pages each time (page faults cost more
+    than the arithmetic)."""
+    w = widths.astype(np.intp)
+    size = 16 * w
+    if int(w.max(initial=0)) <= 25:  # a value and its shift fit 32 bits
+        count = len(w) * CHUNK
+        scratch = _scratch(count)
+        rows = scratch.rows[:count].reshape(len(w), CHUNK)
+        np.take(_BYTE_AT, w, axis=0, out=rows)
+        rows += (start + np.cumsum(size) - size)[:, None]
+        words = np.ndarray((len(raw) - 7,), "<u4", raw, 0, (1,))
+        got = scratch.values[:count].reshape(len(w), CHUNK)
+        words.take(rows, out=got)
+        shifts = scratch.shifts[:count].reshape(len(w), CHUNK)
+        np.take(_SHIFT32, w, axis=0, out=shifts)
+        got >>= shifts
+        got &= _MASK32[w][:, None]
+    else:
+        rows = (start + np.cumsum(size) - size)[:, None] + _BYTE_AT[w]
+        words = np.ndarray((len(raw) - 7,), "<u8", raw, 0, (1,))
+        got = words.take(rows)
+        got >>= _SHIFT32[w].astype(np.uint64)
+        got &= _MASKS[w][:, None]
     return got.ravel()[:n]
+
+
+class _Scratch(threading.local):
+    """Per thread: the index, value and shift arrays :func:`_stream` writes into."""
+
+    rows = np.empty(0, np.intp)
+    values = np.empty(0, np.uint32)
+    shifts = np.empty(0, np.uint32)
+
+
+_SCRATCH = _Scratch()
+
+
+def _scratch(count: int) -> _Scratch:
+    mine = _SCRATCH
+    if len(mine.rows) < count:
+        size = max(count, 2 * len(mine.rows), 1 << 14)
+        mine.rows = np.empty(size, np.intp)
+        mine.values = np.empty(size, np.uint32)
+        mine.shifts = np.empty(size, np.uint32)
+    return mine
+
+
+_J = np.arange(CHUNK)
+_BYTE_AT = np.array([(_J * w) >> 3 for w in range(33)], np.intp)  # per width, per value
+_SHIFT32 = np.array([(_J * w) & 7 for w in range(33)], np.uint32)
+_MASK32 = np.array([(1 << w) - 1 for w in range(33)], np.uint64).astype(np.uint32)
 
 
 def _in_document(gaps: np.ndarray, offsets: np.ndarray) -> np.ndarray:
@@ -289,7 +346,8 @@ def encode_blocks(
     dw = group_max(bit_lengths(gaps), _group_starts(dchunk))
     fw = group_max(bit_lengths(tfi - 1), _group_starts(fchunk))
     dval_w, fval_w = dw[dchunk], fw[fchunk]
-    dbytes = (np.add.reduceat(dval_w, starts[:-1]) + 7) >> 3
+    dslot_w = _slots(dval_w, starts[:-1], df)
+    dbytes = (np.add.reduceat(dslot_w, starts[:-1]) + 7) >> 3
     fbytes = (np.add.reduceat(fval_w, starts[:-1]) + 7) >> 3
     lengths = nd + nf + dbytes + fbytes
     if positions is not None:
@@ -321,7 +379,7 @@ def encode_blocks(
     out[np.repeat(offsets, nd) + _ranks(nd)] = dw
     out[np.repeat(offsets + nd, nf) + _ranks(nf)] = fw
     dstart = offsets + nd + nf
-    pack_into(out, 8 * dstart[tid] + _within(dval_w, starts, tid), gaps)
+    pack_into(out, 8 * dstart[tid] + _within(dslot_w, starts, tid), gaps)
     fstart = dstart + dbytes
     pack_into(out, 8 * fstart[tid] + _within(fval_w, starts, tid), tfi - 1)
     if positions is not None:
@@ -331,6 +389,15 @@ def encode_blocks(
         pbit = 8 * (pwstart + npc)[ptid] + _within(pval_w, pos_starts, ptid)
         pack_into(out, pbit, pgaps)
     return out[: len(out) - 8].astype(np.uint8).tobytes(), lengths
+
+
+def _slots(widths: np.ndarray, firsts: np.ndarray, df: np.ndarray) -> np.ndarray:
+    """The bits each document value takes: its width, but the first document of a list
+    longer than a chunk takes whole bytes (its gaps' chunks then start on a byte)."""
+    slots = widths.copy()
+    long = firsts[df > CHUNK]
+    slots[long] = (slots[long] + 7) & ~7
+    return slots
 
 
 def _group_starts(groups: np.ndarray) -> np.ndarray:
@@ -391,13 +458,14 @@ def decode_blocks(
     fchunk = (np.cumsum(nf) - nf)[tid] + local // CHUNK
     dval_w, fval_w = dw[dchunk], fw[fchunk]
     bounds = np.r_[starts, n]
-    dbytes = (np.add.reduceat(dval_w, starts) + 7) >> 3
+    dslot_w = _slots(dval_w, starts, df)
+    dbytes = (np.add.reduceat(dslot_w, starts) + 7) >> 3
     fbytes = (np.add.reduceat(fval_w, starts) + 7) >> 3
     dstart = at + nd + nf
     fstart = dstart + dbytes
     if int((fstart + fbytes).max()) > size:
         raise DamagedFile("postings blocks cut short")
-    gaps = unpack(words, 0, dval_w, 8 * dstart[tid] + _within(dval_w, bounds, tid))
+    gaps = unpack(words, 0, dval_w, 8 * dstart[tid] + _within(dslot_w, bounds, tid))
     sums = np.cumsum(gaps.astype(np.int64))
     docs = sums - np.repeat(np.r_[0, sums][starts], df) + local
     freqs = unpack(words, 0, fval_w, 8 * fstart[tid] + _within(fval_w, bounds, tid)) + 1

@@ -1,0 +1,170 @@
+"""Query latency in two regimes: the first queries after opening an index, and steady state.
+
+A short-lived process (the CLI, a serverless function) pays for the first queries after
+``open``: pages of the index mapped in, checksums summed, caches empty. A server pays the
+steady state. Each engine runs alone, in a fresh process per run: it opens its index and
+times its own queries back to back, in order: the first ``--first`` (600) are the
+"after open" regime, the rest (queries it has not seen, after those 600 as warm-up) the
+"steady" regime. Engines never interleave here (``bench_query.py`` is the interleaved
+harness). Each regime's p50 and p95 are the medians over ``--runs`` fresh processes.
+
+The query set and the indexes are ``bench_query.py``'s (same ``--docs``, ``--queries``,
+``--seed``; built into ``benchmarks/.cache`` when missing). ``--vnsearch-from REPO`` adds a
+row for another checkout's vnsearch (say, a worktree of the last commit writing another
+index format) on its own index (``--vnsearch-index DIR``, built by that checkout).
+
+Run from the repository root::
+
+    python benchmarks/bench_regimes.py --docs 84132 --queries 1200
+    python benchmarks/bench_regimes.py --docs 84132 --engines vnsearch,tantivy --runs 3 \\
+        --vnsearch-from /tmp/format2 --vnsearch-index /tmp/format2-index
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+
+
+def _child(args: argparse.Namespace) -> None:
+    """Open one engine's index and time its queries in order; print the nanoseconds."""
+    queries = json.loads(Path(args.child_queries).read_text(encoding="utf-8"))
+    if args.child == "vnsearch":
+        sys.path.insert(0, args.repo)
+        import vnsearch
+
+        assert Path(vnsearch.__file__).resolve().is_relative_to(Path(args.repo).resolve())
+        start = time.perf_counter_ns()
+        index = vnsearch.Index.open(args.path)
+        opened = time.perf_counter_ns() - start
+
+        def search(q: str) -> None:
+            results = index.search(q, limit=10)
+            [(hit.id, hit.fields["title"]) for hit in results]
+
+    else:
+        sys.path.insert(0, str(HERE))
+        import bench_query
+
+        engine = bench_query.ENGINES[args.child](Path(args.path))
+        start = time.perf_counter_ns()
+        engine.open()
+        opened = time.perf_counter_ns() - start
+
+        def search(q: str) -> None:
+            engine.search(q)
+
+    times = []
+    for q in queries:
+        t = time.perf_counter_ns()
+        search(q)
+        times.append(time.perf_counter_ns() - t)
+    print(json.dumps({"open_ns": opened, "times": times}))
+
+
+def _percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
+
+
+def _run_child(name: str, path: Path, queries: list[str], repo: str) -> dict[str, Any]:
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as f:
+        json.dump(queries, f, ensure_ascii=False)
+    try:
+        cmd = [sys.executable, __file__, "--child", name, "--path", str(path)]
+        cmd += ["--child-queries", f.name, "--repo", repo]
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env)
+        return json.loads(out.stdout.strip().splitlines()[-1])
+    finally:
+        os.unlink(f.name)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--docs", type=int, default=84132)
+    parser.add_argument("--queries", type=int, default=1200)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--first", type=int, default=600)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--engines", default="vnsearch,tantivy")
+    parser.add_argument("--vnsearch-from", help="another checkout of vnsearch: one more row")
+    parser.add_argument("--vnsearch-index", type=Path, help="its index")
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--path", help=argparse.SUPPRESS)
+    parser.add_argument("--child-queries", help=argparse.SUPPRESS)
+    parser.add_argument("--repo", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        _child(args)
+        return 0
+    sys.path.insert(0, str(HERE))
+    import bench_query
+    from _common import DEFAULT_CORPUS, machine
+
+    docs = bench_query.load_docs(DEFAULT_CORPUS, args.docs)
+    queries = bench_query.make_queries(docs, args.queries, args.seed)
+    if args.first >= len(queries):
+        parser.error("--first must leave queries for the steady state")
+    engines, _builds, _fold = bench_query.open_engines(
+        args.engines.split(","), docs, DEFAULT_CORPUS, False, []
+    )
+    rows = [(e.name, e.path, [e.prepare(q) for q in queries], str(HERE.parent)) for e in engines]
+    if args.vnsearch_from:
+        if args.vnsearch_index is None:
+            parser.error("--vnsearch-from needs --vnsearch-index")
+        texts = [q.text for q in queries]
+        rows.append(("vnsearch", args.vnsearch_index, texts, args.vnsearch_from))
+    results: dict[str, Any] = {}
+    for name, path, prepared, repo in rows:
+        label = name if repo == str(HERE.parent) else f"{name} ({Path(repo).name})"
+        runs = []
+        for r in range(args.runs):
+            print(f"{label}: run {r + 1} of {args.runs}", file=sys.stderr, flush=True)
+            got = _run_child(name, path, prepared, repo)
+            ms = [t / 1e6 for t in got["times"]]
+            first, steady = ms[: args.first], ms[args.first :]
+            runs.append(
+                {
+                    "open_ms": got["open_ns"] / 1e6,
+                    "first_p50": statistics.median(first),
+                    "first_p95": _percentile(first, 0.95),
+                    "first_mean": statistics.fmean(first),
+                    "steady_p50": statistics.median(steady),
+                    "steady_p95": _percentile(steady, 0.95),
+                }
+            )
+        results[label] = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+        results[label]["runs"] = runs
+    m = machine()
+    print(f"machine   {m}")
+    print(f"corpus    {len(docs):,} documents; {len(queries)} queries (seed {args.seed}); "
+          f"first {args.first} after open, the other {len(queries) - args.first} steady; "
+          f"medians of {args.runs} fresh processes; ms")  # fmt: skip
+    print("| engine | open | first p50 | first p95 | first mean | steady p50 | steady p95 "
+          "| first/steady p50 |")  # fmt: skip
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for label, r in results.items():
+        print(
+            f"| {label} | {r['open_ms']:.1f} | {r['first_p50']:.2f} | {r['first_p95']:.2f} | "
+            f"{r['first_mean']:.2f} | {r['steady_p50']:.2f} | {r['steady_p95']:.2f} | "
+            f"{r['first_p50'] / r['steady_p50']:.2f}x |"
+        )
+    if args.json:
+        print(json.dumps({"machine": m, "results": results}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
