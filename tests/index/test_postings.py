@@ -11,11 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vnsearch.errors import DamagedFile
+from vnsearch.index.batch import decode_blocks
 from vnsearch.index.postings import (
     CHUNK,
     PostingArrays,
     RawPositions,
-    decode_blocks,
     encode_block,
     encode_blocks,
     pack_block,

@@ -4,10 +4,12 @@ keeps; a commit makes a new one.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from tests.helpers import hand
 from vnsearch import Index
+from vnsearch.index.reader import TermPostings
 
 pytestmark = pytest.mark.usefixtures("private_tempdir")
 
@@ -27,7 +29,7 @@ def test_a_snapshot_keeps_its_recent_terms_bounded_and_a_commit_starts_afresh(
     assert snap._one is not None and snap.postings("body.syllables", "chung") is first
     for term in ("tin", "về", "hà", "nội", "không có"):
         snap.postings("body.syllables", term)
-    assert snap._one.cache_info().currsize == 4  # the least recently used went
+    assert len(snap._recent) == 4  # the least recently used went
     assert snap.postings("body.syllables", "chung").freqs is not first.freqs
     with ix.writer() as w:
         w.add(hand("b", "Tin", "Tin chung", "x"))
@@ -40,4 +42,37 @@ def test_a_snapshot_keeps_its_recent_terms_bounded_and_a_commit_starts_afresh(
     joined = two.postings("body.syllables", "chung")
     assert joined.df == 2 and two._arrays.cache_info().hits == hits + 1
     assert two.postings("body.syllables", "chung").freqs is not joined.freqs
+    ix.close()
+
+
+def test_many_terms_read_together_equal_those_read_one_by_one(tmp_path, schema, seed_docs):
+    """A query's short lists are read together (``postings_many``): the same documents,
+    frequencies and positions as one by one, found, absent, cached or not."""
+    ix = Index.create(tmp_path / "ix", schema)
+    with ix.writer() as w:
+        for doc in seed_docs:
+            w.add(doc)
+    snap = ix.snapshot()
+    reader = snap._one
+    pairs = [
+        (f"body.{view}", key)
+        for view in ("syllables", "folded", "bigrams", "words")
+        for key in reader.field_terms(f"body.{view}").key_list()[::7]
+    ] + [("body.syllables", b"not a term"), ("title.folded", b"ha")]
+    snap.postings(*pairs[3])  # one of them used recently
+    many = snap.postings_many(pairs)
+    for (field, term), got in zip(pairs, many):
+        alone = reader.arrays(field, term)
+        if alone is None:
+            assert got is None
+            continue
+        assert got.sorted_docs.tolist() == alone.docs.tolist()
+        assert got.freqs.tolist() == alone.freqs.tolist()
+        if alone.has_positions:
+            assert got.position_keys(got.docs, 0).tolist() == sorted(
+                TermPostings(alone.docs, alone.freqs, [(0, alone.docs.size, alone, None)])
+                .position_keys(alone.docs.astype(np.int64), 0)
+                .tolist()
+            )
+    assert len(pairs) > 100
     ix.close()

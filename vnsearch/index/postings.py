@@ -34,16 +34,19 @@ import numpy as np
 from whoosh.formats import Positions
 
 from vnsearch.errors import DamagedFile
-from vnsearch.index.bitpack import bit_lengths, group_max, pack_into, unpack, word_view
+from vnsearch.index.bitpack import bit_lengths, group_max, pack_into
 
 __all__ = [
     "CHUNK",
     "PostingArrays",
     "RawPositions",
-    "decode_blocks",
+    "doc_slots",
     "encode_block",
     "encode_blocks",
+    "in_document",
+    "offsets_within",
     "pack_block",
+    "ranks",
 ]
 
 CHUNK = 128  # values per width byte
@@ -152,6 +155,20 @@ class PostingArrays:
         if checks is not None and has_positions and end < len(data):
             self.positions_check = (checks[0], checks[1] + end, checks[1] + len(data))
 
+    @classmethod
+    def read(cls, data: Any, docs: np.ndarray, freqs: np.ndarray, end: int, positions: bool,
+             checks: tuple[Any, int] | None = None) -> PostingArrays:  # fmt: skip
+        """A block's arrays decoded elsewhere (:func:`read_many`): ``docs`` and ``freqs``,
+        the positions (if any) from byte ``end`` of ``data``; ``checks`` as for the
+        positions of :class:`PostingArrays`."""
+        self = cls.__new__(cls)
+        self.docs, self.freqs, self.has_positions = docs, freqs, positions
+        self._data, self._pos_at, self.derive = data, end, None
+        self.positions_check = None
+        if checks is not None and positions and end < len(data):
+            self.positions_check = (checks[0], checks[1] + end, checks[1] + len(data))
+        return self
+
     @property
     def end(self) -> int:
         """Where the documents and frequencies end in the block (the positions follow)."""
@@ -181,7 +198,7 @@ class PostingArrays:
             raise DamagedFile("postings block: positions cut short")
         raw = np.zeros(nbytes + _PAD + 8, np.uint8)
         raw[:nbytes] = np.frombuffer(self._data, np.uint8, nbytes, at + np_)
-        flat = _in_document(_stream(raw, 0, head, total).astype(np.int64), offsets)
+        flat = in_document(_stream(raw, 0, head, total).astype(np.int64), offsets)
         return offsets.astype(_U4), flat.astype(_U4)
 
 
@@ -258,7 +275,7 @@ _SHIFT32 = np.array([(_J * w) & 7 for w in range(33)], np.uint32)
 _MASK32 = np.array([(1 << w) - 1 for w in range(33)], np.uint64).astype(np.uint32)
 
 
-def _in_document(gaps: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+def in_document(gaps: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     """Positions from their gaps, each document's run starting from 0."""
     if not len(gaps):
         return gaps
@@ -346,7 +363,7 @@ def encode_blocks(
     dw = group_max(bit_lengths(gaps), _group_starts(dchunk))
     fw = group_max(bit_lengths(tfi - 1), _group_starts(fchunk))
     dval_w, fval_w = dw[dchunk], fw[fchunk]
-    dslot_w = _slots(dval_w, starts[:-1], df)
+    dslot_w = doc_slots(dval_w, starts[:-1], df)
     dbytes = (np.add.reduceat(dslot_w, starts[:-1]) + 7) >> 3
     fbytes = (np.add.reduceat(fval_w, starts[:-1]) + 7) >> 3
     lengths = nd + nf + dbytes + fbytes
@@ -376,22 +393,22 @@ def encode_blocks(
     offsets = np.cumsum(lengths) - lengths
     out = np.zeros(int(lengths.sum()) + 8, np.float64)
     # width bytes
-    out[np.repeat(offsets, nd) + _ranks(nd)] = dw
-    out[np.repeat(offsets + nd, nf) + _ranks(nf)] = fw
+    out[np.repeat(offsets, nd) + ranks(nd)] = dw
+    out[np.repeat(offsets + nd, nf) + ranks(nf)] = fw
     dstart = offsets + nd + nf
-    pack_into(out, 8 * dstart[tid] + _within(dslot_w, starts, tid), gaps)
+    pack_into(out, 8 * dstart[tid] + offsets_within(dslot_w, starts, tid), gaps)
     fstart = dstart + dbytes
-    pack_into(out, 8 * fstart[tid] + _within(fval_w, starts, tid), tfi - 1)
+    pack_into(out, 8 * fstart[tid] + offsets_within(fval_w, starts, tid), tfi - 1)
     if positions is not None:
         pwstart = fstart + fbytes
-        out[np.repeat(pwstart, npc) + _ranks(npc)] = pw
+        out[np.repeat(pwstart, npc) + ranks(npc)] = pw
         pos_starts = np.r_[tpstart, len(p)]
-        pbit = 8 * (pwstart + npc)[ptid] + _within(pval_w, pos_starts, ptid)
+        pbit = 8 * (pwstart + npc)[ptid] + offsets_within(pval_w, pos_starts, ptid)
         pack_into(out, pbit, pgaps)
     return out[: len(out) - 8].astype(np.uint8).tobytes(), lengths
 
 
-def _slots(widths: np.ndarray, firsts: np.ndarray, df: np.ndarray) -> np.ndarray:
+def doc_slots(widths: np.ndarray, firsts: np.ndarray, df: np.ndarray) -> np.ndarray:
     """The bits each document value takes: its width, but the first document of a list
     longer than a chunk takes whole bytes (its gaps' chunks then start on a byte)."""
     slots = widths.copy()
@@ -405,13 +422,13 @@ def _group_starts(groups: np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
 
 
-def _ranks(counts: np.ndarray) -> np.ndarray:
+def ranks(counts: np.ndarray) -> np.ndarray:
     """0, 1, ..., counts[0]-1, 0, 1, ..., counts[1]-1, ..."""
     total = int(counts.sum())
     return np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
 
 
-def _within(widths: np.ndarray, starts: np.ndarray, group: np.ndarray) -> np.ndarray:
+def offsets_within(widths: np.ndarray, starts: np.ndarray, group: np.ndarray) -> np.ndarray:
     """Each value's bit offset from the start of its group's stream."""
     before = np.cumsum(widths) - widths
     return before - before[starts[:-1]][group] if len(widths) else before
@@ -429,78 +446,3 @@ def pack_block(ids: array, weights: array, values: list[bytes], positions: bool)
     """
     flat = np.frombuffer(b"".join(values), _U4) if positions else None
     return encode_block(np.frombuffer(ids, _U4), np.frombuffer(weights, _F4), flat)
-
-
-def decode_blocks(
-    raw: Any, offsets: list[int] | np.ndarray, counts: np.ndarray, positional: bool
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
-    """The postings of consecutive blocks, joined: ``(docs, freqs, npos, positions)``,
-    ``npos`` the number of positions of each posting (zeros, and ``positions`` None,
-    without positions). Block ``i`` starts at ``raw[offsets[i]]`` and holds ``counts[i]``
-    postings. All blocks are read at once: no Python object per posting or per term."""
-    df = np.asarray(counts, np.int64)
-    at = np.asarray(offsets, np.int64)
-    k, n = len(df), int(df.sum())
-    if not k:
-        empty = np.empty(0, np.uint32)
-        return empty, np.empty(0, np.float32), empty, None
-    words = word_view(raw)
-    size = len(words) - 1
-    heads = np.frombuffer(words.base, np.uint8)  # the padded copy, byte by byte
-    starts = np.cumsum(df) - df
-    tid = np.repeat(np.arange(k), df)
-    local = np.arange(n) - starts[tid]
-    nd = 1 + (df - 1 + CHUNK - 1) // CHUNK
-    nf = (df + CHUNK - 1) // CHUNK
-    dw = _widths(heads, np.repeat(at, nd) + _ranks(nd), size)
-    fw = _widths(heads, np.repeat(at + nd, nf) + _ranks(nf), size)
-    dchunk = (np.cumsum(nd) - nd)[tid] + np.where(local == 0, 0, 1 + (local - 1) // CHUNK)
-    fchunk = (np.cumsum(nf) - nf)[tid] + local // CHUNK
-    dval_w, fval_w = dw[dchunk], fw[fchunk]
-    bounds = np.r_[starts, n]
-    dslot_w = _slots(dval_w, starts, df)
-    dbytes = (np.add.reduceat(dslot_w, starts) + 7) >> 3
-    fbytes = (np.add.reduceat(fval_w, starts) + 7) >> 3
-    dstart = at + nd + nf
-    fstart = dstart + dbytes
-    if int((fstart + fbytes).max()) > size:
-        raise DamagedFile("postings blocks cut short")
-    gaps = unpack(words, 0, dval_w, 8 * dstart[tid] + _within(dslot_w, bounds, tid))
-    sums = np.cumsum(gaps.astype(np.int64))
-    docs = sums - np.repeat(np.r_[0, sums][starts], df) + local
-    freqs = unpack(words, 0, fval_w, 8 * fstart[tid] + _within(fval_w, bounds, tid)) + 1
-    if not positional:
-        return docs.astype(np.uint32), freqs.astype(np.float32), np.zeros(n, np.uint32), None
-    tfi = freqs.astype(np.int64)
-    tpos = np.add.reduceat(tfi, starts)
-    npc = (tpos + CHUNK - 1) // CHUNK
-    pwstart = fstart + fbytes
-    pw = _widths(heads, np.repeat(pwstart, npc) + _ranks(npc), size)
-    ptid = np.repeat(tid, tfi)
-    tpstart = np.cumsum(tpos) - tpos
-    plocal = np.arange(int(tpos.sum())) - tpstart[ptid]
-    pchunk = (np.cumsum(npc) - npc)[ptid] + plocal // CHUNK
-    pval_w = pw[pchunk]
-    pbounds = np.r_[tpstart, len(pval_w)]
-    pbit = 8 * (pwstart + npc)[ptid] + _within(pval_w, pbounds, ptid)
-    if len(pbit) and int(pbit[-1] + pval_w[-1]) > 8 * size:
-        raise DamagedFile("postings blocks cut short")
-    pgaps = unpack(words, 0, pval_w, pbit).astype(np.int64)
-    poffsets = np.zeros(n + 1, np.int64)
-    np.cumsum(tfi, out=poffsets[1:])
-    flat = _in_document(pgaps, poffsets)
-    return (
-        docs.astype(np.uint32),
-        freqs.astype(np.float32),
-        tfi.astype(np.uint32),
-        flat.astype(np.uint32),
-    )
-
-
-def _widths(heads: np.ndarray, where: np.ndarray, size: int) -> np.ndarray:
-    if len(where) and int(where.max()) >= size:
-        raise DamagedFile("postings blocks cut short")
-    widths = heads[where].astype(np.int64)
-    if len(widths) and int(widths.max()) > 32:
-        raise DamagedFile("postings block: a width over 32 bits")
-    return widths

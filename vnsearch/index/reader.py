@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from bisect import bisect_right
+from collections import OrderedDict
 from collections.abc import Callable
 from functools import lru_cache, partial
 from operator import itemgetter
@@ -125,6 +126,39 @@ def _kept(docs: np.ndarray, deleted: np.ndarray, live: np.ndarray) -> np.ndarray
     return None if keep.all() else keep
 
 
+_MISSING: Any = object()
+
+
+class _Recent:
+    """The postings of the most recently used terms (``size`` of them), shared by the
+    threads searching a snapshot."""
+
+    def __init__(self, size: int) -> None:
+        self._items: OrderedDict[Any, Any] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> Any:
+        with self._lock:
+            found = self._items.get(key, _MISSING)
+            if found is not _MISSING:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: Any, value: Any) -> None:
+        with self._lock:
+            self._items[key] = value
+            if len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
 class Snapshot:
     """Searcher state of one commit; immutable and safe to share between threads."""
 
@@ -155,10 +189,9 @@ class Snapshot:
         # TermPostings (or None): the segment's arrays as they are, shared by the queries
         # that use the term; otherwise its postings arrays in each segment (None where absent)
         self._one = self._arrays = None
+        self._recent = _Recent(RECENT_TERMS)
         if self._only:
-            self._one = lru_cache(maxsize=RECENT_TERMS)(
-                partial(_one_segment_postings, terms_reader(leaves[0][0]))
-            )
+            self._one = terms_reader(leaves[0][0])
         else:
             self._arrays = lru_cache(maxsize=RECENT_TERMS)(
                 partial(_segment_arrays, tuple(terms_reader(r) for r, _ in leaves))
@@ -263,7 +296,12 @@ class Snapshot:
         """The live postings of ``term`` in the hidden or plain field ``field``."""
         tbytes = term if isinstance(term, bytes) else term.encode("utf-8")
         if self._one is not None:  # one segment without deletions
-            return self._one(field, tbytes)
+            key = (field, tbytes)
+            p = self._recent.get(key)
+            if p is _MISSING:
+                p = _one_segment_postings(self._one.arrays(field, tbytes))
+                self._recent.put(key, p)
+            return p
         found = self._arrays(field, tbytes)
         docs, freqs, parts = [], [], []
         count = 0
@@ -290,6 +328,20 @@ class Snapshot:
         if len(docs) == 1:
             return TermPostings(docs[0], freqs[0], parts)
         return TermPostings(np.concatenate(docs), np.concatenate(freqs), parts)
+
+    def postings_many(self, pairs: list[tuple[str, str | bytes]]) -> list[TermPostings | None]:
+        """:meth:`postings` of many terms: those not used recently are read together."""
+        if self._one is None:
+            return [self.postings(field, term) for field, term in pairs]
+        keys = [(f, t if isinstance(t, bytes) else t.encode("utf-8")) for f, t in pairs]
+        out = [self._recent.get(key) for key in keys]
+        missing = [k for k, p in enumerate(out) if p is _MISSING]
+        if missing:
+            read = self._one.arrays_many([keys[k] for k in missing])
+            for k, arrays in zip(missing, read):
+                out[k] = _one_segment_postings(arrays)
+                self._recent.put(keys[k], out[k])
+        return out
 
     def stored_fields(self, doc: int) -> dict[str, Any]:
         """The stored fields of global document ``doc``."""
@@ -321,7 +373,9 @@ class Snapshot:
 
     def close(self) -> None:
         # views of the files about to be closed
-        (self._one or self._arrays).cache_clear()  # type: ignore[union-attr]
+        self._recent.clear()
+        if self._arrays is not None:
+            self._arrays.cache_clear()
         self.reader.close()
 
 
@@ -344,9 +398,9 @@ def length_codes(lengths: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
     return codes.astype(dtype), values.astype(np.float64)
 
 
-def _one_segment_postings(reader: Any, field: str, tbytes: bytes) -> TermPostings | None:
-    """A term's postings in the one segment of a snapshot without deletions."""
-    arrays = reader.arrays(field, tbytes)
+def _one_segment_postings(arrays: Any) -> TermPostings | None:
+    """A term's postings in the one segment of a snapshot without deletions, from its
+    arrays there (or None)."""
     if arrays is None:
         return None
     return TermPostings(arrays.docs, arrays.freqs, [(0, len(arrays.docs), arrays, None)])

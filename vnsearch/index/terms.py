@@ -22,13 +22,19 @@ from whoosh.formats import Positions
 from whoosh.reading import TermInfo, TermNotFound
 
 from vnsearch.errors import DamagedFile
+from vnsearch.index.batch import decode_blocks, read_many
 from vnsearch.index.checksums import PageChecks, page_checks
 from vnsearch.index.dictionary import DictionaryField, dictionary_chunks
 from vnsearch.index.field_terms import FieldTerms, read_dictionary
 from vnsearch.index.files import buffer_of, mapped_range, open_mapped
-from vnsearch.index.postings import PostingArrays, decode_blocks, encode_blocks, pack_block
+from vnsearch.index.postings import PostingArrays, encode_blocks, pack_block
 from vnsearch.index.spellings import read_spellings
-from vnsearch.index.variants import VARIANTS_EXT, positions_of, positions_source, variant_chunks
+from vnsearch.index.variants import (
+    VARIANTS_EXT,
+    positions_source,
+    variant_chunks,
+    variant_positions,
+)
 
 __all__ = [
     "TERMS_EXT",
@@ -41,6 +47,9 @@ __all__ = [
 TERMS_EXT = ".vnt"
 POSTS_EXT = ".vnp"
 _GROUP = 1 << 21  # postings encoded at once when writing a field
+# lists this long or shorter are read together by ``arrays_many`` (longer ones alone:
+# numpy's fixed cost per list matters less than the per-value work)
+BATCH_POSTINGS = 4096
 
 
 class MissingTerm(TermNotFound, KeyError):
@@ -291,29 +300,41 @@ class VnTermsReader(base.TermsReader):
         if i < 0:
             return None
         offset, length, df = ft.entry(i)
-        arrays = self.postings(offset, length, df, ft.positions)
+        return self._found(self.postings(offset, length, df, ft.positions), ft, fieldname, i)
+
+    def arrays_many(self, items: list[tuple[str, bytes]]) -> list[PostingArrays | None]:
+        """:meth:`arrays` of many terms (a query's): the short lists read together."""
+        out: list[PostingArrays | None] = [None] * len(items)
+        batch, where = [], []
+        for k, (fieldname, tbytes) in enumerate(items):
+            ft = self._fields.get(fieldname)
+            i = ft.find(tbytes) if ft is not None else -1
+            if i < 0:
+                continue
+            offset, length, df = ft.entry(i)
+            if df > BATCH_POSTINGS:
+                out[k] = self._found(self.postings(offset, length, df, ft.positions), ft,
+                                     fieldname, i)  # fmt: skip
+                continue
+            batch.append((self.block(offset, length), df))  # checked whole
+            where.append((k, ft, fieldname, i))
+        if batch:
+            for (k, ft, fieldname, i), (data, _n), (docs, freqs, end) in zip(
+                where, batch, read_many(batch)
+            ):
+                arrays = PostingArrays.read(data, docs, freqs, end, ft.positions)
+                out[k] = self._found(arrays, ft, fieldname, i)
+        return out
+
+    def _found(self, arrays: PostingArrays, ft: FieldTerms, fieldname: str, i: int) -> Any:
+        """A term's arrays, checked against the segment, with what reads its positions
+        when they are not stored."""
         if int(arrays.docs[-1]) >= self._doc_count:
             raise DamagedFile(f"postings of {fieldname}: a document past the segment's last")
         if ft.positions_from is not None:
-            arrays.derive = partial(self._derived_positions, fieldname, i)
+            arrays.derive = partial(variant_positions, self, fieldname, i)
             arrays.has_positions = True
         return arrays
-
-    def _derived_positions(self, fieldname: str, i: int, arrays: PostingArrays) -> tuple:
-        """Term ``i`` of ``fieldname``'s positions, from its variants' in the field they
-        fold from (see :mod:`vnsearch.index.variants`)."""
-        if self.spellings is None:
-            raise DamagedFile(f"no variants file: positions of {fieldname} cannot be read")
-        accented, found = self.spellings.variants(fieldname, i)
-        keys = []
-        for v in found:
-            offset, length, df = accented.entry(v)
-            source = self.postings(offset, length, df, True)
-            offsets, flat = source.all_positions()
-            docs = np.repeat(source.docs.astype(np.int64), np.diff(offsets.astype(np.int64)))
-            keys.append((docs << 32) | flat)
-        found_keys = np.sort(np.concatenate(keys)) if keys else np.empty(0, np.int64)
-        return positions_of(arrays, found_keys)
 
     def field_postings(self, fieldname: str) -> tuple:
         """Every postings list of a field, concatenated in term order: ``(keys, counts,

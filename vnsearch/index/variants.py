@@ -44,6 +44,7 @@ __all__ = [
     "positions_source",
     "read_variants",
     "variant_chunks",
+    "variant_positions",
 ]
 
 VARIANTS_EXT = ".vna"
@@ -128,6 +129,22 @@ def positions_of(arrays: Any, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     ):
         raise DamagedFile("positions of a folded term disagree with its postings")
     return offsets.astype("<u4"), (keys & 0xFFFFFFFF).astype("<u4")
+
+
+def variant_positions(terms: Any, fieldname: str, i: int, arrays: Any) -> tuple:
+    """Term ``i`` of ``fieldname``'s positions (its postings ``arrays``), from its
+    variants' in the field they fold from; ``terms`` is the segment's terms reader."""
+    if terms.spellings is None:
+        raise DamagedFile(f"no variants file: positions of {fieldname} cannot be read")
+    accented, found = terms.spellings.variants(fieldname, i)
+    keys = []
+    for v in found:
+        offset, length, df = accented.entry(v)
+        source = terms.postings(offset, length, df, True)
+        offsets, flat = source.all_positions()
+        docs = np.repeat(source.docs.astype(np.int64), np.diff(offsets.astype(np.int64)))
+        keys.append((docs << 32) | flat)
+    return positions_of(arrays, np.sort(np.concatenate(keys)) if keys else np.empty(0, np.int64))
 
 
 class Variants:

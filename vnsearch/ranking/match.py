@@ -46,6 +46,12 @@ class Executor:
             p = self._cache[key] = self.snap.postings(field, term)
         return p
 
+    def prefetch(self, pairs: list[tuple[str, str | bytes]]) -> None:
+        """Look up the postings of ``pairs`` (field, term) not looked up yet, together."""
+        todo = [key for key in dict.fromkeys(pairs) if key not in self._cache]
+        if todo:
+            self._cache.update(zip(todo, self.snap.postings_many(todo)))
+
     def find(self, p: TermPostings, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``p.find(docs)``, the answer for the last ``docs`` asked about kept."""
         last = self._found.get(id(p))
@@ -181,6 +187,12 @@ class PreparedQuery:
             self.scoring += plan.bonus
         self.filters = filters
         self._filter_mask: np.ndarray | None = None
+        # every term's postings the query will read, read together
+        terms = [(s.field, s.term) for s in self.scoring]
+        for unit in plan.units:
+            terms += unit.any_of
+            terms += [(f, t) for phrase in unit.phrases for f, t, _off in phrase]
+        self.executor.prefetch(terms)
 
     @cached_property
     def scoring_terms(self) -> list[tuple[ScoredTerm, TermPostings, float]]:
