@@ -27,9 +27,10 @@ from whoosh.formats import Format, Positions
 from whoosh.matching import ListMatcher
 
 from vnsearch.index.compound import VnCompoundStorage, write_compound
+from vnsearch.index.field_writer import VnFieldWriter
 from vnsearch.index.lengths import ExactLengthsReader, ExactLengthsWriter
 from vnsearch.index.postings import PostingArrays
-from vnsearch.index.terms import VnFieldWriter, VnTermsReader
+from vnsearch.index.terms import VnTermsReader
 
 __all__ = ["VnCodec", "VnSegment"]
 

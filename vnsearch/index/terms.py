@@ -1,52 +1,43 @@
-"""Which terms a segment holds, and where their postings are: its field writer and reader.
+"""Which terms a segment holds, and where their postings are: its terms reader.
 
-Each field's terms go into a ``.vnt`` file in the format of
-:mod:`vnsearch.index.dictionary` (per term: where its postings block is, its document
-frequency, its total and maximum weight), and their postings blocks
-(:mod:`vnsearch.index.postings`) into a ``.vnp`` file. ``VnTermsReader`` offers Whoosh's
-``TermsReader`` interface, so Whoosh's own searcher, merging and term iteration work
-unchanged.
+``VnTermsReader`` reads what :mod:`vnsearch.index.field_writer` wrote: the ``.vnt`` term
+dictionary (per term: where its postings block is and its document frequency; see
+:mod:`vnsearch.index.field_terms`), the ``.vnp`` postings blocks and the ``.vna``
+variants. It offers Whoosh's ``TermsReader`` interface, so Whoosh's own searcher and term
+iteration work unchanged, and vnsearch's own reads: a term's arrays, many terms' at
+once, a whole field's for merges, the checks ahead.
 """
 
 from __future__ import annotations
 
 import threading
-from array import array
 from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any
 
 import numpy as np
 from whoosh.codec import base
-from whoosh.formats import Positions
 from whoosh.reading import TermInfo, TermNotFound
 
 from vnsearch.errors import DamagedFile
 from vnsearch.index.batch import decode_blocks, read_many
 from vnsearch.index.checksums import PageChecks, page_checks
-from vnsearch.index.dictionary import DictionaryField, dictionary_chunks
 from vnsearch.index.field_terms import FieldTerms, read_dictionary
+from vnsearch.index.field_writer import POSTS_EXT, TERMS_EXT
 from vnsearch.index.files import buffer_of, mapped_range, open_mapped
-from vnsearch.index.postings import PostingArrays, encode_blocks, pack_block
+from vnsearch.index.postings import PostingArrays
 from vnsearch.index.spellings import read_spellings
 from vnsearch.index.variants import (
-    VARIANTS_EXT,
-    positions_source,
-    variant_chunks,
     variant_positions,
 )
 
 __all__ = [
     "TERMS_EXT",
-    "VnFieldWriter",
     "VnTermInfo",
     "VnTermsReader",
     "terms_reader",
 ]
 
-TERMS_EXT = ".vnt"
-POSTS_EXT = ".vnp"
-_GROUP = 1 << 21  # postings encoded at once when writing a field
 # lists this long or shorter are read together by ``arrays_many`` (longer ones alone:
 # numpy's fixed cost per list matters less than the per-value work)
 BATCH_POSTINGS = 4096
@@ -73,125 +64,6 @@ class VnTermInfo(TermInfo):
 
     def is_inlined(self) -> bool:
         return False
-
-
-class VnFieldWriter(base.FieldWriter):
-    """Writes postings blocks and the array term dictionary of one segment."""
-
-    def __init__(self, storage, segment) -> None:
-        self._storage = storage
-        self._segment = segment
-        self._postfile = segment.create_file(storage, POSTS_EXT)
-        self._fields: list[DictionaryField] = []
-        self._field: DictionaryField | None = None
-        self._positions = False
-        self._btext: bytes | None = None
-        self._ids = array("I")
-        self._weights = array("f")
-        self._values: list[bytes] = []
-        self.is_closed = False
-
-    # Whoosh's per-posting interface (used by merges and add_postings)
-
-    def start_field(self, fieldname: str, fieldobj: Any) -> None:
-        source = positions_source(fieldname)
-        self._positions = isinstance(fieldobj.format, Positions) and source is None
-        self._field = DictionaryField(fieldname, self._positions)
-        if source is not None and isinstance(fieldobj.format, Positions):
-            self._field.positions_from = source
-        self._fields.append(self._field)
-
-    def start_term(self, btext: bytes) -> None:
-        self._btext = btext
-        self._ids = array("I")
-        self._weights = array("f")
-        self._values = []
-
-    def add(self, docnum: int, weight: float, vbytes: bytes, length: int) -> None:
-        self._ids.append(docnum)
-        self._weights.append(weight)
-        self._values.append(vbytes)
-
-    def finish_term(self) -> None:
-        data = pack_block(self._ids, self._weights, self._values, self._positions)
-        offset = self._postfile.tell()
-        self._postfile.write(data)
-        assert self._field is not None and self._btext is not None
-        self._field.add(self._btext, offset, len(data), len(self._ids))
-
-    def finish_field(self) -> None:
-        self._field = None
-
-    def add_postings(self, schema, lengths, items) -> None:
-        """Whoosh's loop over sorted postings, without a field-length lookup per posting."""
-        lastfn = lasttext = None
-        ids, weights, values = self._ids, self._weights, self._values
-        for fieldname, btext, docnum, weight, value in items:
-            if fieldname != lastfn:
-                if lasttext is not None:
-                    self.finish_term()
-                self.start_field(fieldname, schema[fieldname])
-                lastfn, lasttext = fieldname, None
-            if docnum == -1:  # Whoosh's spelling-graph marker
-                continue
-            if btext != lasttext:
-                if lasttext is not None:
-                    self.finish_term()
-                self.start_term(btext)
-                ids, weights, values = self._ids, self._weights, self._values
-                lasttext = btext
-            ids.append(docnum)
-            weights.append(weight)
-            values.append(value or b"")
-        if lasttext is not None:
-            self.finish_term()
-
-    def add_field_postings(self, fieldname: str, fieldobj: Any, fp: Any) -> None:
-        """Write a whole field from a :class:`vnsearch.index.pool.FieldPostings`: its
-        terms' blocks encoded a group of terms at a time (what :meth:`add_postings` does
-        one posting at a time)."""
-        n = len(fp.keys)
-        if not n:
-            return
-        source = positions_source(fieldname)
-        positional = isinstance(fieldobj.format, Positions) and fp.pos_starts is not None
-        positional = positional and source is None
-        starts = np.asarray(fp.starts, np.int64)
-        lengths = []
-        first = 0
-        while first < n:  # groups of about _GROUP postings: bounded memory
-            last = int(np.searchsorted(starts, starts[first] + _GROUP, "right")) - 1
-            last = min(max(last, first + 1), n)
-            a, b = int(starts[first]), int(starts[last])
-            positions = None
-            if positional:
-                positions = fp.positions[int(fp.pos_starts[a]) : int(fp.pos_starts[b])]
-            blob, sizes = encode_blocks(
-                starts[first : last + 1] - a, fp.docs[a:b], fp.weights[a:b], positions
-            )
-            self._postfile.write(blob)
-            lengths.append(sizes)
-            first = last
-        size = np.concatenate(lengths)
-        offsets = np.cumsum(size) - size + (self._postfile.tell() - int(size.sum()))
-        field = DictionaryField.from_arrays(
-            fieldname, fp.keys, offsets, size, np.diff(starts), positions=positional
-        )
-        if source is not None and isinstance(fieldobj.format, Positions):
-            field.positions_from = source
-        self._fields.append(field)
-
-    def close(self) -> None:
-        self._postfile.close()
-        f = self._segment.create_file(self._storage, TERMS_EXT)
-        for chunk in dictionary_chunks(self._fields):
-            f.write(chunk)
-        f.close()
-        f = self._segment.create_file(self._storage, VARIANTS_EXT)
-        for chunk in variant_chunks(self._fields):
-            f.write(chunk)
-        f.close()
-        self.is_closed = True
 
 
 class VnTermsReader(base.TermsReader):
