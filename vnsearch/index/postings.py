@@ -86,7 +86,8 @@ class PostingArrays:
     and ``freqs`` (``float32``); positions decoded when first asked for."""
 
     __slots__ = (
-        "_data", "_pos_at", "derive", "docs", "freqs", "has_positions", "positions_check",
+        "_data", "_pos_at", "_positions", "derive", "docs", "freqs", "has_positions",
+        "positions_check",
     )  # fmt: skip
 
     def __init__(
@@ -150,6 +151,7 @@ class PostingArrays:
         # with checksums: ``(checks, start, end)``, the positions' bytes in the segment
         # file, checked when first read (most searches read no positions)
         self.positions_check: tuple[Any, int, int] | None = None
+        self._positions: tuple[np.ndarray, np.ndarray] | None = None
         # positions not stored with the block: what reads them (see positions_source)
         self.derive: Callable[[PostingArrays], tuple[np.ndarray, np.ndarray]] | None = None
         if checks is not None and has_positions and end < len(data):
@@ -164,7 +166,7 @@ class PostingArrays:
         self = cls.__new__(cls)
         self.docs, self.freqs, self.has_positions = docs, freqs, positions
         self._data, self._pos_at, self.derive = data, end, None
-        self.positions_check = None
+        self.positions_check = self._positions = None
         if checks is not None and positions and end < len(data):
             self.positions_check = (checks[0], checks[1] + end, checks[1] + len(data))
         return self
@@ -175,7 +177,14 @@ class PostingArrays:
         return self._pos_at
 
     def all_positions(self) -> tuple[np.ndarray, np.ndarray]:
-        """(offsets, flat positions): posting ``i`` has ``flat[offsets[i]:offsets[i+1]]``."""
+        """(offsets, flat positions): posting ``i`` has ``flat[offsets[i]:offsets[i+1]]``,
+        decoded on first use and kept (a recent term's arrays serve many queries)."""
+        found = self._positions
+        if found is None:
+            found = self._positions = self._read_positions()
+        return found
+
+    def _read_positions(self) -> tuple[np.ndarray, np.ndarray]:
         if self.derive is not None:
             return self.derive(self)
         pending = self.positions_check

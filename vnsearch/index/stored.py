@@ -65,8 +65,8 @@ __all__ = [
 STORED_EXT = ".vns"
 # Small blocks: a search reads the fields of ten hits scattered over the index, each a
 # block of its own; decompressing 16 KiB (Lucene's chunks) for each cost ~1 ms a query
-BLOCK_BYTES = 1 << 12
-BLOCK_DOCS = 32
+BLOCK_BYTES = 1 << 11
+BLOCK_DOCS = 8
 # decoded blocks kept per segment (a page of hits reads about one block per hit)
 CACHED_BLOCKS = 64
 # what :func:`storable` takes, for error messages
