@@ -12,13 +12,13 @@ from hypothesis import strategies as st
 
 from vnsearch.errors import DamagedFile
 from vnsearch.index.batch import decode_blocks
+from vnsearch.index.field_writer import pack_block
 from vnsearch.index.postings import (
     CHUNK,
     PostingArrays,
     RawPositions,
     encode_block,
     encode_blocks,
-    pack_block,
 )
 
 

@@ -17,10 +17,10 @@ from whoosh.codec import base
 from whoosh.formats import Positions
 
 from vnsearch.index.dictionary import DictionaryField, dictionary_chunks
-from vnsearch.index.postings import encode_blocks, pack_block
+from vnsearch.index.postings import encode_block, encode_blocks
 from vnsearch.index.variants import VARIANTS_EXT, positions_source, variant_chunks
 
-__all__ = ["POSTS_EXT", "TERMS_EXT", "VnFieldWriter"]
+__all__ = ["POSTS_EXT", "TERMS_EXT", "VnFieldWriter", "pack_block"]
 
 TERMS_EXT = ".vnt"
 POSTS_EXT = ".vnp"
@@ -144,3 +144,18 @@ class VnFieldWriter(base.FieldWriter):
             f.write(chunk)
         f.close()
         self.is_closed = True
+
+
+def pack_block(ids: array, weights: array, values: list[bytes], positions: bool) -> bytes:
+    """One postings block from Whoosh's postings one at a time: ``ids`` is ``array("I")``,
+    ``weights`` ``array("f")``, ``values`` each posting's :class:`RawPositions` bytes.
+
+    >>> from vnsearch.index.postings import PostingArrays, RawPositions
+    >>> block = pack_block(array("I", [3, 7]), array("f", [2, 1]),
+    ...                    [RawPositions().encode([0, 5]), RawPositions().encode([2])], True)
+    >>> offsets, flat = PostingArrays(block, 2, True).all_positions()
+    >>> offsets.tolist(), flat.tolist()
+    ([0, 2, 3], [0, 5, 2])
+    """
+    flat = np.frombuffer(b"".join(values), "<u4") if positions else None
+    return encode_block(np.frombuffer(ids, "<u4"), np.frombuffer(weights, "<f4"), flat)

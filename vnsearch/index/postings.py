@@ -45,7 +45,6 @@ __all__ = [
     "encode_blocks",
     "in_document",
     "offsets_within",
-    "pack_block",
     "ranks",
 ]
 
@@ -339,6 +338,7 @@ def encode_blocks(
     >>> blob, lengths = encode_blocks(np.array([0, 2, 3]), np.array([3, 7, 1]), np.array([1, 2, 1]))
     >>> lengths.tolist()
     [5, 3]
+    >>> from vnsearch.index.batch import decode_blocks
     >>> docs, freqs, npos, positions = decode_blocks(blob, [0, 5], np.array([2, 1]), False)
     >>> docs.tolist(), freqs.tolist()
     ([3, 7, 1], [1.0, 2.0, 1.0])
@@ -441,17 +441,3 @@ def offsets_within(widths: np.ndarray, starts: np.ndarray, group: np.ndarray) ->
     """Each value's bit offset from the start of its group's stream."""
     before = np.cumsum(widths) - widths
     return before - before[starts[:-1]][group] if len(widths) else before
-
-
-def pack_block(ids: array, weights: array, values: list[bytes], positions: bool) -> bytes:
-    """One postings block from Whoosh's postings one at a time: ``ids`` is ``array("I")``,
-    ``weights`` ``array("f")``, ``values`` each posting's :class:`RawPositions` bytes.
-
-    >>> block = pack_block(array("I", [3, 7]), array("f", [2, 1]),
-    ...                    [RawPositions().encode([0, 5]), RawPositions().encode([2])], True)
-    >>> offsets, flat = PostingArrays(block, 2, True).all_positions()
-    >>> offsets.tolist(), flat.tolist()
-    ([0, 2, 3], [0, 5, 2])
-    """
-    flat = np.frombuffer(b"".join(values), _U4) if positions else None
-    return encode_block(np.frombuffer(ids, _U4), np.frombuffer(weights, _F4), flat)
