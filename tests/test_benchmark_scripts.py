@@ -13,6 +13,20 @@ from tests.conftest import ROOT, VNTC, require_data
 SCRIPTS = ["bench_analyzer.py", "bench_index.py", "bench_query.py"]
 
 
+def _three_titles(path):
+    """A small index of three titles (and their ids)."""
+    import vnsearch
+
+    schema = vnsearch.Schema(
+        id=vnsearch.ID(stored=True, unique=True), title=vnsearch.TEXT(stored=True)
+    )
+    ix = vnsearch.Index.create(path, schema)
+    with ix.writer() as w:
+        for i, t in enumerate(["Hà Nội mùa thu", "Thủy điện Hòa Bình", "Hội nghị ở Hà Nội"]):
+            w.add({"id": str(i), "title": t})
+    return ix
+
+
 def run(script: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / script), *args],
@@ -150,18 +164,10 @@ def test_ab_query_loads_another_commit_beside_this_one(monkeypatch, tmp_path) ->
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
     import ab_query
 
-    import vnsearch
-
     assert ab_query.renamed("from vnsearch.index import X\nimport vnsearch\ns = 'vnsearch.'") == (
         "from vnsearch_base.index import X\nimport vnsearch_base\ns = 'vnsearch.'"
     )
-    schema = vnsearch.Schema(
-        id=vnsearch.ID(stored=True, unique=True), title=vnsearch.TEXT(stored=True)
-    )
-    ix = vnsearch.Index.create(tmp_path / "ix", schema)
-    with ix.writer() as w:
-        for i, t in enumerate(["Hà Nội mùa thu", "Thủy điện Hòa Bình", "Hội nghị ở Hà Nội"]):
-            w.add({"id": str(i), "title": t})
+    ix = _three_titles(tmp_path / "ix")
     codec = sys.modules["vnsearch.index.codec"]
     monkeypatch.syspath_prepend(str(ab_query.extract_base("HEAD", tmp_path / "base")))
     try:
@@ -181,15 +187,8 @@ def test_ab_query_loads_another_commit_beside_this_one(monkeypatch, tmp_path) ->
 def test_regimes_child_times_every_query_of_this_checkout_in_order(tmp_path) -> None:
     """``bench_regimes.py`` runs each engine in a process of its own: the child opens the
     index with the checkout it is given and times each query once, in order."""
-    import vnsearch
 
-    schema = vnsearch.Schema(
-        id=vnsearch.ID(stored=True, unique=True), title=vnsearch.TEXT(stored=True)
-    )
-    ix = vnsearch.Index.create(tmp_path / "ix", schema)
-    with ix.writer() as w:
-        for i, t in enumerate(["Hà Nội mùa thu", "Thủy điện Hòa Bình", "Hội nghị ở Hà Nội"]):
-            w.add({"id": str(i), "title": t})
+    ix = _three_titles(tmp_path / "ix")
     ix.close()
     queries = tmp_path / "q.json"
     queries.write_text(json.dumps(["ha noi", '"hòa bình"', "hội nghị", "không có"]))

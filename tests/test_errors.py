@@ -41,6 +41,20 @@ ERRORS = [
 ]
 
 
+def _cli_reads(path):
+    """``vnsearch query``, ``info`` and ``verify`` of the index at ``path``, each run."""
+    for command in (["query", "ha noi"], ["info"], ["verify"]):
+        yield (
+            command,
+            subprocess.run(
+                [sys.executable, "-m", "vnsearch", *command, "--index", str(path)],
+                capture_output=True,
+                text=True,
+                timeout=120,
+            ),
+        )
+
+
 def _schema() -> Schema:
     return Schema(id=ID(stored=True, unique=True), body=TEXT(stored=True))
 
@@ -114,13 +128,7 @@ def test_a_format_2_index_says_how_to_rebuild_it_in_one_line(tmp_path):
     message = str(info.value)
     assert "format version 2" in message and "vnsearch index SOURCE... --index" in message
     assert "\n" not in message
-    for command in (["query", "ha noi"], ["info"], ["verify"]):
-        out = subprocess.run(
-            [sys.executable, "-m", "vnsearch", *command, "--index", str(path)],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+    for command, out in _cli_reads(path):
         assert out.returncode == 3, (command, out.stderr)
         assert out.stderr.strip() == f"vnsearch: error: {message}", out.stderr
 
@@ -183,13 +191,7 @@ def test_a_bad_document_is_a_document_error_naming_the_field():
 def test_the_cli_reports_a_damaged_schema_file_in_one_line(tmp_path):
     path = _index(tmp_path)
     (path / "vnsearch.json").write_bytes(b"\xff\xfe\x00garbage")
-    for command in (["query", "ha noi"], ["info"], ["verify"]):
-        out = subprocess.run(
-            [sys.executable, "-m", "vnsearch", *command, "--index", str(path)],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+    for command, out in _cli_reads(path):
         assert out.returncode == 3, (command, out.stderr)
         assert "Traceback" not in out.stderr
         assert out.stderr.startswith("vnsearch: error: ") and "vnsearch.json" in out.stderr
