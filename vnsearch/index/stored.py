@@ -246,10 +246,14 @@ class StoredFieldsReader:
         raw = d.decompress(self._data[self._offsets[i] : self._offsets[i + 1]], size + 1)
         if len(raw) != size or not d.eof or d.unused_data or 4 * n > size:
             raise self._damaged(f"damaged block {i}")
-        ends = np.frombuffer(raw, "<u4", n).astype(np.int64) + 4 * n
-        if ends[0] < 4 * n or (np.diff(ends) < 0).any() or ends[-1] != size:
+        offsets = array("I")
+        offsets.frombytes(raw[: 4 * n])
+        if sys.byteorder != "little":
+            offsets.byteswap()
+        ends = [4 * n + end for end in offsets]
+        if any(a > b for a, b in zip([4 * n, *ends], ends)) or ends[-1] != size:
             raise self._damaged(f"damaged block {i}")
-        return raw, ends.tolist()
+        return raw, ends
 
     def document(self, docnum: int) -> dict:
         """The stored fields of document ``docnum`` of the segment."""
@@ -261,10 +265,10 @@ class StoredFieldsReader:
         start = ends[k - 1] if k else 4 * len(ends)
         if start == ends[k]:
             return {}
-        try:
-            fields = json.loads(
-                raw[start : ends[k]].decode("utf-8", "surrogatepass"), object_hook=_tagged
-            )
+        text = raw[start : ends[k]]
+        try:  # a tag is an object whose one key starts with "$": none, no hook needed
+            hook = _tagged if b'{"$' in text else None
+            fields = json.loads(text.decode("utf-8", "surrogatepass"), object_hook=hook)
         except (ValueError, TypeError, RecursionError) as exc:  # JSON, UTF-8, base64, date
             raise self._damaged(f"document {docnum}: {type(exc).__name__}") from None
         if not isinstance(fields, dict):
