@@ -49,10 +49,12 @@ _MAX_DIRECTORY = 1 << 20
 
 def write_compound(cfile: Any, storage: Any, names: list[str]) -> None:
     """Copy the files ``names`` of ``storage`` into the new compound file ``cfile`` (a
-    Whoosh ``StructFile``, closed at the end) and write its directory."""
+    Whoosh ``StructFile``, closed at the end) and write its directory. Components go in
+    name order (the storage lists them in no set order), so a segment's bytes depend only
+    on what it holds."""
     cfile.write(HEAD.pack(0, 0) + _MAGIC)
     directory: dict[str, list[int]] = {}
-    for name in names:
+    for name in sorted(names):
         cfile.write(b"\0" * (-cfile.tell() % ALIGN))
         directory[name] = [cfile.tell(), storage.file_length(name)]
         f = storage.open_file(name)
