@@ -133,9 +133,12 @@ class FieldTerms:
         self._blob = mv[start:end]
         self._blob_at = at + start  # where the blob is in the segment file
         self._at = at
-        # with checksums: the pages of the three small arrays are checked on first use,
-        # each block's before it is read
-        self._index_span = (at + base_at + int(spec["prefixes"]), at + start)
+        # with checksums: the pages of the three small arrays are checked on first use
+        # (then None), each block's before it is read
+        self._index_span: tuple[int, int] | None = (
+            at + base_at + int(spec["prefixes"]),
+            at + start,
+        )
         self._pages = pages
 
     def stop_checking_reads(self) -> None:
@@ -143,11 +146,16 @@ class FieldTerms:
         dictionary matched, or checks were turned off)."""
         self._pages = None
 
+    def _check_index(self, pages: PageChecks) -> None:
+        """Check the three small arrays against the checksums (once all matched, a
+        lookup no longer scans their pages' flags)."""
+        if self._index_span is not None:
+            pages.check(*self._index_span)
+            self._index_span = None
+
     def _checked(self, pages: PageChecks, b: int) -> None:
         """Check the index arrays (once) and block ``b`` against the checksums."""
-        s, e = self._index_span
-        if not pages.all_checked(s, e):
-            pages.check(s, e)
+        self._check_index(pages)
         s = self._blob_at + self._block_at[b]
         e = self._blob_at + self._block_at[b + 1]
         if not (s <= e <= self._blob_at + len(self._blob)):
@@ -183,9 +191,7 @@ class FieldTerms:
         prefixes = self._prefixes
         pages = self._pages
         if pages is not None:
-            s, e = self._index_span
-            if not pages.all_checked(s, e):
-                pages.check(s, e)
+            self._check_index(pages)
         p = key_prefix(key)
         hi = bisect_right(prefixes, p)
         if not hi or prefixes[hi - 1] != p:
@@ -323,7 +329,8 @@ class FieldTerms:
         read at once (each checked first, while reads are checked)."""
         pages = self._pages
         if pages is not None:
-            pages.check(self._index_span[0], self._blob_at + len(self._blob))
+            self._check_index(pages)
+            pages.check(self._blob_at, self._blob_at + len(self._blob))
         nb, n = self.nb, self.n
         block_at = np.array(self._block_at, np.int64)
         if block_at[-1] > len(self._blob) or (np.diff(block_at) < 2).any():

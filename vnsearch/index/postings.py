@@ -144,6 +144,12 @@ class PostingArrays:
                 self.freqs = freqs
             else:
                 self.freqs = np.ones(n, _F4)
+        self._positions_at(data, end, has_positions, checks)
+
+    def _positions_at(
+        self, data: Any, end: int, has_positions: bool, checks: tuple[Any, int] | None
+    ) -> None:
+        """Where the positions are: from byte ``end`` of ``data``."""
         self.has_positions = has_positions
         self._data = data
         self._pos_at = end
@@ -157,17 +163,15 @@ class PostingArrays:
             self.positions_check = (checks[0], checks[1] + end, checks[1] + len(data))
 
     @classmethod
-    def read(cls, data: Any, docs: np.ndarray, freqs: np.ndarray, end: int, positions: bool,
-             checks: tuple[Any, int] | None = None) -> PostingArrays:  # fmt: skip
-        """A block's arrays decoded elsewhere (:func:`read_many`): ``docs`` and ``freqs``,
-        the positions (if any) from byte ``end`` of ``data``; ``checks`` as for the
-        positions of :class:`PostingArrays`."""
+    def read(
+        cls, data: Any, docs: np.ndarray, freqs: np.ndarray, end: int, positions: bool
+    ) -> PostingArrays:
+        """A block's arrays decoded elsewhere (``batch.read_many``, the whole block
+        checked first): ``docs`` and ``freqs``, the positions (if any) from byte ``end``
+        of ``data``."""
         self = cls.__new__(cls)
-        self.docs, self.freqs, self.has_positions = docs, freqs, positions
-        self._data, self._pos_at, self.derive = data, end, None
-        self.positions_check = self._positions = None
-        if checks is not None and positions and end < len(data):
-            self.positions_check = (checks[0], checks[1] + end, checks[1] + len(data))
+        self.docs, self.freqs = docs, freqs
+        self._positions_at(data, end, positions, None)
         return self
 
     @property

@@ -98,6 +98,11 @@ class SegmentSpellings:
                 if accented.n != table.m or folded.n != table.n:
                     raise DamagedFile("variants file: tables of other dictionaries")
                 self._pairs[view].append((table, accented, folded))
+        self._by_folded = {
+            table.folded: (table, accented)
+            for pairs in self._pairs.values()
+            for table, accented, _folded in pairs
+        }
         # in a large segment, a bigram found in one document (most of them) says little
         # about how people spell a pair
         bigrams = sum(table.m for table, _a, _f in self._pairs["bigrams"])
@@ -122,14 +127,17 @@ class SegmentSpellings:
     def variants(self, folded_field: str, j: int) -> tuple[Any, list[int]]:
         """The accented dictionary of the hidden field ``folded_field``'s variants and the
         numbers in it of folded term ``j``'s."""
+        found = self._by_folded.get(folded_field)
+        if found is None:
+            raise DamagedFile(f"variants file: no table for {folded_field}")
+        table, accented = found
+        return accented, self._of(table, j)
+
+    def _of(self, table: Variants, j: int) -> list[int]:
         pages = self._pages
         if pages is not None and not pages.all_checked(*self.span):
             pages.check(*self.span)
-        for pairs in self._pairs.values():
-            for table, accented, _folded in pairs:
-                if table.folded == folded_field:
-                    return accented, table.of(j)
-        raise DamagedFile(f"variants file: no table for {folded_field}")
+        return table.of(j)
 
     def _forms(self, view: str, folded: str) -> Forms:
         """The most frequent accented forms of ``folded`` in ``view``, with their df
@@ -142,8 +150,7 @@ class SegmentSpellings:
             j = terms.find(key)
             if j < 0:
                 continue
-            _accented, found = self.variants(table.folded, j)
-            for i in found:
+            for i in self._of(table, j):
                 df = accented.count(i)
                 if df >= min_df:
                     form = accented.key(i).decode("utf-8")
