@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from whoosh.filedb.filestore import FileStorage
 from whoosh.index import EmptyIndexError, LockError
 
 from vnsearch.errors import (
@@ -31,6 +30,7 @@ from vnsearch.index.reader import Snapshot
 from vnsearch.index.schema import FORMAT_VERSION, Schema
 from vnsearch.index.storage import (
     SCHEMA_FILE,
+    FolderStorage,
     MemoryStorage,
     read_schema,
     remove_unfinished_tocs,
@@ -109,7 +109,7 @@ class Index:
         if (folder / SCHEMA_FILE).exists():
             raise VnsearchError(f"{folder}: already holds a vnsearch index (open it instead)")
         folder.mkdir(parents=True, exist_ok=True)
-        storage = FileStorage(str(folder))
+        storage = FolderStorage(str(folder))
         VnFileIndex.create(storage, schema.whoosh_schema_cached(), INDEX_NAME)
         (folder / SCHEMA_FILE).write_text(schema.to_json(), encoding="utf-8")
         return cls(schema, storage, folder)
@@ -137,7 +137,7 @@ class Index:
             raise IncompatibleIndex(
                 f"{folder}: the index was created with another schema: {saved!r}"
             )
-        storage = FileStorage(str(folder))
+        storage = FolderStorage(str(folder))
         try:
             return cls(saved, storage, folder, check_reads=check_reads)
         except EmptyIndexError:

@@ -23,6 +23,7 @@ from vnsearch.index.schema import Schema
 
 __all__ = [
     "SCHEMA_FILE",
+    "FolderStorage",
     "MemoryStorage",
     "read_schema",
     "remove_unfinished_tocs",
@@ -101,3 +102,8 @@ class MemoryStorage(RamStorage):
             self._tmpdir = tempfile.mkdtemp(prefix="vnsearch-")
             weakref.finalize(self, shutil.rmtree, self._tmpdir, True)
         return FileStorage(os.path.join(self._tmpdir, name or "tmp")).create()
+
+
+class FolderStorage(FileStorage):
+    """Whoosh's FileStorage for an index folder: what vnsearch changes in how an index's
+    files are written, read and removed lives here."""
