@@ -3,15 +3,19 @@
 Each kind of index file replaced by a device, a FIFO, a directory, a link (to nothing, or
 out of the folder), random bytes or a truncated copy is ``IndexCorrupted`` or
 ``IndexNotFound`` within seconds, from the library and the command line (exit 3, one line,
-no traceback); no link in the folder is followed to write or delete.
+no traceback); no link in the folder is followed to write or delete; ``Index.create``
+refuses a folder holding anything; two processes creating one index get one outcome.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import random
 import shutil
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -19,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import WORD, all_ids, two_segments
-from vnsearch import Index, IndexCorrupted, IndexNotFound
+from tests.helpers import WORD, all_ids, body_schema, two_segments
+from vnsearch import Index, IndexCorrupted, IndexNotFound, VnsearchError
 from vnsearch.cli import main
 
 BOUND = 5.0  # seconds: today's failures hang forever or take 2-20 s
@@ -227,3 +231,48 @@ def test_commits_remove_no_directory_fifo_or_link_target_named_like_index_files(
         assert len(all_ids(ix)) == 41
     assert (case / "MAIN_zzz.seg").is_dir() and (case / "MAIN_zzz.sum").is_fifo()
     assert victim.read_bytes() == b"user data"
+
+
+def test_create_refuses_a_folder_holding_other_files(tmp_path):
+    """Before: created, and the first commit deleted the user's files named ``MAIN_*``."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "MAIN_notes.txt").write_text("ghi chú")
+    (folder / "_MAIN_1.toc").write_text("của tôi")
+    kept = _files(folder)
+    with pytest.raises(VnsearchError, match="not an empty folder"):
+        ix = Index.create(folder, body_schema())
+        with ix.writer(jobs=1) as w:
+            w.add({"id": "1", "body": WORD})
+    assert _files(folder) == kept
+    with pytest.raises(VnsearchError, match="already holds a vnsearch index"):
+        Index.create(two_segments(tmp_path / "other"), body_schema())
+    Index.create(tmp_path / "empty", body_schema()).close()  # new or empty: fine
+
+
+# -- two processes creating one index ---------------------------------------------------------
+
+
+def test_a_second_indexer_waiting_while_the_first_fails_gets_one_outcome(tmp_path):
+    """The first ``vnsearch index`` creates the index and fails on line 61 while a second
+    waits for the lock. Before: the second failed with ``MAIN_WRITELOCK: No such file or
+    directory`` (10 of 10 trials here); now it indexes its documents."""
+    bad = tmp_path / "a.jsonl"
+    with bad.open("w") as f:
+        for i in range(60):
+            f.write(json.dumps({"id": f"a{i}", "body": f"{WORD} số {i} về Hà Nội " * 300}) + "\n")
+        f.write("{not json\n")
+    good = tmp_path / "b.jsonl"
+    good.write_text("".join(json.dumps({"id": f"b{i}", "body": WORD}) + "\n" for i in range(5)))
+    cli = [sys.executable, "-m", "vnsearch", "index", "--jobs", "1", "--index"]
+    for trial in range(2):
+        ix = tmp_path / f"ix{trial}"
+        first = subprocess.Popen([*cli, str(ix), str(bad)], stderr=subprocess.PIPE, text=True)
+        while not (ix / "vnsearch.json").exists() and first.poll() is None:
+            time.sleep(0.005)
+        second = subprocess.run([*cli, str(ix), str(good)], capture_output=True, text=True)
+        _, first_err = first.communicate()
+        assert first.returncode == 3 and "a.jsonl:61:" in first_err, first_err
+        assert second.returncode == 0, second.stderr
+        with Index.open(ix) as opened:
+            assert {h.id for h in opened.search(WORD, limit=100)} == {f"b{i}" for i in range(5)}
