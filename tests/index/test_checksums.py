@@ -174,15 +174,19 @@ def test_a_damaged_or_truncated_checksums_file_is_named(tmp_path):
     open_and_search(path)
 
 
-def test_segments_without_checksums_open_and_are_reported_unchecked(tmp_path):
-    """An index written before checksums existed (no .sum files) still opens and
-    searches; verify() says what it could not check."""
+@pytest.mark.parametrize("how", ["deleted", "dangling-link"])
+def test_a_missing_checksums_file_is_an_error_not_a_segment_read_unchecked(tmp_path, how):
+    """Every format-3 segment has a .sum: one deleted (or a link to nothing) would let
+    any damage through unchecked, so it is IndexCorrupted naming it (before: opened,
+    searched and verified with exit 0)."""
     path = two_segments(tmp_path)
-    for sums in path.glob("*.sum"):
-        sums.unlink()
-    with Index.open(path) as ix:
-        assert len(all_ids(ix)) == 40
-        assert ix.verify() == {"segments": 2, "bytes": 0, "unchecked_segments": 2}
+    sums = sorted(path.glob("*.sum"))[0]
+    sums.unlink()
+    if how == "dangling-link":
+        sums.symlink_to(tmp_path / "nowhere.sum")
+    with pytest.raises(IndexCorrupted, match=sums.name.replace(".", r"\.")), Index.open(path) as ix:
+        all_ids(ix)
+        ix.verify()
 
 
 # -- pages checked ahead, reads unchecked ------------------------------------------------

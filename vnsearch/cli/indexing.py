@@ -10,7 +10,6 @@ counted.
 from __future__ import annotations
 
 import datetime
-import shutil
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -19,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from vnsearch.cli.errors import USAGE_ERROR, UserError
-from vnsearch.cli.locate import is_index, open_index
+from vnsearch.cli.locate import is_index
 from vnsearch.cli.progress import Progress
 from vnsearch.cli.sources import Record, Source, SourceError, TextFiles
 
@@ -200,6 +199,64 @@ def _check_columns(sources: Sequence[Source], id_field: str) -> list[str]:
     return columns
 
 
+_ATTEMPTS = 5  # an index removed or created by another process meanwhile: try again
+
+
+def _open_for_writing(
+    path: Path, columns: list[str], options: IndexOptions, summary: IndexSummary
+) -> tuple[Any, Any]:
+    """The index at ``path`` (created if there is none) and its writer. Another process
+    may create the same index meanwhile (then this one adds to it), or remove the one it
+    created and could not fill while this one waited for its lock (then this one creates
+    it): one outcome, never a raw file error."""
+    from vnsearch.errors import IndexLocked, IndexNotFound, SchemaError, VnsearchError
+    from vnsearch.index import Index
+    from vnsearch.index.folder_files import folder_is_empty
+
+    for _ in range(_ATTEMPTS):
+        summary.created = False
+        if is_index(path):
+            try:
+                ix = Index.open(path)
+            except IndexNotFound:  # removed since is_index(): look again
+                continue
+            except VnsearchError as exc:
+                raise UserError(str(exc)) from None
+            except OSError as exc:
+                raise UserError(f"{path}: cannot open the index: {exc.strerror or exc}") from None
+        else:
+            if path.exists() and not (path.is_dir() and folder_is_empty(path)):
+                raise UserError(
+                    f"{path}: exists and is not a vnsearch index; refusing to write into it"
+                )
+            try:
+                ix = Index.create(path, _new_schema(columns, options))
+            except SchemaError as exc:
+                raise UserError(f"{path}: {exc}") from None
+            except (VnsearchError, FileNotFoundError) as exc:
+                if is_index(path) or not path.exists():  # another process was quicker
+                    continue
+                raise UserError(str(exc)) from None
+            except OSError as exc:
+                raise UserError(f"{path}: cannot create the index: {exc.strerror or exc}") from None
+            summary.created = True
+        try:
+            writer = ix.writer(
+                timeout=options.wait, jobs=options.jobs, max_text_mb=options.max_text_mb
+            )
+        except IndexLocked as exc:
+            ix.close()
+            raise UserError(str(exc)) from None
+        except IndexNotFound:  # the process that created it removed it meanwhile
+            ix.close()
+            continue
+        except BaseException:
+            ix.close()
+            raise
+        return ix, writer
+    raise UserError(f"{path}: other processes keep creating and removing this index")
+
+
 def index_sources(
     path: Path,
     sources: Sequence[Source],
@@ -207,39 +264,17 @@ def index_sources(
     progress: Progress | None = None,
 ) -> IndexSummary:
     """Index ``sources`` into the index at ``path`` (created if missing); one commit."""
-    from vnsearch.errors import IndexLocked, SchemaError
-    from vnsearch.index import Index
-
     start = time.perf_counter()
     summary = IndexSummary()
     columns = _check_columns(sources, options.id_field)
     existed = path.exists()
-    if is_index(path):
-        ix = open_index(path)
-    else:
-        if existed and not (path.is_dir() and not any(path.iterdir())):
-            raise UserError(
-                f"{path}: exists and is not a vnsearch index; refusing to write into it"
-            )
-        try:
-            ix = Index.create(path, _new_schema(columns, options))
-        except SchemaError as exc:
-            raise UserError(f"{path}: {exc}") from None
-        except OSError as exc:
-            raise UserError(f"{path}: cannot create the index: {exc.strerror or exc}") from None
-        summary.created = True
+    ix, writer = _open_for_writing(path, columns, options, summary)
     try:
         mapper = _Mapper(ix.schema, options, summary)
         snap = None if summary.created else ix.snapshot()
         known = snap is not None and snap.doc_count > 0
         seen: set[str] = set()
         done = 0
-        try:
-            writer = ix.writer(
-                timeout=options.wait, jobs=options.jobs, max_text_mb=options.max_text_mb
-            )
-        except IndexLocked as exc:
-            raise UserError(str(exc)) from None
         with writer:
             for source in sources:
                 id_column = "id" if isinstance(source, TextFiles) else options.id_field
@@ -274,13 +309,13 @@ def index_sources(
                 progress.status(f"{summary.added + summary.updated:,} documents: committing")
         summary.doc_count = ix.doc_count
     except BaseException:
+        writer.cancel()  # (done already if the error came inside ``with writer``)
         ix.close()
-        if summary.created:  # leave the folder as it was: absent, or empty
-            if existed:
-                for entry in path.iterdir():
-                    shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
-            else:
-                shutil.rmtree(path, ignore_errors=True)
+        if summary.created:  # leave the folder as it was, absent or empty, unless another
+            # process waiting for the lock took it meanwhile: it adds to the index
+            from vnsearch.index.folder_files import remove_index_files
+
+            remove_index_files(path, keep_folder=existed)
         raise
     summary.size_bytes = ix.stats().size_bytes
     ix.close()

@@ -26,11 +26,14 @@ What is checked, and when:
   damaged segment is never copied into a new one with fresh checksums;
 * :meth:`vnsearch.Index.verify` and ``vnsearch verify``: every page of every segment.
 
-Segments written before checksums existed have no ``.sum`` and are not checked.
+Every compound segment has a ``.sum``: one that is missing (deleted, a link to nothing)
+is :class:`~vnsearch.errors.DamagedFile`, never a segment read unchecked. Lengths read
+from a ``.sum`` are checked against the file's size before anything of that size is read.
 """
 
 from __future__ import annotations
 
+import errno
 import mmap
 import os
 import struct
@@ -44,6 +47,7 @@ import numpy as np
 
 from vnsearch.errors import DamagedFile
 from vnsearch.index.compound import HEAD, read_directory
+from vnsearch.index.folder_files import open_regular
 
 __all__ = [
     "CHECKSUMS_EXT",
@@ -70,7 +74,7 @@ def _whole_file(storage: Any, name: str) -> tuple[memoryview, Any]:
     files = getattr(storage, "files", None)  # Whoosh's RamStorage
     if files is not None:
         return memoryview(files[name]), None
-    with open(os.path.join(storage.folder, name), "rb") as f:
+    with os.fdopen(open_regular(storage.folder, name), "rb") as f:
         if os.fstat(f.fileno()).st_size == 0:
             return memoryview(b""), None
         mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
@@ -89,7 +93,7 @@ def _streamed_sums(storage: Any, name: str, page: int) -> tuple[int, np.ndarray]
     view = memoryview(chunk)
     sums = array("I")
     length = 0
-    with open(os.path.join(storage.folder, name), "rb", buffering=0) as f:
+    with os.fdopen(open_regular(storage.folder, name), "rb", buffering=0) as f:
         while n := f.readinto(chunk):
             sums.extend(zlib.crc32(view[i : min(n, i + page)]) for i in range(0, n, page))
             length += n
@@ -107,25 +111,36 @@ def write_checksums(storage: Any, segment: Any) -> None:
     f.close()
 
 
-def _read_sums(storage: Any, segment: Any) -> tuple[int, int, np.ndarray] | None:
-    """``(page size, length of the segment file, page sums)``, or None: no checksums."""
+def _read_sums(storage: Any, segment: Any) -> tuple[int, int, np.ndarray]:
+    """``(page size, length of the segment file, page sums)``. A missing ``.sum`` is
+    :class:`DamagedFile` (``FileNotFoundError`` if the segment file is gone too: a merge
+    removed the segment meanwhile)."""
     name = segment.make_filename(CHECKSUMS_EXT)
-    if not storage.file_exists(name):
-        return None
-    f = storage.open_file(name)
     try:
-        raw = f.read()
+        f = storage.open_file(name)
+    except (FileNotFoundError, NameError):  # NameError: Whoosh's RamStorage
+        seg = segment.make_filename(segment.COMPOUND_EXT)
+        if not storage.file_exists(seg):
+            raise FileNotFoundError(errno.ENOENT, "segment removed", seg) from None
+        raise DamagedFile(f"{name}: missing (the checksums of {seg})") from None
+    try:
+        head = f.read(_HEAD.size)
+        if len(head) < _HEAD.size:
+            raise DamagedFile(f"{name}: truncated checksums file")
+        magic, page, length = _HEAD.unpack(head)
+        if magic != _MAGIC or page < 1 or page & (page - 1):
+            raise DamagedFile(f"{name}: not a checksums file of this vnsearch version")
+        f.seek(0, 2)
+        size = f.tell() - _HEAD.size
+        if size != 4 * -(-length // page):  # checked before reading that much
+            raise DamagedFile(f"{name}: not a checksums file of this vnsearch version")
+        f.seek(_HEAD.size)
+        raw = f.read(size)
     finally:
         f.close()
-    if len(raw) < _HEAD.size:
+    if len(raw) != size:
         raise DamagedFile(f"{name}: truncated checksums file")
-    magic, page, length = _HEAD.unpack_from(raw)
-    if magic != _MAGIC or page < 1 or (len(raw) - _HEAD.size) % 4:
-        raise DamagedFile(f"{name}: not a checksums file of this vnsearch version")
-    sums = np.frombuffer(raw, dtype="<u4", offset=_HEAD.size)
-    if page & (page - 1) or len(sums) != -(-length // page):
-        raise DamagedFile(f"{name}: not a checksums file of this vnsearch version")
-    return page, length, sums
+    return page, length, np.frombuffer(raw, dtype="<u4")
 
 
 class PageChecks:
@@ -227,11 +242,13 @@ def _check_length(name: str, size: int, length: int) -> None:
 
 def page_checks(storage: Any, segment: Any, source: Any) -> PageChecks | None:
     """The :class:`PageChecks` of ``segment``, whose compound file is mapped as
-    ``source``; None without checksums."""
-    recorded = _read_sums(storage, segment)
-    if recorded is None:
+    ``source`` (a missing ``.sum`` is :class:`DamagedFile`); None only when a merge
+    removed the segment from the folder since it was mapped (the snapshot holding it is
+    already an old one)."""
+    try:
+        page, length, sums = _read_sums(storage, segment)
+    except FileNotFoundError:
         return None
-    page, length, sums = recorded
     name = segment.make_filename(segment.COMPOUND_EXT)
     _check_length(name, len(source), length)
     return PageChecks(memoryview(source), page, sums, name)
@@ -245,10 +262,7 @@ def verify_segment(storage: Any, segment: Any, everything: bool = True) -> int:
     component that differ."""
     if not getattr(segment, "compound", False):
         return 0
-    recorded = _read_sums(storage, segment)
-    if recorded is None:
-        return 0
-    page, length, sums = recorded
+    page, length, sums = _read_sums(storage, segment)
     name = segment.make_filename(segment.COMPOUND_EXT)
     if everything:  # read in chunks (see _streamed_sums); the map only to name a fault
         size, found = _streamed_sums(storage, name, page)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from whoosh.index import EmptyIndexError, LockError
+from whoosh.util.filelock import try_for
 
 from vnsearch.errors import (
     IncompatibleIndex,
@@ -25,6 +26,7 @@ from vnsearch.errors import (
     VnsearchError,
 )
 from vnsearch.index.codec import VnCodec
+from vnsearch.index.folder_files import folder_is_empty
 from vnsearch.index.integrity import INDEX_NAME, ReadChecks, corrupted
 from vnsearch.index.reader import Snapshot
 from vnsearch.index.schema import FORMAT_VERSION, Schema
@@ -47,6 +49,17 @@ __all__ = ["Index", "IndexStats"]
 # File times advance in steps of a few milliseconds: a folder time older than this cannot
 # be shared by a later commit.
 _SETTLED_NS = 2_000_000_000
+
+
+def _check_new_folder(folder: Path) -> None:
+    """Refuse to create an index in a folder that holds one, or anything else."""
+    if os.path.lexists(folder / SCHEMA_FILE):
+        raise VnsearchError(f"{folder}: already holds a vnsearch index (open it instead)")
+    if os.path.lexists(folder) and not (folder.is_dir() and folder_is_empty(folder)):
+        raise VnsearchError(
+            f"{folder}: exists and is not an empty folder; "
+            "a new index is created only in a new or empty folder"
+        )
 
 
 @dataclass(frozen=True)
@@ -102,16 +115,24 @@ class Index:
 
     @classmethod
     def create(cls, path: str | Path, schema: Schema) -> Index:
-        """Create an empty index in the folder ``path`` (created if needed; must not hold one)."""
+        """Create an empty index in the folder ``path``: a new folder, or an empty one (a
+        folder holding anything else, an index or a user's files, is refused)."""
         if not isinstance(schema, Schema):
             raise TypeError("schema must be a vnsearch.Schema")
         folder = Path(path)
-        if (folder / SCHEMA_FILE).exists():
-            raise VnsearchError(f"{folder}: already holds a vnsearch index (open it instead)")
+        _check_new_folder(folder)
         folder.mkdir(parents=True, exist_ok=True)
         storage = FolderStorage(str(folder))
-        VnFileIndex.create(storage, schema.whoosh_schema_cached(), INDEX_NAME)
-        (folder / SCHEMA_FILE).write_text(schema.to_json(), encoding="utf-8")
+        # under the write lock: two processes creating one index do it one after the other
+        lock = storage.lock(f"{INDEX_NAME}_WRITELOCK")
+        if not try_for(lock.acquire, timeout=10.0):
+            raise IndexLocked(f"{folder}: another process holds the lock")
+        try:
+            _check_new_folder(folder)
+            VnFileIndex.create(storage, schema.whoosh_schema_cached(), INDEX_NAME)
+            (folder / SCHEMA_FILE).write_text(schema.to_json(), encoding="utf-8")
+        finally:
+            lock.release()
         return cls(schema, storage, folder)
 
     @classmethod
@@ -179,6 +200,8 @@ class Index:
             w = ArraySegmentWriter(self._ix, codec=VnCodec(), timeout=timeout)
         except LockError:
             raise IndexLocked(f"{self.path or 'index'}: another writer holds the lock") from None
+        except EmptyIndexError:  # removed while this waited for its lock
+            raise IndexNotFound(f"{self.path}: the index files were removed") from None
         remove_unfinished_tocs(self._storage)
         return Writer(
             self.schema, w, jobs=jobs, max_text_mb=max_text_mb, where=str(self.path or "index")

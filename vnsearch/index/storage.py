@@ -16,8 +16,16 @@ from pathlib import Path
 from typing import Any
 
 from whoosh.filedb.filestore import FileStorage, RamStorage
+from whoosh.filedb.structfile import StructFile
 
-from vnsearch.errors import IncompatibleIndex, IndexCorrupted, SchemaError
+from vnsearch.errors import DamagedFile, IncompatibleIndex, IndexCorrupted, SchemaError
+from vnsearch.index.folder_files import (
+    FolderLock,
+    PrivateFolder,
+    open_regular,
+    private_folder,
+    remove_entry,
+)
 from vnsearch.index.integrity import INDEX_NAME
 from vnsearch.index.schema import Schema
 
@@ -39,9 +47,11 @@ def read_schema(path: Path) -> Schema:
     bytes, not JSON, not a schema) is :class:`IndexCorrupted`, one of another format
     version :class:`IncompatibleIndex`."""
     where = f"{path.parent}: {path.name}"
-    try:
-        with open(path, "rb") as f:
+    try:  # a regular file only: not a FIFO (waits forever), nor /dev/zero (reads forever)
+        with os.fdopen(open_regular(str(path.parent), path.name), "rb") as f:
             raw = f.read(_MAX_SCHEMA_BYTES + 1)
+    except DamagedFile as exc:
+        raise IndexCorrupted(f"{path.parent}: {exc}") from None
     except OSError as exc:
         raise IndexCorrupted(f"{where}: cannot be read ({exc})") from None
     if len(raw) > _MAX_SCHEMA_BYTES:
@@ -107,3 +117,26 @@ class MemoryStorage(RamStorage):
 class FolderStorage(FileStorage):
     """Whoosh's FileStorage for an index folder: what vnsearch changes in how an index's
     files are written, read and removed lives here."""
+
+    def open_file(self, name: str, **kwargs: Any) -> StructFile:
+        """The regular file ``name`` of the folder (see
+        :func:`~vnsearch.index.folder_files.open_regular`: no FIFO, device, directory or
+        link out of the folder; those are :class:`DamagedFile`)."""
+        return StructFile(os.fdopen(open_regular(self.folder, name), "rb"), name=name, **kwargs)
+
+    def delete_file(self, name: str) -> None:
+        """Remove ``name``: a regular file or a link itself, never a link's target nor
+        anything else (see :func:`~vnsearch.index.folder_files.remove_entry`)."""
+        remove_entry(self.folder, name)
+
+    def clean(self, ignore: bool = False) -> None:
+        raise PermissionError("vnsearch never empties an index folder wholesale")
+
+    def temp_storage(self, name: str | None = None) -> PrivateFolder:
+        """The writer's temporary folder, made anew: never a link followed, nor another
+        writer's leftovers reused (see :func:`~vnsearch.index.folder_files.private_folder`)."""
+        return private_folder(self.folder, name or f"{INDEX_NAME}.tmp")
+
+    def lock(self, name: str) -> FolderLock:
+        """The lock file ``name``, never followed if it is a link (:class:`FolderLock`)."""
+        return FolderLock(self._fpath(name))

@@ -104,17 +104,22 @@ def read_toc(storage: Any, indexname: str, schema: Any, gen: int | None = None) 
         if gen < 0:
             raise EmptyIndexError(f"index {indexname!r} does not exist in {storage!r}")
     name = TOC._filename(indexname, gen)
-    f = storage.open_file(name)
+    f = storage.open_file(name)  # a regular file (FolderStorage), never a FIFO or device
     try:
-        raw = f.read(_MAX_TOC_BYTES + 1)
+        f.seek(0, 2)
+        size = f.tell()
+        f.seek(0)
+        raw = f.read(_HEAD.size)
+        if len(raw) < _HEAD.size or raw[:4] != _MAGIC:
+            raise _bad(name, "not a table of contents of this vnsearch version")
+        _, crc, length = _HEAD.unpack_from(raw)
+        if size != _HEAD.size + length or length > _MAX_TOC_BYTES:  # before reading it
+            raise _bad(name, f"{size} bytes, {_HEAD.size + length} were written (truncated?)")
+        body = f.read(length)
     finally:
         f.close()
-    if len(raw) < _HEAD.size or raw[:4] != _MAGIC:
-        raise _bad(name, "not a table of contents of this vnsearch version")
-    _, crc, length = _HEAD.unpack_from(raw)
-    body = raw[_HEAD.size :]
     if len(body) != length:
-        raise _bad(name, f"{len(raw)} bytes, {_HEAD.size + length} were written (truncated?)")
+        raise _bad(name, f"{_HEAD.size + len(body)} bytes, {_HEAD.size + length} were written")
     if zlib.crc32(body) != crc:
         raise _bad(name, "checksum mismatch")
     try:

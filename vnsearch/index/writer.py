@@ -45,7 +45,13 @@ class ArraySegmentWriter(SegmentWriter):
     """
 
     def __init__(self, ix: Any, limitmb: int = 256, **kwargs: Any) -> None:
-        super().__init__(ix, limitmb=limitmb, **kwargs)
+        try:
+            super().__init__(ix, limitmb=limitmb, **kwargs)
+        except BaseException:  # e.g. no table of contents: the lock is given back
+            lock = getattr(self, "writelock", None)
+            if getattr(lock, "fd", None) is not None:
+                lock.release()
+            raise
         positional = {
             name: isinstance(field.format, Positions)
             for name, field in self.schema.items()
