@@ -110,3 +110,184 @@ def test_cli_shows_documents_with_lone_surrogates(tmp_path: Path) -> None:
     assert hit["fields"]["body"] == "phở \ufffd bò ngon"
     # a STORED value is kept as given; the JSON output escapes it, and reads back the same
     assert hit["fields"]["extra"] == {"k\udc00": ["v\ud800"]}
+
+
+# --- schema files and schemas with odd values ---------------------------------------------
+
+GOOD = Schema(
+    id=ID(stored=True, unique=True),
+    title=TEXT(stored=True, boost=2.0),
+    tag=KEYWORD(),
+    n=NUMERIC(numtype="float"),
+    extra=STORED(),
+)
+
+
+def _spec(**changes: object) -> str:
+    data = json.loads(GOOD.to_json())
+    for path, value in changes.items():
+        *keys, last = path.split("__")
+        target = data
+        for key in keys:
+            target = target[key]
+        if value is _DELETE:
+            del target[last]
+        else:
+            target[last] = value
+    return json.dumps(data)
+
+
+_DELETE = object()
+_NAN = float("nan")
+
+BAD_SCHEMAS = {
+    "not an object": "[1, 2]",
+    "null": "null",
+    "no format": _spec(format=_DELETE),
+    "no fields": _spec(fields=_DELETE),
+    "format a string": _spec(format="3"),
+    "format a float": _spec(format=3.0),
+    "format true": _spec(format=True),
+    "format NaN": _spec(format=_NAN),
+    "fields a list": _spec(fields=[1]),
+    "fields empty": _spec(fields={}),
+    "field spec a list": _spec(fields__title=["TEXT"]),
+    "field spec a string": _spec(fields__title="TEXT"),
+    "field spec null": _spec(fields__title=None),
+    "no type": _spec(fields__title__type=_DELETE),
+    "type a list": _spec(fields__title__type=["TEXT"]),
+    "type unknown": _spec(fields__title__type="VECTOR"),
+    "unknown option": _spec(fields__title__analyzer="x"),
+    "option of another type": _spec(fields__title__unique=True),
+    "boost NaN": _spec(fields__title__boost=_NAN),
+    "boost infinite": _spec(fields__title__boost=float("inf")),
+    "boost negative": _spec(fields__title__boost=-1),
+    "boost a string": _spec(fields__title__boost="2"),
+    "boost true": _spec(fields__title__boost=True),
+    "boost null": _spec(fields__title__boost=None),
+    "boost huge": _spec(fields__title__boost=1e300),
+    "stored a string": _spec(fields__title__stored="yes"),
+    "stored 1": _spec(fields__title__stored=1),
+    "unique null": _spec(fields__id__unique=None),
+    "lowercase a dict": _spec(fields__tag__lowercase={}),
+    "numtype unknown": _spec(fields__n__numtype="decimal"),
+    "numtype a number": _spec(fields__n__numtype=1),
+    "field name not a name": _spec(**{"fields__1 x": {"type": "ID", "stored": False}}),
+    "two unique fields": _spec(fields__tag={"type": "ID", "stored": False, "unique": True}),
+    "deeply nested": '{"format": 3, "fields": ' + "[" * 100_000 + "]" * 100_000 + "}",
+    "not JSON": '{"format": 3,',
+}
+
+
+@pytest.mark.parametrize("text", BAD_SCHEMAS.values(), ids=BAD_SCHEMAS.keys())
+def test_a_schema_with_odd_values_is_a_schema_error(text: str) -> None:
+    # before: TypeError, AttributeError, RecursionError, or accepted (NaN, negative boosts)
+    with pytest.raises(SchemaError):
+        Schema.from_json(text)
+
+
+def test_a_schema_file_with_odd_values_is_an_index_corrupted_naming_it(tmp_path: Path) -> None:
+    ix = Index.create(tmp_path / "ix", GOOD)
+    with ix.writer() as w:
+        w.add({"id": "1", "title": "Hà Nội"})
+    ix.close()
+    for name, text in BAD_SCHEMAS.items():
+        (tmp_path / "ix" / SCHEMA_FILE).write_text(text, encoding="utf-8")
+        with pytest.raises(IndexCorrupted, match=rf"{SCHEMA_FILE}: damaged") as caught:
+            Index.open(tmp_path / "ix")
+        assert "\n" not in str(caught.value), name
+        with pytest.raises(IndexCorrupted):
+            read_schema(tmp_path / "ix" / SCHEMA_FILE)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: TEXT(boost=_NAN),
+        lambda: TEXT(boost=float("inf")),
+        lambda: TEXT(boost=-0.5),
+        lambda: TEXT(boost="2"),
+        lambda: TEXT(stored=1),
+        lambda: ID(unique="yes"),
+        lambda: KEYWORD(lowercase=None),
+        lambda: NUMERIC(numtype="decimal"),
+    ],
+)
+def test_field_types_refuse_odd_values(make) -> None:
+    with pytest.raises(SchemaError):
+        make()
+
+
+def test_a_field_may_be_named_self() -> None:
+    schema = Schema(self=TEXT(), id=ID())  # before: TypeError, got multiple values for self
+    assert Schema.from_json(schema.to_json()) == schema
+
+
+def test_field_types_take_what_they_always_took() -> None:
+    assert TEXT(boost=0).boost == 0
+    assert TEXT(boost=3).boost == 3
+    assert (
+        TEXT(stored=True, boost=0.25)
+        == Schema.from_json(Schema(t=TEXT(stored=True, boost=0.25)).to_json())["t"]
+    )
+    assert Schema.from_json(GOOD.to_json()) == GOOD
+
+
+def _mutations() -> st.SearchStrategy:
+    """A valid schema's JSON data with one part replaced, removed or added."""
+    leaf = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-(2**70), 2**70),
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.text(max_size=8),
+        st.sampled_from(["TEXT", "ID", "KEYWORD", "NUMERIC", "DATETIME", "STORED", "int"]),
+    )
+    values = st.recursive(
+        leaf, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner)
+    )
+    return st.tuples(
+        st.lists(st.integers(0, 10), min_size=1, max_size=3),  # where
+        st.sampled_from(["replace", "delete", "add"]),
+        st.text(max_size=8),  # an added key
+        values,
+    )
+
+
+def _mutate(data: object, where: list[int], how: str, key: str, value: object) -> object:
+    if not where or not isinstance(data, dict) or not data:
+        return value if how == "replace" else data
+    keys = sorted(data)
+    pick = keys[where[0] % len(keys)]
+    out = dict(data)
+    if len(where) == 1 or not isinstance(data[pick], dict):
+        if how == "delete":
+            del out[pick]
+        elif how == "add":
+            out[key] = value
+        else:
+            out[pick] = value
+    else:
+        out[pick] = _mutate(data[pick], where[1:], how, key, value)
+    return out
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(_mutations(), min_size=1, max_size=3), st.integers(0, 400))
+def test_mutated_schema_files_give_only_schema_errors(mutations, cut: int) -> None:
+    data: object = json.loads(GOOD.to_json())
+    for where, how, key, value in mutations:
+        data = _mutate(data, where, how, key, value)
+    text = json.dumps(data)
+    for candidate in (text, text[: max(cut, 1)]):
+        try:
+            schema = Schema.from_json(candidate)
+        except (SchemaError, IncompatibleIndex) as exc:
+            assert "\n" not in str(exc)
+            continue
+        # what is accepted works: written back the same, usable by Whoosh
+        assert Schema.from_json(schema.to_json()) == schema
+        schema.whoosh_schema()
+        for ftype in schema.values():
+            if isinstance(ftype, TEXT):
+                assert math.isfinite(ftype.boost) and ftype.boost >= 0
