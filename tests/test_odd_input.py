@@ -291,3 +291,42 @@ def test_mutated_schema_files_give_only_schema_errors(mutations, cut: int) -> No
         for ftype in schema.values():
             if isinstance(ftype, TEXT):
                 assert math.isfinite(ftype.boost) and ftype.boost >= 0
+
+
+# --- the command line's odd arguments and input files ---------------------------------------
+
+
+@pytest.fixture
+def cli(tmp_path, monkeypatch, capsys):
+    """``cli(*args) -> (exit code, stdout, stderr)``, run in this process."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("VNSEARCH_INDEX", raising=False)
+    monkeypatch.chdir(tmp_path)
+
+    def run_cli(*args: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        try:
+            code = main(list(args))
+        except SystemExit as exc:  # argparse: usage errors
+            code = exc.code
+        out, err = capsys.readouterr()
+        assert "Traceback" not in err
+        return code, out, err
+
+    return run_cli
+
+
+def _docs(tmp_path: Path) -> Path:
+    path = tmp_path / "docs.jsonl"
+    path.write_text('{"id": "1", "title": "Hà Nội", "body": "mùa thu"}\n', encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("value", ["nan", "NaN", "-1", "0", "inf", "-inf", "mười", ""])
+def test_max_text_mb_must_be_a_positive_number(cli, tmp_path, value) -> None:
+    # before: nan and inf gave a traceback (int(nan)), -1 refused every text
+    code, _out, err = cli("index", str(_docs(tmp_path)), "--index", "ix", f"--max-text-mb={value}")
+    assert code == 2
+    (line,) = [x for x in err.splitlines() if "error:" in x]
+    assert "--max-text-mb" in line
+    assert not (tmp_path / "ix").exists()

@@ -121,6 +121,16 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _megabytes(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of megabytes: {text!r}") from None
+    if not 0 < value < float("inf"):  # NaN fails too
+        raise argparse.ArgumentTypeError(f"must be a number above 0, got {text}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``vnsearch`` and its subcommands."""
     raw = argparse.RawDescriptionHelpFormatter
@@ -219,7 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--max-text-mb",
-        type=float,
+        type=_megabytes,
         default=10.0,
         metavar="MB",
         help="refuse a text field longer than this (a data error, or skipped with "
