@@ -330,3 +330,144 @@ def test_max_text_mb_must_be_a_positive_number(cli, tmp_path, value) -> None:
     (line,) = [x for x in err.splitlines() if "error:" in x]
     assert "--max-text-mb" in line
     assert not (tmp_path / "ix").exists()
+
+
+def _fifo(path: Path) -> Path:
+    os.mkfifo(path)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "kind"),
+    [
+        ("zero.jsonl", lambda p: p.symlink_to("/dev/zero"), "a character device"),
+        ("zero.csv", lambda p: p.symlink_to("/dev/zero"), "a character device"),
+        ("pipe.jsonl", _fifo, "a FIFO"),
+        ("pipe.csv.gz", _fifo, "a FIFO"),
+    ],
+)
+def test_input_files_must_be_regular_files(tmp_path, name, make, kind) -> None:
+    # before: /dev/zero read until memory ran out (a MemoryError traceback), a FIFO hung
+    make(tmp_path / name)
+    done = _run("index", name, "--index", "ix", cwd=tmp_path, timeout=30)
+    assert done.returncode == 3
+    assert done.stderr.strip() == f"vnsearch: error: {name}: not a regular file ({kind})"
+    assert not (tmp_path / "ix").exists()
+
+
+def test_analyze_file_must_be_a_regular_file(tmp_path) -> None:
+    _fifo(tmp_path / "pipe.txt")
+    done = _run("analyze", "--file", "pipe.txt", cwd=tmp_path, timeout=30)  # before: hung
+    assert done.returncode == 3
+    assert done.stderr.strip() == "vnsearch: error: pipe.txt: not a regular file (a FIFO)"
+
+
+def test_a_fifo_in_a_folder_is_not_a_document(cli, tmp_path) -> None:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "a.txt").write_text("Hà Nội\nmùa thu", encoding="utf-8")
+    _fifo(tmp_path / "docs" / "b.txt")
+    code, _out, err = cli("index", "docs", "--index", "ix")
+    assert code == 0, err
+    assert Index.open(tmp_path / "ix").doc_count == 1
+
+
+def _csv(tmp_path: Path, size: int) -> Path:
+    path = tmp_path / "docs.csv"
+    path.write_text(f"id,title,body\n1,Hà Nội,{'mùa thu ' * (size // 8)}\n", encoding="utf-8")
+    return path
+
+
+def test_a_csv_field_over_128_kb_is_read(cli, tmp_path) -> None:
+    # before: "malformed CSV: field larger than field limit (131072)"
+    _csv(tmp_path, 400_000)
+    code, _out, err = cli("index", "docs.csv", "--index", "ix")
+    assert code == 0, err
+    assert [h.id for h in Index.open(tmp_path / "ix").search("mùa thu")] == ["1"]
+
+
+def test_a_csv_field_over_the_text_limit_is_an_error_naming_its_line(cli, tmp_path) -> None:
+    _csv(tmp_path, 400_000)
+    code, _out, err = cli("index", "docs.csv", "--index", "ix", "--max-text-mb", "0.2")
+    assert code == 3
+    assert err.strip() == (
+        "vnsearch: error: docs.csv:2: a field longer than --max-text-mb 0.2 allows "
+        "(200,000 characters)"
+    )
+    assert not (tmp_path / "ix").exists()
+
+
+def _folder_with_a_locked_subfolder(tmp_path: Path) -> Path:
+    for name in ("a/one.txt", "locked/two.txt", "z/three.md"):
+        path = tmp_path / "docs" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"{name}\nmùa thu Hà Nội", encoding="utf-8")
+    return tmp_path / "docs" / "locked"
+
+
+def _deny(monkeypatch, folder: Path) -> None:
+    """Reading ``folder`` fails as it does without the permission (root reads anything)."""
+    scandir = os.scandir
+
+    def denying(path=".", *args, **kwargs):
+        if not isinstance(path, int) and Path(os.fsdecode(path)).resolve() == folder.resolve():
+            raise PermissionError(13, "Permission denied", os.fsdecode(path))
+        return scandir(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "scandir", denying)
+
+
+def test_an_unreadable_subfolder_stops_the_run_naming_it(cli, tmp_path, monkeypatch) -> None:
+    # before: skipped without a word, and its documents were missing from the index
+    locked = _folder_with_a_locked_subfolder(tmp_path)
+    _deny(monkeypatch, locked)
+    code, _out, err = cli("index", "docs", "--index", "ix")
+    assert code == 3
+    assert err.strip() == (
+        f"vnsearch: error: {Path('docs', 'locked')}: cannot read the folder: Permission denied"
+    )
+    assert not (tmp_path / "ix").exists()
+
+
+def test_an_unreadable_subfolder_is_skipped_and_named_with_skip_errors(
+    cli, tmp_path, monkeypatch
+) -> None:
+    locked = _folder_with_a_locked_subfolder(tmp_path)
+    _deny(monkeypatch, locked)
+    code, _out, err = cli("index", "docs", "--index", "ix", "--skip-errors")
+    assert code == 0, err
+    assert f"skipped {Path('docs', 'locked')}: cannot read the folder" in err
+    assert {h.id for h in Index.open(tmp_path / "ix").search("mua thu")} == {
+        "a/one.txt",
+        "z/three.md",
+    }
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() == 0,
+    reason="as root, a folder's permissions do not stop reading it (the monkeypatched "
+    "tests above simulate it)",
+)
+def test_a_subfolder_without_permissions_stops_the_run(cli, tmp_path) -> None:
+    locked = _folder_with_a_locked_subfolder(tmp_path)
+    locked.chmod(0)
+    try:
+        code, _out, err = cli("index", "docs", "--index", "ix")
+    finally:
+        locked.chmod(0o755)
+    assert code == 3
+    assert "locked: cannot read the folder" in err
+
+
+def test_a_file_that_cannot_be_read_in_a_folder_is_a_record_error(tmp_path) -> None:
+    from vnsearch.cli.sources import SourceError, TextFiles
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Hà Nội\nmùa thu", encoding="utf-8")
+    (folder / "b.txt").write_text("Huế\nmùa thu", encoding="utf-8")
+    source = TextFiles(folder)
+    (folder / "a.txt").unlink()  # deleted between the listing and the reading
+    first, second = source.records()  # before: a UserError stopped it, --skip-errors or not
+    assert isinstance(first, SourceError)
+    assert str(first) == f"{folder / 'a.txt'}: no such file"
+    assert second.fields["title"] == "Huế"
