@@ -25,11 +25,20 @@ import re
 import unicodedata
 from bisect import bisect_right
 
-__all__ = ["INVISIBLE", "OffsetMap", "normalize", "normalize_with_map"]
+__all__ = [
+    "INVISIBLE",
+    "LONE_SURROGATE",
+    "OffsetMap",
+    "normalize",
+    "normalize_with_map",
+    "without_surrogates",
+]
 
 # Step 1: length-preserving replacements.
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")
-_SURROGATE = re.compile("[\ud800-\udfff]")
+# In a Python str every surrogate is a lone one (a JSON "\\ud83d\\ude00" decodes to one
+# character); UTF-8 cannot encode them.
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 # Step 2: characters that are removed (the highlighter's fold table marks them too).
 INVISIBLE = re.compile(
@@ -160,6 +169,19 @@ def _add(segs: list, ns: int, nl: int, os_: int, ol: int, ident: bool) -> None:
     segs.append((ns, nl, os_, ol, ident))
 
 
+def without_surrogates(text: str) -> str:
+    """``text`` with each lone surrogate replaced by U+FFFD, as normalization does first:
+    the same length, so offsets into the result are offsets into ``text``, and the
+    analysis of both is the same.
+
+    >>> without_surrogates("Hà\\ud83dNội")
+    'Hà\ufffdNội'
+    """
+    if text.isascii() or LONE_SURROGATE.search(text) is None:
+        return text
+    return LONE_SURROGATE.sub("\ufffd", text)
+
+
 def normalize_with_map(text: str) -> tuple[str, OffsetMap]:
     """Normalize ``text`` and return the offset map back to it.
 
@@ -168,8 +190,7 @@ def normalize_with_map(text: str) -> tuple[str, OffsetMap]:
     """
     if not isinstance(text, str):
         raise TypeError(f"expected str, got {type(text).__name__}")
-    if _SURROGATE.search(text):
-        text = _SURROGATE.sub("\ufffd", text)
+    text = without_surrogates(text)
     if _CONTROL.search(text):
         text = _CONTROL.sub(" ", text)
     if text.isascii():

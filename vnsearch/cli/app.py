@@ -7,6 +7,7 @@ Exit codes: 0 ok (also when nothing matched), 2 usage error, 3 data or index err
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
@@ -120,6 +121,16 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _megabytes(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of megabytes: {text!r}") from None
+    if not 0 < value < float("inf"):  # NaN fails too
+        raise argparse.ArgumentTypeError(f"must be a number above 0, got {text}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``vnsearch`` and its subcommands."""
     raw = argparse.RawDescriptionHelpFormatter
@@ -218,7 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--max-text-mb",
-        type=float,
+        type=_megabytes,
         default=10.0,
         metavar="MB",
         help="refuse a text field longer than this (a data error, or skipped with "
@@ -290,8 +301,19 @@ def _silence_stdout() -> None:
         pass
 
 
+def _lenient_stdout() -> None:
+    """Print what the output encoding cannot encode (a lone surrogate kept in a STORED
+    value, shown by ``query``) as a ``\\u`` escape, not as a traceback after the hits."""
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    failing = ("strict", "surrogateescape")  # the latter fails outside U+DC80..U+DCFF
+    if reconfigure is not None and getattr(sys.stdout, "errors", None) in failing:
+        with contextlib.suppress(ValueError, OSError):
+            reconfigure(errors="backslashreplace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
+    _lenient_stdout()
     try:
         args = build_parser().parse_args(argv)
         from vnsearch.cli import commands

@@ -63,7 +63,7 @@ def index(args: argparse.Namespace) -> int:
     from vnsearch.cli.sources import open_source
 
     path = resolve_index(args.index, required=True)
-    sources = [open_source(name) for name in args.sources]
+    sources = [open_source(name, args.max_text_mb) for name in args.sources]
     options = IndexOptions(
         id_field=args.id_field,
         fields=parse_field_map(args.fields),

@@ -4,14 +4,19 @@ A source yields :class:`Record`\\ s (a mapping of column names to values, and wh
 from) or, for a record it cannot read, a :class:`SourceError` naming the file and line, so
 that the caller decides whether to stop or to skip it. Problems with a whole source (a
 missing file, a CSV that is not UTF-8) raise :class:`~vnsearch.cli.errors.UserError`.
+Only regular files are read: a FIFO would block and a device never end, so naming one is
+a ``UserError``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from vnsearch.cli.errors import UserError
 
@@ -19,6 +24,8 @@ __all__ = ["Record", "Source", "SourceError", "open_source", "read_text"]
 
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 TEXT_SUFFIXES = (".txt", ".md")
+# what ``vnsearch index --max-text-mb`` defaults to: a CSV field may be as long
+MAX_FIELD_MB = 10.0
 
 
 class SourceError(UserError):
@@ -37,11 +44,49 @@ class Record:
     fields: dict[str, Any]
 
 
-def _read_bytes(path: Path) -> bytes:
+def _kind(mode: int) -> str:
+    """What a file that is not a regular file is, for messages."""
+    kinds = [
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ]
+    return next((name for test, name in kinds if test(mode)), "not a regular file")
+
+
+def not_regular(path: Path) -> UserError:
+    """The error for a source that exists but is not a regular file."""
+    return UserError(f"{path}: not a regular file ({_kind(path.stat().st_mode)})")
+
+
+def open_regular(path: Path) -> BinaryIO:
+    """``path`` opened for reading, if it is a regular file (checked on the open file,
+    which is opened without blocking: opening a FIFO would wait for a writer)."""
+    nonblock = getattr(os, "O_NONBLOCK", 0)
     try:
-        data = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | nonblock)
     except FileNotFoundError:
         raise UserError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise UserError(f"{path}: not a regular file ({_kind(mode)})")
+        if nonblock:
+            os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return os.fdopen(fd, "rb")
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        with open_regular(path) as f:
+            data = f.read()
     except OSError as exc:
         raise UserError(f"{path}: cannot read: {exc.strerror or exc}") from None
     if path.suffix.lower() == ".gz":
@@ -104,11 +149,7 @@ class JsonLines(Source):
         import json
 
         path = self.path
-        try:
-            raw = path.open("rb")
-        except OSError as exc:
-            raise UserError(f"{path}: cannot read: {exc.strerror or exc}") from None
-        with raw:
+        with open_regular(path) as raw:
             lines = gzip.GzipFile(fileobj=raw) if path.suffix.lower() == ".gz" else raw
             offset = 0
             try:
@@ -139,16 +180,22 @@ class JsonLines(Source):
 
 
 class Csv(Source):
-    """A CSV file with a header row (optionally ``.gz``), read as UTF-8."""
+    """A CSV file with a header row (optionally ``.gz``), read as UTF-8; a field may be as
+    long as a TEXT field may be (``max_field_mb`` million characters)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, max_field_mb: float = MAX_FIELD_MB) -> None:
         super().__init__(path)
         self.size = path.stat().st_size
+        self.max_field_mb = max_field_mb
         self._text: str | None = None
 
     def _rows(self):
         import csv
+        import sys
 
+        # Python's limit is 131,072 characters a field, for the whole process; a longer
+        # field is then a TEXT over the writer's limit (counted in bytes) anyway
+        csv.field_size_limit(min(int(self.max_field_mb * 1_000_000), sys.maxsize))
         if self._text is None:
             self._text = read_text(self.path)
         text = self._text
@@ -163,8 +210,24 @@ class Csv(Source):
 
         return csv.DictReader(lines())
 
+    def _error(self, exc: Exception, line: int) -> UserError:
+        """A CSV error as the user's: which line, and for a long field, what to do."""
+        where = f"{self.path}:{line}"
+        if str(exc).startswith("field larger than field limit"):
+            return UserError(
+                f"{where}: a field longer than --max-text-mb {self.max_field_mb:g} allows "
+                f"({int(self.max_field_mb * 1_000_000):,} characters)"
+            )
+        return UserError(f"{where}: malformed CSV: {exc}")
+
     def columns(self) -> list[str]:
-        return list(self._rows().fieldnames or [])
+        import csv
+
+        reader = self._rows()
+        try:
+            return list(reader.fieldnames or [])
+        except csv.Error as exc:
+            raise self._error(exc, reader.reader.line_num) from None
 
     def records(self) -> Iterator[Record | SourceError]:
         import csv
@@ -181,7 +244,7 @@ class Csv(Source):
                     continue
                 yield Record(where, {k: v for k, v in row.items() if v is not None})
         except csv.Error as exc:
-            raise UserError(f"{self.path}:{reader.line_num}: malformed CSV: {exc}") from None
+            raise self._error(exc, reader.reader.line_num) from None
         self.position = self.size
 
 
@@ -191,6 +254,8 @@ def _text_record(path: Path, doc_id: str) -> Record | SourceError:
         text = _decode(path, _read_bytes(path))
     except SourceError as exc:
         return exc
+    except UserError as exc:  # unreadable, or no longer a regular file
+        return SourceError(str(exc))
     title, _, body = text.partition("\n")
     title = title.strip()
     if path.suffix.lower() == ".md":
@@ -200,46 +265,61 @@ def _text_record(path: Path, doc_id: str) -> Record | SourceError:
 
 class TextFiles(Source):
     """A folder of ``.txt`` and ``.md`` files (searched recursively, hidden ones skipped),
-    or one such file; a document's id is its path relative to the folder."""
+    or one such file; a document's id is its path relative to the folder. A subfolder
+    that cannot be read is a :class:`SourceError` (its files would be missing from the
+    index without a word): the run stops, or with ``--skip-errors`` skips it and says so."""
 
     def __init__(self, path: Path) -> None:
         super().__init__(path)
+        self.unreadable: list[SourceError] = []
         if path.is_dir():
-            self.files = sorted(
-                p
-                for p in path.rglob("*")
-                if p.suffix.lower() in TEXT_SUFFIXES
-                and p.is_file()
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            )
+            self.files = sorted(self._walk(path))
             self.ids = [p.relative_to(path).as_posix() for p in self.files]
         else:
             self.files, self.ids = [path], [path.name]
         self.size = sum(p.stat().st_size for p in self.files)
 
+    def _walk(self, top: Path) -> Iterator[Path]:
+        def failed(exc: OSError) -> None:
+            self.unreadable.append(
+                SourceError(f"{exc.filename}: cannot read the folder: {exc.strerror or exc}")
+            )
+
+        for folder, subfolders, names in os.walk(top, onerror=failed):
+            subfolders[:] = [d for d in subfolders if not d.startswith(".")]
+            for name in names:
+                p = Path(folder, name)
+                if p.suffix.lower() in TEXT_SUFFIXES and not name.startswith(".") and p.is_file():
+                    yield p
+
     def columns(self) -> list[str]:
         return ["id", "title", "body"]
 
     def records(self) -> Iterator[Record | SourceError]:
+        yield from self.unreadable
         for path, doc_id in zip(self.files, self.ids):
             yield _text_record(path, doc_id)
-            self.position += path.stat().st_size
+            with contextlib.suppress(OSError):  # gone since the listing: a record error
+                self.position += path.stat().st_size
 
 
-def open_source(name: str) -> Source:
-    """The source for a path given on the command line (its kind from its suffix)."""
+def open_source(name: str, max_field_mb: float = MAX_FIELD_MB) -> Source:
+    """The source for a path given on the command line (its kind from its suffix); a CSV
+    field may hold up to ``max_field_mb`` million characters."""
     path = Path(name)
     if not path.exists():
         raise UserError(f"{path}: no such file or folder")
     if path.is_dir():
         return TextFiles(path)
+    if not path.is_file():
+        raise not_regular(path)
     lower = path.name.lower()
     gzipped = lower.endswith(".gz")
     base = lower[:-3] if gzipped else lower
     if base.endswith(JSONL_SUFFIXES):
         return JsonLines(path)
     if base.endswith(".csv"):
-        return Csv(path)
+        return Csv(path, max_field_mb)
     if base.endswith(TEXT_SUFFIXES) and not gzipped:
         return TextFiles(path)
     raise UserError(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any, ClassVar
 
 from whoosh import columns as wc
@@ -42,6 +42,9 @@ FORMAT_VERSION = 3
 # The column key of a NUMERIC or DATETIME document without a value (Whoosh's default for
 # 64-bit ints; no float or datetime has it, only the int 2**63 - 1).
 MISSING_KEY = (1 << 64) - 1
+# The largest boost a TEXT field takes: far above any useful one (0.1 to 10), far below
+# where a score times it would overflow to infinity.
+MAX_BOOST = 1e6
 # Views indexed with positions (phrase queries run on them).
 POSITIONAL_VIEWS = frozenset({"syllables", "folded"})
 
@@ -95,6 +98,12 @@ class FieldType:
     kind: ClassVar[str] = ""
     stored: bool = False
 
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.type in ("bool", bool) and not isinstance(value, bool):
+                raise SchemaError(f"{self.kind}: {f.name} must be True or False, got {value!r}")
+
     def to_json(self) -> dict[str, Any]:
         return {"type": self.kind, **asdict(self)}
 
@@ -109,6 +118,18 @@ class TEXT(FieldType):
 
     kind: ClassVar[str] = "TEXT"
     boost: float = 1.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        boost = self.boost
+        if (
+            isinstance(boost, bool)
+            or not isinstance(boost, (int, float))
+            or not 0 <= boost <= MAX_BOOST  # NaN fails too
+        ):
+            raise SchemaError(
+                f"TEXT: boost must be a number from 0 to {MAX_BOOST:g}, got {boost!r}"
+            )
 
 
 @dataclass(frozen=True)
@@ -145,6 +166,11 @@ class NUMERIC(FieldType):
 
     kind: ClassVar[str] = "NUMERIC"
     numtype: str = "int"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.numtype not in ("int", "float"):
+            raise SchemaError(f"NUMERIC: numtype must be 'int' or 'float', got {self.numtype!r}")
 
 
 @dataclass(frozen=True)
@@ -186,6 +212,31 @@ _TYPES: dict[str, type[FieldType]] = {
 }
 
 
+def _short(value: object) -> str:
+    """A value for an error message: its type, and its text if short."""
+    text = repr(value) if isinstance(value, (int, float, str, type(None))) else ""
+    return text if 0 < len(text) <= 40 else f"a {type(value).__name__}"
+
+
+def _field_from_json(name: str, spec: object) -> FieldType:
+    """One field type from its JSON object (``{"type": "TEXT", "stored": true, ...}``)."""
+    if not isinstance(spec, dict):
+        raise SchemaError(f"field {_short(name)}: expected an object, got {_short(spec)}")
+    spec = dict(spec)
+    kind = spec.pop("type", None)
+    ftype = _TYPES.get(kind) if isinstance(kind, str) else None
+    if ftype is None:
+        raise SchemaError(f"field {_short(name)}: unknown type {_short(kind)}")
+    known = {f.name for f in fields(ftype)}
+    unknown = sorted(k for k in spec if k not in known)
+    if unknown:
+        raise SchemaError(f"field {_short(name)}: {kind} has no {_short(unknown[0])}")
+    try:
+        return ftype(**spec)
+    except SchemaError as exc:
+        raise SchemaError(f"field {_short(name)}: {exc}") from None
+
+
 class Schema(Mapping[str, FieldType]):
     """The fields of the documents of an index.
 
@@ -196,7 +247,7 @@ class Schema(Mapping[str, FieldType]):
     True
     """
 
-    def __init__(self, **fields: FieldType) -> None:
+    def __init__(self, /, **fields: FieldType) -> None:
         if not fields:
             raise SchemaError("a schema needs at least one field")
         for name, ftype in fields.items():
@@ -240,32 +291,32 @@ class Schema(Mapping[str, FieldType]):
 
     @classmethod
     def from_json(cls, text: str) -> Schema:
-        """Read a schema saved by :meth:`to_json`; checks the format version."""
+        """Read a schema saved by :meth:`to_json`; checks the format version and every
+        value: anything else is a :class:`SchemaError` (or :class:`IncompatibleIndex`)."""
         try:
             data = json.loads(text)
-            version = data["format"]
-            specs = data["fields"]
-        except (ValueError, KeyError, TypeError) as exc:
-            raise SchemaError(f"not a vnsearch schema: {exc}") from None
+        except (ValueError, RecursionError) as exc:  # RecursionError: nested too deeply
+            reason = str(exc)[:100] or type(exc).__name__
+            raise SchemaError(f"not a vnsearch schema: not JSON ({reason})") from None
+        if not isinstance(data, dict) or "format" not in data or "fields" not in data:
+            raise SchemaError("not a vnsearch schema: no 'format' and 'fields'")
+        version = data["format"]
+        if type(version) is not int:
+            raise SchemaError(f"format: expected a whole number, got {_short(version)}")
         if version != FORMAT_VERSION:
-            older = type(version) is int and version < FORMAT_VERSION
             raise IncompatibleIndex(
                 f"index format version {version}, this vnsearch reads version {FORMAT_VERSION}: "
                 + (
                     "rebuild the index from its sources into a new folder "
                     "(vnsearch index SOURCE... --index NEW_FOLDER)"
-                    if older
+                    if version < FORMAT_VERSION
                     else "written by a newer vnsearch; upgrade vnsearch to read it"
                 )
             )
-        fields = {}
-        for name, spec in specs.items():
-            spec = dict(spec)
-            ftype = _TYPES.get(spec.pop("type", None))
-            if ftype is None:
-                raise SchemaError(f"field {name!r}: unknown type")
-            fields[name] = ftype(**spec)
-        return cls(**fields)
+        specs = data["fields"]
+        if not isinstance(specs, dict):
+            raise SchemaError(f"fields: expected an object, got {_short(specs)}")
+        return cls(**{name: _field_from_json(name, spec) for name, spec in specs.items()})
 
     def whoosh_schema_cached(self) -> wf.Schema:
         """:meth:`whoosh_schema`, built once per schema object."""

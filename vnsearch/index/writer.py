@@ -12,6 +12,7 @@ from whoosh.formats import Positions
 from whoosh.writing import SegmentWriter
 
 from vnsearch.analysis import VIEWS
+from vnsearch.analysis.normalize import LONE_SURROGATE, without_surrogates
 from vnsearch.errors import DocumentError, SchemaError
 from vnsearch.index.checksums import verify_segment, write_checksums
 from vnsearch.index.integrity import DAMAGE, corrupted
@@ -190,7 +191,9 @@ def document_fields(
     of the other indexed fields; ``texts`` the ``(TEXT field, text)`` pairs to analyze
     (:func:`~vnsearch.index.workers.text_views`). Raises
     :class:`~vnsearch.errors.DocumentError` for a bad document, also for a TEXT value of
-    more than ``max_text_bytes`` bytes of UTF-8.
+    more than ``max_text_bytes`` bytes of UTF-8. A lone surrogate (not valid Unicode) in a
+    TEXT value becomes U+FFFD, stored as analyzed; in an ID or KEYWORD value it is a
+    ``DocumentError`` (STORED values are kept as given).
     """
     if not isinstance(doc, Mapping):
         raise DocumentError(f"a document is a mapping of field names to values, got {type(doc)}")
@@ -209,6 +212,9 @@ def document_fields(
                 raise DocumentError(
                     f"field {name!r} is TEXT: expected str, got {type(value).__name__}"
                 )
+            # stored as analyzed: a lone surrogate cannot be encoded for printing; U+FFFD
+            # keeps the length, so snippets' offsets still line up
+            value = without_surrogates(value)
             _check_size(name, value, max_text_bytes)
             texts.append((name, value))
             for view in VIEWS:
@@ -230,6 +236,13 @@ def document_fields(
                 raise DocumentError(f"field {name!r} is DATETIME: expected datetime, got {value!r}")
         elif not isinstance(ftype, STORED):
             raise DocumentError(f"field {name!r}: unsupported type {ftype!r}")
+        if isinstance(ftype, (ID, KEYWORD)) and not value.isascii():
+            found = LONE_SURROGATE.search(value)
+            if found is not None:  # an exact term: U+FFFD could merge two different values
+                raise DocumentError(
+                    f"field {name!r}: a lone surrogate (U+{ord(found.group()):04X}) at "
+                    f"character {found.start()}: not valid Unicode"
+                )
         if ftype.stored and isinstance(ftype, (STORED, DATETIME)):
             try:
                 storable(value)
