@@ -1,8 +1,9 @@
-"""Bounded cost for any query (issue 19, item 3): QueryLimits and merged repeats.
+"""Bounded cost for any query (issue 19, item 3): QueryLimits, merged repeats, documents.
 
 Each limit (characters, words, term lookups) in both modes, the cut of the text before it
 is parsed, a word typed again merged into one clause that ranks as the copies did, a 2 MB
-query answered in bounded time, the command line's note and error.
+query answered in bounded time, the command line's note and error, and absurd documents
+refused with a ``DocumentError`` before anything large is made.
 """
 
 from __future__ import annotations
@@ -247,3 +248,41 @@ def test_cli_notes_a_cut_query_and_refuses_when_asked() -> None:
         "vnsearch: error: the query is 7,508 characters, more than max_chars=4,000"
     )
     assert out.stdout == ""
+
+
+# -- documents ----------------------------------------------------------------------------
+
+
+def _keywords(n: int):
+    for i in range(n):
+        yield f"k{i}"
+
+
+@pytest.mark.parametrize(
+    ("doc", "message"),
+    [
+        ({"id": "x" * 11_000_000}, "field 'id': the text is 11.0 MB, more than"),
+        ({"id": "1", "topic": _keywords(10**8)}, "more than 100,000 keywords"),
+        ({"id": "1", "topic": ["a" * 6_000_000] * 2}, "the keywords are 12.0 MB"),
+        ({"id": "1", "body": "a " * 6_000_000}, "field 'body': the text is 12.0 MB"),
+    ],
+    ids=["id", "keywords", "keyword-size", "text"],
+)
+def test_absurd_documents_are_refused_at_once(doc: dict, message: str) -> None:
+    index = vnsearch.Index.in_memory(news_schema())
+    w = index.writer(jobs=1)
+    start = time.perf_counter()
+    with pytest.raises(vnsearch.DocumentError, match=message):
+        w.add(doc)
+    assert time.perf_counter() - start < 5.0  # the generator of 10**8 is not drained
+    w.cancel()
+
+
+def test_stored_bytes_over_the_limit_are_refused() -> None:
+    schema = vnsearch.Schema(id=vnsearch.ID(stored=True, unique=True), blob=vnsearch.STORED())
+    index = vnsearch.Index.in_memory(schema)
+    with index.writer(jobs=1, max_text_mb=1) as w:
+        with pytest.raises(vnsearch.DocumentError, match=r"field 'blob': the text is 2\.0 MB"):
+            w.add({"id": "1", "blob": b"\0" * 2_000_000})
+        w.add({"id": "2", "blob": b"\0" * 1000})
+    assert index.doc_count == 1
