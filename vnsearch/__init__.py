@@ -33,6 +33,7 @@ from vnsearch.errors import (
     IndexLocked,
     IndexNotFound,
     ModelError,
+    QueryTooLarge,
     SchemaError,
     VnsearchError,
 )
@@ -49,6 +50,7 @@ _LAZY = {
     "FieldType": "vnsearch.index",
     "Index": "vnsearch.index",
     "IndexStats": "vnsearch.index",
+    "QueryLimits": "vnsearch.query",
     "Schema": "vnsearch.index",
     "Writer": "vnsearch.index",
     "DEFAULT_RANKING": "vnsearch.ranking",
@@ -69,6 +71,7 @@ __all__ = [
     "IndexLocked",
     "IndexNotFound",
     "ModelError",
+    "QueryTooLarge",
     "SchemaError",
     "VnsearchError",
     "VIEWS",

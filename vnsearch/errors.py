@@ -9,6 +9,7 @@ All are :class:`VnsearchError`, so one ``except vnsearch.VnsearchError`` catches
     ├── IndexLocked          another writer holds the index's lock
     ├── SchemaError          a schema (or a use of it) that cannot work; also a ValueError
     ├── DocumentError        a document that cannot be added: which field, and why
+    ├── QueryTooLarge        a query over a limit of ``QueryLimits`` (when asked to refuse)
     └── ModelError           pyvi's word-segmentation model is missing or not readable
 
 >>> import vnsearch
@@ -30,6 +31,7 @@ __all__ = [
     "IndexLocked",
     "IndexNotFound",
     "ModelError",
+    "QueryTooLarge",
     "SchemaError",
     "VnsearchError",
 ]
@@ -67,6 +69,12 @@ class DocumentError(SchemaError, TypeError):
 
     (Also a :class:`SchemaError`, a ``ValueError`` and a ``TypeError``: what a bad
     document raised before vnsearch named its errors.)"""
+
+
+class QueryTooLarge(VnsearchError, ValueError):
+    """A query longer, or with more clauses or terms, than the search's
+    :class:`~vnsearch.QueryLimits` allow, when they say to refuse rather than truncate:
+    the message names the limit and the query's size."""
 
 
 class ModelError(VnsearchError, RuntimeError):

@@ -172,6 +172,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print one JSON object: query, total, hits with snippet spans",
     )
+    p.add_argument(
+        "--too-long",
+        choices=("truncate", "error"),
+        default="truncate",
+        help="a query over the limits (4,000 characters, 1,024 words, 2,048 term lookups): "
+        "search its first part and say so (default), or fail with exit code 3",
+    )
 
     p = sub.add_parser(
         "index",

@@ -107,14 +107,20 @@ def query(args: argparse.Namespace) -> int:
                 f"(its TEXT fields: {', '.join(schema.text_fields)})",
                 USAGE_ERROR,
             )
+    from vnsearch.query import QueryLimits
+
     text = " ".join(args.query)
-    results = ix.search(text, limit=args.limit, fields=fields)
+    limits = QueryLimits(on_excess=args.too_long)
+    results = ix.search(text, limit=args.limit, fields=fields, limits=limits)
+    for note in results.notes:  # what of a too long query was left out
+        print(f"vnsearch: note: {note}", file=sys.stderr)
     snippet_fields = _snippet_fields(schema, fields)
     if args.json:
         print(hits_json(text, results, snippet_fields))
     else:
         title = "title" if "title" in schema and schema["title"].stored else None
-        print(format_hits(text, results, title, snippet_fields, color=use_color(sys.stdout)))
+        shown = text if len(text) <= 200 else text[:200] + "…"
+        print(format_hits(shown, results, title, snippet_fields, color=use_color(sys.stdout)))
     return 0
 
 

@@ -87,7 +87,8 @@ def format_hits(
 
 def hits_json(query: str, results: Any, snippet_fields: Sequence[str]) -> str:
     """The results as one JSON object: query, total, and hits (id, score, stored fields,
-    and the snippet's field, text and spans; see :func:`format_hits`)."""
+    and the snippet's field, text and spans; see :func:`format_hits`); ``notes`` when part
+    of a too long query was left out."""
     import json
 
     hits = []
@@ -104,6 +105,8 @@ def hits_json(query: str, results: Any, snippet_fields: Sequence[str]) -> str:
         item["fields"] = dict(hit.fields)
         hits.append(item)
     out = {"query": query, "total": results.total, "hits": hits}
+    if results.notes:
+        out["notes"] = list(results.notes)
     return json.dumps(out, ensure_ascii=False, default=str)
 
 

@@ -39,6 +39,7 @@ from vnsearch.index.storage import (
 )
 from vnsearch.index.toc import VnFileIndex
 from vnsearch.index.writer import MAX_TEXT_MB, ArraySegmentWriter, Writer
+from vnsearch.query import DEFAULT_LIMITS, QueryLimits
 
 if TYPE_CHECKING:  # the facade's return types; ranking is imported when first searched
     from vnsearch.ranking.results import Explanation, Results
@@ -98,6 +99,10 @@ class Index:
     >>> [hit.id for hit in ix.search("thuy dien hoa binh")]
     ['1']
     """
+
+    query_limits: QueryLimits = DEFAULT_LIMITS
+    """How large this index's queries may be, unless a search passes its own ``limits``:
+    set it on an index (``ix.query_limits = QueryLimits(max_chars=2000)``)."""
 
     def __init__(
         self, schema: Schema, storage: Any, path: Path | None, check_reads: bool = True
@@ -322,6 +327,7 @@ class Index:
         filter: Mapping[str, Any] | None = None,
         sort: str | None = None,
         ranking: Ranking | None = None,
+        limits: QueryLimits | None = None,
     ) -> Results:
         """Rank documents for ``query``: the top ``limit`` hits and the total.
 
@@ -330,6 +336,20 @@ class Index:
         :class:`~vnsearch.Range`; ``sort="field"`` (``"-field"``: descending) orders the
         matches by that field; ``ranking`` replaces :data:`~vnsearch.DEFAULT_RANKING`.
         See :func:`vnsearch.ranking.search.search`.
+
+        ``limits`` (default :attr:`query_limits`) bound what any query costs: characters,
+        words, term lookups (:class:`~vnsearch.QueryLimits`). By default the excess is
+        left out and ``results.notes`` say so: a search box should answer a long paste
+        from its first part rather than fail; ``on_excess="error"`` refuses it with
+        :class:`~vnsearch.QueryTooLarge` instead.
+
+        >>> import vnsearch
+        >>> ix = vnsearch.Index.in_memory(vnsearch.Schema(body=vnsearch.TEXT()))
+        >>> with ix.writer() as w:
+        ...     w.add({"body": "Hà Nội"})
+        >>> r = ix.search("hà " * 5000 + "nội", limits=vnsearch.QueryLimits(max_chars=100))
+        >>> len(r), r.notes
+        (1, ('the query was cut to its first 100 of 15,003 characters (max_chars=100)',))
         """
         from vnsearch.ranking.search import DEFAULT_RANKING, search
 
@@ -341,6 +361,7 @@ class Index:
             filter=filter,
             ranking=ranking or DEFAULT_RANKING,
             sort=sort,
+            limits=limits or self.query_limits,
         )
 
     def explain(
@@ -350,11 +371,15 @@ class Index:
         *,
         fields: Iterable[str] | None = None,
         ranking: Ranking | None = None,
+        limits: QueryLimits | None = None,
     ) -> Explanation:
-        """Why the document with unique field ``doc_id`` got its score for ``query``."""
+        """Why the document with unique field ``doc_id`` got its score for ``query``
+        (``limits`` as for :meth:`search`)."""
         from vnsearch.ranking.search import DEFAULT_RANKING, explain
 
-        return self._read(explain, query, doc_id, fields=fields, ranking=ranking or DEFAULT_RANKING)
+        ranking = ranking or DEFAULT_RANKING
+        limits = limits or self.query_limits
+        return self._read(explain, query, doc_id, fields=fields, ranking=ranking, limits=limits)
 
     def _read(self, read: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """``read(snapshot, *args, **kwargs)`` on the last commit's snapshot, an error that

@@ -166,18 +166,48 @@ def _live(live: np.ndarray, keys, counts, docs, weights, npos, positions) -> tup
 # about 140 bytes of memory per byte of text until the commit (a 10 MB value: ~1.4 GB).
 MAX_TEXT_MB = 10.0
 
+# The most values a KEYWORD field of one document takes (each is a posting until commit).
+MAX_KEYWORDS = 100_000
 
-def _check_size(name: str, text: str, max_bytes: int | None) -> None:
-    """Refuse a TEXT value longer than ``max_bytes`` of UTF-8 (measured without a copy
-    unless the length in characters leaves it in doubt)."""
+
+def _check_size(name: str, text: str | bytes, max_bytes: int | None) -> None:
+    """Refuse a value (TEXT, or an ID, KEYWORD or STORED string or bytes) longer than
+    ``max_bytes`` of UTF-8 (measured without a copy unless the length in characters leaves
+    it in doubt)."""
     if max_bytes is None or len(text) * 4 <= max_bytes:
         return
-    size = len(text) if len(text) > max_bytes else len(text.encode("utf-8", "surrogatepass"))
+    if isinstance(text, str) and len(text) <= max_bytes:
+        size = len(text.encode("utf-8", "surrogatepass"))
+    else:
+        size = len(text)
     if size > max_bytes:
         raise DocumentError(
             f"field {name!r}: the text is {size / 1e6:.1f} MB, more than the writer's limit "
             f"of {max_bytes / 1e6:g} MB (pass max_text_mb to Index.writer to change it)"
         )
+
+
+def _keywords(name: str, value: Any, max_bytes: int | None) -> str:
+    """A KEYWORD value (one keyword, or an iterable of them) as Whoosh takes it: the
+    keywords joined by commas (commas inside one become spaces). Refused before anything
+    is joined when it holds more than ``MAX_KEYWORDS`` keywords or more than ``max_bytes``
+    of text."""
+    values: list[str] = []
+    for v in [value] if isinstance(value, str) else value:
+        values.append(str(v).replace(",", " "))
+        if len(values) > MAX_KEYWORDS:  # a generator of millions stops here
+            raise DocumentError(
+                f"field {name!r}: more than {MAX_KEYWORDS:,} keywords in one document"
+            )
+    chars = sum(map(len, values))
+    if max_bytes is not None and chars > max_bytes:
+        raise DocumentError(
+            f"field {name!r}: the keywords are {chars / 1e6:.1f} MB, more than the writer's "
+            f"limit of {max_bytes / 1e6:g} MB (pass max_text_mb to Index.writer to change it)"
+        )
+    joined = ",".join(values)
+    _check_size(name, joined, max_bytes)
+    return joined
 
 
 def document_fields(
@@ -224,9 +254,9 @@ def document_fields(
             continue
         if isinstance(ftype, ID):
             value = str(value)
+            _check_size(name, value, max_text_bytes)
         elif isinstance(ftype, KEYWORD):
-            values = [value] if isinstance(value, str) else list(value)
-            value = ",".join(str(v).replace(",", " ") for v in values)
+            value = _keywords(name, value, max_text_bytes)
         elif isinstance(ftype, NUMERIC):
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise DocumentError(f"field {name!r} is NUMERIC: expected a number, got {value!r}")
@@ -236,6 +266,8 @@ def document_fields(
                 raise DocumentError(f"field {name!r} is DATETIME: expected datetime, got {value!r}")
         elif not isinstance(ftype, STORED):
             raise DocumentError(f"field {name!r}: unsupported type {ftype!r}")
+        elif isinstance(value, (str, bytes)):
+            _check_size(name, value, max_text_bytes)
         if isinstance(ftype, (ID, KEYWORD)) and not value.isascii():
             found = LONE_SURROGATE.search(value)
             if found is not None:  # an exact term: U+FFFD could merge two different values

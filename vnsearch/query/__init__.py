@@ -1,5 +1,20 @@
-"""The query language: parse what a user typed into a small, immutable AST (see ``parser``)."""
+"""The query language: parse what a user typed into a small, immutable AST (see ``parser``),
+and the limits that bound a query's size (see ``limits``)."""
 
+from vnsearch.query.limits import DEFAULT_LIMITS, QueryLimits, cut_clauses, cut_text
 from vnsearch.query.parser import QUOTES, Clause, Occur, Or, ParsedQuery, Phrase, Term, parse
 
-__all__ = ["QUOTES", "Clause", "Occur", "Or", "ParsedQuery", "Phrase", "Term", "parse"]
+__all__ = [
+    "DEFAULT_LIMITS",
+    "QUOTES",
+    "Clause",
+    "Occur",
+    "Or",
+    "ParsedQuery",
+    "Phrase",
+    "QueryLimits",
+    "Term",
+    "cut_clauses",
+    "cut_text",
+    "parse",
+]

@@ -181,6 +181,9 @@ class PreparedQuery:
         self.executor = Executor(snap, ranking)
         self.positive = [u for u in plan.units if u.occur != "must_not"]
         self.negative = [u for u in plan.units if u.occur == "must_not"]
+        # how many clauses a document matching every positive one matches (a clause the
+        # query repeats counts as often as it is typed)
+        self.clauses = sum(u.times for u in self.positive)
         # every term that adds to scores: the positive clauses', then the bonuses
         self.scoring = [s for u in self.positive for s in u.scoring]
         if self.positive:
@@ -221,7 +224,7 @@ class PreparedQuery:
             required &= ~ex.matches(unit)
         for unit in self.positive:
             matched = ex.matches(unit)
-            coord += matched
+            coord += matched if unit.times == 1 else matched * np.int32(unit.times)
             if unit.occur == "must":
                 required &= matched
         candidates = required & (coord > 0)
@@ -249,13 +252,14 @@ class PreparedQuery:
         if not rare:
             return None
         every = len(rare) == len(self.positive)
+        frequent = self.clauses - sum(u.times for u in rare)
         union = np.zeros(ex.snap.total, dtype=bool)
         for unit in rare:
             ex.mark(unit, union)
         docs = union.nonzero()[0]
         if len(docs) < limit and not every:
             return None
-        docs, coord = self.match_among(docs, more_than=len(self.positive) - len(rare))
+        docs, coord = self.match_among(docs, more_than=frequent)
         return (docs, coord) if len(docs) >= limit or every else None
 
     def match_among(self, docs: np.ndarray, more_than: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -272,7 +276,7 @@ class PreparedQuery:
         keep = np.ones(len(docs), dtype=bool)
         for unit in self.positive:
             found = ex.unit_contains(unit, docs)
-            coord += found
+            coord += found if unit.times == 1 else found * np.int32(unit.times)
             if unit.occur == "must":
                 keep &= found
         keep &= coord > more_than

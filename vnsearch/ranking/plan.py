@@ -7,7 +7,14 @@ words find accented text; phrase positions) and the terms it scores in each TEXT
 bonus terms: their bigrams and the words pyvi segments. Planning only reads the analysis:
 it tokenizes, folds and segments nothing itself.
 
-:func:`plan_search` is the whole front of a search: parse, analyze, plan.
+A word typed again (the same clause plan) is one clause that counts as many times as it
+was typed (its terms' weights and its share of matched clauses multiplied): what repeating
+it always gave, at the cost of one. Bonus terms found twice are scored once, their weights
+summed. A plan makes at most ``QueryLimits.max_terms`` term lookups: past that, the last
+clauses and bonus terms are dropped (with a note in ``Plan.notes``) or the query refused.
+
+:func:`plan_search` is the whole front of a search: cut to the limits, parse, analyze,
+plan.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from operator import attrgetter
 from typing import NamedTuple
 
 from vnsearch.index.schema import TEXT, exact_term, view_field
-from vnsearch.query import Term, parse
+from vnsearch.query import DEFAULT_LIMITS, QueryLimits, Term, cut_clauses, cut_text, parse
 from vnsearch.ranking.accents import AccentVocabulary, vocabulary
 from vnsearch.ranking.query_text import AnalyzedItem, AnalyzedQuery, PlainWords, analyze_query
 from vnsearch.ranking.scoring import DEFAULT_RANKING, Ranking
@@ -61,22 +68,32 @@ class ClausePlan(NamedTuple):
     term)``: the union of their postings) or any of the ``phrases`` (each ``(field, term,
     offset)`` per term: the terms at those relative positions). ``scoring`` are the terms
     the clause adds to a matching document's score. ``occur`` is the clause's, from the
-    query: ``should``, ``must`` or ``must_not`` (whose terms never score).
+    query: ``should``, ``must`` or ``must_not`` (whose terms never score). ``times``: how
+    many times the query repeats the clause (its ``scoring`` weights are already
+    multiplied by it; a document matching it counts as matching ``times`` clauses).
     """
 
     occur: str
     scoring: tuple[ScoredTerm, ...] = ()
     any_of: tuple[tuple[str, str], ...] = ()
     phrases: tuple[tuple[tuple[str, str, int], ...], ...] = ()
+    times: int = 1
+
+    @property
+    def lookups(self) -> int:
+        """How many term lookups the clause makes (what ``QueryLimits.max_terms`` counts)."""
+        return len(self.scoring) + len(self.any_of) + sum(map(len, self.phrases))
 
 
 class Plan(NamedTuple):
     """A planned query: its clauses, in the query's order (the plain ``should`` words of a
     long query joined into one clause, last), and the bonus terms of its neighbouring plain
-    words (bigrams and pyvi words), which add to the score of any matching document."""
+    words (bigrams and pyvi words), which add to the score of any matching document;
+    ``notes`` say what of the query was dropped to keep it within its limits."""
 
     units: tuple[ClausePlan, ...]
     bonus: tuple[ScoredTerm, ...]
+    notes: tuple[str, ...] = ()
 
 
 def text_fields(schema, only: Iterable[str] | None) -> list[str]:
@@ -92,21 +109,27 @@ def text_fields(schema, only: Iterable[str] | None) -> list[str]:
     return names
 
 
-def plan_search(snap, query: str, fields: Iterable[str] | None, ranking: Ranking) -> Plan:
+def plan_search(
+    snap, query: str, fields: Iterable[str] | None, ranking: Ranking,
+    limits: QueryLimits = DEFAULT_LIMITS,
+) -> Plan:  # fmt: skip
     """Parse, analyze and plan ``query`` for a search of ``snap`` (whose accent vocabulary
-    restores and respells words, when ``ranking`` asks for it)."""
+    restores and respells words, when ``ranking`` asks for it), within ``limits``."""
     if not isinstance(query, str):
         raise TypeError(f"query must be a str, got {type(query).__name__}")
     accents = vocabulary(snap) if ranking.restored_weight or ranking.respell else None
-    return plan_text(query, snap.schema, fields, ranking, accents)
+    return plan_text(query, snap.schema, fields, ranking, accents, limits)
 
 
 def plan_text(
     query: str, schema, fields: Iterable[str] | None = None,
     ranking: Ranking = DEFAULT_RANKING, accents: AccentVocabulary | None = None,
+    limits: QueryLimits = DEFAULT_LIMITS,
 ) -> Plan:  # fmt: skip
     """Parse, analyze and plan ``query`` over ``schema`` (any of its fields may be named in
-    the query; ``fields`` limits the TEXT fields plain words search).
+    the query; ``fields`` limits the TEXT fields plain words search), within ``limits``:
+    the text is cut to ``max_chars`` before it is parsed, the parsed query to
+    ``max_clauses`` words before it is analyzed, the plan to ``max_terms`` lookups.
 
     >>> from vnsearch.index.schema import TEXT, Schema
     >>> p = plan_text("hà -nội", Schema(body=TEXT()))
@@ -116,30 +139,123 @@ def plan_text(
     [('body.syllables', 'hà', 1.0), ('body.folded', 'ha', 0.7)]
     """
     names = text_fields(schema, fields)
-    parsed = parse(query, list(schema))
-    return plan_query(analyze_query(parsed, schema, accents, ranking), schema, names, ranking)
+    text, cut = cut_text(query, limits)
+    parsed, dropped = cut_clauses(parse(text, list(schema)), limits)
+    analyzed = analyze_query(parsed, schema, accents, ranking)
+    plan = plan_query(analyzed, schema, names, ranking, limits)
+    notes = tuple(n for n in (cut, dropped) if n is not None)
+    return plan._replace(notes=notes + plan.notes) if notes else plan
 
 
-def plan_query(query: AnalyzedQuery, schema, fields: Sequence[str], ranking: Ranking) -> Plan:
-    """The clause plans and bonus terms of ``query`` searched in the TEXT ``fields``."""
+class _Planned(NamedTuple):
+    """One distinct clause while planning: its plan, whether it joins a long query's
+    group, its items, and how many times the query has it."""
+
+    unit: ClausePlan
+    joins: bool
+    items: tuple[AnalyzedItem, ...]
+    times: int
+
+
+def plan_query(
+    query: AnalyzedQuery, schema, fields: Sequence[str], ranking: Ranking,
+    limits: QueryLimits | None = None,
+) -> Plan:  # fmt: skip
+    """The clause plans and bonus terms of ``query`` searched in the TEXT ``fields``; with
+    ``limits``, at most ``limits.max_terms`` term lookups."""
     planner = _Planner(schema, fields, ranking)
     drop = _stopword_clauses(query, ranking)
-    units: list[ClausePlan] = []
-    grouped: list[ClausePlan] = []  # a long query's plain should words: matched as one
+    planned: list[_Planned] = []
+    seen: dict[tuple[ClausePlan, bool], int] = {}  # a clause typed again: where it is
     for i, clause_items in groupby(query.items, key=attrgetter("clause")):
         if i in drop:
             continue
         items = tuple(clause_items)
         unit = planner.clause(i, items)
         if unit.any_of or unit.phrases:
-            if query.grouped and items[0].plain and unit.occur == "should":
-                grouped.append(unit)
+            joins = query.grouped and items[0].plain and unit.occur == "should"
+            at = seen.setdefault((unit, joins), len(planned))
+            if at == len(planned):
+                planned.append(_Planned(unit, joins, items, 1))
             else:
-                units.append(unit)
-    if grouped:
-        units.append(_joined(grouped))
+                planned[at] = planned[at]._replace(times=planned[at].times + 1)
     asked = ranking.question_words and query.grouped
-    return Plan(tuple(units), planner.bonus(query.plain, asked))
+    bonus = planner.bonus(query.plain, asked)
+    notes: tuple[str, ...] = ()
+    lookups = sum(p.unit.lookups for p in planned) + len(bonus)
+    if limits is not None and lookups > limits.max_terms:
+        most = limits.max_terms
+        notes = (
+            limits.excess(
+                f"the query makes {lookups:,} term lookups, more than max_terms={most:,}",
+                f"the query makes {lookups:,} term lookups; the first {most:,} were made "
+                f"(max_terms={most:,})",
+            ),
+        )
+        planned, bonus = _fit(planner, planned, bonus, most)
+    units = [_repeated(p.unit, p.times) for p in planned if not p.joins]
+    grouped = [_repeated(p.unit, p.times) for p in planned if p.joins]
+    if grouped:  # a long query's plain should words: matched as one clause
+        units.append(_joined(grouped))
+    return Plan(tuple(units), bonus, notes)
+
+
+def _repeated(unit: ClausePlan, times: int) -> ClausePlan:
+    """``unit`` standing for ``times`` copies of itself: weights multiplied."""
+    if times == 1:
+        return unit
+    scoring = tuple(
+        _new_tuple(ScoredTerm, (s.field, s.term, s.weight * times, s.view, s.text_field))
+        for s in unit.scoring
+    )
+    return unit._replace(scoring=scoring, times=times)
+
+
+def _fit(
+    planner: _Planner, planned: list[_Planned], bonus: tuple[ScoredTerm, ...], most: int
+) -> tuple[list[_Planned], tuple[ScoredTerm, ...]]:
+    """The first clauses and bonus terms that make at most ``most`` lookups together, each
+    kind its share: the clause that crosses the limit keeps the syllables (of a phrase or
+    a compound) or the alternatives (of an ``OR``) that fit, and each field the first of
+    its bonus terms (the query's first words') that fit."""
+    clauses = sum(p.unit.lookups for p in planned)
+    room = most * clauses // (clauses + len(bonus))
+    kept: list[_Planned] = []
+    for p in planned:
+        if p.unit.lookups > room:
+            part = _part(planner, p, room)
+            if part is not None:
+                kept.append(part)
+                room -= part.unit.lookups
+            break
+        kept.append(p)
+        room -= p.unit.lookups
+    room = most - sum(p.unit.lookups for p in kept)
+    by_field: dict[str, list[ScoredTerm]] = {}
+    for s in bonus:
+        by_field.setdefault(s.text_field, []).append(s)
+    each = room // max(1, len(by_field))
+    return kept, tuple(s for terms in by_field.values() for s in terms[:each])
+
+
+def _part(planner: _Planner, p: _Planned, room: int) -> _Planned | None:
+    """``p`` planned with fewer alternatives, or fewer syllables of its one item, to make
+    at most ``room`` lookups (None: not even one fits)."""
+    items = p.items
+    size = len(items) if len(items) > 1 else len(items[0].syllables)
+    n = min(size - 1, room * size // max(1, p.unit.lookups))
+    while n >= 1:
+        if len(items) > 1:
+            part = items[:n]
+        else:
+            one = items[0]
+            cut = (one.syllables[:n], one.folded[:n], one.positions[:n])
+            part = (one._replace(syllables=cut[0], folded=cut[1], positions=cut[2]),)
+        unit = planner.clause(part[0].clause, part)
+        if unit.lookups <= room and (unit.any_of or unit.phrases):
+            return _Planned(unit, p.joins, part, p.times)
+        n -= 1
+    return None
 
 
 def _joined(units: list[ClausePlan]) -> ClausePlan:
@@ -194,7 +310,7 @@ class _Planner:
                     for s in scoring[n:]
                 ]
         return _new_tuple(
-            ClausePlan, (items[0].occur, tuple(scoring), tuple(any_of), tuple(phrases))
+            ClausePlan, (items[0].occur, tuple(scoring), tuple(any_of), tuple(phrases), 1)
         )
 
     def item(self, item: AnalyzedItem, scoring: list, any_of: list, phrases: list) -> None:
@@ -274,4 +390,20 @@ class _Planner:
             if ww and words:
                 hidden = _hidden(name, "words")
                 out.extend(_new_tuple(ScoredTerm, (hidden, w, ww, "words", name)) for w in words)
-        return tuple(out)
+        return _merged(out)
+
+
+def _merged(terms: list[ScoredTerm]) -> tuple[ScoredTerm, ...]:
+    """``terms`` with each one found twice (the same field, term and view) scored once,
+    where it first stands, its weights summed (``hà hà hà``: one bigram ``hà hà``)."""
+    at: dict[tuple[str, str, str], int] = {}
+    out: list[ScoredTerm] = []
+    for s in terms:
+        k = at.setdefault((s.field, s.term, s.view), len(out))
+        if k == len(out):
+            out.append(s)
+        else:
+            old = out[k]
+            row = (old.field, old.term, old.weight + s.weight, old.view, old.text_field)
+            out[k] = _new_tuple(ScoredTerm, row)
+    return tuple(out)

@@ -91,14 +91,27 @@ class Results(Sequence[Hit]):
     """The top hits of a query, best first, and ``total``: how many documents matched.
 
     The total is counted when first asked for (ranking the top hits does not need it).
+    ``notes`` say, one line each, what of the query was left out to keep it within the
+    search's :class:`~vnsearch.QueryLimits` (``truncated``: whether anything was).
     """
 
-    __slots__ = ("_count", "_total", "hits")
+    __slots__ = ("_count", "_total", "hits", "notes")
 
-    def __init__(self, hits: tuple[Hit, ...], total: int | Callable[[], int]) -> None:
+    def __init__(
+        self,
+        hits: tuple[Hit, ...],
+        total: int | Callable[[], int],
+        notes: tuple[str, ...] = (),
+    ) -> None:
         self.hits = hits
         self._total = total if isinstance(total, int) else None
         self._count = None if isinstance(total, int) else total
+        self.notes = notes
+
+    @property
+    def truncated(self) -> bool:
+        """Whether part of the query was left out (``notes`` say which)."""
+        return bool(self.notes)
 
     @property
     def total(self) -> int:
@@ -126,12 +139,15 @@ class Explanation:
 
     ``terms`` are the contributions in the order the query scores them; ``str()`` prints
     one line per term under the score, ``to_dict()`` gives it all as JSON-able data.
+    ``notes``: what of the query was left out to keep it within its limits (as
+    :attr:`Results.notes`).
     """
 
     doc_id: Any
     score: float
     matched: bool
     terms: tuple[TermContribution, ...] = ()
+    notes: tuple[str, ...] = ()
 
     @property
     def lines(self) -> tuple[str, ...]:

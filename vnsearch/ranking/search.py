@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from vnsearch.index.reader import Snapshot
+from vnsearch.query import DEFAULT_LIMITS, QueryLimits
 from vnsearch.ranking.highlighting import plan_highlighter
 from vnsearch.ranking.match import PreparedQuery
 from vnsearch.ranking.plan import plan_search
@@ -40,18 +41,21 @@ def search(
     filter: Mapping[str, Any] | None = None,
     ranking: Ranking = DEFAULT_RANKING,
     sort: str | None = None,
+    limits: QueryLimits = DEFAULT_LIMITS,
 ) -> Results:
     """Rank the documents of ``snap`` for ``query``; the top ``limit`` hits and the total.
 
     ``filter`` maps fields to a value, a list of values (any of them) or, for NUMERIC and
     DATETIME fields, a :class:`Range`. ``sort="field"`` (or ``"-field"``, descending)
     orders every match by that NUMERIC or DATETIME field instead (ties by score, documents
-    without a value last); scores stay BM25's.
+    without a value last); scores stay BM25's. ``limits`` bound the query's size
+    (:class:`~vnsearch.QueryLimits`): the excess is left out, as ``Results.notes`` say, or
+    refused with :class:`~vnsearch.errors.QueryTooLarge`.
     """
-    plan = plan_search(snap, query, fields, ranking)  # parse -> analyze -> plan
+    plan = plan_search(snap, query, fields, ranking, limits)  # cut -> parse -> analyze -> plan
     q = PreparedQuery(snap, plan, filter, ranking)
     docs, scores, total = best(q, limit, sort)
-    return Results(_hits(snap, docs, scores, q) if len(docs) else (), total)
+    return Results(_hits(snap, docs, scores, q) if len(docs) else (), total, plan.notes)
 
 
 def _hits(
@@ -73,12 +77,14 @@ def explain(
     doc_id: Any,
     fields: Iterable[str] | None = None,
     ranking: Ranking = DEFAULT_RANKING,
+    limits: QueryLimits = DEFAULT_LIMITS,
 ) -> Explanation:
-    """Explain the score of the document whose unique field is ``doc_id``."""
+    """Explain the score of the document whose unique field is ``doc_id`` (``query`` within
+    ``limits``, as :func:`search`)."""
     doc = snap.doc_for_id(doc_id)
     if doc is None:
         raise KeyError(f"no document with id {doc_id!r}")
-    plan = plan_search(snap, query, fields, ranking)  # parse -> analyze -> plan
+    plan = plan_search(snap, query, fields, ranking, limits)  # cut -> parse -> analyze -> plan
     q = PreparedQuery(snap, plan, None, ranking)
     terms = []
     for s, p, _idf in q.scoring_terms:
@@ -92,4 +98,5 @@ def explain(
             )  # fmt: skip
             terms.append(term)
     score = float(score_docs(q.executor, q.scoring_terms, np.array([doc], dtype=np.int64))[0])
-    return Explanation(doc_id, score, bool(q.match_all()[1][doc]), tuple(terms))
+    matched = bool(q.match_all()[1][doc])
+    return Explanation(doc_id, score, matched, tuple(terms), plan.notes)

@@ -155,7 +155,7 @@ def top_hits_from_rare_terms(q: PreparedQuery, limit: int) -> tuple[np.ndarray, 
     if count < limit:
         return None
     docs = partial = None  # those documents and their sums, made when needed
-    every = len(q.positive)
+    every = q.clauses
     size = max(8 * limit, 64)
     while size < count // 2:
         if count > 64 * size:  # many: the best sums taken among all documents' at once
@@ -214,7 +214,7 @@ def _top_hits_among(
         return None
     hits, scores = top_hits(q, cand, coord, limit)
     last = coord[np.searchsorted(cand, hits[-1])]
-    if last == len(q.positive) and float(scores[-1]) > bound * (1 + 1e-9):
+    if last == q.clauses and float(scores[-1]) > bound * (1 + 1e-9):
         return hits, scores
     return None
 
