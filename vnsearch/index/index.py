@@ -112,6 +112,7 @@ class Index:
         storage = FolderStorage(str(folder))
         VnFileIndex.create(storage, schema.whoosh_schema_cached(), INDEX_NAME)
         (folder / SCHEMA_FILE).write_text(schema.to_json(), encoding="utf-8")
+        storage.sync([SCHEMA_FILE])  # a new index survives a power cut too
         return cls(schema, storage, folder)
 
     @classmethod

@@ -12,12 +12,14 @@ import shutil
 import tempfile
 import threading
 import weakref
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from whoosh.filedb.filestore import FileStorage, RamStorage
 
 from vnsearch.errors import IncompatibleIndex, IndexCorrupted, SchemaError
+from vnsearch.index.durable import sync_file, sync_folder
 from vnsearch.index.integrity import INDEX_NAME
 from vnsearch.index.schema import Schema
 
@@ -107,3 +109,12 @@ class MemoryStorage(RamStorage):
 class FolderStorage(FileStorage):
     """Whoosh's FileStorage for an index folder: what vnsearch changes in how an index's
     files are written, read and removed lives here."""
+
+    def sync(self, names: Iterable[str] = (), folder: bool = True) -> None:
+        """Write the files ``names`` to the disk, then (``folder``) the folder's entries:
+        what a commit needs durable before its table of contents is renamed and after
+        (:mod:`vnsearch.index.durable`)."""
+        for name in names:
+            sync_file(self._fpath(name))
+        if folder:
+            sync_folder(self.folder)

@@ -28,7 +28,7 @@ from vnsearch.index.schema import (
 )
 from vnsearch.index.stored import STORABLE, storable
 from vnsearch.index.terms import terms_reader
-from vnsearch.index.toc import commit_toc
+from vnsearch.index.toc import commit_toc, generations
 from vnsearch.index.workers import AnalysisQueue, Analyzed, analyze_texts
 
 __all__ = ["ArraySegmentWriter", "Writer", "document_fields"]
@@ -46,6 +46,12 @@ class ArraySegmentWriter(SegmentWriter):
 
     def __init__(self, ix: Any, limitmb: int = 256, **kwargs: Any) -> None:
         super().__init__(ix, limitmb=limitmb, **kwargs)
+        # above every table of contents present, also a damaged one the index passed over
+        # (Whoosh's rename would refuse its name; its files are deleted at the commit)
+        listed = generations(self.storage, self.indexname)
+        self.generation = max(self.generation, listed[0] + 1 if listed else 0)
+        # the segments already on the disk (Whoosh appends the new one to its own list)
+        self.base_segments = frozenset(s.segid for s in self.segments)
         positional = {
             name: isinstance(field.format, Positions)
             for name, field in self.schema.items()
