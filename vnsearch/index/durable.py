@@ -6,6 +6,9 @@ and the new segment empty. A commit therefore syncs (``fsync``) every new segmen
 and checksums file, then the new table of contents before its rename, then the folder
 after the rename, and only then deletes the previous commit's files
 (:func:`vnsearch.index.toc.commit_toc`).
+
+A commit that fails on a full disk or an I/O error raises :class:`IndexWriteError`
+(:func:`write_error`) and leaves the previous commit as it was.
 """
 
 from __future__ import annotations
@@ -13,7 +16,9 @@ from __future__ import annotations
 import errno
 import os
 
-__all__ = ["sync_file", "sync_folder"]
+from vnsearch.errors import IndexWriteError
+
+__all__ = ["sync_file", "sync_folder", "write_error"]
 
 
 def sync_file(path: str) -> None:
@@ -39,3 +44,38 @@ def sync_folder(path: str) -> None:
             raise
     finally:
         os.close(fd)
+
+
+_WHAT = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is exceeded",
+    errno.EIO: "an I/O error (a failing disk?)",
+    errno.EROFS: "the file system is read-only",
+    errno.EFBIG: "a file grew too large for the file system",
+}
+
+
+def write_error(
+    where: str, exc: OSError, what: str = "the commit", committed: bool = False
+) -> IndexWriteError:
+    """The :class:`IndexWriteError` for ``exc``, met while ``what`` wrote to the index at
+    ``where``: one line saying what failed, on which file, and that the previous commit is
+    still the index's (or, ``committed``: that the commit is in place, but may not be on
+    the disk).
+
+    >>> import errno
+    >>> print(write_error("news.idx", OSError(errno.ENOSPC, "No space left", "/x/MAIN_a.seg")))
+    news.idx: the commit failed, the disk is full (No space left: MAIN_a.seg); the index \
+keeps its previous commit
+    """
+    reason = _WHAT.get(exc.errno or 0, "it could not write a file")
+    detail = exc.strerror or str(exc)
+    if exc.filename:
+        detail += f": {os.path.basename(str(exc.filename))}"
+    if committed:
+        outcome = "the commit is in place but may not survive a power cut"
+    else:
+        outcome = "the index keeps its previous commit"
+    error = IndexWriteError(f"{where}: {what} failed, {reason} ({detail}); {outcome}")
+    error.errno = exc.errno
+    return error

@@ -12,8 +12,9 @@ from whoosh.formats import Positions
 from whoosh.writing import SegmentWriter
 
 from vnsearch.analysis import VIEWS
-from vnsearch.errors import DocumentError, SchemaError
+from vnsearch.errors import DocumentError, SchemaError, VnsearchError
 from vnsearch.index.checksums import verify_segment, write_checksums
+from vnsearch.index.durable import write_error
 from vnsearch.index.integrity import DAMAGE, corrupted
 from vnsearch.index.pool import ArrayPool
 from vnsearch.index.schema import (
@@ -131,6 +132,34 @@ class ArraySegmentWriter(SegmentWriter):
     def _commit_toc(self, segments: list[Any]) -> None:
         commit_toc(self, segments)  # vnsearch's table of contents, not Whoosh's pickles
 
+    def committed(self) -> bool:
+        """Whether this writer's table of contents is in place (its commit is the index's)."""
+        return self.storage.file_exists(f"_{self.indexname}_{self.generation}.toc")
+
+    def abandon(self) -> None:
+        """Give up this writer after a failed commit or a cancel, even when every step
+        fails again (a full disk fails the closing of files too): its files closed, its
+        new segment's files deleted unless its commit is in place, its temporary folder
+        removed, and the write lock given back, whatever happened before."""
+        if self.is_closed:
+            return
+        try:
+            with contextlib.suppress(Exception):
+                self._close_segment()
+            if not self.committed():
+                prefix = f"{self.newsegment.segment_id()}."
+                for name in list(self.storage):
+                    if name.startswith(prefix):
+                        with contextlib.suppress(OSError):
+                            self.storage.delete_file(name)
+            with contextlib.suppress(Exception):
+                self._tempstorage.destroy()
+        finally:
+            self.is_closed = True
+            if self.writelock is not None:
+                with contextlib.suppress(Exception):
+                    self.writelock.release()
+
     def _assemble_segment(self) -> None:
         super()._assemble_segment()
         if self.compound:
@@ -242,6 +271,14 @@ def document_fields(
     return fields, postings, texts
 
 
+def _quietly(check: Any) -> bool:
+    """``check()``, False if it fails."""
+    try:
+        return bool(check())
+    except Exception:
+        return False
+
+
 class Writer:
     """Adds, replaces and deletes documents; commits on ``with`` exit, rolls back on error.
 
@@ -304,11 +341,16 @@ class Writer:
         self._put(True, document_fields(self._schema, doc, self._max_bytes))
 
     def _put(self, replace: bool, doc: tuple) -> None:
-        if self._queue is None:
-            self._apply([(replace, *doc)], analyze_texts([doc[2]]))
-        else:
-            for batch, analyzed in self._queue.put(replace, doc):
-                self._apply(batch, analyzed)
+        try:
+            if self._queue is None:
+                self._apply([(replace, *doc)], analyze_texts([doc[2]]))
+            else:
+                for batch, analyzed in self._queue.put(replace, doc):
+                    self._apply(batch, analyzed)
+        except OSError as exc:  # writing stored fields or spilled postings: a full disk
+            if isinstance(exc, VnsearchError):
+                raise
+            raise write_error(self._where, exc, "adding a document") from exc
 
     def _drain(self) -> None:
         if self._queue is not None:
@@ -354,8 +396,10 @@ class Writer:
         self._check_open()
         try:
             self._drain()
-        except BaseException:
+        except BaseException as exc:
             self.cancel()
+            if isinstance(exc, OSError) and not isinstance(exc, VnsearchError):
+                raise write_error(self._where, exc) from exc
             raise
         if self._queue is not None:
             self._queue.close()
@@ -364,21 +408,28 @@ class Writer:
             self._w.commit(optimize=optimize)
         except BaseException as exc:
             # nothing is committed until the table of contents is renamed: give the lock
-            # back, and name a damaged segment met while merging
-            if not self._w.is_closed:
-                with contextlib.suppress(Exception):
-                    self._w.cancel()
+            # back, remove the partial files, and name a damaged segment met while merging
+            # or the disk that failed
+            committed = _quietly(self._w.committed)
+            self._w.abandon()
             if isinstance(exc, DAMAGE):
                 raise corrupted(self._where, exc) from exc
+            if isinstance(exc, OSError) and not isinstance(exc, VnsearchError):
+                if committed:
+                    raise write_error(self._where, exc, "syncing the commit", True) from exc
+                raise write_error(self._where, exc) from exc
             raise
 
     def cancel(self) -> None:
-        """Drop every change made through this writer and release the lock."""
+        """Drop every change made through this writer and release the lock (also when
+        closing its files fails, as on a full disk)."""
         if self._open:
             self._open = False
-            if self._queue is not None:
-                self._queue.close(cancel=True)
-            self._w.cancel()
+            try:
+                if self._queue is not None:
+                    self._queue.close(cancel=True)
+            finally:
+                self._w.abandon()
 
     def __enter__(self) -> Writer:
         return self
