@@ -35,6 +35,7 @@ ERRORS = [
     "IndexCorrupted",
     "IndexLocked",
     "IndexNotFound",
+    "IndexWriteError",
     "ModelError",
     "SchemaError",
     "VnsearchError",

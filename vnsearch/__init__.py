@@ -32,6 +32,7 @@ from vnsearch.errors import (
     IndexError_,  # noqa: F401  (deprecated alias of VnsearchError, kept for 0.1 users)
     IndexLocked,
     IndexNotFound,
+    IndexWriteError,
     ModelError,
     QueryTooLarge,
     SchemaError,
@@ -70,6 +71,7 @@ __all__ = [
     "IndexCorrupted",
     "IndexLocked",
     "IndexNotFound",
+    "IndexWriteError",
     "ModelError",
     "QueryTooLarge",
     "SchemaError",

@@ -7,6 +7,7 @@ All are :class:`VnsearchError`, so one ``except vnsearch.VnsearchError`` catches
     ├── IncompatibleIndex    another format version, or another schema than asked for
     ├── IndexCorrupted       bytes of an index file are not what was written
     ├── IndexLocked          another writer holds the index's lock
+    ├── IndexWriteError      a commit could not write its files (disk full, I/O error)
     ├── SchemaError          a schema (or a use of it) that cannot work; also a ValueError
     ├── DocumentError        a document that cannot be added: which field, and why
     ├── QueryTooLarge        a query over a limit of ``QueryLimits`` (when asked to refuse)
@@ -30,6 +31,7 @@ __all__ = [
     "IndexError_",
     "IndexLocked",
     "IndexNotFound",
+    "IndexWriteError",
     "ModelError",
     "QueryTooLarge",
     "SchemaError",
@@ -58,6 +60,13 @@ class IndexCorrupted(VnsearchError):
 
 class IndexLocked(VnsearchError):
     """Another writer (in this or another process) holds the index's lock."""
+
+
+class IndexWriteError(VnsearchError, OSError):
+    """A commit could not write the index's files (a full disk, an I/O error): the
+    message says what failed and where; the index keeps its previous commit, the commit's
+    partial files are removed and the write lock is given back. (Also an ``OSError``, as
+    such failures were before vnsearch named them; ``errno`` is the original's.)"""
 
 
 class SchemaError(VnsearchError, ValueError):

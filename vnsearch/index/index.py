@@ -136,6 +136,7 @@ class Index:
             _check_new_folder(folder)
             VnFileIndex.create(storage, schema.whoosh_schema_cached(), INDEX_NAME)
             (folder / SCHEMA_FILE).write_text(schema.to_json(), encoding="utf-8")
+            storage.sync([SCHEMA_FILE])  # a new index survives a power cut too
         finally:
             lock.release()
         return cls(schema, storage, folder)

@@ -12,6 +12,7 @@ import shutil
 import tempfile
 import threading
 import weakref
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from whoosh.filedb.filestore import FileStorage, RamStorage
 from whoosh.filedb.structfile import StructFile
 
 from vnsearch.errors import DamagedFile, IncompatibleIndex, IndexCorrupted, SchemaError
+from vnsearch.index.durable import sync_file, sync_folder
 from vnsearch.index.folder_files import (
     FolderLock,
     PrivateFolder,
@@ -140,3 +142,12 @@ class FolderStorage(FileStorage):
     def lock(self, name: str) -> FolderLock:
         """The lock file ``name``, never followed if it is a link (:class:`FolderLock`)."""
         return FolderLock(self._fpath(name))
+
+    def sync(self, names: Iterable[str] = (), folder: bool = True) -> None:
+        """Write the files ``names`` to the disk, then (``folder``) the folder's entries:
+        what a commit needs durable before its table of contents is renamed and after
+        (:mod:`vnsearch.index.durable`)."""
+        for name in names:
+            sync_file(self._fpath(name))
+        if folder:
+            sync_folder(self.folder)

@@ -15,11 +15,21 @@ that is not exactly this is :class:`~vnsearch.errors.DamagedFile` naming it.
 
 :class:`VnFileIndex` is Whoosh's ``FileIndex`` reading these; the writer writes them
 with :func:`write_toc` (:mod:`vnsearch.index.writer`).
+
+Durable commits (:mod:`vnsearch.index.durable`): :func:`commit_toc` syncs the new
+segments' files, :func:`write_toc` the new table of contents before its rename and the
+folder after it, and only then are the previous commit's files deleted. Opening reads
+the newest table of contents that is whole and whose segments' files are whole
+(:func:`read_whole_toc`): one that a power cut or a disk left damaged (written by a
+vnsearch that did not sync, or on storage that ignores syncs) is passed over, with a
+warning on the ``vnsearch`` logger, for the commit before it when that one is still there.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import re
 import struct
 import time
@@ -29,9 +39,19 @@ from typing import Any
 from whoosh.index import TOC, EmptyIndexError, FileIndex, clean_files
 
 from vnsearch.errors import DamagedFile
+from vnsearch.index.checksums import check_whole
 from vnsearch.index.codec import VnCodec, VnSegment
 
-__all__ = ["VnFileIndex", "commit_toc", "read_toc", "write_toc"]
+__all__ = [
+    "VnFileIndex",
+    "commit_toc",
+    "generations",
+    "read_toc",
+    "read_whole_toc",
+    "write_toc",
+]
+
+log = logging.getLogger("vnsearch")
 
 _MAGIC = b"VNT3"
 _HEAD = struct.Struct("<4sII")  # magic, CRC-32 of the body, its length
@@ -50,9 +70,17 @@ def _segment_json(segment: Any) -> dict[str, Any]:
     }
 
 
+def _sync(storage: Any, names: list[str], folder: bool = True) -> None:
+    """Sync files of a folder's storage to the disk (memory needs nothing)."""
+    sync = getattr(storage, "sync", None)
+    if sync is not None:
+        sync(names, folder=folder)
+
+
 def write_toc(storage: Any, indexname: str, generation: int, segments: list[Any]) -> None:
     """Write the table of contents of ``generation`` listing ``segments``: to a
-    temporary name, renamed when complete (as Whoosh does)."""
+    temporary name, synced to the disk, renamed when complete (as Whoosh does), then the
+    folder synced. If writing it fails, the temporary file is removed."""
     body = json.dumps(
         {"generation": generation, "segments": [_segment_json(s) for s in segments]},
         separators=(",", ":"),
@@ -60,10 +88,19 @@ def write_toc(storage: Any, indexname: str, generation: int, segments: list[Any]
     ).encode("ascii")
     name = TOC._filename(indexname, generation)
     temp = f"{name}.{time.time()}"
-    f = storage.create_file(temp)
-    f.write(_HEAD.pack(_MAGIC, zlib.crc32(body), len(body)) + body)
-    f.close()
-    storage.rename_file(temp, name, safe=True)
+    try:
+        f = storage.create_file(temp)
+        try:
+            f.write(_HEAD.pack(_MAGIC, zlib.crc32(body), len(body)) + body)
+        finally:
+            f.close()
+        _sync(storage, [temp])
+        storage.rename_file(temp, name, safe=True)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            storage.delete_file(temp)
+        raise
+    _sync(storage, [])
 
 
 def _bad(name: str, what: str) -> DamagedFile:
@@ -93,6 +130,13 @@ def _segment(name: str, indexname: str, spec: Any) -> VnSegment:
     segment.compound = spec["compound"]
     segment._fieldlengths = dict(lengths)  # where Whoosh's per-document writer puts them
     return segment
+
+
+def generations(storage: Any, indexname: str) -> list[int]:
+    """The generations of the tables of contents in ``storage``, newest first."""
+    pattern = TOC._pattern(indexname)
+    found = (pattern.match(name) for name in storage)
+    return sorted((int(m.group(1)) for m in found if m), reverse=True)
 
 
 def read_toc(storage: Any, indexname: str, schema: Any, gen: int | None = None) -> TOC:
@@ -139,15 +183,55 @@ def read_toc(storage: Any, indexname: str, schema: Any, gen: int | None = None) 
     return TOC(schema, segments, gen)
 
 
+def read_whole_toc(storage: Any, indexname: str, schema: Any, broken: set[int]) -> TOC:
+    """The newest table of contents that is whole and whose segments' files are whole
+    (:func:`~vnsearch.index.checksums.check_whole`). One that is not is passed over with a
+    warning on the ``vnsearch`` logger (once: its generation is added to ``broken``) and
+    the one before it read; none whole is the newest one's :class:`DamagedFile`, none at
+    all Whoosh's ``EmptyIndexError``. A commit made meanwhile (which deletes the files of
+    the one being read) makes it start again from the new one."""
+    for _ in range(100):  # a new commit at every try: 100 of them during one open
+        listed = generations(storage, indexname)
+        if not listed:
+            raise EmptyIndexError(f"index {indexname!r} does not exist in {storage!r}")
+        first: BaseException | None = None
+        for gen in listed:
+            try:
+                toc = read_toc(storage, indexname, schema, gen)
+                for segment in toc.segments:
+                    check_whole(storage, segment)
+            except (DamagedFile, OSError) as exc:
+                now = generations(storage, indexname)
+                if now[:1] != listed[:1] or gen not in now:
+                    break  # a commit came, or took this one away: list again
+                first = first or exc
+                if gen not in broken:
+                    broken.add(gen)
+                    log.warning(
+                        "%s: %s is not a whole commit (%s): passed over for an older one",
+                        getattr(storage, "folder", "index"),
+                        TOC._filename(indexname, gen),
+                        exc,
+                    )
+                continue
+            return toc
+        else:
+            assert first is not None
+            raise first
+    raise DamagedFile(f"{TOC._filename(indexname, listed[0])}: changed at every read")
+
+
 class VnFileIndex(FileIndex):
     """Whoosh's ``FileIndex`` whose tables of contents are vnsearch's (:func:`read_toc`),
-    with the Whoosh schema given, never read from the folder."""
+    with the Whoosh schema given, never read from the folder. It reads the last whole
+    commit (:func:`read_whole_toc`) and remembers the generations that are not whole."""
 
     def __init__(self, storage: Any, schema: Any, indexname: str) -> None:
         super(FileIndex, self).__init__()
         self.storage = storage
         self._schema = schema
         self.indexname = indexname
+        self._broken: set[int] = set()  # generations found not whole
         self._read_toc()  # as Whoosh's: fails now if there is no readable one
 
     @classmethod
@@ -162,7 +246,13 @@ class VnFileIndex(FileIndex):
         return cls(storage, schema, indexname)
 
     def _read_toc(self) -> TOC:
-        return read_toc(self.storage, self.indexname, self._schema)
+        return read_whole_toc(self.storage, self.indexname, self._schema, self._broken)
+
+    def latest_generation(self) -> int:
+        """The newest generation not known to be damaged (-1: none)."""
+        return next(
+            (g for g in generations(self.storage, self.indexname) if g not in self._broken), -1
+        )
 
     def writer(self, **kwargs: Any) -> Any:
         raise NotImplementedError("vnsearch.Index.writer() makes vnsearch's writer")
@@ -170,6 +260,12 @@ class VnFileIndex(FileIndex):
 
 def commit_toc(writer: Any, segments: list[Any]) -> None:
     """A Whoosh ``SegmentWriter``'s last step of a commit with vnsearch's table of
-    contents: write it, then delete the files no commit needs any more (as Whoosh's)."""
-    write_toc(writer.storage, writer.indexname, writer.generation, segments)
-    clean_files(writer.storage, writer.indexname, writer.generation, segments)
+    contents: the new segments' files synced to the disk, the table of contents written
+    (:func:`write_toc`: synced, renamed, the folder synced), and only then the files no
+    commit needs any more deleted (as Whoosh's ``clean_files``)."""
+    storage = writer.storage
+    old = writer.base_segments  # the segments of the commit the writer started from
+    new = [name for s in segments if s.segid not in old for name in s.list_files(storage)]
+    _sync(storage, sorted(new), folder=False)
+    write_toc(storage, writer.indexname, writer.generation, segments)
+    clean_files(storage, writer.indexname, writer.generation, segments)

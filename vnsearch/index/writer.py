@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import datetime
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,28 +10,20 @@ import numpy as np
 from whoosh.formats import Positions
 from whoosh.writing import SegmentWriter
 
-from vnsearch.analysis import VIEWS
-from vnsearch.analysis.normalize import LONE_SURROGATE, without_surrogates
-from vnsearch.errors import DocumentError, SchemaError
+from vnsearch.errors import DocumentError, SchemaError, VnsearchError
 from vnsearch.index.checksums import verify_segment, write_checksums
+from vnsearch.index.documents import MAX_TEXT_MB, document_fields
+from vnsearch.index.durable import write_error
 from vnsearch.index.integrity import DAMAGE, corrupted
 from vnsearch.index.pool import ArrayPool
 from vnsearch.index.schema import (
-    DATETIME,
-    ID,
-    KEYWORD,
-    NUMERIC,
-    STORED,
-    TEXT,
     Schema,
-    view_field,
 )
-from vnsearch.index.stored import STORABLE, storable
 from vnsearch.index.terms import terms_reader
-from vnsearch.index.toc import commit_toc
+from vnsearch.index.toc import commit_toc, generations
 from vnsearch.index.workers import AnalysisQueue, Analyzed, analyze_texts
 
-__all__ = ["ArraySegmentWriter", "Writer", "document_fields"]
+__all__ = ["MAX_TEXT_MB", "ArraySegmentWriter", "Writer"]
 
 
 class ArraySegmentWriter(SegmentWriter):
@@ -53,6 +44,12 @@ class ArraySegmentWriter(SegmentWriter):
             if getattr(lock, "fd", None) is not None:
                 lock.release()
             raise
+        # above every table of contents present, also a damaged one the index passed over
+        # (Whoosh's rename would refuse its name; its files are deleted at the commit)
+        listed = generations(self.storage, self.indexname)
+        self.generation = max(self.generation, listed[0] + 1 if listed else 0)
+        # the segments already on the disk (Whoosh appends the new one to its own list)
+        self.base_segments = frozenset(s.segid for s in self.segments)
         positional = {
             name: isinstance(field.format, Positions)
             for name, field in self.schema.items()
@@ -132,6 +129,34 @@ class ArraySegmentWriter(SegmentWriter):
     def _commit_toc(self, segments: list[Any]) -> None:
         commit_toc(self, segments)  # vnsearch's table of contents, not Whoosh's pickles
 
+    def committed(self) -> bool:
+        """Whether this writer's table of contents is in place (its commit is the index's)."""
+        return self.storage.file_exists(f"_{self.indexname}_{self.generation}.toc")
+
+    def abandon(self) -> None:
+        """Give up this writer after a failed commit or a cancel, even when every step
+        fails again (a full disk fails the closing of files too): its files closed, its
+        new segment's files deleted unless its commit is in place, its temporary folder
+        removed, and the write lock given back, whatever happened before."""
+        if self.is_closed:
+            return
+        try:
+            with contextlib.suppress(Exception):
+                self._close_segment()
+            if not self.committed():
+                prefix = f"{self.newsegment.segment_id()}."
+                for name in list(self.storage):
+                    if name.startswith(prefix):
+                        with contextlib.suppress(OSError):
+                            self.storage.delete_file(name)
+            with contextlib.suppress(Exception):
+                self._tempstorage.destroy()
+        finally:
+            self.is_closed = True
+            if self.writelock is not None:
+                with contextlib.suppress(Exception):
+                    self.writelock.release()
+
     def _assemble_segment(self) -> None:
         super()._assemble_segment()
         if self.compound:
@@ -162,129 +187,12 @@ def _live(live: np.ndarray, keys, counts, docs, weights, npos, positions) -> tup
     return keys, counts[has], docs, weights, npos, positions
 
 
-# The largest TEXT value a writer takes by default, in megabytes of UTF-8: indexing holds
-# about 140 bytes of memory per byte of text until the commit (a 10 MB value: ~1.4 GB).
-MAX_TEXT_MB = 10.0
-
-# The most values a KEYWORD field of one document takes (each is a posting until commit).
-MAX_KEYWORDS = 100_000
-
-
-def _check_size(name: str, text: str | bytes, max_bytes: int | None) -> None:
-    """Refuse a value (TEXT, or an ID, KEYWORD or STORED string or bytes) longer than
-    ``max_bytes`` of UTF-8 (measured without a copy unless the length in characters leaves
-    it in doubt)."""
-    if max_bytes is None or len(text) * 4 <= max_bytes:
-        return
-    if isinstance(text, str) and len(text) <= max_bytes:
-        size = len(text.encode("utf-8", "surrogatepass"))
-    else:
-        size = len(text)
-    if size > max_bytes:
-        raise DocumentError(
-            f"field {name!r}: the text is {size / 1e6:.1f} MB, more than the writer's limit "
-            f"of {max_bytes / 1e6:g} MB (pass max_text_mb to Index.writer to change it)"
-        )
-
-
-def _keywords(name: str, value: Any, max_bytes: int | None) -> str:
-    """A KEYWORD value (one keyword, or an iterable of them) as Whoosh takes it: the
-    keywords joined by commas (commas inside one become spaces). Refused before anything
-    is joined when it holds more than ``MAX_KEYWORDS`` keywords or more than ``max_bytes``
-    of text."""
-    values: list[str] = []
-    for v in [value] if isinstance(value, str) else value:
-        values.append(str(v).replace(",", " "))
-        if len(values) > MAX_KEYWORDS:  # a generator of millions stops here
-            raise DocumentError(
-                f"field {name!r}: more than {MAX_KEYWORDS:,} keywords in one document"
-            )
-    chars = sum(map(len, values))
-    if max_bytes is not None and chars > max_bytes:
-        raise DocumentError(
-            f"field {name!r}: the keywords are {chars / 1e6:.1f} MB, more than the writer's "
-            f"limit of {max_bytes / 1e6:g} MB (pass max_text_mb to Index.writer to change it)"
-        )
-    joined = ",".join(values)
-    _check_size(name, joined, max_bytes)
-    return joined
-
-
-def document_fields(
-    schema: Schema, doc: Mapping[str, Any], max_text_bytes: int | None = None
-) -> tuple[dict[str, Any], list[tuple], list[tuple[str, str]]]:
-    """One vnsearch document checked and converted, its TEXT fields not yet analyzed.
-
-    Returns ``(fields, postings, texts)``: ``fields`` maps each Whoosh field with a value to
-    it (the original text for stored TEXT fields, ``True`` for their hidden views);
-    ``postings`` are the ``(field, term bytes, 0, weight, value bytes, frequency)`` tuples
-    of the other indexed fields; ``texts`` the ``(TEXT field, text)`` pairs to analyze
-    (:func:`~vnsearch.index.workers.text_views`). Raises
-    :class:`~vnsearch.errors.DocumentError` for a bad document, also for a TEXT value of
-    more than ``max_text_bytes`` bytes of UTF-8. A lone surrogate (not valid Unicode) in a
-    TEXT value becomes U+FFFD, stored as analyzed; in an ID or KEYWORD value it is a
-    ``DocumentError`` (STORED values are kept as given).
-    """
-    if not isinstance(doc, Mapping):
-        raise DocumentError(f"a document is a mapping of field names to values, got {type(doc)}")
-    fields: dict[str, Any] = {}
-    postings: list[tuple] = []
-    texts: list[tuple[str, str]] = []
-    wschema = schema.whoosh_schema_cached()
-    for name, value in doc.items():
-        ftype = schema.get(name)
-        if ftype is None:
-            raise DocumentError(f"unknown field {name!r} (schema fields: {', '.join(schema)})")
-        if value is None:
-            continue
-        if isinstance(ftype, TEXT):
-            if not isinstance(value, str):
-                raise DocumentError(
-                    f"field {name!r} is TEXT: expected str, got {type(value).__name__}"
-                )
-            # stored as analyzed: a lone surrogate cannot be encoded for printing; U+FFFD
-            # keeps the length, so snippets' offsets still line up
-            value = without_surrogates(value)
-            _check_size(name, value, max_text_bytes)
-            texts.append((name, value))
-            for view in VIEWS:
-                fields[view_field(name, view)] = True
-            if ftype.stored:
-                fields[name] = value
-            continue
-        if isinstance(ftype, ID):
-            value = str(value)
-            _check_size(name, value, max_text_bytes)
-        elif isinstance(ftype, KEYWORD):
-            value = _keywords(name, value, max_text_bytes)
-        elif isinstance(ftype, NUMERIC):
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise DocumentError(f"field {name!r} is NUMERIC: expected a number, got {value!r}")
-            value = float(value) if ftype.numtype == "float" else int(value)
-        elif isinstance(ftype, DATETIME):
-            if not isinstance(value, datetime.datetime):
-                raise DocumentError(f"field {name!r} is DATETIME: expected datetime, got {value!r}")
-        elif not isinstance(ftype, STORED):
-            raise DocumentError(f"field {name!r}: unsupported type {ftype!r}")
-        elif isinstance(value, (str, bytes)):
-            _check_size(name, value, max_text_bytes)
-        if isinstance(ftype, (ID, KEYWORD)) and not value.isascii():
-            found = LONE_SURROGATE.search(value)
-            if found is not None:  # an exact term: U+FFFD could merge two different values
-                raise DocumentError(
-                    f"field {name!r}: a lone surrogate (U+{ord(found.group()):04X}) at "
-                    f"character {found.start()}: not valid Unicode"
-                )
-        if ftype.stored and isinstance(ftype, (STORED, DATETIME)):
-            try:
-                storable(value)
-            except TypeError as exc:
-                raise DocumentError(f"field {name!r}: {exc} ({STORABLE})") from None
-        fields[name] = value
-        wfield = wschema[name]
-        if wfield.indexed:
-            postings.extend((name, t, 0, w, v or b"", f) for t, f, w, v in wfield.index(value))
-    return fields, postings, texts
+def _quietly(check: Any) -> bool:
+    """``check()``, False if it fails."""
+    try:
+        return bool(check())
+    except Exception:
+        return False
 
 
 class Writer:
@@ -349,11 +257,16 @@ class Writer:
         self._put(True, document_fields(self._schema, doc, self._max_bytes))
 
     def _put(self, replace: bool, doc: tuple) -> None:
-        if self._queue is None:
-            self._apply([(replace, *doc)], analyze_texts([doc[2]]))
-        else:
-            for batch, analyzed in self._queue.put(replace, doc):
-                self._apply(batch, analyzed)
+        try:
+            if self._queue is None:
+                self._apply([(replace, *doc)], analyze_texts([doc[2]]))
+            else:
+                for batch, analyzed in self._queue.put(replace, doc):
+                    self._apply(batch, analyzed)
+        except OSError as exc:  # writing stored fields or spilled postings: a full disk
+            if isinstance(exc, VnsearchError):
+                raise
+            raise write_error(self._where, exc, "adding a document") from exc
 
     def _drain(self) -> None:
         if self._queue is not None:
@@ -399,8 +312,10 @@ class Writer:
         self._check_open()
         try:
             self._drain()
-        except BaseException:
+        except BaseException as exc:
             self.cancel()
+            if isinstance(exc, OSError) and not isinstance(exc, VnsearchError):
+                raise write_error(self._where, exc) from exc
             raise
         if self._queue is not None:
             self._queue.close()
@@ -409,21 +324,28 @@ class Writer:
             self._w.commit(optimize=optimize)
         except BaseException as exc:
             # nothing is committed until the table of contents is renamed: give the lock
-            # back, and name a damaged segment met while merging
-            if not self._w.is_closed:
-                with contextlib.suppress(Exception):
-                    self._w.cancel()
+            # back, remove the partial files, and name a damaged segment met while merging
+            # or the disk that failed
+            committed = _quietly(self._w.committed)
+            self._w.abandon()
             if isinstance(exc, DAMAGE):
                 raise corrupted(self._where, exc) from exc
+            if isinstance(exc, OSError) and not isinstance(exc, VnsearchError):
+                if committed:
+                    raise write_error(self._where, exc, "syncing the commit", True) from exc
+                raise write_error(self._where, exc) from exc
             raise
 
     def cancel(self) -> None:
-        """Drop every change made through this writer and release the lock."""
+        """Drop every change made through this writer and release the lock (also when
+        closing its files fails, as on a full disk)."""
         if self._open:
             self._open = False
-            if self._queue is not None:
-                self._queue.close(cancel=True)
-            self._w.cancel()
+            try:
+                if self._queue is not None:
+                    self._queue.close(cancel=True)
+            finally:
+                self._w.abandon()
 
     def __enter__(self) -> Writer:
         return self
