@@ -276,3 +276,29 @@ def test_a_second_indexer_waiting_while_the_first_fails_gets_one_outcome(tmp_pat
         assert second.returncode == 0, second.stderr
         with Index.open(ix) as opened:
             assert {h.id for h in opened.search(WORD, limit=100)} == {f"b{i}" for i in range(5)}
+
+
+def test_a_forged_document_count_allocates_nothing(pristine, tmp_path):
+    """A table of contents with a valid CRC but a document count of 10**12 (arrays of that
+    many entries are allocated for a segment's documents) is not a whole commit: passed
+    over for the commit before it (before: the open failed on the lengths file), or, alone,
+    IndexCorrupted naming the segment, found before anything of that size is made."""
+    import zlib
+
+    path = tmp_path / "ix"
+    shutil.copytree(pristine, path)
+    (toc,) = path.glob("_MAIN_*.toc")
+    raw = toc.read_bytes()
+    body = json.loads(raw[12:])
+    expected = sum(s["docs"] for s in body["segments"])
+    body["generation"] += 1
+    body["segments"][0]["docs"] = 10**12
+    forged = json.dumps(body, separators=(",", ":")).encode("ascii")
+    head = raw[:4] + zlib.crc32(forged).to_bytes(4, "little") + len(forged).to_bytes(4, "little")
+    newer = path / f"_MAIN_{body['generation']}.toc"
+    newer.write_bytes(head + forged)
+    with Index.open(path) as ix:  # the commit before it
+        assert ix.doc_count == expected
+    toc.unlink()
+    with pytest.raises(IndexCorrupted, match=r"1,000,000,000,000 documents in a file of"):
+        Index.open(path).search(WORD)

@@ -117,7 +117,8 @@ def check_whole(storage: Any, segment: Any) -> None:
     there with the sizes the ``.sum`` records: what a table of contents needs of each of
     its segments to be the commit opened (a power cut can leave them empty or short).
     Costs two ``stat`` calls and a read of 16 bytes; the bytes themselves are checked
-    when read."""
+    when read. A document count larger than the file (a forged table of contents: arrays
+    of that many entries would be allocated) is damage too."""
     if not getattr(segment, "compound", False):
         return
     name = segment.make_filename(segment.COMPOUND_EXT)
@@ -125,6 +126,11 @@ def check_whole(storage: Any, segment: Any) -> None:
         size = storage.file_length(name)
     except FileNotFoundError:
         raise DamagedFile(f"{name}: missing") from None
+    # every document takes bytes of the segment (its stored fields' block index at least):
+    # a count beyond that is not one to allocate arrays for
+    docs = segment.doc_count_all()
+    if docs > size:
+        raise DamagedFile(f"{name}: {docs:,} documents in a file of {size:,} bytes")
     sums = segment.make_filename(CHECKSUMS_EXT)
     f = _open_sums(storage, segment)
     try:
