@@ -179,26 +179,3 @@ def test_a_block_cut_short_or_with_impossible_widths_is_damaged():
     long = encode_block(np.arange(1000), np.ones(1000))
     with pytest.raises(DamagedFile):
         decode_blocks(long[:-3], [0], np.array([1000]), False)
-
-
-@settings(max_examples=40, deadline=None, derandomize=True)
-@given(st.integers(1, 1500), st.integers(1, 300), st.integers(0, 2**32 - 1))
-def test_positions_of_a_few_postings_read_alone_match_the_naive_reader(n, top, seed):
-    """A phrase's candidates read only their chunks of positions: the same positions as
-    a naive reading of the whole block, long runs across chunks and the last, short chunk
-    included; nothing is kept, so reading them all afterwards is whole."""
-    rng = np.random.default_rng(seed)
-    docs = np.sort(rng.choice(10**6, n, replace=False))
-    freqs = rng.integers(1, top + 1, n) if n < 50 else rng.integers(1, 4, n)
-    positions = np.concatenate([np.sort(rng.choice(5000, f, replace=False)) for f in freqs])
-    block = encode_block(docs, freqs, positions)
-    expected = _naive(block, n, True)[2]
-    asked = np.sort(rng.choice(n, int(rng.integers(0, max(1, n // 4))), replace=False))
-    if 4 * (len(asked) + 1) < n and seed % 2:
-        asked = np.union1d(asked, [n - 1])  # the last, short chunk
-    arrays = PostingArrays(block, n, True)
-    lengths, flat = arrays.positions_at(asked)
-    assert lengths.tolist() == [len(expected[i]) for i in asked]
-    assert flat.tolist() == [p for i in asked for p in expected[i]]
-    assert arrays.all_positions()[1].tolist() == [p for mine in expected for p in mine]
-    assert arrays.positions_at(asked)[1].tolist() == flat.tolist()  # from the kept ones

@@ -19,21 +19,11 @@ on whole arrays, without a Python loop per value:
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import numpy as np
 
-__all__ = [
-    "CHUNK",
-    "bit_lengths",
-    "group_max",
-    "pack",
-    "pack_into",
-    "unpack",
-    "unpack_chunks",
-    "word_view",
-]
+__all__ = ["bit_lengths", "group_max", "pack", "pack_into", "unpack", "word_view"]
 
 _WORD = np.dtype("<u8")
 _LANES = 5  # a value of at most 32 bits, shifted by at most 7, spans 5 bytes
@@ -106,72 +96,3 @@ def unpack(
     at = bitpos + start_bit
     got = words.take(at >> 3) >> (at & 7).astype(np.uint64)
     return got & ((np.uint64(1) << widths.astype(np.uint64)) - np.uint64(1))
-
-
-CHUNK = 128  # values per chunk of a stream (see unpack_chunks)
-
-
-def unpack_chunks(raw: np.ndarray, starts: np.ndarray, widths: np.ndarray) -> np.ndarray:
-    """The chunks of :data:`CHUNK` values starting at bytes ``starts`` of ``raw``, chunk
-    ``c``'s values ``widths[c]`` bits wide (at most 32), as rows: all read at once, each
-    value's byte and shift from a table per width. ``raw`` is padded with ``16 * 32 + 8``
-    zero bytes (a last, short chunk is read past its end).
-
-    Returns a view into this thread's scratch arrays, valid until its next call: large
-    temporaries allocated anew would be fresh pages each time (page faults cost more
-    than the arithmetic).
-
-    >>> raw = np.zeros(16 * 3 + 16 * 32 + 8, np.uint8)
-    >>> raw[:2] = [0b11_010_101, 0b1]  # 5, 2, 7 in 3 bits each
-    >>> unpack_chunks(raw, np.array([0]), np.array([3]))[0, :4].tolist()
-    [5, 2, 7, 0]
-    """
-    w = widths.astype(np.intp)
-    if int(w.max(initial=0)) <= 25:  # a value and its shift fit 32 bits
-        count = len(w) * CHUNK
-        scratch = _scratch(count)
-        rows = scratch.rows[:count].reshape(len(w), CHUNK)
-        np.take(_BYTE_AT, w, axis=0, out=rows)
-        rows += starts[:, None]
-        words = np.ndarray((len(raw) - 7,), "<u4", raw, 0, (1,))
-        got = scratch.values[:count].reshape(len(w), CHUNK)
-        words.take(rows, out=got)
-        shifts = scratch.shifts[:count].reshape(len(w), CHUNK)
-        np.take(_SHIFT32, w, axis=0, out=shifts)
-        got >>= shifts
-        got &= _MASK32[w][:, None]
-    else:
-        rows = starts[:, None] + _BYTE_AT[w]
-        words = np.ndarray((len(raw) - 7,), "<u8", raw, 0, (1,))
-        got = words.take(rows)
-        got >>= _SHIFT32[w].astype(np.uint64)
-        got &= _MASK64[w][:, None]
-    return got
-
-
-class _Scratch(threading.local):
-    """Per thread: the index, value and shift arrays :func:`unpack_chunks` writes into."""
-
-    rows = np.empty(0, np.intp)
-    values = np.empty(0, np.uint32)
-    shifts = np.empty(0, np.uint32)
-
-
-_SCRATCH = _Scratch()
-
-
-def _scratch(count: int) -> _Scratch:
-    mine = _SCRATCH
-    if len(mine.rows) < count:
-        size = max(count, 2 * len(mine.rows), 1 << 14)
-        mine.rows = np.empty(size, np.intp)
-        mine.values = np.empty(size, np.uint32)
-        mine.shifts = np.empty(size, np.uint32)
-    return mine
-
-
-_J = np.arange(CHUNK)
-_BYTE_AT = np.array([(_J * w) >> 3 for w in range(33)], np.intp)  # per width, per value
-_SHIFT32 = np.array([(_J * w) & 7 for w in range(33)], np.uint32)
-_MASK64 = np.array([(1 << w) - 1 for w in range(33)], np.uint64)
-_MASK32 = _MASK64.astype(np.uint32)

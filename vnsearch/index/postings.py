@@ -24,6 +24,7 @@ reading a short list (most terms) is a few Python integer operations.
 
 from __future__ import annotations
 
+import threading
 from array import array
 from collections.abc import Callable
 from itertools import accumulate
@@ -33,7 +34,7 @@ import numpy as np
 from whoosh.formats import Positions
 
 from vnsearch.errors import DamagedFile
-from vnsearch.index.bitpack import CHUNK, bit_lengths, group_max, pack_into, unpack_chunks
+from vnsearch.index.bitpack import bit_lengths, group_max, pack_into
 
 __all__ = [
     "CHUNK",
@@ -47,6 +48,7 @@ __all__ = [
     "ranks",
 ]
 
+CHUNK = 128  # values per width byte
 _SMALL = CHUNK  # lists of one chunk are read with Python integers (faster than numpy)
 _U4 = np.dtype("<u4")
 _F4 = np.dtype("<f4")
@@ -185,30 +187,16 @@ class PostingArrays:
             found = self._positions = self._read_positions()
         return found
 
-    def positions_at(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The positions of postings ``idx`` (increasing): ``(lengths, flat)``, posting
-        ``idx[j]``'s ``lengths[j]`` positions one after another in ``flat``.
-
-        When the term's positions were not read before and few postings are asked for
-        (a phrase's candidate documents), only the chunks of positions they are in are
-        decoded (and nothing is kept); otherwise all are, and kept."""
-        idx = np.asarray(idx, np.int64)
-        if self._positions is None and self.derive is None and 4 * len(idx) < len(self.freqs):
-            return self._read_positions_at(idx)
-        offsets, flat = self.all_positions()
-        lo = offsets[idx].astype(np.int64)
-        lengths = offsets[idx + 1].astype(np.int64) - lo
-        before = np.cumsum(lengths) - lengths
-        return lengths, flat[(lo - before).repeat(lengths) + np.arange(int(lengths.sum()))]
-
-    def _positions_stream(self) -> tuple[np.ndarray, np.ndarray, int]:
-        """``(offsets, chunk widths, bytes)`` of the positions (checked first)."""
+    def _read_positions(self) -> tuple[np.ndarray, np.ndarray]:
+        if self.derive is not None:
+            return self.derive(self)
         pending = self.positions_check
         if pending is not None:
             pending[0].check(pending[1], pending[2])
             self.positions_check = None
-        offsets = np.zeros(len(self.freqs) + 1, np.int64)
-        np.cumsum(self.freqs.astype(np.int64), out=offsets[1:])
+        counts = self.freqs.astype(np.int64)
+        offsets = np.zeros(len(counts) + 1, np.int64)
+        np.cumsum(counts, out=offsets[1:])
         total = int(offsets[-1])
         np_ = _chunks(total)
         at = self._pos_at
@@ -220,46 +208,13 @@ class PostingArrays:
         nbytes = (_stream_bits(head, total) + 7) >> 3
         if len(self._data) < at + np_ + nbytes:
             raise DamagedFile("postings block: positions cut short")
-        return offsets, head, nbytes
-
-    def _read_positions(self) -> tuple[np.ndarray, np.ndarray]:
-        if self.derive is not None:
-            return self.derive(self)
-        offsets, head, nbytes = self._positions_stream()
         raw = np.zeros(nbytes + _PAD + 8, np.uint8)
-        raw[:nbytes] = np.frombuffer(self._data, np.uint8, nbytes, self._pos_at + len(head))
-        flat = in_document(_stream(raw, 0, head, int(offsets[-1])).astype(np.int64), offsets)
+        raw[:nbytes] = np.frombuffer(self._data, np.uint8, nbytes, at + np_)
+        flat = in_document(_stream(raw, 0, head, total).astype(np.int64), offsets)
         return offsets.astype(_U4), flat.astype(_U4)
 
-    def _read_positions_at(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """:meth:`positions_at`, decoding only the chunks of positions ``idx`` uses."""
-        offsets, head, nbytes = self._positions_stream()
-        lo = offsets[idx]
-        lengths = offsets[idx + 1] - lo
-        if not len(idx):
-            return lengths, np.empty(0, _U4)
-        nc = len(head)
-        # the chunks from each posting's first position's to its last's
-        runs = np.bincount(lo // CHUNK, minlength=nc + 1)
-        runs -= np.bincount((offsets[idx + 1] - 1) // CHUNK + 1, minlength=nc + 1)
-        need = np.cumsum(runs[:nc]) > 0
-        chunks = np.flatnonzero(need)
-        w = head.astype(np.intp)
-        size = 16 * w
-        starts = np.cumsum(size) - size
-        first = int(starts[chunks[0]])
-        last = min(nbytes, int(starts[chunks[-1]] + size[chunks[-1]]))
-        raw = np.zeros(last - first + _PAD + 8, np.uint8)
-        raw[: last - first] = np.frombuffer(
-            self._data, np.uint8, last - first, self._pos_at + nc + first
-        )
-        values = unpack_chunks(raw, starts[chunks] - first, w[chunks]).ravel()
-        rank = np.cumsum(need) - 1
-        before = np.cumsum(lengths) - lengths
-        where = (lo - before).repeat(lengths) + np.arange(int(lengths.sum()))
-        gaps = values[rank[where // CHUNK] * CHUNK + where % CHUNK].astype(np.int64)
-        flat = in_document(gaps, np.r_[0, np.cumsum(lengths)])
-        return lengths, flat.astype(_U4)
+
+_MASKS = np.array([(1 << w) - 1 for w in range(33)], np.uint64)
 
 
 def _stream_bits(widths: np.ndarray, n: int) -> int:
@@ -275,12 +230,61 @@ _PAD = CHUNK * 32 // 8  # the bytes a last, short chunk is read past its end
 def _stream(raw: np.ndarray, start: int, widths: np.ndarray, n: int) -> np.ndarray:
     """The ``n`` values of a stream of chunks starting at byte ``start`` of ``raw`` (bytes
     padded by ``_PAD`` + 8 zeros), chunk ``c`` of :data:`CHUNK` values ``widths[c]`` bits
-    wide: a full chunk is ``16 * width`` bytes, so every chunk starts on a byte (see
-    :func:`~vnsearch.index.bitpack.unpack_chunks`).
+    wide: a full chunk is ``16 * width`` bytes, so every chunk starts on a byte, and all
+    are read at once as rows, each value's byte and shift from a table per width.
 
-    Returns a view into this thread's scratch arrays, valid until its next call."""
-    size = 16 * widths.astype(np.intp)
-    return unpack_chunks(raw, start + np.cumsum(size) - size, widths).ravel()[:n]
+    Returns a view into this thread's scratch arrays, valid until its next call: large
+    temporaries allocated anew would be fresh pages each time (page faults cost more
+    than the arithmetic)."""
+    w = widths.astype(np.intp)
+    size = 16 * w
+    if int(w.max(initial=0)) <= 25:  # a value and its shift fit 32 bits
+        count = len(w) * CHUNK
+        scratch = _scratch(count)
+        rows = scratch.rows[:count].reshape(len(w), CHUNK)
+        np.take(_BYTE_AT, w, axis=0, out=rows)
+        rows += (start + np.cumsum(size) - size)[:, None]
+        words = np.ndarray((len(raw) - 7,), "<u4", raw, 0, (1,))
+        got = scratch.values[:count].reshape(len(w), CHUNK)
+        words.take(rows, out=got)
+        shifts = scratch.shifts[:count].reshape(len(w), CHUNK)
+        np.take(_SHIFT32, w, axis=0, out=shifts)
+        got >>= shifts
+        got &= _MASK32[w][:, None]
+    else:
+        rows = (start + np.cumsum(size) - size)[:, None] + _BYTE_AT[w]
+        words = np.ndarray((len(raw) - 7,), "<u8", raw, 0, (1,))
+        got = words.take(rows)
+        got >>= _SHIFT32[w].astype(np.uint64)
+        got &= _MASKS[w][:, None]
+    return got.ravel()[:n]
+
+
+class _Scratch(threading.local):
+    """Per thread: the index, value and shift arrays :func:`_stream` writes into."""
+
+    rows = np.empty(0, np.intp)
+    values = np.empty(0, np.uint32)
+    shifts = np.empty(0, np.uint32)
+
+
+_SCRATCH = _Scratch()
+
+
+def _scratch(count: int) -> _Scratch:
+    mine = _SCRATCH
+    if len(mine.rows) < count:
+        size = max(count, 2 * len(mine.rows), 1 << 14)
+        mine.rows = np.empty(size, np.intp)
+        mine.values = np.empty(size, np.uint32)
+        mine.shifts = np.empty(size, np.uint32)
+    return mine
+
+
+_J = np.arange(CHUNK)
+_BYTE_AT = np.array([(_J * w) >> 3 for w in range(33)], np.intp)  # per width, per value
+_SHIFT32 = np.array([(_J * w) & 7 for w in range(33)], np.uint32)
+_MASK32 = np.array([(1 << w) - 1 for w in range(33)], np.uint64).astype(np.uint32)
 
 
 def in_document(gaps: np.ndarray, offsets: np.ndarray) -> np.ndarray:

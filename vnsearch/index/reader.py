@@ -99,11 +99,15 @@ class TermPostings:
             sel = where[(where >= start) & (where < end)]
             if not len(sel):
                 continue
+            offsets, flat = arrays.all_positions()
             idx = sel - start if kept is None else np.flatnonzero(kept)[sel - start]
-            lengths, positions = arrays.positions_at(idx)
+            lo = offsets[idx].astype(np.int64)
+            lengths = offsets[idx + 1].astype(np.int64) - lo
+            before = np.cumsum(lengths) - lengths
+            take = (lo - before).repeat(lengths) + np.arange(int(lengths.sum()))
             # doc << 32 plus (position - shift + 2**16), which lies in [0, 2**32): an OR
             base = (self.sorted_docs[sel].astype(np.int64) << 32) + ((1 << 16) - shift)
-            keys.append(base.repeat(lengths) + positions)
+            keys.append(base.repeat(lengths) + flat[take])
         return np.concatenate(keys) if keys else np.empty(0, dtype=np.int64)
 
 
