@@ -6,7 +6,8 @@ steady state. Each engine runs alone, in a fresh process per run: it opens its i
 times its own queries back to back, in order: the first ``--first`` (600) are the
 "after open" regime, the rest (queries it has not seen, after those 600 as warm-up) the
 "steady" regime. Engines never interleave here (``bench_query.py`` is the interleaved
-harness). Each regime's p50 and p95 are the medians over ``--runs`` fresh processes.
+harness); their processes take turns (run 1 of each engine, then run 2, ...). Each
+regime's p50 and p95 are the medians over ``--runs`` fresh processes.
 
 The query set and the indexes are ``bench_query.py``'s (same ``--docs``, ``--queries``,
 ``--seed``; built into ``benchmarks/.cache`` when missing). ``--vnsearch-from REPO`` adds a
@@ -126,16 +127,18 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("--vnsearch-from needs --vnsearch-index")
         texts = [q.text for q in queries]
         rows.append(("vnsearch", args.vnsearch_index, texts, args.vnsearch_from))
-    results: dict[str, Any] = {}
-    for name, path, prepared, repo in rows:
-        label = name if repo == str(HERE.parent) else f"{name} ({Path(repo).name})"
-        runs = []
-        for r in range(args.runs):
+    # the runs go round the engines (run 1 of each, then run 2 of each, ...): each process
+    # is still alone, and a drift of the machine (page cache, other load) hits all alike
+    labels = [name if repo == str(HERE.parent) else f"{name} ({Path(repo).name})"
+              for name, _path, _prepared, repo in rows]  # fmt: skip
+    runs: dict[str, list[dict[str, float]]] = {label: [] for label in labels}
+    for r in range(args.runs):
+        for label, (name, path, prepared, repo) in zip(labels, rows):
             print(f"{label}: run {r + 1} of {args.runs}", file=sys.stderr, flush=True)
             got = _run_child(name, path, prepared, repo)
             ms = [t / 1e6 for t in got["times"]]
             first, steady = ms[: args.first], ms[args.first :]
-            runs.append(
+            runs[label].append(
                 {
                     "open_ms": got["open_ns"] / 1e6,
                     "first_p50": statistics.median(first),
@@ -145,8 +148,10 @@ def main(argv: list[str] | None = None) -> int:
                     "steady_p95": _percentile(steady, 0.95),
                 }
             )
-        results[label] = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
-        results[label]["runs"] = runs
+    results: dict[str, Any] = {}
+    for label, mine in runs.items():
+        results[label] = {k: statistics.median(r[k] for r in mine) for k in mine[0]}
+        results[label]["runs"] = mine
     m = machine()
     print(f"machine   {m}")
     print(f"corpus    {len(docs):,} documents; {len(queries)} queries (seed {args.seed}); "
