@@ -133,7 +133,7 @@ def test_default_limits_and_the_index_setting(ix) -> None:
     assert (QueryLimits().max_chars, QueryLimits().max_clauses, QueryLimits().max_terms) == (
         4000,
         1024,
-        2048,
+        1024,
     )
     other = vnsearch.Index.in_memory(news_schema())
     other.query_limits = QueryLimits(max_chars=5, on_excess=STRICT)

@@ -176,7 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--too-long",
         choices=("truncate", "error"),
         default="truncate",
-        help="a query over the limits (4,000 characters, 1,024 words, 2,048 term lookups): "
+        help="a query over the limits (4,000 characters, 1,024 words, 1,024 term lookups): "
         "search its first part and say so (default), or fail with exit code 3",
     )
 

@@ -51,9 +51,10 @@ _MARKS_WINDOW = 32
 class QueryLimits:
     """The most a query may hold, and what to do with the excess.
 
-    The defaults are far above what people type (a pasted paragraph of a few hundred
-    words is searched whole) and keep any query, even megabytes of text, to a few tenths
-    of a second and tens of megabytes (measured in ``benchmarks/README.md``).
+    The defaults are far above what people type (a pasted paragraph of about 130 words
+    is searched whole) and keep any query, even megabytes of text, to a few tenths of a
+    second. Its memory follows the postings of the terms it reads: up to ~400 MB for
+    1,024 lookups of common words on all of VNTC (measured in ``benchmarks/README.md``).
 
     >>> QueryLimits().max_clauses
     1024
@@ -65,7 +66,7 @@ class QueryLimits:
 
     max_chars: int = 4_000
     max_clauses: int = 1024
-    max_terms: int = 2048
+    max_terms: int = 1024
     on_excess: OnExcess = "truncate"
 
     def __post_init__(self) -> None:
