@@ -43,6 +43,12 @@ def _run(*argv: str) -> subprocess.CompletedProcess:
     return subprocess.run(argv, capture_output=True, text=True, timeout=60)
 
 
+def _tool(name: str) -> str | None:
+    """Where the system tool ``name`` is: also in the sbin folders, which a minimal
+    ``PATH`` (CI's) leaves out."""
+    return shutil.which(name, path=f"{os.environ.get('PATH', '')}:/usr/sbin:/sbin")
+
+
 @contextlib.contextmanager
 def _mounted(image: Path, where: Path, options: str = "") -> Iterator[Path]:
     where.mkdir(exist_ok=True)
@@ -62,12 +68,13 @@ def ext4(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
     """A fresh ext4 image mounted with ``commit=1``: ``(image file, mount point)``."""
     if os.geteuid() != 0:
         pytest.skip("the power-loss test mounts a loop image: needs root")
-    if shutil.which("mkfs.ext4") is None or shutil.which("mount") is None:
+    mkfs = _tool("mkfs.ext4")
+    if mkfs is None or _tool("mount") is None:
         pytest.skip("the power-loss test needs mkfs.ext4 and mount")
     image = tmp_path / "disk.img"
     with open(image, "wb") as f:
         f.truncate(_IMAGE_MB << 20)
-    done = _run("mkfs.ext4", "-q", "-F", str(image))
+    done = _run(mkfs, "-q", "-F", str(image))
     if done.returncode:
         pytest.skip(f"mkfs.ext4 failed: {done.stderr.strip()}")
     try:
