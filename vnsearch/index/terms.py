@@ -41,6 +41,9 @@ __all__ = [
 # lists this long or shorter are read together by ``arrays_many`` (longer ones alone:
 # numpy's fixed cost per list matters less than the per-value work)
 BATCH_POSTINGS = 4096
+# ... in reads of at most this many postings together (a read's temporaries take ~120
+# bytes a posting: a query of a thousand rare terms would otherwise take hundreds of MB)
+BATCH_READ = 1 << 17
 
 
 class MissingTerm(TermNotFound, KeyError):
@@ -190,12 +193,18 @@ class VnTermsReader(base.TermsReader):
                 continue
             batch.append((self.block(offset, length), df))  # checked whole
             where.append((k, ft, fieldname, i))
-        if batch:
+        start = 0
+        while start < len(batch):
+            stop, size = start, 0
+            while stop < len(batch) and (stop == start or size + batch[stop][1] <= BATCH_READ):
+                size += batch[stop][1]
+                stop += 1
             for (k, ft, fieldname, i), (data, _n), (docs, freqs, end) in zip(
-                where, batch, read_many(batch)
+                where[start:stop], batch[start:stop], read_many(batch[start:stop])
             ):
                 arrays = PostingArrays.read(data, docs, freqs, end, ft.positions)
                 out[k] = self._found(arrays, ft, fieldname, i)
+            start = stop
         return out
 
     def _found(self, arrays: PostingArrays, ft: FieldTerms, fieldname: str, i: int) -> Any:
