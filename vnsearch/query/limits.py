@@ -53,8 +53,8 @@ class QueryLimits:
 
     The defaults are far above what people type (a pasted paragraph of about 130 words
     is searched whole) and keep any query, even megabytes of text, to a few tenths of a
-    second. Its memory follows the postings of the terms it reads: up to ~400 MB for
-    1,024 lookups of common words on all of VNTC (measured in ``benchmarks/README.md``).
+    second and its memory to what opening the index already takes (measured on all of
+    VNTC in ``benchmarks/README.md``).
 
     >>> QueryLimits().max_clauses
     1024
