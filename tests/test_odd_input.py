@@ -471,3 +471,21 @@ def test_a_file_that_cannot_be_read_in_a_folder_is_a_record_error(tmp_path) -> N
     assert isinstance(first, SourceError)
     assert str(first) == f"{folder / 'a.txt'}: no such file"
     assert second.fields["title"] == "Huế"
+
+
+def test_a_lone_surrogate_in_a_query_is_dropped_quietly():
+    """A query from a command line in another encoding holds lone surrogates
+    (``surrogateescape``): folding drops them as unidecode does, without unidecode's
+    RuntimeWarning on stderr, and the rest of the query is searched."""
+    import warnings
+
+    import vnsearch
+    from vnsearch.analysis import fold
+
+    ix = vnsearch.Index.in_memory(vnsearch.Schema(body=vnsearch.TEXT(stored=True)))
+    with ix.writer(jobs=1) as w:
+        w.add({"body": "Hà Nội mùa thu"})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert fold("h" + chr(0xDCFF) + "à") == "ha"
+        assert ix.search("h" + chr(0xDCFF) + " Nội").total == 1

@@ -18,10 +18,13 @@ def _table() -> dict[int, str]:
 
 _TABLE = _table()
 _NON_ASCII = re.compile("[^\x00-\x7f]+")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _unidecode_run(m: re.Match[str]) -> str:
-    return unidecode(m.group())
+    # unidecode drops a lone surrogate (text read with "surrogateescape", a query from a
+    # command line in another encoding) with a RuntimeWarning on stderr: dropped quietly
+    return unidecode(_SURROGATE.sub("", m.group()))
 
 
 def fold(text: str) -> str:
@@ -32,6 +35,8 @@ def fold(text: str) -> str:
 
     >>> fold("Thuỷ điện Hoà Bình, ĐÀ NẴNG")
     'thuy dien hoa binh, da nang'
+    >>> fold("h" + chr(0xDCFF) + "à")  # a lone surrogate: dropped as unidecode does, quietly
+    'ha'
     """
     if not isinstance(text, str):
         raise TypeError(f"expected str, got {type(text).__name__}")
