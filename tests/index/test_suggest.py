@@ -1,0 +1,179 @@
+"""``Index.suggest``: completions of the last word from the index's vocabulary, checked
+against counts made by hand from the documents' analyses (an oracle), and
+``FieldTerms.prefix_range`` against a scan of every key."""
+
+from __future__ import annotations
+
+from collections import Counter
+from functools import cache
+
+import numpy as np
+import pytest
+
+from tests.conftest import news_schema
+from tests.helpers import ALL_DOCS, build, hand
+from vnsearch import Index, Suggestion, analyze, fold
+from vnsearch.index import suggest as suggest_module
+from vnsearch.index.terms import terms_reader
+
+TEXT_FIELDS = ("title", "body")
+TMP = hand("tmp", "Tạm thời", "Văn bản tạm thời sẽ bị xoá, Hà Nội Đà Nẵng phở bò.", "x")
+
+
+@pytest.fixture(scope="module")
+def news() -> Index:
+    """The news corpus in four segments, with a deleted document (``tmp``)."""
+    return build(Index.in_memory(news_schema()))
+
+
+@cache
+def terms_of(text: str, view: str) -> frozenset[str]:
+    return frozenset(t.text for t in analyze(text)[view])
+
+
+def expected(docs, typed: list[str], limit: int = 10, fields=TEXT_FIELDS) -> list[tuple[str, int]]:
+    """The completions of ``typed`` (one word, or the word before and the one typed)
+    counted from the documents' analyses: per TEXT field, a document counts once."""
+    pair = len(typed) == 2
+    view = "bigrams" if pair else "syllables"
+    accented = any(fold(w) != w for w in typed)
+    prefix = " ".join(typed) if accented else " ".join(fold(w) for w in typed)
+    counts: Counter[str] = Counter()
+    spellings: Counter[str] = Counter()
+    for doc in docs:
+        for name in TEXT_FIELDS:
+            terms = terms_of(doc[name], view)
+            spellings.update(terms)
+            if name in fields:
+                keys = terms if accented else {" ".join(fold(w) for w in t.split()) for t in terms}
+                counts.update(k for k in keys if k.startswith(prefix))
+    best = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0].encode()))[:limit]
+    if accented:
+        return best
+
+    def spelled(key: str) -> str:
+        forms = [f for f in spellings if " ".join(fold(w) for w in f.split()) == key]
+        return min(forms, key=lambda f: (-spellings[f], f))
+
+    return [(spelled(k), n) for k, n in best]
+
+
+def got(ix: Index, prefix: str, limit: int = 10, **kw) -> list[tuple[str, int]]:
+    return [(s.text, s.count) for s in ix.suggest(prefix, limit, **kw)]
+
+
+def test_unaccented_prefix_completes_through_the_folded_views(news: Index) -> None:
+    # counts include the deleted document ``tmp`` (the dictionaries' do, until a merge)
+    docs = [*ALL_DOCS, TMP]
+    assert got(news, "ha") == expected(docs, ["ha"])
+    first = news.suggest("ha n")[0]
+    assert first == Suggestion("hà nội", first.count, "hà nội")
+    assert got(news, "ha n") == expected(docs, ["ha", "n"])
+    assert got(news, "Thuy d") == expected(docs, ["thuy", "d"])  # thủy/thuỷ: one spelling
+
+
+def test_accented_prefix_completes_only_as_typed(news: Index) -> None:
+    docs = [*ALL_DOCS, TMP]
+    assert got(news, "đư") == expected(docs, ["đư"])
+    assert all(text.startswith("đư") for text, _ in got(news, "đư"))
+    assert "dương" not in [t for t, _ in got(news, "đư")]
+    assert "dương" in [t for t, _ in got(news, "dư")]
+    # without accents: d and đ alike, each folded word spelled as most often
+    assert {t[0] for t, _ in got(news, "du", 50)} == {"d", "đ"}
+    assert got(news, "hà n") == expected(docs, ["hà", "n"])
+    assert got(news, "Sông H") == expected(docs, ["sông", "h"])
+
+
+def test_every_prefix_of_every_word_matches_the_oracle(news: Index) -> None:
+    docs = [*ALL_DOCS, TMP]
+    words = sorted({t.text for d in docs[-12:] for t in analyze(d["body"])["syllables"]})
+    for word in words[:40]:
+        for cut in range(1, len(word) + 1):
+            for typed in (word[:cut], fold(word[:cut])):
+                assert got(news, typed, 5) == expected(docs, [typed], 5), typed
+
+
+@pytest.mark.parametrize("read_whole", [0, 64])
+def test_short_prefixes_take_the_best_of_long_ranges(news: Index, monkeypatch, read_whole) -> None:
+    """One letter matches more keys than are read: the best few are still exact (with
+    ``_ALL = 0`` every range is one whose best keys only are read)."""
+    monkeypatch.setattr(suggest_module, "_ALL", read_whole)
+    docs = [*ALL_DOCS, TMP]
+    for letter in "bcdhmnt":
+        for limit in (1, 3):
+            assert got(news, letter, limit) == expected(docs, [letter], limit), letter
+    for typed in (["cua", "c"], ["của", "c"], ["va", "t"]):
+        assert got(news, " ".join(typed), 2) == expected(docs, typed, 2), typed
+
+
+def test_pair_completion_fits_the_word_before(news: Index) -> None:
+    texts = [t for t, _ in got(news, "song h")]
+    assert texts and all(t.startswith("sông h") for t in texts)
+    # the word before is kept in the query as typed, the completion joins it
+    s = news.suggest("ve song h")[0]
+    assert s.query == f"ve {s.text}" and s.text.startswith("sông h")
+    # a pair the index never saw: the last word alone
+    assert news.suggest("xyz ha")[0].query == f"xyz {news.suggest('ha')[0].text}"
+    # after a space: the words that follow
+    assert {t for t, _ in got(news, "song ")} >= {"sông hồng", "sông đà"}
+
+
+def test_ranked_by_count_then_bytes_and_cut_at_limit(news: Index) -> None:
+    full = got(news, "t", 1000)
+    counts = [n for _, n in full]
+    assert counts == sorted(counts, reverse=True) and len(full) > 5
+    assert got(news, "t", 3) == full[:3]
+    with pytest.raises(ValueError):
+        news.suggest("t", 0)
+
+
+def test_fields_limit_the_counts(news: Index) -> None:
+    docs = [*ALL_DOCS, TMP]
+    assert got(news, "ha", fields=["title"]) == expected(docs, ["ha"], fields=("title",))
+    with pytest.raises(ValueError, match="nope"):
+        news.suggest("ha", fields=["nope"])
+
+
+def test_deleted_documents_count_until_a_merge(tmp_path) -> None:
+    ix = build(Index.create(tmp_path / "ix", news_schema()))
+    before = dict(got(ix, "phở"))
+    ix.optimize()
+    after = dict(got(ix, "phở"))
+    assert after["phở"] == before["phở"] - 1  # ``tmp`` said "phở bò" once
+    assert after == dict(expected(ALL_DOCS, ["phở"]))
+    assert got(ix, "pho") == expected(ALL_DOCS, ["pho"])
+
+
+def test_several_segments_sum_their_counts() -> None:
+    ix = Index.in_memory(news_schema())
+    for i in range(3):
+        with ix.writer() as w:
+            w.add(hand(str(i), "Hà Nội", "Hà Nội mùa thu", "x"))
+    assert len(ix.snapshot().segments) == 3
+    assert got(ix, "ha n") == [("hà nội", 6)]  # three documents, two fields each
+
+
+def test_empty_index_blank_prefix_and_no_match(news: Index) -> None:
+    empty = Index.in_memory(news_schema())
+    assert empty.suggest("ha") == []
+    for blank in ("", "   ", "\t\n", "!!", "..."):
+        assert news.suggest(blank) == []
+    assert news.suggest("qqzz") == []
+    assert news.suggest("ha qqzz") == []
+
+
+def test_prefix_is_normalized_like_queries(news: Index) -> None:
+    # NFD input, capitals, the old tone style: the index's spellings
+    assert got(news, "HÒA B") == got(news, "hoà b") != []
+    assert got(news, "ho\u0300a b") == got(news, "hoà b")
+
+
+def test_prefix_range_is_the_keys_that_start_with_it(news: Index) -> None:
+    for reader, _base in news.snapshot().segments:
+        ft = terms_reader(reader).field_terms("body.folded_bigrams")
+        keys = ft.key_list()
+        counts = ft.counts()
+        for prefix in [b"", b"h", b"ha", b"ha n", b"z", b"\x00", b"\xff", b"zzzz", *keys[:50]]:
+            start, end = ft.prefix_range(prefix)
+            assert [k for k in keys if k.startswith(prefix)] == keys[start:end], prefix
+            assert np.array_equal(ft.counts_range(start, end), counts[start:end])
