@@ -4,6 +4,7 @@ against counts made by hand from the documents' analyses (an oracle), and
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from functools import cache
 
@@ -12,7 +13,7 @@ import pytest
 
 from tests.conftest import news_schema
 from tests.helpers import ALL_DOCS, build, hand
-from vnsearch import Index, Suggestion, analyze, fold
+from vnsearch import TEXT, Index, Schema, Suggestion, analyze, fold
 from vnsearch.index import suggest as suggest_module
 from vnsearch.index.terms import terms_reader
 
@@ -177,3 +178,24 @@ def test_prefix_range_is_the_keys_that_start_with_it(news: Index) -> None:
             start, end = ft.prefix_range(prefix)
             assert [k for k in keys if k.startswith(prefix)] == keys[start:end], prefix
             assert np.array_equal(ft.counts_range(start, end), counts[start:end])
+
+
+def test_cli_suggest(tmp_path, capsys) -> None:
+    from vnsearch.cli import main
+
+    ix = Index.create(tmp_path / "ix", Schema(body=TEXT()))
+    with ix.writer() as w:
+        for body in ["Thủ tướng ký", "Thủ tướng nói", "thủ tục hành chính"]:
+            w.add({"body": body})
+    assert main(["suggest", "thu tu", "--index", str(tmp_path / "ix")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == ["thủ tướng\t2", "thủ tục\t1"]
+    # the whole prefix completed: "ký thu" is no pair of the index, "thu" alone is
+    assert main(["suggest", "ký thu", "--index", str(tmp_path / "ix")]) == 0
+    assert capsys.readouterr().out.splitlines() == ["ký thủ\t3"]
+    assert main(["suggest", "thu", "tu", "--index", str(tmp_path / "ix"), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["prefix"] == "thu tu"
+    assert out["suggestions"][0] == {"text": "thủ tướng", "count": 2, "query": "thủ tướng"}
+    assert main(["suggest", "thu", "--index", str(tmp_path / "nope")]) == 3
+    assert "nope" in capsys.readouterr().err
