@@ -12,13 +12,16 @@ import numpy as np
 import pytest
 
 from tests.conftest import news_schema
-from tests.helpers import ALL_DOCS, build, hand
+from tests.helpers import ALL_DOCS, HAND, build, hand
 from vnsearch import TEXT, Index, Schema, Suggestion, analyze, fold
 from vnsearch.index import suggest as suggest_module
 from vnsearch.index.terms import terms_reader
 
 TEXT_FIELDS = ("title", "body")
 TMP = hand("tmp", "Tạm thời", "Văn bản tạm thời sẽ bị xoá, Hà Nội Đà Nẵng phở bò.", "x")
+# the segments ``build`` commits: three batches, then ``tmp`` (deleted, still counted)
+_SIZE = -(-len(ALL_DOCS) // 3)
+NEWS = [ALL_DOCS[i : i + _SIZE] for i in range(0, len(ALL_DOCS), _SIZE)] + [[TMP]]
 
 
 @pytest.fixture(scope="module")
@@ -32,29 +35,41 @@ def terms_of(text: str, view: str) -> frozenset[str]:
     return frozenset(t.text for t in analyze(text)[view])
 
 
-def expected(docs, typed: list[str], limit: int = 10, fields=TEXT_FIELDS) -> list[tuple[str, int]]:
+def folded(term: str) -> str:
+    return " ".join(fold(w) for w in term.split())
+
+
+def expected(
+    segments: list[list[dict]], typed: list[str], limit: int = 10, fields=TEXT_FIELDS
+) -> list[tuple[str, int]]:
     """The completions of ``typed`` (one word, or the word before and the one typed)
-    counted from the documents' analyses: per TEXT field, a document counts once."""
+    counted from the documents' analyses, segment by segment: per TEXT field, a document
+    counts once. Typed without accents, a completion is spelled as most often (ties: in
+    code point order) in the segment and field that hold it most (ties: the first)."""
     pair = len(typed) == 2
     view = "bigrams" if pair else "syllables"
     accented = any(fold(w) != w for w in typed)
-    prefix = " ".join(typed) if accented else " ".join(fold(w) for w in typed)
+    prefix = " ".join(typed) if accented else folded(" ".join(typed))
     counts: Counter[str] = Counter()
-    spellings: Counter[str] = Counter()
-    for doc in docs:
-        for name in TEXT_FIELDS:
-            terms = terms_of(doc[name], view)
-            spellings.update(terms)
-            if name in fields:
-                keys = terms if accented else {" ".join(fold(w) for w in t.split()) for t in terms}
-                counts.update(k for k in keys if k.startswith(prefix))
+    parts = []  # per segment and field, its terms' counts
+    for docs in segments:
+        for name in (f for f in TEXT_FIELDS if f in fields):
+            part: Counter[str] = Counter()
+            keys: Counter[str] = Counter()
+            for doc in docs:
+                terms = terms_of(doc[name], view)
+                part.update(terms)
+                keys.update(terms if accented else {folded(t) for t in terms})
+            parts.append((part, keys))
+            counts.update({k: n for k, n in keys.items() if k.startswith(prefix)})
     best = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0].encode()))[:limit]
     if accented:
         return best
 
     def spelled(key: str) -> str:
-        forms = [f for f in spellings if " ".join(fold(w) for w in f.split()) == key]
-        return min(forms, key=lambda f: (-spellings[f], f))
+        part = max(parts, key=lambda p: p[1][key])[0]  # the first of the largest
+        forms = [t for t in part if folded(t) == key]
+        return min(forms, key=lambda f: (-part[f], f))
 
     return [(spelled(k), n) for k, n in best]
 
@@ -64,8 +79,9 @@ def got(ix: Index, prefix: str, limit: int = 10, **kw) -> list[tuple[str, int]]:
 
 
 def test_unaccented_prefix_completes_through_the_folded_views(news: Index) -> None:
+    assert len(news.snapshot().segments) == len(NEWS)
     # counts include the deleted document ``tmp`` (the dictionaries' do, until a merge)
-    docs = [*ALL_DOCS, TMP]
+    docs = NEWS
     assert got(news, "ha") == expected(docs, ["ha"])
     first = news.suggest("ha n")[0]
     assert first == Suggestion("hà nội", first.count, "hà nội")
@@ -74,7 +90,7 @@ def test_unaccented_prefix_completes_through_the_folded_views(news: Index) -> No
 
 
 def test_accented_prefix_completes_only_as_typed(news: Index) -> None:
-    docs = [*ALL_DOCS, TMP]
+    docs = NEWS
     assert got(news, "đư") == expected(docs, ["đư"])
     assert all(text.startswith("đư") for text, _ in got(news, "đư"))
     assert "dương" not in [t for t, _ in got(news, "đư")]
@@ -86,8 +102,8 @@ def test_accented_prefix_completes_only_as_typed(news: Index) -> None:
 
 
 def test_every_prefix_of_every_word_matches_the_oracle(news: Index) -> None:
-    docs = [*ALL_DOCS, TMP]
-    words = sorted({t.text for d in docs[-12:] for t in analyze(d["body"])["syllables"]})
+    docs = NEWS
+    words = sorted({t.text for d in HAND[-12:] for t in analyze(d["body"])["syllables"]})
     for word in words[:40]:
         for cut in range(1, len(word) + 1):
             for typed in (word[:cut], fold(word[:cut])):
@@ -99,10 +115,11 @@ def test_short_prefixes_take_the_best_of_long_ranges(news: Index, monkeypatch, r
     """One letter matches more keys than are read: the best few are still exact (with
     ``_ALL = 0`` every range is one whose best keys only are read)."""
     monkeypatch.setattr(suggest_module, "_ALL", read_whole)
-    docs = [*ALL_DOCS, TMP]
+    docs = NEWS
     for letter in "bcdhmnt":
         for limit in (1, 3):
-            assert got(news, letter, limit) == expected(docs, [letter], limit), letter
+            want = expected(docs, [letter], limit)
+            assert got(news, letter, limit) == want, letter
     for typed in (["cua", "c"], ["của", "c"], ["va", "t"]):
         assert got(news, " ".join(typed), 2) == expected(docs, typed, 2), typed
 
@@ -129,7 +146,7 @@ def test_ranked_by_count_then_bytes_and_cut_at_limit(news: Index) -> None:
 
 
 def test_fields_limit_the_counts(news: Index) -> None:
-    docs = [*ALL_DOCS, TMP]
+    docs = NEWS
     assert got(news, "ha", fields=["title"]) == expected(docs, ["ha"], fields=("title",))
     with pytest.raises(ValueError, match="nope"):
         news.suggest("ha", fields=["nope"])
@@ -141,8 +158,8 @@ def test_deleted_documents_count_until_a_merge(tmp_path) -> None:
     ix.optimize()
     after = dict(got(ix, "phở"))
     assert after["phở"] == before["phở"] - 1  # ``tmp`` said "phở bò" once
-    assert after == dict(expected(ALL_DOCS, ["phở"]))
-    assert got(ix, "pho") == expected(ALL_DOCS, ["pho"])
+    assert after == dict(expected([ALL_DOCS], ["phở"]))
+    assert got(ix, "pho") == expected([ALL_DOCS], ["pho"])
 
 
 def test_several_segments_sum_their_counts() -> None:
@@ -152,6 +169,10 @@ def test_several_segments_sum_their_counts() -> None:
             w.add(hand(str(i), "Hà Nội", "Hà Nội mùa thu", "x"))
     assert len(ix.snapshot().segments) == 3
     assert got(ix, "ha n") == [("hà nội", 6)]  # three documents, two fields each
+    assert got(ix, "h") == [("hà", 6)]
+    with ix.writer() as w:  # a new commit: nothing kept from the last snapshot
+        w.add(hand("3", "Huế", "Huế", "x"))
+    assert got(ix, "h") == [("hà", 6), ("huế", 2)]
 
 
 def test_empty_index_blank_prefix_and_no_match(news: Index) -> None:

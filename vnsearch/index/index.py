@@ -388,7 +388,7 @@ class Index:
     ) -> list[Suggestion]:
         """Completions of the last word of ``prefix`` (or of the pair it ends, with the
         word before) from the index's vocabulary, most documents first (ties in byte
-        order); without accents typed, each as the index spells it most often. Counts
+        order); without accents typed, each spelled as the index spells it most. Counts
         are summed over segments and TEXT fields and include deleted documents until a
         merge. See :mod:`vnsearch.index.suggest`.
 

@@ -4,9 +4,10 @@
 holds, most frequent first: ``thủ tướng``, ``thủ tục``… With an earlier word, the pair is
 completed in the ``bigrams`` views (the completion fits the word before it); a single word
 in the ``syllables`` views. A prefix typed without accents is looked up in the folded
-views (``folded``, ``folded_bigrams``) and each completion shown as the index spells it
-most often (through the variants tables, :mod:`vnsearch.index.variants`); a prefix with
-accents (or ``đ``) completes only the terms that start with it as typed.
+views (``folded``, ``folded_bigrams``) and each completion spelled as most often in
+the segment and field that hold it most (its variants there,
+:mod:`vnsearch.index.variants`: one key decoded, not every spelling in every field); a
+prefix with accents (or ``đ``) completes only the terms that start with it as typed.
 
 The keys starting with a prefix are a range of the sorted term dictionary
 (:meth:`FieldTerms.prefix_range`); their counts are read as one array
@@ -50,6 +51,8 @@ class _Source(NamedTuple):
     terms: Any  # the FieldTerms
     start: int
     counts: np.ndarray  # of keys start, start + 1, ...
+    spellings: Any  # the segment's SegmentSpellings (for a folded view), or None
+    field: str  # the hidden field
 
 
 def _words(prefix: str) -> tuple[list[str], bool]:
@@ -73,18 +76,21 @@ def _sources(snap: Any, fields: list[str], view: str, key: bytes) -> list[_Sourc
                 continue
             start, end = ft.prefix_range(key)
             if end > start:
-                out.append(_Source(ft, start, ft.counts_range(start, end)))
+                spellings = terms.spellings if view.startswith("folded") else None
+                counts = ft.counts_range(start, end)
+                out.append(_Source(ft, start, counts, spellings, field))
     return out
 
 
-def _top(sources: list[_Source], limit: int) -> list[tuple[bytes, int]]:
+def _top(sources: list[_Source], limit: int) -> list[tuple[bytes, int, int, int]]:
     """The ``limit`` keys with the largest counts summed over ``sources`` (ties: in byte
-    order), with their totals. Exact: each
+    order), as (key, total, the source of its largest count, its number there). Exact: each
     source's best ``k`` keys are read, ``k`` growing until no key left unread in every
     source can reach the last one kept."""
     k = limit
     while True:
-        seen: dict[bytes, list[Any]] = {}  # key -> [its total, the sources that read it]
+        # key -> [its total, the sources that read it, its largest count, source, number]
+        seen: dict[bytes, list[Any]] = {}
         bounds = []  # per source, the most a key not read there has
         for s, src in enumerate(sources):
             counts = src.counts
@@ -97,13 +103,16 @@ def _top(sources: list[_Source], limit: int) -> list[tuple[bytes, int]]:
                 best = top[:k]
                 bounds.append(int(counts[top[k]]))
             rows = best + src.start
-            for key, c in zip(src.terms.key_list(rows), counts[best].tolist()):
+            numbers = rows.tolist()
+            for key, c, n in zip(src.terms.key_list(rows), counts[best].tolist(), numbers):
                 got = seen.get(key)
                 if got is None:
-                    seen[key] = [c, {s}]
+                    seen[key] = [c, {s}, c, s, n]
                 else:
                     got[0] += c
                     got[1].add(s)
+                    if c > got[2]:
+                        got[2:] = [c, s, n]
         ranked = _exact(sources, seen, bounds, limit)
         if sum(bounds) == 0 or (len(ranked) == limit and ranked[-1][1] > sum(bounds)):
             return ranked
@@ -112,7 +121,7 @@ def _top(sources: list[_Source], limit: int) -> list[tuple[bytes, int]]:
 
 def _exact(
     sources: list[_Source], seen: dict, bounds: list[int], limit: int
-) -> list[tuple[bytes, int]]:
+) -> list[tuple[bytes, int, int, int]]:
     """The best ``limit`` of the keys ``seen``, their counts in the sources where they
     were not read looked up, for those that can still be among the best."""
     if any(bounds) and len(sources) > 1:
@@ -126,25 +135,24 @@ def _exact(
                 src = sources[s]
                 i = src.terms.find(key)
                 if i >= 0:
-                    got[0] += int(src.counts[i - src.start])
+                    c = int(src.counts[i - src.start])
+                    got[0] += c
+                    if c > got[2] or (c == got[2] and s < got[3]):
+                        got[2:] = [c, s, i]
     ranked = sorted(seen.items(), key=lambda kv: (-kv[1][0], kv[0]))[:limit]
-    return [(key, got[0]) for key, got in ranked]
+    return [(key, got[0], got[3], got[4]) for key, got in ranked]
 
 
-def _spelling(snap: Any, folded: str, view: str) -> str:
-    """The most frequent accented spelling of ``folded`` in ``view`` (``syllables`` or
-    ``bigrams``), its document frequencies summed over the segments and all TEXT fields
-    (ties in code point order); ``folded`` itself without spellings."""
-    counts: dict[str, int] = {}
-    for reader, _base in snap.segments:
-        terms = terms_reader(reader)
-        spellings = terms.spellings if terms is not None else None
-        if spellings is not None:
-            for form, df in spellings.forms(view, folded):
-                counts[form] = counts.get(form, 0) + df
-    if not counts:
+def _spelling(src: _Source, number: int, folded: str) -> str:
+    """The most frequent spelling (ties: the first in code point order) of folded term
+    ``number`` of ``src`` among its variants there, or ``folded`` itself."""
+    if src.spellings is None:
         return folded
-    return min(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+    accented, found = src.spellings.variants(src.field, number)
+    if not found:
+        return folded
+    best = found[0] if len(found) == 1 else max(found, key=lambda i: (accented.count(i), -i))
+    return accented.key(best).decode("utf-8")
 
 
 def suggest(
@@ -194,9 +202,7 @@ def _complete(snap: Any, names: list[str], typed: list[str], limit: int) -> list
     if not sources:
         return []
     out = []
-    for raw, total in _top(sources, limit):
+    for raw, total, s, number in _top(sources, limit):
         term = raw.decode("utf-8")
-        if not accented:
-            term = _spelling(snap, term, "bigrams" if pair else "syllables")
-        out.append((term, total))
+        out.append((term if accented else _spelling(sources[s], number, term), total))
     return out
