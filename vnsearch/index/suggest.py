@@ -13,7 +13,9 @@ The keys starting with a prefix are a range of the sorted term dictionary
 (:meth:`FieldTerms.prefix_range`); their counts are read as one array
 (:meth:`FieldTerms.counts_range`), and only the best few keys are decoded. Counts are
 document frequencies from the dictionaries, summed over segments and TEXT fields: they
-include deleted documents until the next merge drops them.
+include deleted documents until the next merge drops them. A word of one or two letters
+matches thousands of keys and every user types it: its best completions are kept for the
+snapshot's life (``Snapshot.memo``; a few thousand such words at most).
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ __all__ = ["Suggestion", "suggest"]
 # A range of at most this many keys is read whole (a few blocks of 16 keys): cheaper than
 # looking up in it each key other fields or segments bring.
 _ALL = 64
+# The completions kept per snapshot for a word of one or two letters (see ``_short``)
+_KEPT = 20
 
 
 class Suggestion(NamedTuple):
@@ -180,10 +184,24 @@ def suggest(
             tries.append((words[:-2], words[-2:]))
         tries.append((words[:-1], words[-1:]))
     for before, typed in tries:
-        found = _complete(snap, names, typed, limit)
+        if len(typed) == 1 and fields is None and limit <= _KEPT and _short(typed[0]):
+            # a word of one or two letters: many keys, and every user types it
+            found = snap.memo(("suggest", typed[0]), _complete, snap, names, typed, _KEPT)
+            found = found[:limit]
+        else:
+            found = _complete(snap, names, typed, limit)
         if found:
             return [Suggestion(text, n, " ".join([*before, text])) for text, n in found]
     return []
+
+
+def _short(word: str) -> bool:
+    """Whether the completions of ``word`` are kept for the snapshot's life: a letter
+    (with or without accents) or a digit, or two of them typed without accents (a few
+    thousand such words at most)."""
+    if len(word) == 1:
+        return fold_term(word).isascii() and fold_term(word).isalnum()
+    return len(word) == 2 and word.isascii() and word.isalnum()
 
 
 def _complete(snap: Any, names: list[str], typed: list[str], limit: int) -> list[tuple[str, int]]:
