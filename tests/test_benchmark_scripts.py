@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import ROOT, VNTC, require_data
 
-SCRIPTS = ["bench_analyzer.py", "bench_index.py", "bench_query.py"]
+SCRIPTS = ["bench_analyzer.py", "bench_index.py", "bench_query.py", "bench_suggest.py"]
 
 
 def _three_titles(path):
@@ -52,6 +52,21 @@ def test_missing_corpus_is_one_line_exit_2(tmp_path, script: str) -> None:
         f"error: corpus not found: {missing} (the data comes from the public VNTC release, "
         "duyvuleo/VNTC; see benchmarks/README.md)"
     ]
+
+
+def test_bench_suggest_tiny_run_times_every_prefix(tmp_path) -> None:
+    """20 prefixes of VNTC text on a three-title index: both passes reported."""
+    corpus = require_data(VNTC)
+    _three_titles(tmp_path / "ix").close()
+    out = run(
+        "bench_suggest.py", "--corpus", str(corpus), "--index", str(tmp_path / "ix"),
+        "--prefixes", "20", "--warmup", "5", "--json",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["prefixes"] == 20 and report["documents"] == 3
+    for name in ("first_pass", "second_pass"):
+        assert 0 < report[name]["p50_ms"] <= report[name]["p95_ms"]
 
 
 def test_bench_index_tiny_run_builds_both_engines(tmp_path) -> None:

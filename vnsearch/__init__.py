@@ -53,6 +53,7 @@ _LAZY = {
     "IndexStats": "vnsearch.index",
     "QueryLimits": "vnsearch.query",
     "Schema": "vnsearch.index",
+    "Suggestion": "vnsearch.index",
     "Writer": "vnsearch.index",
     "DEFAULT_RANKING": "vnsearch.ranking",
     "Explanation": "vnsearch.ranking",

@@ -27,6 +27,7 @@ demo documents):
   vnsearch index seeds --index tin-tuc.idx          index a folder of .txt/.md files
   vnsearch index bao.jsonl bao.csv --index tin-tuc.idx --fields title=tieu_de,body=noi_dung
   vnsearch query "thái nguyên" --index tin-tuc.idx
+  vnsearch suggest "to ch"                          completions as you type: tổ chức
   vnsearch info --index tin-tuc.idx
   vnsearch optimize --index tin-tuc.idx             merge its segments into one
   vnsearch verify --index tin-tuc.idx               check every byte against its checksums
@@ -71,6 +72,18 @@ examples:
   vnsearch query '"Ban Tổ chức Trung ương" +hội nghị' --limit 3
   vnsearch query "hội nghị" --field title --json
   vnsearch query "thai nguyen" --index tin-tuc.idx
+"""
+
+SUGGEST_EXAMPLES = """\
+Completes the last word (with the word before it, as a pair) from the words the index
+holds, most documents first; typed without accents it matches any accents and shows the
+index's most frequent spelling, typed with accents only those. A space at the end
+completes the next word.
+
+examples:
+  vnsearch suggest "to ch"                       the bundled demo documents
+  vnsearch suggest "hội " --limit 3
+  vnsearch suggest "ha n" --index tin-tuc.idx --json
 """
 
 INFO_EXAMPLES = """\
@@ -179,6 +192,29 @@ def build_parser() -> argparse.ArgumentParser:
         help="a query over the limits (4,000 characters, 1,024 words, 1,024 term lookups): "
         "search its first part and say so (default), or fail with exit code 3",
     )
+
+    p = sub.add_parser(
+        "suggest",
+        help="complete a prefix from the index's words",
+        description="Print PREFIX completed, its last word from the index's words, and "
+        "how many documents hold each completion, one a line.",
+        epilog=SUGGEST_EXAMPLES,
+        formatter_class=raw,
+    )
+    p.add_argument("prefix", nargs="+", help="what was typed so far (several words are joined)")
+    p.add_argument("--index", metavar="DIR", help=index_help)
+    p.add_argument(
+        "--limit",
+        "-n",
+        type=_positive_int,
+        default=10,
+        metavar="N",
+        help="how many completions to print (default 10)",
+    )
+    p.add_argument(
+        "--field", "-f", action="append", metavar="F", help="only this TEXT field (repeatable)"
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object")
 
     p = sub.add_parser(
         "index",

@@ -13,7 +13,7 @@ from typing import Any
 
 from vnsearch.cli.errors import USAGE_ERROR, UserError
 
-__all__ = ["analyze", "index", "info", "optimize", "query", "verify"]
+__all__ = ["analyze", "index", "info", "optimize", "query", "suggest", "verify"]
 
 
 def analyze(args: argparse.Namespace) -> int:
@@ -121,6 +121,37 @@ def query(args: argparse.Namespace) -> int:
         title = "title" if "title" in schema and schema["title"].stored else None
         shown = text if len(text) <= 200 else text[:200] + "…"
         print(format_hits(shown, results, title, snippet_fields, color=use_color(sys.stdout)))
+    return 0
+
+
+def _check_fields(schema: Any, fields: list[str] | None) -> None:
+    """Refuse ``--field`` names that are not TEXT fields of the index (a usage error)."""
+    unknown = [f for f in fields or () if f not in schema.text_fields]
+    if unknown:
+        raise UserError(
+            f"--field: the index has no TEXT field {', '.join(map(repr, unknown))} "
+            f"(its TEXT fields: {', '.join(schema.text_fields)})",
+            USAGE_ERROR,
+        )
+
+
+def suggest(args: argparse.Namespace) -> int:
+    """Print the completions of a prefix, one a line with its count (or as JSON)."""
+    from vnsearch.cli.default_index import resolve_index
+    from vnsearch.cli.locate import open_index
+
+    ix = open_index(resolve_index(args.index))
+    _check_fields(ix.schema, args.field)
+    prefix = " ".join(args.prefix)
+    found = ix.suggest(prefix, args.limit, fields=args.field or None)
+    if args.json:
+        import json
+
+        rows = [s._asdict() for s in found]
+        print(json.dumps({"prefix": prefix, "suggestions": rows}, ensure_ascii=False))
+    else:
+        for s in found:
+            print(f"{s.query}\t{s.count}")
     return 0
 
 

@@ -12,6 +12,7 @@ from vnsearch.index.schema import (
     FieldType,
     Schema,
 )
+from vnsearch.index.suggest import Suggestion
 from vnsearch.index.writer import Writer
 
 __all__ = [
@@ -26,5 +27,6 @@ __all__ = [
     "Index",
     "IndexStats",
     "Schema",
+    "Suggestion",
     "Writer",
 ]

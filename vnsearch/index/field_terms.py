@@ -248,6 +248,78 @@ class FieldTerms:
         return -1
 
     @_bounded
+    def _lower_bound(self, key: bytes) -> int:
+        """The number of the first key at or above ``key`` (``n`` if none is)."""
+        b = self._find_block(key)
+        if b < 0:
+            return 0
+        return BLOCK * b + bisect_left(self._block_keys(b), key)
+
+    def prefix_range(self, prefix: bytes) -> tuple[int, int]:
+        """``(start, end)``: the keys that start with ``prefix`` are numbers ``start`` to
+        ``end - 1`` (keys are sorted by their bytes): two binary searches over the blocks'
+        first bytes and a scan of one block at each end.
+
+        >>> from vnsearch.index.dictionary import DictionaryField, dictionary_chunks
+        >>> field = DictionaryField("body")
+        >>> for i, k in enumerate([b"ha", b"hai", b"han", b"noi"]):
+        ...     field.add(k, i, 1, 1)
+        >>> terms = read_dictionary(b"".join(dictionary_chunks([field])), "example")[0]["body"]
+        >>> terms.prefix_range(b"ha"), terms.prefix_range(b"hai"), terms.prefix_range(b"x")
+        ((0, 3), (1, 2), (4, 4))
+        """
+        start = self._lower_bound(prefix)
+        stop = prefix.rstrip(b"\xff")
+        if not stop:  # every key starts with it
+            return start, self.n
+        return start, max(start, self._lower_bound(stop[:-1] + bytes([stop[-1] + 1])))
+
+    def _block_counts(self, b0: int, b1: int) -> list[int]:
+        """The counts of the keys of blocks ``b0`` to ``b1 - 1``."""
+        out: list[int] = []
+        blob = self._blob
+        for b in range(b0, b1):
+            size, cw, _rw, rec, _kat = self._block(b)
+            if not cw:
+                out += [0] * size
+                continue
+            raw = int.from_bytes(blob[rec : rec + ((size * cw + 7) >> 3)], "little")
+            mask = (1 << cw) - 1
+            out += [(raw >> (j * cw)) & mask for j in range(size)]
+        return out
+
+    @_bounded
+    def counts_range(self, start: int, end: int) -> np.ndarray:
+        """The counts of keys ``start`` to ``end - 1`` as an array: only the blocks that
+        hold them read, all at once (checked first, while reads are checked)."""
+        if end <= start:
+            return np.empty(0, np.int64)
+        b0, b1 = start // BLOCK, (end - 1) // BLOCK + 1
+        if b1 - b0 <= 4:  # a few blocks: cheaper in Python than numpy's set-up
+            return np.array(self._block_counts(b0, b1)[start - BLOCK * b0 : end - BLOCK * b0])
+        pages = self._pages
+        if pages is not None:
+            self._check_index(pages)
+            pages.check(self._blob_at + self._block_at[b0], self._blob_at + self._block_at[b1])
+        block_at = np.array(self._block_at[b0 : b1 + 1], np.int64)
+        lo = int(block_at[0])
+        if block_at[-1] > len(self._blob) or (np.diff(block_at) < 2).any():
+            raise DamagedFile("term dictionary: blocks out of order")
+        words = word_view(self._blob, lo, int(block_at[-1]))
+        heads = np.frombuffer(self._blob, np.uint8)
+        cw = heads[block_at[:-1]].astype(np.int64)
+        if (cw > 32).any():
+            raise DamagedFile("term dictionary: a width out of range")
+        sizes = np.full(b1 - b0, BLOCK, np.int64)
+        if b1 == self.nb:
+            sizes[-1] = self.n - BLOCK * (self.nb - 1)
+        blk = np.repeat(np.arange(b1 - b0), sizes)
+        j = np.arange(len(blk)) - blk * BLOCK
+        bits = 8 * (block_at[:-1] - lo + 2)[blk] + j * cw[blk]
+        counts = unpack(words, 0, cw[blk], bits).astype(np.int64)
+        return counts[start - BLOCK * b0 : end - BLOCK * b0]
+
+    @_bounded
     def _record(self, i: int, want_count: bool = True) -> tuple[int, int, int]:
         b, j = divmod(i, BLOCK)
         size, cw, rw, rec, _kat = self._block(b)
@@ -292,16 +364,22 @@ class FieldTerms:
     def key(self, i: int) -> bytes:
         """Key number ``i``."""
         b, j = divmod(i, BLOCK)
-        return self._block_keys(b)[j]
+        return self._block_keys(b, j + 1)[j]
 
     @_bounded
-    def _block_keys(self, b: int) -> list[bytes]:
+    def _block_keys(self, b: int, upto: int = BLOCK) -> list[bytes]:
+        """The keys of block ``b`` (its first ``upto``)."""
         size, _cw, _rw, _rec, at = self._block(b)
         blob = self._blob
         out = []
         prev = b""
-        for _ in range(size):
-            shared, length, at = _head(blob, at)
+        for _ in range(min(size, upto)):
+            h = blob[at]
+            if h != LONG_KEY:  # the common case, without a call
+                shared, length = h >> 4, h & 15
+                at += 1
+            else:
+                shared, length, at = _head(blob, at)
             prev = prev[:shared] + bytes(blob[at : at + length])
             at += length
             out.append(prev)
@@ -314,15 +392,14 @@ class FieldTerms:
             for b in range(self.nb):
                 out += self._block_keys(b)
             return out
-        got: dict[int, list[bytes]] = {}
-        keys = []
-        for i in rows.tolist():
-            b = i // BLOCK
-            block = got.get(b)
-            if block is None:
-                block = got[b] = self._block_keys(b)
-            keys.append(block[i % BLOCK])
-        return keys
+        numbers = rows.tolist()
+        need: dict[int, int] = {}  # per block, how many of its keys are read
+        for i in numbers:
+            b, j = divmod(i, BLOCK)
+            if need.get(b, 0) <= j:
+                need[b] = j + 1
+        got = {b: self._block_keys(b, upto) for b, upto in need.items()}
+        return [got[i // BLOCK][i % BLOCK] for i in numbers]
 
     def _columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every key's count, and its data's offset and length, as arrays: all blocks

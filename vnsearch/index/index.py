@@ -37,6 +37,7 @@ from vnsearch.index.storage import (
     read_schema,
     remove_unfinished_tocs,
 )
+from vnsearch.index.suggest import Suggestion, suggest
 from vnsearch.index.toc import VnFileIndex
 from vnsearch.index.writer import MAX_TEXT_MB, ArraySegmentWriter, Writer
 from vnsearch.query import DEFAULT_LIMITS, QueryLimits
@@ -381,6 +382,25 @@ class Index:
         ranking = ranking or DEFAULT_RANKING
         limits = limits or self.query_limits
         return self._read(explain, query, doc_id, fields=fields, ranking=ranking, limits=limits)
+
+    def suggest(
+        self, prefix: str, limit: int = 10, *, fields: Iterable[str] | None = None
+    ) -> list[Suggestion]:
+        """Completions of the last word of ``prefix`` (or of the pair it ends, with the
+        word before) from the index's vocabulary, most documents first (ties in byte
+        order); without accents typed, each spelled as the index spells it most. Counts
+        are summed over segments and TEXT fields and include deleted documents until a
+        merge. See :mod:`vnsearch.index.suggest`.
+
+        >>> import vnsearch
+        >>> ix = vnsearch.Index.in_memory(vnsearch.Schema(body=vnsearch.TEXT()))
+        >>> with ix.writer() as w:
+        ...     w.add({"body": "Thủ tướng ký thủ tục"})
+        ...     w.add({"body": "Thủ tướng phát biểu"})
+        >>> [(s.text, s.count) for s in ix.suggest("thu tu")]
+        [('thủ tướng', 2), ('thủ tục', 1)]
+        """
+        return self._read(suggest, prefix, limit, fields)
 
     def _read(self, read: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """``read(snapshot, *args, **kwargs)`` on the last commit's snapshot, an error that
