@@ -2,8 +2,10 @@
 
 Every passage of ``viquad/corpus.jsonl`` (5,109 Wikipedia passages) is indexed with ``title``
 and ``text`` as two TEXT fields; the questions of one qrels split (``--split dev`` by
-default, ``train`` for tuning) are asked twice: as written (accented) and stripped of every
-diacritic with ``unidecode`` (how people type on phones). For each engine and each form the
+default, ``train`` for tuning) are asked in each form of ``--forms``: as written
+(``accented``), stripped of every diacritic with ``unidecode`` (``unaccented``, how people
+type on phones), and typed as raw Telex or VNI keystrokes with the input method off
+(``telex``, ``vni``: seeded, see ``raw_typing.py``). For each engine and each form the
 script prints MRR@10, Recall@10, nDCG@10 and Recall@100 (one relevant passage per question).
 
 The peers, in the same run:
@@ -39,6 +41,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import DATA, REPO, machine
+from raw_typing import telex_question, vni_question
 
 import vnsearch
 
@@ -144,7 +147,7 @@ def _code_digest() -> str:
     pkg = REPO / "vnsearch"
     for sub in ("analysis", "index"):
         for path in sorted((pkg / sub).glob("*.py")):
-            if path.name != "stopwords.py":
+            if path.name not in ("stopwords.py", "telex.py"):  # read by queries only
                 h.update(path.read_bytes())
     return h.hexdigest()[:10]
 
@@ -309,10 +312,24 @@ def _numpy_bm25(ids: list[str], corpus: list[list[str]], k1: float, b: float) ->
 # --- running ---------------------------------------------------------------------------------
 
 
-def evaluate(search: Search, questions: Sequence[Question], accented: bool = True) -> dict:
-    """The metrics of ``search`` on the questions (or on their unaccented form)."""
+FORMS: dict[str, Callable[[Question], str]] = {
+    "accented": lambda q: q.text,
+    "unaccented": lambda q: unaccent(q.text),
+    "telex": lambda q: telex_question(q.text, q.id),
+    "vni": lambda q: vni_question(q.text, q.id),
+}
+
+
+FORMS_OF = {True: "accented", False: "unaccented"}
+
+
+def evaluate(search: Search, questions: Sequence[Question], accented: bool | str = True) -> dict:
+    """The metrics of ``search`` on the questions in one form: a name of ``FORMS``, or
+    True/False for ``accented``/``unaccented``."""
+    form = FORMS[accented if isinstance(accented, str) else FORMS_OF[accented]]
+    texts = [form(q) for q in questions]
     start = time.perf_counter()
-    ranked = [search(q.text if accented else unaccent(q.text)) for q in questions]
+    ranked = [search(text) for text in texts]
     out = metrics(ranked, questions)
     out["ms/query"] = 1000 * (time.perf_counter() - start) / max(1, len(questions))
     return out
@@ -348,9 +365,16 @@ def main(argv: list[str] | None = None) -> int:
         help="vnsearch title boost (0.25, tuned on train: passages of one article share it)",
     )  # fmt: skip
     parser.add_argument("--no-peers", action="store_true", help="evaluate vnsearch only")
+    parser.add_argument(
+        "--forms", default="accented,unaccented",
+        help=f"the question forms to ask, comma-separated, of {','.join(FORMS)}",
+    )  # fmt: skip
     parser.add_argument("--rebuild", action="store_true", help="rebuild the cached index")
     parser.add_argument("--json", action="store_true", help="also print the figures as JSON")
     args = parser.parse_args(argv)
+    forms = [f.strip() for f in args.forms.split(",") if f.strip()]
+    if not forms or any(f not in FORMS for f in forms):
+        parser.error(f"--forms: choose among {', '.join(FORMS)}")
     if not (args.data / "corpus.jsonl").exists():
         print(
             f"error: data not found: {args.data / 'corpus.jsonl'} (UIT-ViQuAD 1.0 as passage "
@@ -377,8 +401,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{label}: indexed in {time.perf_counter() - start:.1f} s")
     rows = []
     for name, engine in engines:
-        for form, accented in (("accented", True), ("unaccented", False)):
-            rows.append((name, form, evaluate(engine, questions, accented)))
+        for form in forms:
+            rows.append((name, form, evaluate(engine, questions, form)))
             print(f"  {name}, {form}: MRR@10 {rows[-1][2]['MRR@10']:.3f}", file=sys.stderr)
     print()
     print("\n".join(table(rows)))

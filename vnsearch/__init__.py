@@ -6,6 +6,8 @@ first use of one of their names, so ``import vnsearch`` stays light.
 >>> import vnsearch
 >>> vnsearch.fold("Đà Nẵng")
 'da nang'
+>>> vnsearch.from_telex("vieetj"), vnsearch.from_vni("d9u7o7ng2")
+('việt', 'đường')
 """
 
 from __future__ import annotations
@@ -63,6 +65,8 @@ _LAZY = {
     "Results": "vnsearch.ranking",
     "Snippet": "vnsearch.highlight",
     "TermContribution": "vnsearch.ranking",
+    "from_telex": "vnsearch.analysis.telex",
+    "from_vni": "vnsearch.analysis.telex",
 }
 
 __all__ = [

@@ -30,6 +30,7 @@ from typing import NamedTuple
 from vnsearch.analysis import Token, segment, syllables
 from vnsearch.analysis.analyzer import fold_term
 from vnsearch.analysis.stopwords import question_mask, stopword_mask
+from vnsearch.analysis.telex import from_telex, from_vni
 from vnsearch.index.schema import TEXT
 from vnsearch.query import Occur, ParsedQuery, Phrase, Term
 from vnsearch.ranking.accents import AccentVocabulary, may_respell
@@ -161,6 +162,8 @@ def analyze_query(
         _text(n.text) if n.field is None or isinstance(schema[n.field], TEXT) else _BY_VALUE
         for n in nodes
     ]
+    if accents is not None:
+        _read_keys(nodes, texts, accents)
     if ranking.respell and accents is not None:
         _respell(nodes, texts, accents)
     plain, ones, should = _plain(clauses, pairs, texts)
@@ -211,6 +214,47 @@ def _plain(clauses, pairs, texts: list[_Text]) -> tuple[list[int], list[str | No
             ones.append(tokens[0].text if len(tokens) == 1 else None)
             should += clause.occur == "should"
     return plain, ones, should
+
+
+@lru_cache(maxsize=4096)
+def _keys_reading(word: str) -> str | None:
+    """The syllable ``word`` spells as raw Telex or VNI keystrokes, when it differs."""
+    reading = from_vni(word) if any(c.isdigit() for c in word) else from_telex(word)
+    return reading if reading != word else None
+
+
+def _read_keys(nodes: list, texts: list[_Text], accents: AccentVocabulary) -> None:
+    """Read each syllable typed as raw Telex or VNI keystrokes (``vieetj``, ``Vie65t``) as
+    the syllable it spells (``việt``), unless the index holds the word as typed in at
+    least as many documents as the syllable (an English word, a name, a code): typed
+    with the input method off, the query is then read as if it had been on. Changes
+    ``nodes`` and ``texts`` in place."""
+    for k, t in enumerate(texts):
+        if t is _BY_VALUE:
+            continue
+        edits = []
+        for tok in t.tokens:
+            if tok.kind != "syllable" or not tok.text.isascii():
+                continue
+            reading = _keys_reading(tok.text)
+            if reading is not None and _favours(accents, reading.lower(), tok.text.lower()):
+                edits.append((tok, reading))
+        if edits:
+            text = nodes[k].text
+            for tok, reading in reversed(edits):
+                text = text[: tok.start] + reading + text[tok.end :]
+            nodes[k] = replace(nodes[k], text=text)
+            texts[k] = _text(text)
+
+
+def _favours(accents: AccentVocabulary, reading: str, typed: str) -> bool:
+    """Whether the index holds ``reading`` in more documents than the word as ``typed``
+    (any accents), or holds the typed word nowhere."""
+    typed_df = sum(df for _form, df in accents.syllables.get(fold_term(typed), ()))
+    if not typed_df:
+        return True
+    forms = accents.syllables.get(fold_term(reading), ())
+    return next((df for form, df in forms if form == reading), 0) > typed_df
 
 
 def _respell(nodes: list, texts: list[_Text], accents: AccentVocabulary) -> None:
