@@ -144,6 +144,22 @@ def _megabytes(text: str) -> float:
     return value
 
 
+def _index_limit_fields(
+    p: argparse.ArgumentParser, index_help: str, what: str, field_help: str
+) -> None:
+    """The options ``query`` and ``suggest`` share: ``--index``, ``--limit``, ``--field``."""
+    p.add_argument("--index", metavar="DIR", help=index_help)
+    p.add_argument(
+        "--limit",
+        "-n",
+        type=_positive_int,
+        default=10,
+        metavar="N",
+        help=f"how many {what} to print (default 10)",
+    )
+    p.add_argument("--field", "-f", action="append", metavar="F", help=field_help)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``vnsearch`` and its subcommands."""
     raw = argparse.RawDescriptionHelpFormatter
@@ -164,22 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=raw,
     )
     p.add_argument("query", nargs="+", help="the query (several words are joined)")
-    p.add_argument("--index", metavar="DIR", help=index_help)
-    p.add_argument(
-        "--limit",
-        "-n",
-        type=_positive_int,
-        default=10,
-        metavar="N",
-        help="how many hits to print (default 10)",
-    )
-    p.add_argument(
-        "--field",
-        "-f",
-        action="append",
-        metavar="F",
-        help="search only this TEXT field (repeatable)",
-    )
+    _index_limit_fields(p, index_help, "hits", "search only this TEXT field (repeatable)")
     p.add_argument(
         "--json",
         action="store_true",
@@ -202,18 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=raw,
     )
     p.add_argument("prefix", nargs="+", help="what was typed so far (several words are joined)")
-    p.add_argument("--index", metavar="DIR", help=index_help)
-    p.add_argument(
-        "--limit",
-        "-n",
-        type=_positive_int,
-        default=10,
-        metavar="N",
-        help="how many completions to print (default 10)",
-    )
-    p.add_argument(
-        "--field", "-f", action="append", metavar="F", help="only this TEXT field (repeatable)"
-    )
+    _index_limit_fields(p, index_help, "completions", "only this TEXT field (repeatable)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
     p = sub.add_parser(
