@@ -22,7 +22,7 @@ import struct
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -92,6 +92,20 @@ def read_dictionary(
     except (ValueError, KeyError, TypeError) as exc:
         raise DamagedFile(f"bad {what}: {exc}") from None
     return fields, None if extra is None else 8 + hlen + int(extra)
+
+
+class _Blocks(NamedTuple):
+    """Consecutive blocks of a dictionary, to read as arrays (:meth:`FieldTerms._blocks`)."""
+
+    block_at: np.ndarray  # where each starts in the blob, and where the last ends
+    lo: int  # where the first starts: ``words`` are the blob from there
+    words: np.ndarray
+    heads: np.ndarray  # the whole blob's bytes
+    cw: np.ndarray  # per block: its counts' width, its number of keys
+    sizes: np.ndarray
+    blk: np.ndarray  # per key: its block (from the first), its place there, its count
+    j: np.ndarray
+    counts: np.ndarray
 
 
 class FieldTerms:
@@ -301,23 +315,24 @@ class FieldTerms:
         if pages is not None:
             self._check_index(pages)
             pages.check(self._blob_at + self._block_at[b0], self._blob_at + self._block_at[b1])
+        return self._blocks(b0, b1).counts.astype(np.int64)[start - BLOCK * b0 : end - BLOCK * b0]
+
+    def _blocks(self, b0: int, b1: int) -> _Blocks:
+        """Blocks ``b0`` to ``b1 - 1`` and their keys' counts (pages checked by the caller)."""
         block_at = np.array(self._block_at[b0 : b1 + 1], np.int64)
-        lo = int(block_at[0])
         if block_at[-1] > len(self._blob) or (np.diff(block_at) < 2).any():
             raise DamagedFile("term dictionary: blocks out of order")
+        lo = int(block_at[0])
         words = word_view(self._blob, lo, int(block_at[-1]))
         heads = np.frombuffer(self._blob, np.uint8)
         cw = heads[block_at[:-1]].astype(np.int64)
         if (cw > 32).any():
             raise DamagedFile("term dictionary: a width out of range")
-        sizes = np.full(b1 - b0, BLOCK, np.int64)
-        if b1 == self.nb:
-            sizes[-1] = self.n - BLOCK * (self.nb - 1)
+        sizes = np.minimum(BLOCK, self.n - BLOCK * np.arange(b0, b1, dtype=np.int64))
         blk = np.repeat(np.arange(b1 - b0), sizes)
         j = np.arange(len(blk)) - blk * BLOCK
-        bits = 8 * (block_at[:-1] - lo + 2)[blk] + j * cw[blk]
-        counts = unpack(words, 0, cw[blk], bits).astype(np.int64)
-        return counts[start - BLOCK * b0 : end - BLOCK * b0]
+        counts = unpack(words, 0, cw[blk], 8 * (block_at[:-1] - lo + 2)[blk] + j * cw[blk])
+        return _Blocks(block_at, lo, words, heads, cw, sizes, blk, j, counts)
 
     @_bounded
     def _record(self, i: int, want_count: bool = True) -> tuple[int, int, int]:
@@ -409,22 +424,11 @@ class FieldTerms:
             self._check_index(pages)
             pages.check(self._blob_at, self._blob_at + len(self._blob))
         nb, n = self.nb, self.n
-        block_at = np.array(self._block_at, np.int64)
-        if block_at[-1] > len(self._blob) or (np.diff(block_at) < 2).any():
-            raise DamagedFile("term dictionary: blocks out of order")
-        words = word_view(self._blob)
-        heads = np.frombuffer(words.base, np.uint8)
-        cw = heads[block_at[:-1]].astype(np.int64)
-        rw = heads[block_at[:-1] + 1].astype(np.int64)
-        if (cw > 32).any() or (rw > 32).any():
+        at, lo, words, heads, cw, sizes, blk, j, counts = self._blocks(0, nb)
+        rw = heads[at[:-1] + 1].astype(np.int64)
+        if (rw > 32).any():
             raise DamagedFile("term dictionary: a width out of range")
-        sizes = np.full(nb, BLOCK, np.int64)
-        sizes[-1] = n - BLOCK * (nb - 1)
-        blk = np.repeat(np.arange(nb), sizes)
-        j = np.arange(n) - blk * BLOCK
-        cbit = 8 * (block_at[:-1] + 2)[blk] + j * cw[blk]
-        counts = unpack(words, 0, cw[blk], cbit)
-        rstart = block_at[:-1] + 2 + ((sizes * cw + 7) >> 3)
+        rstart = at[:-1] + 2 + ((sizes * cw + 7) >> 3) - lo
         rels = unpack(words, 0, rw[blk], 8 * rstart[blk] + j * rw[blk])
         bases = np.array(self._bases, np.int64)
         offsets = bases[blk] + rels.astype(np.int64)
