@@ -99,14 +99,7 @@ def query(args: argparse.Namespace) -> int:
     ix = open_index(resolve_index(args.index))
     schema = ix.schema
     fields = args.field or None
-    if fields:
-        unknown = [f for f in fields if f not in schema.text_fields]
-        if unknown:
-            raise UserError(
-                f"--field: the index has no TEXT field {', '.join(map(repr, unknown))} "
-                f"(its TEXT fields: {', '.join(schema.text_fields)})",
-                USAGE_ERROR,
-            )
+    _check_fields(schema, fields)
     from vnsearch.query import QueryLimits
 
     text = " ".join(args.query)
