@@ -38,10 +38,46 @@ def test_a_snapshot_keeps_its_recent_terms_bounded_and_a_commit_starts_afresh(
     # two segments: each segment's arrays are kept, the postings joined per lookup
     two = ix.snapshot()
     assert len(two.segments) == 2 and two._one is None
-    hits = two._arrays.cache_info().hits
     joined = two.postings("body.syllables", "chung")
-    assert joined.df == 2 and two._arrays.cache_info().hits == hits + 1
-    assert two.postings("body.syllables", "chung").freqs is not joined.freqs
+    kept = len(two._recent)
+    again = two.postings("body.syllables", "chung")
+    assert joined.df == again.df == 2 and len(two._recent) == kept
+    assert again.freqs is not joined.freqs  # joined anew
+    assert [p[2] for p in again._parts] == [p[2] for p in joined._parts]  # from kept arrays
+    ix.close()
+
+
+def test_the_recent_terms_are_bounded_in_bytes_positions_included(tmp_path, monkeypatch, schema):
+    """Long lists of a large index must not fill memory: the recent terms weigh their
+    arrays (positions too, once a phrase decoded them) and the oldest go past the budget."""
+    from vnsearch.index import reader as snapshot
+    from vnsearch.index.recent import ENTRY_BYTES
+
+    ix = Index.create(tmp_path / "ix", schema)
+    with ix.writer() as w:
+        for i in range(300):
+            w.add(hand(str(i), "Tin", f"Tin chung về Hà Nội số {i} tin chung", "x"))
+    one = ix.snapshot().postings("body.syllables", "tin")
+    weight = ENTRY_BYTES + one.nbytes  # 300 documents and frequencies: 2,400 bytes
+    monkeypatch.setattr(snapshot, "RECENT_BYTES", 3 * weight)
+    with ix.writer() as w:  # a new snapshot, with the small budget
+        w.add(hand("x", "Tin", "khác", "x"))
+    ix.optimize()
+    snap = ix.snapshot()
+    assert snap._one is not None
+    for term in ("tin", "chung", "về", "hà", "nội"):
+        snap.postings("body.syllables", term)
+    assert len(snap._recent) == 3 and snap._recent.nbytes <= 3 * weight
+    noi = snap.postings("body.syllables", "nội")
+    key = ("body.syllables", "nội".encode())
+    unread = noi.nbytes
+    assert snap._recent._items[key][1] == ENTRY_BYTES + unread
+    noi.position_keys(noi.docs[:5], 0)  # decodes the term's positions
+    assert noi.nbytes > unread
+    snap.postings("body.syllables", "nội")  # weighed again when used
+    assert snap._recent._items[key][1] == ENTRY_BYTES + noi.nbytes
+    assert len(snap._recent) == 2  # the budget let the oldest go
+    assert snap._recent.nbytes <= 3 * weight
     ix.close()
 
 

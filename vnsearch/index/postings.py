@@ -153,11 +153,9 @@ class PostingArrays:
         self.has_positions = has_positions
         self._data = data
         self._pos_at = end
-        # with checksums: ``(checks, start, end)``, the positions' bytes in the segment
-        # file, checked when first read (most searches read no positions)
+        # with checksums: (checks, start, end) of the positions in the file, checked when read
         self.positions_check: tuple[Any, int, int] | None = None
         self._positions: tuple[np.ndarray, np.ndarray] | None = None
-        # positions not stored with the block: what reads them (see positions_source)
         self.derive: Callable[[PostingArrays], tuple[np.ndarray, np.ndarray]] | None = None
         if checks is not None and has_positions and end < len(data):
             self.positions_check = (checks[0], checks[1] + end, checks[1] + len(data))
@@ -173,6 +171,11 @@ class PostingArrays:
         self.docs, self.freqs = docs, freqs
         self._positions_at(data, end, positions, None)
         return self
+
+    @property
+    def positions_nbytes(self) -> int:
+        """The bytes of its positions, once decoded (0 before)."""
+        return 0 if self._positions is None else sum(a.nbytes for a in self._positions)
 
     @property
     def end(self) -> int:

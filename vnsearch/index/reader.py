@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import threading
 from bisect import bisect_right
-from collections import OrderedDict
 from collections.abc import Callable
-from functools import lru_cache, partial
 from operator import itemgetter
 from typing import Any
 
@@ -20,6 +18,7 @@ import numpy as np
 
 from vnsearch.analysis import VIEWS
 from vnsearch.index.lengths import per_doc_reader
+from vnsearch.index.recent import ENTRY_BYTES, MISSING, RECENT_BYTES, RECENT_TERMS, Recent
 from vnsearch.index.schema import DATETIME, MISSING_KEY, NUMERIC, TEXT, Schema, view_field
 from vnsearch.index.terms import terms_reader
 
@@ -34,11 +33,6 @@ LOOKUP_COST = 12
 # ranking starts from the rare ones and reads a frequent term's postings whole, and the
 # index checks those postings ahead, in the background, when it opens a segment.
 FREQUENT_SHARE = 1 / 8
-
-# The terms whose postings a snapshot keeps at hand, most recently used (views of the
-# mapped files, ~1.2 KB each: ~10 MB when full): common words come back query after query,
-# and looking a term up reads several scattered pages of a large dictionary.
-RECENT_TERMS = 8192
 
 
 def lookup(sorted_docs: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -71,6 +65,15 @@ class TermPostings:
         # (global offsets of the part's first and past its last posting, arrays, which of
         # the arrays' postings are kept: a mask, or None for all)
         self._parts = parts
+
+    @property
+    def nbytes(self) -> int:
+        """The bytes of its arrays: documents, frequencies, positions decoded so far."""
+        return (
+            self.sorted_docs.nbytes
+            + self.freqs.nbytes
+            + sum(arrays.positions_nbytes for _s, _e, arrays, _k in self._parts)
+        )
 
     @property
     def docs(self) -> np.ndarray:
@@ -126,39 +129,6 @@ def _kept(docs: np.ndarray, deleted: np.ndarray, live: np.ndarray) -> np.ndarray
     return None if keep.all() else keep
 
 
-_MISSING: Any = object()
-
-
-class _Recent:
-    """The postings of the most recently used terms (``size`` of them), shared by the
-    threads searching a snapshot."""
-
-    def __init__(self, size: int) -> None:
-        self._items: OrderedDict[Any, Any] = OrderedDict()
-        self._size = size
-        self._lock = threading.Lock()
-
-    def get(self, key: Any) -> Any:
-        with self._lock:
-            found = self._items.get(key, _MISSING)
-            if found is not _MISSING:
-                self._items.move_to_end(key)
-            return found
-
-    def put(self, key: Any, value: Any) -> None:
-        with self._lock:
-            self._items[key] = value
-            if len(self._items) > self._size:
-                self._items.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-
 class Snapshot:
     """Searcher state of one commit; immutable and safe to share between threads."""
 
@@ -188,14 +158,14 @@ class Snapshot:
         # the recent terms, (field, term) -> with one segment without deletions, its
         # TermPostings (or None): the segment's arrays as they are, shared by the queries
         # that use the term; otherwise its postings arrays in each segment (None where absent)
-        self._one = self._arrays = None
-        self._recent = _Recent(RECENT_TERMS)
+        self._one = None
+        self._readers: tuple[Any, ...] = ()
         if self._only:
             self._one = terms_reader(leaves[0][0])
+            self._recent = Recent(RECENT_TERMS, RECENT_BYTES, _postings_bytes)
         else:
-            self._arrays = lru_cache(maxsize=RECENT_TERMS)(
-                partial(_segment_arrays, tuple(terms_reader(r) for r, _ in leaves))
-            )
+            self._readers = tuple(terms_reader(r) for r, _ in leaves)
+            self._recent = Recent(RECENT_TERMS, RECENT_BYTES, _arrays_bytes)
         # global document numbers as the files store local ones while they fit
         self._doc_type = np.uint32 if self.total < 1 << 32 else np.int64
         self.doc_count = int(live.sum())
@@ -298,11 +268,15 @@ class Snapshot:
         if self._one is not None:  # one segment without deletions
             key = (field, tbytes)
             p = self._recent.get(key)
-            if p is _MISSING:
+            if p is MISSING:
                 p = _one_segment_postings(self._one.arrays(field, tbytes))
                 self._recent.put(key, p)
             return p
-        found = self._arrays(field, tbytes)
+        key = (field, tbytes)
+        found = self._recent.get(key)
+        if found is MISSING:
+            found = tuple(r.arrays(field, tbytes) for r in self._readers)
+            self._recent.put(key, found)
         docs, freqs, parts = [], [], []
         count = 0
         for (_r, base), arrays in zip(self.segments, found):
@@ -335,7 +309,7 @@ class Snapshot:
             return [self.postings(field, term) for field, term in pairs]
         keys = [(f, t if isinstance(t, bytes) else t.encode("utf-8")) for f, t in pairs]
         out = [self._recent.get(key) for key in keys]
-        missing = [k for k, p in enumerate(out) if p is _MISSING]
+        missing = [k for k, p in enumerate(out) if p is MISSING]
         if missing:
             read = self._one.arrays_many([keys[k] for k in missing])
             for k, arrays in zip(missing, read):
@@ -374,8 +348,6 @@ class Snapshot:
     def close(self) -> None:
         # views of the files about to be closed
         self._recent.clear()
-        if self._arrays is not None:
-            self._arrays.cache_clear()
         self.reader.close()
 
 
@@ -406,6 +378,11 @@ def _one_segment_postings(arrays: Any) -> TermPostings | None:
     return TermPostings(arrays.docs, arrays.freqs, [(0, len(arrays.docs), arrays, None)])
 
 
-def _segment_arrays(readers: tuple[Any, ...], field: str, tbytes: bytes) -> tuple[Any, ...]:
-    """A term's postings arrays in each segment's terms reader (None where absent)."""
-    return tuple(r.arrays(field, tbytes) for r in readers)
+def _postings_bytes(p: TermPostings | None) -> int:
+    return ENTRY_BYTES + (p.nbytes if p is not None else 0)
+
+
+def _arrays_bytes(found: tuple[Any, ...]) -> int:
+    return ENTRY_BYTES + sum(
+        a.docs.nbytes + a.freqs.nbytes + a.positions_nbytes for a in found if a is not None
+    )
