@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import vnsearch
-from tests.conftest import SEEDS
+from tests.conftest import SEEDS, read_seeds
 from vnsearch import fold, normalize
 from vnsearch.cli import default_index as default_index_module
 from vnsearch.cli import main, seeds_dir
@@ -381,7 +381,7 @@ def test_missing_foreign_and_locked_indexes(cli, tmp_path: Path) -> None:
 
 
 def test_usage_errors_exit_2(cli, tmp_path: Path) -> None:
-    assert cli("query")[0] == 2
+    assert cli("query", "--offset", "x")[0] == 2  # (no query words: a listing, exit 0)
     assert cli("query", "x", "--limit", "0")[0] == 2
     code, _, err = cli("index", str(SEEDS))  # no --index, no VNSEARCH_INDEX
     assert code == 2 and "--index" in err
@@ -548,7 +548,13 @@ def test_help_query_examples_run_on_the_seeds(cli, tmp_path, monkeypatch) -> Non
     ]
     assert len(examples) >= 4
     monkeypatch.chdir(tmp_path)
-    assert cli("index", str(SEEDS), "--index", "tin-tuc.idx")[0] == 0
+    seeds = [  # with a KEYWORD and a DATETIME column, as the examples filter and sort
+        {**doc, "chu_de": "thoi-su", "ngay": f"2020-06-0{i + 1}T08:00"}
+        for i, doc in enumerate(read_seeds())
+    ]
+    write_jsonl(tmp_path / "seeds.jsonl", *seeds)
+    options = ["--keyword", "chu_de", "--datetime", "ngay"]
+    assert cli("index", "seeds.jsonl", "--index", "tin-tuc.idx", *options)[0] == 0
     for argv in examples:
         args = [a for a in argv[1:] if a != "--json"]
         code, out, err = cli(*args)

@@ -44,6 +44,7 @@ from vnsearch.errors import (
 __version__ = "0.1.0"
 
 _LAZY = {
+    "ALL": "vnsearch.query",
     "DATETIME": "vnsearch.index",
     "ID": "vnsearch.index",
     "KEYWORD": "vnsearch.index",

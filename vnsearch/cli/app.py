@@ -1,7 +1,8 @@
 """The ``vnsearch`` command: its arguments, help with Vietnamese examples, and exit codes.
 
-Exit codes: 0 ok (also when nothing matched), 2 usage error, 3 data or index error,
-130 interrupted. User errors print one line on stderr, never a traceback.
+Exit codes: 0 ok (also when nothing matched), 1 ``delete`` found none of its ids, 2 usage
+error, 3 data or index error, 130 interrupted. User errors print one line on stderr, never
+a traceback.
 """
 
 from __future__ import annotations
@@ -12,106 +13,23 @@ import os
 import sys
 from collections.abc import Sequence
 
+from vnsearch import __version__
 from vnsearch.analysis import VIEWS
 from vnsearch.cli.errors import UserError
+from vnsearch.cli.examples import (
+    ANALYZE_EXAMPLES,
+    DELETE_EXAMPLES,
+    EXAMPLES,
+    INDEX_EXAMPLES,
+    INFO_EXAMPLES,
+    OPTIMIZE_EXAMPLES,
+    QUERY_EXAMPLES,
+    SUGGEST_EXAMPLES,
+    VERIFY_EXAMPLES,
+)
 from vnsearch.errors import VnsearchError
 
 __all__ = ["build_parser", "main"]
-
-EXAMPLES = """\
-examples (from a checkout of vnsearch; with no --index, query and info use the bundled
-demo documents):
-  vnsearch query "tổ chức đảng"                     search, accents optional: "to chuc dang"
-  vnsearch query "hội nghị" --field title --limit 3
-  vnsearch query "Ban Tổ chức Trung ương" --json
-  vnsearch index seeds --index tin-tuc.idx          index a folder of .txt/.md files
-  vnsearch index bao.jsonl bao.csv --index tin-tuc.idx --fields title=tieu_de,body=noi_dung
-  vnsearch query "thái nguyên" --index tin-tuc.idx
-  vnsearch suggest "to ch"                          completions as you type: tổ chức
-  vnsearch info --index tin-tuc.idx
-  vnsearch optimize --index tin-tuc.idx             merge its segments into one
-  vnsearch verify --index tin-tuc.idx               check every byte against its checksums
-  vnsearch analyze "Thủy điện Hòa Bình"             how a text is analyzed
-"""
-
-ANALYZE_EXAMPLES = """\
-examples:
-  vnsearch analyze "Thủy điện Hòa Bình"          the views of a text
-  vnsearch analyze "thuy dien hoa binh" --view folded
-  vnsearch analyze --file seeds/000_483ea6bfdeb6afd9.txt --json
-  vnsearch analyze                               the first bundled seed document
-"""
-
-INDEX_EXAMPLES = """\
-sources:
-  a folder of .txt/.md files    one document a file: title = first line, body = the rest,
-                                id = the path inside the folder
-  .jsonl / .ndjson (.gz)        one JSON object a line
-  .csv (.gz)                    a header row, then one document a row
-  Columns title and body are TEXT (searched); other columns are stored with the document.
-  A document whose id is already in the index replaces it. All documents are committed
-  at the end, together; an unreadable record stops the run with nothing committed,
-  unless --skip-errors. Texts are analyzed in --jobs processes (default: one per core);
-  the index is the same whatever the number.
-
-examples:
-  vnsearch index seeds --index tin-tuc.idx
-  vnsearch index bao.jsonl --index tin-tuc.idx --id-field ma_bai \\
-      --fields title=tieu_de,body=noi_dung
-  vnsearch index bao.csv --index tin-tuc.idx --fields tom_tat --skip-errors
-  vnsearch index bao.jsonl.gz --index tin-tuc.idx --jobs 1   one process, no workers
-  VNSEARCH_INDEX=tin-tuc.idx vnsearch index bai-moi/
-"""
-
-QUERY_EXAMPLES = """\
-query language: words (accents optional), "a phrase", +must, -must_not, field:word, OR
-
-examples:
-  vnsearch query "tổ chức đảng"                  the bundled demo documents
-  vnsearch query to chuc dang                    the same, without accents or quotes
-  vnsearch query '"Ban Tổ chức Trung ương" +hội nghị' --limit 3
-  vnsearch query "hội nghị" --field title --json
-  vnsearch query "thai nguyen" --index tin-tuc.idx
-"""
-
-SUGGEST_EXAMPLES = """\
-Completes the last word (with the word before it, as a pair) from the words the index
-holds, most documents first; typed without accents it matches any accents and shows the
-index's most frequent spelling, typed with accents only those. A space at the end
-completes the next word.
-
-examples:
-  vnsearch suggest "to ch"                       the bundled demo documents
-  vnsearch suggest "hội " --limit 3
-  vnsearch suggest "ha n" --index tin-tuc.idx --json
-"""
-
-INFO_EXAMPLES = """\
-examples:
-  vnsearch info                                  the bundled demo index
-  vnsearch info --index tin-tuc.idx --json
-"""
-
-VERIFY_EXAMPLES = """\
-Opening an index checks the small parts of each segment (lengths, columns, directory);
-this reads and checks everything, postings and term dictionaries included (about a second
-per GB). Merges check the segments they merge the same way.
-
-examples:
-  vnsearch verify --index tin-tuc.idx
-  vnsearch verify                                the bundled demo index
-"""
-
-OPTIMIZE_EXAMPLES = """\
-Each run of "vnsearch index" commits a new segment; once many small ones pile up, a
-later run merges them. A search reads every segment. Optimizing rewrites them all as one
-and drops deleted (replaced) documents for good; on a large index that takes minutes.
-Searches keep working meanwhile; other writers wait for it.
-
-examples:
-  vnsearch optimize --index tin-tuc.idx
-  VNSEARCH_INDEX=tin-tuc.idx vnsearch optimize
-"""
 
 
 def _positive_int(text: str) -> int:
@@ -121,6 +39,16 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
     return value
 
 
@@ -169,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EXAMPLES,
         formatter_class=raw,
     )
+    parser.add_argument("--version", action="version", version=f"vnsearch {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     index_help = "the index folder (default: $VNSEARCH_INDEX, else the bundled demo index)"
 
@@ -179,8 +108,35 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=QUERY_EXAMPLES,
         formatter_class=raw,
     )
-    p.add_argument("query", nargs="+", help="the query (several words are joined)")
+    p.add_argument(
+        "query",
+        nargs="*",
+        help="the query (several words are joined; none: every document); a query that "
+        'starts with "-" after "--"',
+    )
     _index_limit_fields(p, index_help, "hits", "search only this TEXT field (repeatable)")
+    p.add_argument(
+        "--offset",
+        type=_count,
+        default=0,
+        metavar="N",
+        help="skip the first N hits (the next page: --offset 10 with --limit 10)",
+    )
+    p.add_argument(
+        "--filter",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="only documents with this value of a KEYWORD or ID field (repeatable: "
+        "values of one field any of them, several fields all of them)",
+    )
+    p.add_argument(
+        "--sort",
+        action="append",
+        default=[],
+        metavar="[-]FIELD",
+        help="order by a NUMERIC or DATETIME field, -FIELD descending (ties by score)",
+    )
     p.add_argument(
         "--json",
         action="store_true",
@@ -218,7 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
         "sources",
         nargs="+",
         metavar="SOURCE",
-        help="a .jsonl/.ndjson/.csv file (optionally .gz), a .txt/.md file or a folder",
+        help="a .jsonl/.ndjson/.csv file (optionally .gz), a .txt/.md file, a folder, "
+        "or - (JSON Lines on standard input)",
     )
     p.add_argument(
         "--index",
@@ -239,6 +196,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="TEXT (searched) fields and the columns they come from "
         "(default: title=title,body=body)",
     )
+    for kind, use in [
+        ("keyword", "KEYWORD fields, to filter on (vnsearch query --filter COLUMN=VALUE)"),
+        ("numeric", "NUMERIC fields (numbers), to sort on (vnsearch query --sort COLUMN)"),
+        ("datetime", "DATETIME fields (ISO dates: 2024-03-01T12:00), to sort on"),
+    ]:
+        p.add_argument(
+            f"--{kind}",
+            action="append",
+            default=[],
+            metavar="COLUMN,...",
+            help=f"columns a new index keeps as {use}; other extra columns are only stored",
+        )
     p.add_argument(
         "--skip-errors",
         action="store_true",
@@ -267,6 +236,27 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="MB",
         help="refuse a text field longer than this (a data error, or skipped with "
         "--skip-errors; default 10: indexing takes ~140 bytes of memory per byte of text)",
+    )
+
+    p = sub.add_parser(
+        "delete",
+        help="delete documents by id",
+        description="Delete the documents with these ids from an index.",
+        epilog=DELETE_EXAMPLES,
+        formatter_class=raw,
+    )
+    p.add_argument("ids", nargs="+", metavar="ID", help="a document's id (its unique field)")
+    p.add_argument(
+        "--index",
+        metavar="DIR",
+        help="the index folder (default: $VNSEARCH_INDEX; one of them is needed)",
+    )
+    p.add_argument(
+        "--wait",
+        type=_seconds,
+        default=10.0,
+        metavar="SECONDS",
+        help="how long to wait for another writer's lock (default 10)",
     )
 
     p = sub.add_parser(
@@ -344,11 +334,33 @@ def _lenient_stdout() -> None:
             reconfigure(errors="backslashreplace")
 
 
+def _joined_sort(argv: Sequence[str]) -> list[str]:
+    """``--sort -published`` as ``--sort=-published``: argparse takes a value that starts
+    with ``-`` for an option (before ``--`` only).
+
+    >>> _joined_sort(["query", "x", "--sort", "-views", "--", "--sort", "-y"])
+    ['query', 'x', '--sort=-views', '--', '--sort', '-y']
+    """
+    out: list[str] = []
+    args = iter(argv)
+    for arg in args:
+        if arg == "--":
+            out.append(arg)
+            out.extend(args)
+            break
+        if arg == "--sort":
+            value = next(args, None)
+            out.append(arg if value is None else f"--sort={value}")
+        else:
+            out.append(arg)
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     _lenient_stdout()
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser().parse_args(_joined_sort(sys.argv[1:] if argv is None else argv))
         from vnsearch.cli import commands
 
         return getattr(commands, args.command)(args)

@@ -13,7 +13,7 @@ from typing import Any
 
 from vnsearch.cli.errors import USAGE_ERROR, UserError
 
-__all__ = ["analyze", "index", "info", "optimize", "query", "suggest", "verify"]
+__all__ = ["analyze", "delete", "index", "info", "optimize", "query", "suggest", "verify"]
 
 
 def analyze(args: argparse.Namespace) -> int:
@@ -57,16 +57,25 @@ def analyze(args: argparse.Namespace) -> int:
 def index(args: argparse.Namespace) -> int:
     """Add (or replace) the documents of the sources in the index, then print a summary."""
     from vnsearch.cli.default_index import resolve_index
-    from vnsearch.cli.indexing import IndexOptions, index_sources, parse_field_map
+    from vnsearch.cli.indexing import (
+        IndexOptions,
+        index_sources,
+        parse_field_map,
+        parse_typed_columns,
+    )
     from vnsearch.cli.output import format_index_summary
     from vnsearch.cli.progress import Progress
     from vnsearch.cli.sources import open_source
 
+    if args.sources.count("-") > 1:
+        raise UserError("standard input (-) can be read once only", USAGE_ERROR)
+    typed = parse_typed_columns(keyword=args.keyword, numeric=args.numeric, datetime=args.datetime)
     path = resolve_index(args.index, required=True)
     sources = [open_source(name, args.max_text_mb) for name in args.sources]
     options = IndexOptions(
         id_field=args.id_field,
         fields=parse_field_map(args.fields),
+        typed=typed,
         skip_errors=args.skip_errors,
         wait=args.wait,
         jobs=args.jobs,
@@ -95,6 +104,7 @@ def query(args: argparse.Namespace) -> int:
     from vnsearch.cli.default_index import resolve_index
     from vnsearch.cli.locate import open_index
     from vnsearch.cli.output import format_hits, hits_json, use_color
+    from vnsearch.cli.query_options import filters, sort_key
 
     ix = open_index(resolve_index(args.index))
     schema = ix.schema
@@ -104,16 +114,25 @@ def query(args: argparse.Namespace) -> int:
 
     text = " ".join(args.query)
     limits = QueryLimits(on_excess=args.too_long)
-    results = ix.search(text, limit=args.limit, fields=fields, limits=limits)
+    results = ix.search(
+        text,
+        limit=args.limit,
+        offset=args.offset,
+        fields=fields,
+        filter=filters(schema, args.filter),
+        sort=sort_key(schema, args.sort),
+        limits=limits,
+    )
     for note in results.notes:  # what of a too long query was left out
         print(f"vnsearch: note: {note}", file=sys.stderr)
     snippet_fields = _snippet_fields(schema, fields)
     if args.json:
-        print(hits_json(text, results, snippet_fields))
+        print(hits_json(text, results, snippet_fields, offset=args.offset))
     else:
         title = "title" if "title" in schema and schema["title"].stored else None
         shown = text if len(text) <= 200 else text[:200] + "…"
-        print(format_hits(shown, results, title, snippet_fields, color=use_color(sys.stdout)))
+        color = use_color(sys.stdout)
+        print(format_hits(shown, results, title, snippet_fields, color, offset=args.offset))
     return 0
 
 
@@ -146,6 +165,38 @@ def suggest(args: argparse.Namespace) -> int:
         for s in found:
             print(f"{s.query}\t{s.count}")
     return 0
+
+
+def delete(args: argparse.Namespace) -> int:
+    """Delete documents by id in one commit; exit 1 when none of the ids was found."""
+    from vnsearch.cli.default_index import resolve_index
+    from vnsearch.cli.locate import open_index
+    from vnsearch.errors import IndexLocked
+
+    path = resolve_index(args.index, required=True)
+    ix = open_index(path)
+    try:
+        if ix.schema.unique_field is None:
+            raise UserError(f"{path}: the index has no unique ID field to delete by")
+        try:
+            writer = ix.writer(timeout=args.wait, jobs=1)
+        except IndexLocked as exc:
+            raise UserError(str(exc)) from None
+        try:
+            ids = list(dict.fromkeys(args.ids))
+            missing = [doc_id for doc_id in ids if not writer.delete(doc_id)]
+            if len(missing) < len(ids):
+                writer.commit()
+        finally:
+            writer.cancel()  # nothing to commit, or the commit failed: the lock back
+    finally:
+        ix.close()
+    found = len(ids) - len(missing)
+    print(f"deleted {found:,} of {len(ids):,} documents from {path}")
+    if missing:
+        shown = ", ".join(map(repr, missing[:10])) + (", …" if len(missing) > 10 else "")
+        print(f"vnsearch: no document has the id {shown}", file=sys.stderr)
+    return 0 if found else 1
 
 
 def info(args: argparse.Namespace) -> int:

@@ -2,9 +2,10 @@
 with the same id, all in one commit (an error before the end commits nothing).
 
 A new index gets the schema ``id`` (ID, unique), ``title`` (TEXT, boost 2), ``body``
-(TEXT), a TEXT field for each ``--fields`` name, and a STORED field for every other column
-of the sources' first records. Columns an existing index has no field for are dropped and
-counted.
+(TEXT), a TEXT field for each ``--fields`` name, a KEYWORD, NUMERIC or DATETIME field for
+each ``--keyword``, ``--numeric`` or ``--datetime`` column (stored too: filtered and sorted
+on), and a STORED field for every other column of the sources' first records. Columns an
+existing index has no field for are dropped and counted.
 """
 
 from __future__ import annotations
@@ -22,7 +23,14 @@ from vnsearch.cli.locate import is_index
 from vnsearch.cli.progress import Progress
 from vnsearch.cli.sources import Record, Source, SourceError, TextFiles
 
-__all__ = ["IndexOptions", "IndexSummary", "field_name", "index_sources", "parse_field_map"]
+__all__ = [
+    "IndexOptions",
+    "IndexSummary",
+    "field_name",
+    "index_sources",
+    "parse_field_map",
+    "parse_typed_columns",
+]
 
 DEFAULT_TEXT_FIELDS = {"title": "title", "body": "body"}
 _ERRORS_SHOWN = 5  # skipped records whose error is printed
@@ -40,6 +48,7 @@ class IndexOptions:
 
     id_field: str = "id"
     fields: Mapping[str, str] = field(default_factory=dict)
+    typed: Mapping[str, str] = field(default_factory=dict)  # column -> KEYWORD, NUMERIC...
     skip_errors: bool = False
     wait: float = 10.0
     jobs: int | None = None  # analysis processes; None: one per core
@@ -82,6 +91,25 @@ def parse_field_map(specs: Sequence[str]) -> dict[str, str]:
     return out
 
 
+def parse_typed_columns(**columns: Sequence[str]) -> dict[str, str]:
+    """``keyword=["topic,tags"], datetime=["published"]`` -> ``{"topic": "KEYWORD", "tags":
+    "KEYWORD", "published": "DATETIME"}`` (the ``--keyword``, ``--numeric`` and
+    ``--datetime`` columns; a column named twice is a usage error).
+
+    >>> parse_typed_columns(keyword=["topic, tags"], numeric=[], datetime=["published"])
+    {'topic': 'KEYWORD', 'tags': 'KEYWORD', 'published': 'DATETIME'}
+    """
+    out: dict[str, str] = {}
+    for option, specs in columns.items():
+        for column in (c.strip() for spec in specs for c in spec.split(",")):
+            if not column:
+                continue
+            if out.get(column, option.upper()) != option.upper():
+                raise UserError(f"--{option}: {column!r} is named by two options", USAGE_ERROR)
+            out[column] = option.upper()
+    return out
+
+
 def field_name(column: str) -> str:
     """The field a source column is stored in: non-word characters become ``_``, leading
     ``_`` dropped, a leading digit prefixed with ``f``.
@@ -96,7 +124,7 @@ def field_name(column: str) -> str:
 
 
 def _new_schema(columns: Sequence[str], options: IndexOptions) -> Any:
-    from vnsearch.index import ID, STORED, TEXT, Schema
+    from vnsearch.index import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
     text_map = {**DEFAULT_TEXT_FIELDS, **options.fields}
     if "id" in text_map:
@@ -105,6 +133,14 @@ def _new_schema(columns: Sequence[str], options: IndexOptions) -> Any:
     for name in text_map:
         fields[name] = TEXT(stored=True, boost=2.0 if name == "title" else 1.0)
     mapped = {options.id_field, *text_map.values()}
+    kinds = {"KEYWORD": KEYWORD, "NUMERIC": lambda **kw: NUMERIC(numtype="float", **kw)}
+    for column, kind in options.typed.items():
+        name = field_name(column)
+        if column in mapped or not name or name in fields:
+            raise UserError(
+                f"--{kind.lower()}: {column!r} is the id column or a TEXT field", USAGE_ERROR
+            )
+        fields[name] = kinds.get(kind, DATETIME)(stored=True)
     for column in columns:
         name = field_name(column)
         if column not in mapped and name and name not in fields:
@@ -154,6 +190,15 @@ class _Mapper:
                     f"(its TEXT fields: {', '.join(schema.text_fields)})"
                 )
         text_map.update(options.fields)
+        for column, kind in options.typed.items():
+            name = field_name(column)
+            have = schema[name].kind if name in schema else None
+            if have != kind:
+                raise UserError(
+                    f"--{kind.lower()} {column}: the index's field {name!r} is "
+                    f"{have or 'missing'}, not {kind} (a field's kind is set when the index "
+                    "is created)"
+                )
         self.text_map = text_map
         self.summary = summary
 

@@ -57,21 +57,30 @@ def format_hits(
     title_field: str | None,
     snippet_fields: Sequence[str],
     color: bool = False,
+    offset: int = 0,
 ) -> str:
     """Ranked results for a terminal: a count line, then per hit its rank, title, id and
-    score, and a snippet of the first of ``snippet_fields`` the hit has text in."""
+    score, and a snippet of the first of ``snippet_fields`` the hit has text in. The
+    results are those after the first ``offset``; an empty ``query`` lists documents."""
     total = results.total
-    if total == 0:
+    if not query.strip():  # a listing: every document (that passes the filters)
+        head = f"{total:,} document{'s' * (total != 1)}" if total else "no documents"
+    elif total == 0:
         return f'no documents match "{query}"'
-    noun = "document matches" if total == 1 else "documents match"
-    head = f'{total:,} {noun} "{query}"'
-    if total > len(results):
-        head += f"; the best {len(results)}:"
+    else:
+        noun = "document matches" if total == 1 else "documents match"
+        head = f'{total:,} {noun} "{query}"'
+    if offset and not len(results):
+        head += f"; none after the first {offset:,}" if total else ""
+    elif offset:
+        head += f"; {offset + 1:,} to {offset + len(results):,}:"
+    elif total > len(results):
+        head += f"; the {'best' if query.strip() else 'first'} {len(results)}:"
     lines = [head, ""]
     bold, dim, reset = (BOLD, DIM, RESET) if color else ("", "", "")
-    width = len(str(len(results)))
+    width = len(str(offset + len(results)))
     pad = " " * (width + 2)
-    for rank, hit in enumerate(results, 1):
+    for rank, hit in enumerate(results, offset + 1):
         lines.append(f"{rank:>{width}}. {bold}{_title(hit, title_field)}{reset}")
         lines.append(f"{pad}{dim}{hit.id} · score {hit.score:.2f}{reset}")
         field = _snippet_field(hit, snippet_fields)
@@ -85,10 +94,10 @@ def format_hits(
     return "\n".join(lines).rstrip("\n")
 
 
-def hits_json(query: str, results: Any, snippet_fields: Sequence[str]) -> str:
-    """The results as one JSON object: query, total, and hits (id, score, stored fields,
-    and the snippet's field, text and spans; see :func:`format_hits`); ``notes`` when part
-    of a too long query was left out."""
+def hits_json(query: str, results: Any, snippet_fields: Sequence[str], offset: int = 0) -> str:
+    """The results as one JSON object: query, total, offset, and hits (id, score, stored
+    fields, and the snippet's field, text and spans; see :func:`format_hits`); ``notes``
+    when part of a too long query was left out."""
     import json
 
     hits = []
@@ -104,7 +113,7 @@ def hits_json(query: str, results: Any, snippet_fields: Sequence[str]) -> str:
             }
         item["fields"] = dict(hit.fields)
         hits.append(item)
-    out = {"query": query, "total": results.total, "hits": hits}
+    out = {"query": query, "total": results.total, "offset": offset, "hits": hits}
     if results.notes:
         out["notes"] = list(results.notes)
     return json.dumps(out, ensure_ascii=False, default=str)

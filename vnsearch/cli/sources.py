@@ -11,9 +11,11 @@ a ``UserError``.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import stat
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -24,6 +26,7 @@ __all__ = ["Record", "Source", "SourceError", "open_source", "read_text"]
 
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 TEXT_SUFFIXES = (".txt", ".md")
+STDIN_NAME = "<stdin>"  # what messages call standard input (``vnsearch index -``)
 # what ``vnsearch index --max-text-mb`` defaults to: a CSV field may be as long
 MAX_FIELD_MB = 10.0
 
@@ -146,69 +149,160 @@ class JsonLines(Source):
 
     def records(self) -> Iterator[Record | SourceError]:
         import gzip
-        import json
 
         path = self.path
         with open_regular(path) as raw:
             lines = gzip.GzipFile(fileobj=raw) if path.suffix.lower() == ".gz" else raw
-            offset = 0
-            try:
-                for lineno, line in enumerate(lines, 1):
-                    start, offset = offset, offset + len(line)
-                    self.position = raw.tell()
-                    if not line.strip():
-                        continue
-                    where = f"{path}:{lineno}"
-                    try:
-                        value = json.loads(_decode(where, line, start))
-                    except SourceError as exc:
-                        yield exc
-                        continue
-                    except json.JSONDecodeError as exc:
-                        yield SourceError(
-                            f"{where}: malformed JSON: {exc.msg} (column {exc.colno})"
-                        )
-                        continue
-                    if not isinstance(value, dict):
-                        kind = type(value).__name__
-                        yield SourceError(f"{where}: expected a JSON object, got {kind}")
-                        continue
-                    yield Record(where, value)
-            except (OSError, EOFError) as exc:
-                raise UserError(f"{path}: cannot read: {exc}") from None
+            yield from _json_records(self, str(path), lines, raw.tell)
         self.position = self.size
 
 
+class StdinJsonLines(Source):
+    """JSON Lines from standard input (``vnsearch index -``), gzipped or not, read once as
+    a stream: the records :meth:`columns` reads ahead are kept for :meth:`records`.
+    Messages name it ``<stdin>:line``."""
+
+    def __init__(self, stream: BinaryIO | None = None) -> None:
+        super().__init__(Path(STDIN_NAME))
+        self._stream = stream
+        self._read = 0  # bytes read so far
+        self._records: Iterator[Record | SourceError] | None = None
+        self._ahead: list[Record | SourceError] = []
+
+    def _started(self) -> Iterator[Record | SourceError]:
+        if self._records is None:
+            import itertools
+
+            raw = sys.stdin.buffer if self._stream is None else self._stream
+
+            def counted() -> Iterator[bytes]:
+                for line in raw:
+                    self._read += len(line)
+                    yield line
+
+            lines: Iterator[bytes] = counted()
+            first = next(lines, b"")
+            lines = itertools.chain([first], lines)
+            if first.startswith(b"\x1f\x8b"):  # gzip's magic number
+                import gzip
+
+                lines = gzip.GzipFile(fileobj=_Chained(lines))  # type: ignore[assignment]
+            self._records = _json_records(self, STDIN_NAME, lines, lambda: self._read)
+        return self._records
+
+    def columns(self) -> list[str]:
+        for item in self._ahead:
+            if isinstance(item, Record):
+                return list(item.fields)
+        for item in self._started():
+            self._ahead.append(item)
+            if isinstance(item, Record):
+                return list(item.fields)
+        return []
+
+    def records(self) -> Iterator[Record | SourceError]:
+        records = self._started()
+        while self._ahead:
+            yield self._ahead.pop(0)
+        yield from records
+
+
+class _Chained(io.RawIOBase):
+    """An iterator of byte strings as a readable file (what ``GzipFile`` reads from)."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._left = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._left:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return 0
+            self._left = chunk
+        n = min(len(buffer), len(self._left))
+        buffer[:n], self._left = self._left[:n], self._left[n:]
+        return n
+
+
+def _json_records(
+    source: Source, name: str, lines: Any, tell: Callable[[], int]
+) -> Iterator[Record | SourceError]:
+    """The records of JSON Lines ``lines`` (byte strings) of the file ``name``, each
+    malformed one a :class:`SourceError` naming ``name:line``; ``tell()`` is how far the
+    file is read (``source.position``)."""
+    import json
+
+    offset = 0
+    try:
+        for lineno, line in enumerate(lines, 1):
+            start, offset = offset, offset + len(line)
+            source.position = tell()
+            if not line.strip():
+                continue
+            where = f"{name}:{lineno}"
+            try:
+                value = json.loads(_decode(where, line, start))
+            except SourceError as exc:
+                yield exc
+                continue
+            except json.JSONDecodeError as exc:
+                yield SourceError(f"{where}: malformed JSON: {exc.msg} (column {exc.colno})")
+                continue
+            if not isinstance(value, dict):
+                yield SourceError(f"{where}: expected a JSON object, got {type(value).__name__}")
+                continue
+            yield Record(where, value)
+    except (OSError, EOFError) as exc:
+        raise UserError(f"{name}: cannot read: {exc}") from None
+
+
 class Csv(Source):
-    """A CSV file with a header row (optionally ``.gz``), read as UTF-8; a field may be as
-    long as a TEXT field may be (``max_field_mb`` million characters)."""
+    """A CSV file with a header row (optionally ``.gz``), read as UTF-8 as a stream (a
+    line at a time, never whole); a field may be as long as a TEXT field may be
+    (``max_field_mb`` million characters)."""
 
     def __init__(self, path: Path, max_field_mb: float = MAX_FIELD_MB) -> None:
         super().__init__(path)
         self.size = path.stat().st_size
         self.max_field_mb = max_field_mb
-        self._text: str | None = None
 
-    def _rows(self):
+    @contextlib.contextmanager
+    def _reader(self) -> Iterator[Any]:
+        """A ``csv.DictReader`` over the file, read as a stream, a line at a time (a line
+        that is not UTF-8 stops it with a :class:`UserError` naming the byte offset)."""
         import csv
-        import sys
+        import gzip
+        import re
 
         # Python's limit is 131,072 characters a field, for the whole process; a longer
         # field is then a TEXT over the writer's limit (counted in bytes) anyway
         csv.field_size_limit(min(int(self.max_field_mb * 1_000_000), sys.maxsize))
-        if self._text is None:
-            self._text = read_text(self.path)
-        text = self._text
-        scale = self.size / max(len(text), 1)
+        path = self.path
+        with open_regular(path) as raw:
+            data = gzip.GzipFile(fileobj=raw) if path.suffix.lower() == ".gz" else raw
 
-        def lines() -> Iterator[str]:
-            done = 0
-            for line in text.splitlines(keepends=True):
-                done += len(line)
-                self.position = int(done * scale)
-                yield line
+            def lines() -> Iterator[str]:
+                offset = 0
+                try:
+                    for line in data:
+                        start, offset = offset, offset + len(line)
+                        self.position = raw.tell()
+                        try:
+                            text = _decode(path, line, start)
+                        except SourceError as exc:
+                            raise UserError(str(exc)) from None
+                        if "\r" in text.rstrip("\r\n"):  # old Mac line ends: one a line
+                            yield from re.split(r"(?<=\r)(?!\n)", text)
+                        else:
+                            yield text
+                except (OSError, EOFError) as exc:
+                    raise UserError(f"{path}: cannot read: {exc}") from None
 
-        return csv.DictReader(lines())
+            yield csv.DictReader(lines())
 
     def _error(self, exc: Exception, line: int) -> UserError:
         """A CSV error as the user's: which line, and for a long field, what to do."""
@@ -223,28 +317,28 @@ class Csv(Source):
     def columns(self) -> list[str]:
         import csv
 
-        reader = self._rows()
-        try:
-            return list(reader.fieldnames or [])
-        except csv.Error as exc:
-            raise self._error(exc, reader.reader.line_num) from None
+        with self._reader() as reader:
+            try:
+                return list(reader.fieldnames or [])
+            except csv.Error as exc:
+                raise self._error(exc, reader.reader.line_num) from None
 
     def records(self) -> Iterator[Record | SourceError]:
         import csv
 
-        reader = self._rows()
-        try:
-            header = reader.fieldnames
-            if not header:
-                return
-            for row in reader:
-                where = f"{self.path}:{reader.line_num}"
-                if None in row:
-                    yield SourceError(f"{where}: more values than the header has columns")
-                    continue
-                yield Record(where, {k: v for k, v in row.items() if v is not None})
-        except csv.Error as exc:
-            raise self._error(exc, reader.reader.line_num) from None
+        with self._reader() as reader:
+            try:
+                header = reader.fieldnames
+                if not header:
+                    return
+                for row in reader:
+                    where = f"{self.path}:{reader.line_num}"
+                    if None in row:
+                        yield SourceError(f"{where}: more values than the header has columns")
+                        continue
+                    yield Record(where, {k: v for k, v in row.items() if v is not None})
+            except csv.Error as exc:
+                raise self._error(exc, reader.reader.line_num) from None
         self.position = self.size
 
 
@@ -304,8 +398,11 @@ class TextFiles(Source):
 
 
 def open_source(name: str, max_field_mb: float = MAX_FIELD_MB) -> Source:
-    """The source for a path given on the command line (its kind from its suffix); a CSV
-    field may hold up to ``max_field_mb`` million characters."""
+    """The source for a path given on the command line (its kind from its suffix; ``-``:
+    JSON Lines from standard input); a CSV field may hold up to ``max_field_mb`` million
+    characters."""
+    if name == "-":
+        return StdinJsonLines()
     path = Path(name)
     if not path.exists():
         raise UserError(f"{path}: no such file or folder")

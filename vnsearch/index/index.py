@@ -12,7 +12,6 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,13 +22,15 @@ from vnsearch.errors import (
     IncompatibleIndex,
     IndexLocked,
     IndexNotFound,
+    SchemaError,
     VnsearchError,
 )
 from vnsearch.index.codec import VnCodec
 from vnsearch.index.folder_files import folder_is_empty
 from vnsearch.index.integrity import INDEX_NAME, ReadChecks, corrupted
 from vnsearch.index.reader import Snapshot
-from vnsearch.index.schema import FORMAT_VERSION, Schema
+from vnsearch.index.schema import Schema
+from vnsearch.index.stats import IndexStats, index_stats
 from vnsearch.index.storage import (
     SCHEMA_FILE,
     FolderStorage,
@@ -40,7 +41,7 @@ from vnsearch.index.storage import (
 from vnsearch.index.suggest import Suggestion, suggest
 from vnsearch.index.toc import VnFileIndex
 from vnsearch.index.writer import MAX_TEXT_MB, ArraySegmentWriter, Writer
-from vnsearch.query import DEFAULT_LIMITS, QueryLimits
+from vnsearch.query import DEFAULT_LIMITS, MatchAll, QueryLimits
 
 if TYPE_CHECKING:  # the facade's return types; ranking is imported when first searched
     from vnsearch.ranking.results import Explanation, Results
@@ -62,21 +63,6 @@ def _check_new_folder(folder: Path) -> None:
             f"{folder}: exists and is not an empty folder; "
             "a new index is created only in a new or empty folder"
         )
-
-
-@dataclass(frozen=True)
-class IndexStats:
-    """What an index holds, as of its last commit (:meth:`Index.stats`).
-
-    ``documents`` are live; ``deleted`` are marked deleted and dropped at the next merge;
-    ``size_bytes`` is the folder's size (0 for an index in memory).
-    """
-
-    documents: int
-    deleted: int
-    segments: int
-    size_bytes: int
-    format: int
 
 
 class Index:
@@ -299,7 +285,7 @@ class Index:
         return self.snapshot().doc_count
 
     def stats(self) -> IndexStats:
-        """What the index holds as of its last commit.
+        """What the index holds as of its last commit (:class:`IndexStats`).
 
         >>> import vnsearch
         >>> ix = vnsearch.Index.in_memory(vnsearch.Schema(body=vnsearch.TEXT()))
@@ -308,35 +294,29 @@ class Index:
         >>> ix.stats().documents, ix.stats().segments
         (1, 1)
         """
-        snap = self.snapshot()
-        size = 0
-        if self.path is not None:
-            size = sum(p.stat().st_size for p in self.path.rglob("*") if p.is_file())
-        return IndexStats(
-            documents=snap.doc_count,
-            deleted=snap.total - snap.doc_count,
-            segments=len(snap.segments),
-            size_bytes=size,
-            format=FORMAT_VERSION,
-        )
+        return index_stats(self.snapshot(), self.path)
 
     def search(
         self,
-        query: str,
+        query: str | MatchAll,
         limit: int = 10,
         *,
+        offset: int = 0,
         fields: Iterable[str] | None = None,
         filter: Mapping[str, Any] | None = None,
         sort: str | None = None,
         ranking: Ranking | None = None,
         limits: QueryLimits | None = None,
     ) -> Results:
-        """Rank documents for ``query``: the top ``limit`` hits and the total.
+        """Rank documents for ``query``: the ``limit`` hits after the first ``offset`` (a
+        page of one order: equal keys by document number) and the total.
 
-        ``fields`` limits the TEXT fields searched; ``filter`` maps fields to a value, a
-        list of values (any of them) or, for NUMERIC and DATETIME fields, a
-        :class:`~vnsearch.Range`; ``sort="field"`` (``"-field"``: descending) orders the
-        matches by that field; ``ranking`` replaces :data:`~vnsearch.DEFAULT_RANKING`.
+        :data:`vnsearch.ALL` or ``""`` lists the documents that pass ``filter``, by ``sort``
+        or by document number (scores 0). ``fields`` limits the TEXT fields searched;
+        ``filter`` maps fields to a value, a list of values (any of them) or, for NUMERIC
+        and DATETIME fields, a :class:`~vnsearch.Range`; ``sort="field"`` (``"-field"``:
+        descending) orders the matches by that field; ``ranking`` replaces
+        :data:`~vnsearch.DEFAULT_RANKING`.
         See :func:`vnsearch.ranking.search.search`.
 
         ``limits`` (default :attr:`query_limits`) bound what any query costs: characters,
@@ -352,6 +332,8 @@ class Index:
         >>> r = ix.search("hà " * 5000 + "nội", limits=vnsearch.QueryLimits(max_chars=100))
         >>> len(r), r.notes
         (1, ('the query was cut to its first 100 of 15,003 characters (max_chars=100)',))
+        >>> ix.search(vnsearch.ALL, offset=1).total, len(ix.search("", offset=1))
+        (1, 0)
         """
         from vnsearch.ranking.search import DEFAULT_RANKING, search
 
@@ -359,12 +341,45 @@ class Index:
             search,
             query,
             limit=limit,
+            offset=offset,
             fields=fields,
             filter=filter,
             ranking=ranking or DEFAULT_RANKING,
             sort=sort,
             limits=limits or self.query_limits,
         )
+
+    def count(
+        self,
+        query: str | MatchAll,
+        *,
+        fields: Iterable[str] | None = None,
+        filter: Mapping[str, Any] | None = None,
+        ranking: Ranking | None = None,
+        limits: QueryLimits | None = None,
+    ) -> int:
+        """How many documents :meth:`search` finds (its ``total``), without ranking them or
+        reading one: ``ix.count("hà nội", filter={"topic": "du-lich"})``."""
+        from vnsearch.ranking.search import DEFAULT_RANKING, count
+
+        ranking, limits = ranking or DEFAULT_RANKING, limits or self.query_limits
+        return self._read(count, query, fields, filter, ranking, limits)
+
+    def get(self, doc_id: Any) -> dict[str, Any] | None:
+        """The stored fields of the live document whose unique field is ``doc_id``; None
+        if there is none (a schema without a unique field is a ``SchemaError``).
+
+        >>> import vnsearch
+        >>> ix = vnsearch.Index.in_memory(vnsearch.Schema(id=vnsearch.ID(stored=True,
+        ...     unique=True), body=vnsearch.TEXT(stored=True)))
+        >>> with ix.writer() as w:
+        ...     w.add({"id": "hn", "body": "Hà Nội"})
+        >>> ix.get("hn"), ix.get("hcm"), ix.count("ha noi"), ix.doc_count
+        ({'body': 'Hà Nội', 'id': 'hn'}, None, 1, 1)
+        """
+        if self.schema.unique_field is None:
+            raise SchemaError(f"{self.path or 'index'}: get needs a unique field in the schema")
+        return self._read(Snapshot.document, doc_id)
 
     def explain(
         self,

@@ -345,6 +345,12 @@ class Snapshot:
             return None
         return int(postings.sorted_docs[-1])
 
+    def document(self, doc_id: Any) -> dict[str, Any] | None:
+        """The stored fields of the live document whose unique field is ``doc_id`` (a
+        copy), or None."""
+        doc = self.doc_for_id(doc_id)
+        return None if doc is None else dict(self.stored_fields(doc))
+
     def close(self) -> None:
         # views of the files about to be closed
         self._recent.clear()

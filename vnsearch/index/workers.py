@@ -5,11 +5,16 @@ not help. A writer with ``jobs`` > 1 checks each document at once (bad input sti
 raises at the ``add`` that gave it), then sends its texts, in batches, to a pool of
 ``jobs`` processes and adds the analyzed documents in their original order: the segment
 written is the same as with one process.
+
+The workers ignore SIGINT: Ctrl-C at a terminal reaches every process of the foreground
+group, and only the writer's process should stop (a ``KeyboardInterrupt`` there cancels
+the writer, which ends the workers), not each worker with a traceback of its own.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import signal
 from array import array
 from collections import deque
 from typing import Any
@@ -71,7 +76,7 @@ class AnalysisQueue:
     def _submit(self) -> None:
         batch, self._batch = self._batch, []
         if self._pool is None:
-            self._pool = multiprocessing.get_context().Pool(self.jobs)
+            self._pool = _start_pool(self.jobs)
         result = self._pool.apply_async(analyze_texts, ([d[3] for d in batch],))
         self._inflight.append((batch, result))
 
@@ -90,6 +95,27 @@ class AnalysisQueue:
             else:
                 pool.close()
             pool.join()
+
+
+def _start_pool(jobs: int) -> Any:
+    """A pool of ``jobs`` worker processes that ignore SIGINT. SIGINT is blocked in this
+    thread while they start, so that none of them can take one before it ignores it (a
+    Ctrl-C meanwhile reaches this process when the pool has started)."""
+    mask = getattr(signal, "pthread_sigmask", None)
+    before = mask(signal.SIG_BLOCK, {signal.SIGINT}) if mask is not None else None
+    try:
+        return multiprocessing.get_context().Pool(jobs, initializer=_ignore_sigint)
+    finally:
+        if mask is not None and before is not None:
+            mask(signal.SIG_SETMASK, before)
+
+
+def _ignore_sigint() -> None:
+    """A worker's first step: ignore SIGINT (then take signals again, as blocked at
+    fork)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def text_views(name: str, text: str) -> Views:

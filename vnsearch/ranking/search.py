@@ -16,46 +16,99 @@ match more of the query's words rank first (``coord``), then by score.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
 
 from vnsearch.index.reader import Snapshot
-from vnsearch.query import DEFAULT_LIMITS, QueryLimits
+from vnsearch.query import DEFAULT_LIMITS, MatchAll, QueryLimits, is_match_all
 from vnsearch.ranking.highlighting import plan_highlighter
 from vnsearch.ranking.match import PreparedQuery
-from vnsearch.ranking.plan import plan_search
+from vnsearch.ranking.plan import Plan, plan_search, plan_text
 from vnsearch.ranking.results import Explanation, Hit, Results
 from vnsearch.ranking.scoring import DEFAULT_RANKING, Ranking, explain_term
-from vnsearch.ranking.topk import best, score_docs
+from vnsearch.ranking.topk import best, listed, score_docs, selected
 
-__all__ = ["explain", "search"]
+__all__ = ["count", "explain", "search"]
 
 
 def search(
     snap: Snapshot,
-    query: str,
+    query: str | MatchAll,
     limit: int = 10,
     fields: Iterable[str] | None = None,
     filter: Mapping[str, Any] | None = None,
     ranking: Ranking = DEFAULT_RANKING,
     sort: str | None = None,
     limits: QueryLimits = DEFAULT_LIMITS,
+    offset: int = 0,
 ) -> Results:
-    """Rank the documents of ``snap`` for ``query``; the top ``limit`` hits and the total.
+    """Rank the documents of ``snap`` for ``query``: the hits ``offset`` to ``offset +
+    limit`` of the ranking, and the total.
 
     ``filter`` maps fields to a value, a list of values (any of them) or, for NUMERIC and
     DATETIME fields, a :class:`Range`. ``sort="field"`` (or ``"-field"``, descending)
     orders every match by that NUMERIC or DATETIME field instead (ties by score, documents
     without a value last); scores stay BM25's. ``limits`` bound the query's size
     (:class:`~vnsearch.QueryLimits`): the excess is left out, as ``Results.notes`` say, or
-    refused with :class:`~vnsearch.errors.QueryTooLarge`.
+    refused with :class:`~vnsearch.errors.QueryTooLarge`. A page is a slice of one order
+    (equal keys by document number): the pages of a snapshot never repeat or skip a hit.
+    :data:`~vnsearch.ALL` or an empty query lists the documents that pass ``filter``, by
+    ``sort`` or else by document number, every score 0.
     """
-    plan = plan_search(snap, query, fields, ranking, limits)  # cut -> parse -> analyze -> plan
-    q = PreparedQuery(snap, plan, filter, ranking)
-    docs, scores, total = best(q, limit, sort)
+    offset, limit = _at_least_0(offset, "offset"), _at_least_0(limit, "limit")
+    plan, q = _prepare(snap, query, fields, filter, ranking, limits)
+    if is_match_all(query):
+        docs, scores, total = listed(q, offset + limit, sort)
+    else:
+        docs, scores, total = best(q, offset + limit, sort)
+    docs, scores = docs[offset:], scores[offset:]
     return Results(_hits(snap, docs, scores, q) if len(docs) else (), total, plan.notes)
+
+
+def count(
+    snap: Snapshot,
+    query: str | MatchAll,
+    fields: Iterable[str] | None = None,
+    filter: Mapping[str, Any] | None = None,
+    ranking: Ranking = DEFAULT_RANKING,
+    limits: QueryLimits = DEFAULT_LIMITS,
+) -> int:
+    """How many documents :func:`search` would find (its ``total``), without ranking them
+    or reading any stored field."""
+    _plan, q = _prepare(snap, query, fields, filter, ranking, limits)
+    return len(selected(q)) if is_match_all(query) else q.count()
+
+
+def _prepare(
+    snap: Snapshot,
+    query: str | MatchAll,
+    fields: Iterable[str] | None,
+    filter: Mapping[str, Any] | None,
+    ranking: Ranking,
+    limits: QueryLimits,
+) -> tuple[Plan, PreparedQuery]:
+    """The plan of ``query`` (cut -> parse -> analyze -> plan) and the prepared query."""
+    if is_match_all(query):  # nothing to analyze: no accent vocabulary needed
+        plan = plan_text("", snap.schema, fields, ranking, None, limits)
+    else:
+        plan = plan_search(snap, query, fields, ranking, limits)  # type: ignore[arg-type]
+    return plan, PreparedQuery(snap, plan, filter, ranking)
+
+
+def _at_least_0(value: int, name: str) -> int:
+    """``value`` as an ``int`` of 0 or more (a ``TypeError`` or ``ValueError`` if not)."""
+    try:
+        if isinstance(value, bool):
+            raise TypeError
+        value = operator.index(value)  # numpy's integers too
+    except TypeError:
+        raise TypeError(f"{name} must be an int, got {value!r}") from None
+    if value < 0:
+        raise ValueError(f"{name} must be 0 or more, got {value}")
+    return value
 
 
 def _hits(

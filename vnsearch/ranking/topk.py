@@ -7,7 +7,9 @@ otherwise every result (``match_all``). Scoring then only touches the documents 
 still be among the top hits (``top_hits``): the best tiers of matched clauses, and for
 frequent terms only the documents that the MaxScore bound cannot rule out. Results are
 exactly those of scoring everything; where the limit cuts equal scores, the lowest
-document numbers are kept, as a full sort would.
+document numbers are kept, as a full sort would: the best ``n`` are the first ``n`` of the
+best ``m > n``, so pages (``offset``) never repeat or skip a hit. :func:`listed` lists the
+documents a match-all query (``vnsearch.ALL``) selects.
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ __all__ = [
     "best",
     "largest",
     "largest_and_next",
+    "listed",
     "score_docs",
+    "selected",
     "top_hits",
     "top_hits_from_rare_terms",
 ]
@@ -79,6 +83,30 @@ def _sorted(q: PreparedQuery, limit: int, sort: str) -> tuple[np.ndarray, np.nda
     scores = score_docs(q.executor, q.scoring_terms, cand)
     docs, scores = sort_docs(snap, name, descending, cand, scores, limit)
     return docs, scores, len(cand)
+
+
+def selected(q: PreparedQuery) -> np.ndarray:
+    """The live documents that pass ``q``'s filter, in document order (a match-all query's
+    results)."""
+    return np.flatnonzero(q.filter_mask() if q.filters else q.executor.snap.live)
+
+
+def listed(
+    q: PreparedQuery, limit: int, sort: str | None = None
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """:func:`best` for a query that matches every document: the first ``limit`` of
+    :func:`selected` by ``sort``'s field (ties and documents without a value as
+    :func:`~vnsearch.ranking.filters.sort_docs` orders them) or by document number, their
+    scores (all 0), and how many there are."""
+    snap = q.executor.snap
+    if sort is not None:
+        name, descending = sort_field(snap, sort)  # checked even when nothing is selected
+    docs = selected(q)
+    total = len(docs)
+    scores = np.zeros(min(max(limit, 0), total), dtype=np.float64)
+    if sort is None or not len(scores):
+        return docs[: len(scores)], scores, total
+    return (*sort_docs(snap, name, descending, docs, np.zeros(total), len(scores)), total)
 
 
 def top_hits(
