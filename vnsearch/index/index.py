@@ -40,7 +40,7 @@ from vnsearch.index.storage import (
 from vnsearch.index.suggest import Suggestion, suggest
 from vnsearch.index.toc import VnFileIndex
 from vnsearch.index.writer import MAX_TEXT_MB, ArraySegmentWriter, Writer
-from vnsearch.query import DEFAULT_LIMITS, QueryLimits
+from vnsearch.query import ABBREVIATIONS, DEFAULT_LIMITS, QueryLimits, Synonyms, as_synonyms
 
 if TYPE_CHECKING:  # the facade's return types; ranking is imported when first searched
     from vnsearch.ranking.results import Explanation, Results
@@ -105,6 +105,11 @@ class Index:
     """How large this index's queries may be, unless a search passes its own ``limits``:
     set it on an index (``ix.query_limits = QueryLimits(max_chars=2000)``)."""
 
+    synonyms: Synonyms = ABBREVIATIONS
+    """The forms query words are also searched as (unless a search passes ``synonyms``):
+    the built-in abbreviations (``UBND`` finds ``ủy ban nhân dân``, and the other way), or
+    as set by :meth:`open`. Read at query time: changing it needs no reindexing."""
+
     def __init__(
         self, schema: Schema, storage: Any, path: Path | None, check_reads: bool = True
     ) -> None:
@@ -144,8 +149,9 @@ class Index:
 
     @classmethod
     def open(
-        cls, path: str | Path, schema: Schema | None = None, check_reads: bool = True
-    ) -> Index:
+        cls, path: str | Path, schema: Schema | None = None, check_reads: bool = True,
+        synonyms: Any = None,
+    ) -> Index:  # fmt: skip
         """Open the index in ``path``; if ``schema`` is given it must be the index's.
 
         Searches check every page of the postings, term dictionaries and spellings they
@@ -153,6 +159,8 @@ class Index:
         :mod:`vnsearch.index.checksums`); ``check_reads=False`` leaves that to
         :meth:`verify` and merges, for storage that checks itself (a few tenths of a
         millisecond per query on a cold, large index; about 0.05 ms once warm).
+        ``synonyms`` sets :attr:`synonyms`: a synonym file's path or a mapping (added to
+        the built-in abbreviations), a :class:`~vnsearch.Synonyms`, or ``False`` (none).
         """
         folder = Path(path)
         if not folder.is_dir():
@@ -167,20 +175,26 @@ class Index:
             )
         storage = FolderStorage(str(folder))
         try:
-            return cls(saved, storage, folder, check_reads=check_reads)
+            ix = cls(saved, storage, folder, check_reads=check_reads)
         except EmptyIndexError:
             raise IndexNotFound(f"{folder}: the index files are missing") from None
         except Exception as exc:  # reading the table of contents (_MAIN_<n>.toc) failed
             if isinstance(exc, (MemoryError, OSError)):
                 raise
             raise corrupted(f"{folder}: table of contents", exc) from exc
+        if synonyms is not None:
+            ix.synonyms = as_synonyms(synonyms)
+        return ix
 
     @classmethod
-    def in_memory(cls, schema: Schema) -> Index:
-        """An index that lives in this process's memory only."""
+    def in_memory(cls, schema: Schema, synonyms: Any = None) -> Index:
+        """An index in this process's memory only (``synonyms`` as for :meth:`open`)."""
         storage = MemoryStorage()
         VnFileIndex.create(storage, schema.whoosh_schema_cached(), INDEX_NAME)
-        return cls(schema, storage, None)
+        ix = cls(schema, storage, None)
+        if synonyms is not None:
+            ix.synonyms = as_synonyms(synonyms)
+        return ix
 
     # -- writing -----------------------------------------------------------------------
 
@@ -330,6 +344,7 @@ class Index:
         sort: str | None = None,
         ranking: Ranking | None = None,
         limits: QueryLimits | None = None,
+        synonyms: Any = None,
     ) -> Results:
         """Rank documents for ``query``: the top ``limit`` hits and the total.
 
@@ -343,7 +358,8 @@ class Index:
         words, term lookups (:class:`~vnsearch.QueryLimits`). By default the excess is
         left out and ``results.notes`` say so: a search box should answer a long paste
         from its first part rather than fail; ``on_excess="error"`` refuses it with
-        :class:`~vnsearch.QueryTooLarge` instead.
+        :class:`~vnsearch.QueryTooLarge` instead. ``synonyms`` (default :attr:`synonyms`;
+        see :meth:`open`) are the forms a query word is also searched as.
 
         >>> import vnsearch
         >>> ix = vnsearch.Index.in_memory(vnsearch.Schema(body=vnsearch.TEXT()))
@@ -364,6 +380,7 @@ class Index:
             ranking=ranking or DEFAULT_RANKING,
             sort=sort,
             limits=limits or self.query_limits,
+            synonyms=self.synonyms if synonyms is None else as_synonyms(synonyms),
         )
 
     def explain(
@@ -374,14 +391,15 @@ class Index:
         fields: Iterable[str] | None = None,
         ranking: Ranking | None = None,
         limits: QueryLimits | None = None,
+        synonyms: Any = None,
     ) -> Explanation:
         """Why the document with unique field ``doc_id`` got its score for ``query``
-        (``limits`` as for :meth:`search`)."""
+        (``limits`` and ``synonyms`` as for :meth:`search`)."""
         from vnsearch.ranking.search import DEFAULT_RANKING, explain
 
-        ranking = ranking or DEFAULT_RANKING
-        limits = limits or self.query_limits
-        return self._read(explain, query, doc_id, fields=fields, ranking=ranking, limits=limits)
+        table = self.synonyms if synonyms is None else as_synonyms(synonyms)
+        kwargs = {"ranking": ranking or DEFAULT_RANKING, "limits": limits or self.query_limits}
+        return self._read(explain, query, doc_id, fields=fields, synonyms=table, **kwargs)
 
     def suggest(
         self, prefix: str, limit: int = 10, *, fields: Iterable[str] | None = None

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from vnsearch.index.reader import Snapshot
-from vnsearch.query import DEFAULT_LIMITS, QueryLimits
+from vnsearch.query import ABBREVIATIONS, DEFAULT_LIMITS, QueryLimits, Synonyms
 from vnsearch.ranking.highlighting import plan_highlighter
 from vnsearch.ranking.match import PreparedQuery
 from vnsearch.ranking.plan import plan_search
@@ -42,6 +42,7 @@ def search(
     ranking: Ranking = DEFAULT_RANKING,
     sort: str | None = None,
     limits: QueryLimits = DEFAULT_LIMITS,
+    synonyms: Synonyms = ABBREVIATIONS,
 ) -> Results:
     """Rank the documents of ``snap`` for ``query``; the top ``limit`` hits and the total.
 
@@ -50,9 +51,12 @@ def search(
     orders every match by that NUMERIC or DATETIME field instead (ties by score, documents
     without a value last); scores stay BM25's. ``limits`` bound the query's size
     (:class:`~vnsearch.QueryLimits`): the excess is left out, as ``Results.notes`` say, or
-    refused with :class:`~vnsearch.errors.QueryTooLarge`.
+    refused with :class:`~vnsearch.errors.QueryTooLarge`. A word or run of words that
+    reads as a form of ``synonyms`` (``UBND``) also matches the others (``ủy ban nhân dân``).
     """
-    plan = plan_search(snap, query, fields, ranking, limits)  # cut -> parse -> analyze -> plan
+    plan = plan_search(
+        snap, query, fields, ranking, limits, synonyms
+    )  # cut -> parse -> ... -> plan
     q = PreparedQuery(snap, plan, filter, ranking)
     docs, scores, total = best(q, limit, sort)
     return Results(_hits(snap, docs, scores, q) if len(docs) else (), total, plan.notes)
@@ -78,13 +82,14 @@ def explain(
     fields: Iterable[str] | None = None,
     ranking: Ranking = DEFAULT_RANKING,
     limits: QueryLimits = DEFAULT_LIMITS,
+    synonyms: Synonyms = ABBREVIATIONS,
 ) -> Explanation:
     """Explain the score of the document whose unique field is ``doc_id`` (``query`` within
-    ``limits``, as :func:`search`)."""
+    ``limits``, with ``synonyms``, as :func:`search`)."""
     doc = snap.doc_for_id(doc_id)
     if doc is None:
         raise KeyError(f"no document with id {doc_id!r}")
-    plan = plan_search(snap, query, fields, ranking, limits)  # cut -> parse -> analyze -> plan
+    plan = plan_search(snap, query, fields, ranking, limits, synonyms)
     q = PreparedQuery(snap, plan, None, ranking)
     terms = []
     for s, p, _idf in q.scoring_terms:
