@@ -38,6 +38,7 @@ from vnsearch.errors import (
     ModelError,
     QueryTooLarge,
     SchemaError,
+    SynonymsError,
     VnsearchError,
 )
 
@@ -54,7 +55,9 @@ _LAZY = {
     "FieldType": "vnsearch.index",
     "Index": "vnsearch.index",
     "IndexStats": "vnsearch.index",
+    "ABBREVIATIONS": "vnsearch.query",
     "QueryLimits": "vnsearch.query",
+    "Synonyms": "vnsearch.query",
     "Schema": "vnsearch.index",
     "Suggestion": "vnsearch.index",
     "Writer": "vnsearch.index",
@@ -81,6 +84,7 @@ __all__ = [
     "ModelError",
     "QueryTooLarge",
     "SchemaError",
+    "SynonymsError",
     "VnsearchError",
     "VIEWS",
     "Analysis",

@@ -11,6 +11,7 @@ All are :class:`VnsearchError`, so one ``except vnsearch.VnsearchError`` catches
     ├── SchemaError          a schema (or a use of it) that cannot work; also a ValueError
     ├── DocumentError        a document that cannot be added: which field, and why
     ├── QueryTooLarge        a query over a limit of ``QueryLimits`` (when asked to refuse)
+    ├── SynonymsError        a synonym table or file that cannot be read: which line, and why
     └── ModelError           pyvi's word-segmentation model is missing or not readable
 
 >>> import vnsearch
@@ -35,6 +36,7 @@ __all__ = [
     "ModelError",
     "QueryTooLarge",
     "SchemaError",
+    "SynonymsError",
     "VnsearchError",
 ]
 
@@ -84,6 +86,11 @@ class QueryTooLarge(VnsearchError, ValueError):
     """A query longer, or with more clauses or terms, than the search's
     :class:`~vnsearch.QueryLimits` allow, when they say to refuse rather than truncate:
     the message names the limit and the query's size."""
+
+
+class SynonymsError(VnsearchError, ValueError):
+    """A synonym table that cannot be used: a file that cannot be read, or a line (named
+    ``file:line``) or mapping entry that is not a list of equivalent forms."""
 
 
 class ModelError(VnsearchError, RuntimeError):

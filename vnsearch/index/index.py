@@ -18,15 +18,8 @@ from typing import TYPE_CHECKING, Any
 from whoosh.index import EmptyIndexError, LockError
 from whoosh.util.filelock import try_for
 
-from vnsearch.errors import (
-    IncompatibleIndex,
-    IndexLocked,
-    IndexNotFound,
-    SchemaError,
-    VnsearchError,
-)
+from vnsearch.errors import IncompatibleIndex, IndexLocked, IndexNotFound, SchemaError
 from vnsearch.index.codec import VnCodec
-from vnsearch.index.folder_files import folder_is_empty
 from vnsearch.index.integrity import INDEX_NAME, ReadChecks, corrupted
 from vnsearch.index.reader import Snapshot
 from vnsearch.index.schema import Schema
@@ -35,13 +28,15 @@ from vnsearch.index.storage import (
     SCHEMA_FILE,
     FolderStorage,
     MemoryStorage,
+    check_new_folder,
     read_schema,
     remove_unfinished_tocs,
 )
 from vnsearch.index.suggest import Suggestion, suggest
 from vnsearch.index.toc import VnFileIndex
 from vnsearch.index.writer import MAX_TEXT_MB, ArraySegmentWriter, Writer
-from vnsearch.query import DEFAULT_LIMITS, MatchAll, QueryLimits
+from vnsearch.query import ABBREVIATIONS, DEFAULT_LIMITS, MatchAll, QueryLimits, Synonyms
+from vnsearch.query.synonyms import as_synonyms
 
 if TYPE_CHECKING:  # the facade's return types; ranking is imported when first searched
     from vnsearch.ranking.results import Explanation, Results
@@ -52,17 +47,6 @@ __all__ = ["Index", "IndexStats"]
 # File times advance in steps of a few milliseconds: a folder time older than this cannot
 # be shared by a later commit.
 _SETTLED_NS = 2_000_000_000
-
-
-def _check_new_folder(folder: Path) -> None:
-    """Refuse to create an index in a folder that holds one, or anything else."""
-    if os.path.lexists(folder / SCHEMA_FILE):
-        raise VnsearchError(f"{folder}: already holds a vnsearch index (open it instead)")
-    if os.path.lexists(folder) and not (folder.is_dir() and folder_is_empty(folder)):
-        raise VnsearchError(
-            f"{folder}: exists and is not an empty folder; "
-            "a new index is created only in a new or empty folder"
-        )
 
 
 class Index:
@@ -91,6 +75,11 @@ class Index:
     """How large this index's queries may be, unless a search passes its own ``limits``:
     set it on an index (``ix.query_limits = QueryLimits(max_chars=2000)``)."""
 
+    synonyms: Synonyms = ABBREVIATIONS
+    """The forms query words are also searched as (unless a search passes ``synonyms``):
+    the built-in abbreviations (``UBND`` finds ``ủy ban nhân dân``, and the other way), or
+    as set by :meth:`open`. Read at query time: changing it needs no reindexing."""
+
     def __init__(
         self, schema: Schema, storage: Any, path: Path | None, check_reads: bool = True
     ) -> None:
@@ -112,7 +101,7 @@ class Index:
         if not isinstance(schema, Schema):
             raise TypeError("schema must be a vnsearch.Schema")
         folder = Path(path)
-        _check_new_folder(folder)
+        check_new_folder(folder)
         folder.mkdir(parents=True, exist_ok=True)
         storage = FolderStorage(str(folder))
         # under the write lock: two processes creating one index do it one after the other
@@ -120,7 +109,7 @@ class Index:
         if not try_for(lock.acquire, timeout=10.0):
             raise IndexLocked(f"{folder}: another process holds the lock")
         try:
-            _check_new_folder(folder)
+            check_new_folder(folder)
             VnFileIndex.create(storage, schema.whoosh_schema_cached(), INDEX_NAME)
             (folder / SCHEMA_FILE).write_text(schema.to_json(), encoding="utf-8")
             storage.sync([SCHEMA_FILE])  # a new index survives a power cut too
@@ -130,8 +119,9 @@ class Index:
 
     @classmethod
     def open(
-        cls, path: str | Path, schema: Schema | None = None, check_reads: bool = True
-    ) -> Index:
+        cls, path: str | Path, schema: Schema | None = None, check_reads: bool = True,
+        synonyms: Any = None,
+    ) -> Index:  # fmt: skip
         """Open the index in ``path``; if ``schema`` is given it must be the index's.
 
         Searches check every page of the postings, term dictionaries and spellings they
@@ -139,6 +129,8 @@ class Index:
         :mod:`vnsearch.index.checksums`); ``check_reads=False`` leaves that to
         :meth:`verify` and merges, for storage that checks itself (a few tenths of a
         millisecond per query on a cold, large index; about 0.05 ms once warm).
+        ``synonyms`` sets :attr:`synonyms`: a synonym file's path or a mapping (added to
+        the built-in abbreviations), a :class:`~vnsearch.Synonyms`, or ``False`` (none).
         """
         folder = Path(path)
         if not folder.is_dir():
@@ -153,20 +145,26 @@ class Index:
             )
         storage = FolderStorage(str(folder))
         try:
-            return cls(saved, storage, folder, check_reads=check_reads)
+            ix = cls(saved, storage, folder, check_reads=check_reads)
         except EmptyIndexError:
             raise IndexNotFound(f"{folder}: the index files are missing") from None
         except Exception as exc:  # reading the table of contents (_MAIN_<n>.toc) failed
             if isinstance(exc, (MemoryError, OSError)):
                 raise
             raise corrupted(f"{folder}: table of contents", exc) from exc
+        if synonyms is not None:
+            ix.synonyms = as_synonyms(synonyms)
+        return ix
 
     @classmethod
-    def in_memory(cls, schema: Schema) -> Index:
-        """An index that lives in this process's memory only."""
+    def in_memory(cls, schema: Schema, synonyms: Any = None) -> Index:
+        """An index in this process's memory only (``synonyms`` as for :meth:`open`)."""
         storage = MemoryStorage()
         VnFileIndex.create(storage, schema.whoosh_schema_cached(), INDEX_NAME)
-        return cls(schema, storage, None)
+        ix = cls(schema, storage, None)
+        if synonyms is not None:
+            ix.synonyms = as_synonyms(synonyms)
+        return ix
 
     # -- writing -----------------------------------------------------------------------
 
@@ -307,6 +305,7 @@ class Index:
         sort: str | None = None,
         ranking: Ranking | None = None,
         limits: QueryLimits | None = None,
+        synonyms: Any = None,
     ) -> Results:
         """Rank documents for ``query``: the ``limit`` hits after the first ``offset`` (a
         page of one order: equal keys by document number) and the total.
@@ -323,7 +322,8 @@ class Index:
         words, term lookups (:class:`~vnsearch.QueryLimits`). By default the excess is
         left out and ``results.notes`` say so: a search box should answer a long paste
         from its first part rather than fail; ``on_excess="error"`` refuses it with
-        :class:`~vnsearch.QueryTooLarge` instead.
+        :class:`~vnsearch.QueryTooLarge` instead. ``synonyms`` (default :attr:`synonyms`;
+        see :meth:`open`) are the forms a query word is also searched as.
 
         >>> import vnsearch
         >>> ix = vnsearch.Index.in_memory(vnsearch.Schema(body=vnsearch.TEXT()))
@@ -335,19 +335,13 @@ class Index:
         >>> ix.search(vnsearch.ALL, offset=1).total, len(ix.search("", offset=1))
         (1, 0)
         """
-        from vnsearch.ranking.search import DEFAULT_RANKING, search
+        from vnsearch.ranking.search import search
 
+        options = self._options(ranking, limits, synonyms)
         return self._read(
-            search,
-            query,
-            limit=limit,
-            offset=offset,
-            fields=fields,
-            filter=filter,
-            ranking=ranking or DEFAULT_RANKING,
-            sort=sort,
-            limits=limits or self.query_limits,
-        )
+            search, query, limit=limit, offset=offset, fields=fields, filter=filter,
+            sort=sort, **options,
+        )  # fmt: skip
 
     def count(
         self,
@@ -357,13 +351,14 @@ class Index:
         filter: Mapping[str, Any] | None = None,
         ranking: Ranking | None = None,
         limits: QueryLimits | None = None,
+        synonyms: Any = None,
     ) -> int:
         """How many documents :meth:`search` finds (its ``total``), without ranking them or
         reading one: ``ix.count("hà nội", filter={"topic": "du-lich"})``."""
-        from vnsearch.ranking.search import DEFAULT_RANKING, count
+        from vnsearch.ranking.search import count
 
-        ranking, limits = ranking or DEFAULT_RANKING, limits or self.query_limits
-        return self._read(count, query, fields, filter, ranking, limits)
+        options = self._options(ranking, limits, synonyms)
+        return self._read(count, query, fields=fields, filter=filter, **options)
 
     def get(self, doc_id: Any) -> dict[str, Any] | None:
         """The stored fields of the live document whose unique field is ``doc_id``; None
@@ -389,14 +384,14 @@ class Index:
         fields: Iterable[str] | None = None,
         ranking: Ranking | None = None,
         limits: QueryLimits | None = None,
+        synonyms: Any = None,
     ) -> Explanation:
         """Why the document with unique field ``doc_id`` got its score for ``query``
-        (``limits`` as for :meth:`search`)."""
-        from vnsearch.ranking.search import DEFAULT_RANKING, explain
+        (``limits`` and ``synonyms`` as for :meth:`search`)."""
+        from vnsearch.ranking.search import explain
 
-        ranking = ranking or DEFAULT_RANKING
-        limits = limits or self.query_limits
-        return self._read(explain, query, doc_id, fields=fields, ranking=ranking, limits=limits)
+        options = self._options(ranking, limits, synonyms)
+        return self._read(explain, query, doc_id, fields=fields, **options)
 
     def suggest(
         self, prefix: str, limit: int = 10, *, fields: Iterable[str] | None = None
@@ -416,6 +411,14 @@ class Index:
         [('thủ tướng', 2), ('thủ tục', 1)]
         """
         return self._read(suggest, prefix, limit, fields)
+
+    def _options(self, ranking: Any, limits: Any, synonyms: Any) -> dict[str, Any]:
+        """A search's ``ranking``, ``limits`` and ``synonyms``, this index's defaults for None."""
+        from vnsearch.ranking.search import DEFAULT_RANKING
+
+        table = self.synonyms if synonyms is None else as_synonyms(synonyms)
+        limits = limits or self.query_limits
+        return {"ranking": ranking or DEFAULT_RANKING, "limits": limits, "synonyms": table}
 
     def _read(self, read: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """``read(snapshot, *args, **kwargs)`` on the last commit's snapshot, an error that

@@ -19,11 +19,18 @@ from typing import Any
 from whoosh.filedb.filestore import FileStorage, RamStorage
 from whoosh.filedb.structfile import StructFile
 
-from vnsearch.errors import DamagedFile, IncompatibleIndex, IndexCorrupted, SchemaError
+from vnsearch.errors import (
+    DamagedFile,
+    IncompatibleIndex,
+    IndexCorrupted,
+    SchemaError,
+    VnsearchError,
+)
 from vnsearch.index.durable import sync_file, sync_folder
 from vnsearch.index.folder_files import (
     FolderLock,
     PrivateFolder,
+    folder_is_empty,
     open_regular,
     private_folder,
     remove_entry,
@@ -35,6 +42,7 @@ __all__ = [
     "SCHEMA_FILE",
     "FolderStorage",
     "MemoryStorage",
+    "check_new_folder",
     "read_schema",
     "remove_unfinished_tocs",
 ]
@@ -151,3 +159,14 @@ class FolderStorage(FileStorage):
             sync_file(self._fpath(name))
         if folder:
             sync_folder(self.folder)
+
+
+def check_new_folder(folder: Path) -> None:
+    """Refuse to create an index in a folder that holds one, or anything else."""
+    if os.path.lexists(folder / SCHEMA_FILE):
+        raise VnsearchError(f"{folder}: already holds a vnsearch index (open it instead)")
+    if os.path.lexists(folder) and not (folder.is_dir() and folder_is_empty(folder)):
+        raise VnsearchError(
+            f"{folder}: exists and is not an empty folder; "
+            "a new index is created only in a new or empty folder"
+        )

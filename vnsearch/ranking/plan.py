@@ -26,10 +26,20 @@ from operator import attrgetter
 from typing import NamedTuple
 
 from vnsearch.index.schema import TEXT, exact_term, view_field
-from vnsearch.query import DEFAULT_LIMITS, QueryLimits, Term, cut_clauses, cut_text, parse
+from vnsearch.query import (
+    ABBREVIATIONS,
+    DEFAULT_LIMITS,
+    QueryLimits,
+    Synonyms,
+    Term,
+    cut_clauses,
+    cut_text,
+    parse,
+)
 from vnsearch.ranking.accents import AccentVocabulary, vocabulary
 from vnsearch.ranking.query_text import AnalyzedItem, AnalyzedQuery, PlainWords, analyze_query
 from vnsearch.ranking.scoring import DEFAULT_RANKING, Ranking
+from vnsearch.ranking.synonym_items import Alternative, synonym_alternatives
 
 __all__ = [
     "ClausePlan",
@@ -111,25 +121,28 @@ def text_fields(schema, only: Iterable[str] | None) -> list[str]:
 
 def plan_search(
     snap, query: str, fields: Iterable[str] | None, ranking: Ranking,
-    limits: QueryLimits = DEFAULT_LIMITS,
+    limits: QueryLimits = DEFAULT_LIMITS, synonyms: Synonyms = ABBREVIATIONS,
 ) -> Plan:  # fmt: skip
     """Parse, analyze and plan ``query`` for a search of ``snap`` (whose accent vocabulary
-    restores and respells words, when ``ranking`` asks for it), within ``limits``."""
+    restores and respells words, when ``ranking`` asks for it), within ``limits``, each
+    form of ``synonyms`` also searched as the others."""
     if not isinstance(query, str):
         raise TypeError(f"query must be a str, got {type(query).__name__}")
     accents = vocabulary(snap) if ranking.restored_weight or ranking.respell else None
-    return plan_text(query, snap.schema, fields, ranking, accents, limits)
+    return plan_text(query, snap.schema, fields, ranking, accents, limits, synonyms)
 
 
 def plan_text(
     query: str, schema, fields: Iterable[str] | None = None,
     ranking: Ranking = DEFAULT_RANKING, accents: AccentVocabulary | None = None,
-    limits: QueryLimits = DEFAULT_LIMITS,
+    limits: QueryLimits = DEFAULT_LIMITS, synonyms: Synonyms = ABBREVIATIONS,
 ) -> Plan:  # fmt: skip
     """Parse, analyze and plan ``query`` over ``schema`` (any of its fields may be named in
     the query; ``fields`` limits the TEXT fields plain words search), within ``limits``:
     the text is cut to ``max_chars`` before it is parsed, the parsed query to
-    ``max_clauses`` words before it is analyzed, the plan to ``max_terms`` lookups.
+    ``max_clauses`` words before it is analyzed, the plan to ``max_terms`` lookups. A
+    clause that reads as a form of ``synonyms`` also matches the others
+    (:mod:`~vnsearch.ranking.synonym_items`).
 
     >>> from vnsearch.index.schema import TEXT, Schema
     >>> p = plan_text("hà -nội", Schema(body=TEXT()))
@@ -142,7 +155,8 @@ def plan_text(
     text, cut = cut_text(query, limits)
     parsed, dropped = cut_clauses(parse(text, list(schema)), limits)
     analyzed = analyze_query(parsed, schema, accents, ranking)
-    plan = plan_query(analyzed, schema, names, ranking, limits)
+    alternatives = synonym_alternatives(parsed, schema, synonyms, analyzed.items)
+    plan = plan_query(analyzed, schema, names, ranking, limits, alternatives)
     notes = tuple(n for n in (cut, dropped) if n is not None)
     return plan._replace(notes=notes + plan.notes) if notes else plan
 
@@ -160,9 +174,11 @@ class _Planned(NamedTuple):
 def plan_query(
     query: AnalyzedQuery, schema, fields: Sequence[str], ranking: Ranking,
     limits: QueryLimits | None = None,
+    alternatives: dict[int, tuple[Alternative, ...]] | None = None,
 ) -> Plan:  # fmt: skip
     """The clause plans and bonus terms of ``query`` searched in the TEXT ``fields``; with
-    ``limits``, at most ``limits.max_terms`` term lookups."""
+    ``limits``, at most ``limits.max_terms`` term lookups; ``alternatives``: per clause,
+    the other forms it also matches (synonyms)."""
     planner = _Planner(schema, fields, ranking)
     drop = _stopword_clauses(query, ranking)
     planned: list[_Planned] = []
@@ -172,6 +188,8 @@ def plan_query(
             continue
         items = tuple(clause_items)
         unit = planner.clause(i, items)
+        if alternatives and i in alternatives:
+            unit = _with_alternatives(planner, unit, alternatives[i])
         if unit.any_of or unit.phrases:
             joins = query.grouped and items[0].plain and unit.occur == "should"
             at = seen.setdefault((unit, joins), len(planned))
@@ -198,6 +216,20 @@ def plan_query(
     if grouped:  # a long query's plain should words: matched as one clause
         units.append(_joined(grouped))
     return Plan(tuple(units), bonus, notes)
+
+
+def _with_alternatives(
+    planner: _Planner, unit: ClausePlan, alternatives: tuple[Alternative, ...]
+) -> ClausePlan:
+    """``unit`` matching the ``alternatives`` too, their terms scored times their scale."""
+    scoring, any_of, phrases = list(unit.scoring), list(unit.any_of), list(unit.phrases)
+    for item, scale in alternatives:
+        more = planner.clause(item.clause, (item,))
+        for s in more.scoring:
+            scoring.append(_new_tuple(ScoredTerm, (*s[:2], s.weight * scale, *s[3:])))
+        any_of += more.any_of
+        phrases += more.phrases
+    return unit._replace(scoring=tuple(scoring), any_of=tuple(any_of), phrases=tuple(phrases))
 
 
 def _repeated(unit: ClausePlan, times: int) -> ClausePlan:

@@ -23,7 +23,14 @@ from typing import Any
 import numpy as np
 
 from vnsearch.index.reader import Snapshot
-from vnsearch.query import DEFAULT_LIMITS, MatchAll, QueryLimits, is_match_all
+from vnsearch.query import (
+    ABBREVIATIONS,
+    DEFAULT_LIMITS,
+    MatchAll,
+    QueryLimits,
+    Synonyms,
+    is_match_all,
+)
 from vnsearch.ranking.highlighting import plan_highlighter
 from vnsearch.ranking.match import PreparedQuery
 from vnsearch.ranking.plan import Plan, plan_search, plan_text
@@ -44,6 +51,7 @@ def search(
     sort: str | None = None,
     limits: QueryLimits = DEFAULT_LIMITS,
     offset: int = 0,
+    synonyms: Synonyms = ABBREVIATIONS,
 ) -> Results:
     """Rank the documents of ``snap`` for ``query``: the hits ``offset`` to ``offset +
     limit`` of the ranking, and the total.
@@ -56,10 +64,11 @@ def search(
     refused with :class:`~vnsearch.errors.QueryTooLarge`. A page is a slice of one order
     (equal keys by document number): the pages of a snapshot never repeat or skip a hit.
     :data:`~vnsearch.ALL` or an empty query lists the documents that pass ``filter``, by
-    ``sort`` or else by document number, every score 0.
+    ``sort`` or else by document number, every score 0. A word or run of words that reads
+    as a form of ``synonyms`` (``UBND``) also matches the others (``ủy ban nhân dân``).
     """
     offset, limit = _at_least_0(offset, "offset"), _at_least_0(limit, "limit")
-    plan, q = _prepare(snap, query, fields, filter, ranking, limits)
+    plan, q = _prepare(snap, query, fields, filter, ranking, limits, synonyms)
     if is_match_all(query):
         docs, scores, total = listed(q, offset + limit, sort)
     else:
@@ -75,10 +84,11 @@ def count(
     filter: Mapping[str, Any] | None = None,
     ranking: Ranking = DEFAULT_RANKING,
     limits: QueryLimits = DEFAULT_LIMITS,
+    synonyms: Synonyms = ABBREVIATIONS,
 ) -> int:
     """How many documents :func:`search` would find (its ``total``), without ranking them
     or reading any stored field."""
-    _plan, q = _prepare(snap, query, fields, filter, ranking, limits)
+    _plan, q = _prepare(snap, query, fields, filter, ranking, limits, synonyms)
     return len(selected(q)) if is_match_all(query) else q.count()
 
 
@@ -89,12 +99,13 @@ def _prepare(
     filter: Mapping[str, Any] | None,
     ranking: Ranking,
     limits: QueryLimits,
+    synonyms: Synonyms,
 ) -> tuple[Plan, PreparedQuery]:
     """The plan of ``query`` (cut -> parse -> analyze -> plan) and the prepared query."""
     if is_match_all(query):  # nothing to analyze: no accent vocabulary needed
         plan = plan_text("", snap.schema, fields, ranking, None, limits)
     else:
-        plan = plan_search(snap, query, fields, ranking, limits)  # type: ignore[arg-type]
+        plan = plan_search(snap, query, fields, ranking, limits, synonyms)  # type: ignore[arg-type]
     return plan, PreparedQuery(snap, plan, filter, ranking)
 
 
@@ -131,13 +142,14 @@ def explain(
     fields: Iterable[str] | None = None,
     ranking: Ranking = DEFAULT_RANKING,
     limits: QueryLimits = DEFAULT_LIMITS,
+    synonyms: Synonyms = ABBREVIATIONS,
 ) -> Explanation:
     """Explain the score of the document whose unique field is ``doc_id`` (``query`` within
-    ``limits``, as :func:`search`)."""
+    ``limits``, with ``synonyms``, as :func:`search`)."""
     doc = snap.doc_for_id(doc_id)
     if doc is None:
         raise KeyError(f"no document with id {doc_id!r}")
-    plan = plan_search(snap, query, fields, ranking, limits)  # cut -> parse -> analyze -> plan
+    plan = plan_search(snap, query, fields, ranking, limits, synonyms)
     q = PreparedQuery(snap, plan, None, ranking)
     terms = []
     for s, p, _idf in q.scoring_terms:
