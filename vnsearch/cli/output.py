@@ -58,16 +58,19 @@ def format_hits(
     snippet_fields: Sequence[str],
     color: bool = False,
 ) -> str:
-    """Ranked results for a terminal: a count line, then per hit its rank, title, id and
-    score, and a snippet of the first of ``snippet_fields`` the hit has text in."""
+    """Ranked results for a terminal: the query as read when it was corrected (``Showing
+    results for "việt nam"``), a count line, then per hit its rank, title, id and score,
+    and a snippet of the first of ``snippet_fields`` the hit has text in."""
     total = results.total
+    corrected = getattr(results, "corrected", None)
+    shown = [f'Showing results for "{corrected}"'] if corrected else []
     if total == 0:
-        return f'no documents match "{query}"'
+        return "\n".join([*shown, f'no documents match "{query}"'])
     noun = "document matches" if total == 1 else "documents match"
     head = f'{total:,} {noun} "{query}"'
     if total > len(results):
         head += f"; the best {len(results)}:"
-    lines = [head, ""]
+    lines = [*shown, head, ""]
     bold, dim, reset = (BOLD, DIM, RESET) if color else ("", "", "")
     width = len(str(len(results)))
     pad = " " * (width + 2)
@@ -86,9 +89,10 @@ def format_hits(
 
 
 def hits_json(query: str, results: Any, snippet_fields: Sequence[str]) -> str:
-    """The results as one JSON object: query, total, and hits (id, score, stored fields,
-    and the snippet's field, text and spans; see :func:`format_hits`); ``notes`` when part
-    of a too long query was left out."""
+    """The results as one JSON object: query, ``corrected`` (the query as read when raw
+    keys or typos were read, else null), total, and hits (id, score, stored fields, and the
+    snippet's field, text and spans; see :func:`format_hits`); ``notes`` when part of a too
+    long query was left out."""
     import json
 
     hits = []
@@ -104,7 +108,8 @@ def hits_json(query: str, results: Any, snippet_fields: Sequence[str]) -> str:
             }
         item["fields"] = dict(hit.fields)
         hits.append(item)
-    out = {"query": query, "total": results.total, "hits": hits}
+    corrected = getattr(results, "corrected", None)
+    out = {"query": query, "corrected": corrected, "total": results.total, "hits": hits}
     if results.notes:
         out["notes"] = list(results.notes)
     return json.dumps(out, ensure_ascii=False, default=str)

@@ -94,6 +94,7 @@ class Plan(NamedTuple):
     units: tuple[ClausePlan, ...]
     bonus: tuple[ScoredTerm, ...]
     notes: tuple[str, ...] = ()
+    corrected: str | None = None  # the query as read, when raw keys or typos were read
 
 
 def text_fields(schema, only: Iterable[str] | None) -> list[str]:
@@ -117,7 +118,8 @@ def plan_search(
     restores and respells words, when ``ranking`` asks for it), within ``limits``."""
     if not isinstance(query, str):
         raise TypeError(f"query must be a str, got {type(query).__name__}")
-    accents = vocabulary(snap) if ranking.restored_weight or ranking.respell else None
+    reads = ranking.restored_weight or ranking.respell or ranking.typo_weight
+    accents = vocabulary(snap) if reads else None
     return plan_text(query, snap.schema, fields, ranking, accents, limits)
 
 
@@ -143,6 +145,8 @@ def plan_text(
     parsed, dropped = cut_clauses(parse(text, list(schema)), limits)
     analyzed = analyze_query(parsed, schema, accents, ranking)
     plan = plan_query(analyzed, schema, names, ranking, limits)
+    if analyzed.corrected is not None:
+        plan = plan._replace(corrected=analyzed.corrected)
     notes = tuple(n for n in (cut, dropped) if n is not None)
     return plan._replace(notes=notes + plan.notes) if notes else plan
 
@@ -299,12 +303,15 @@ class _Planner:
         scoring: list[ScoredTerm] = []
         any_of: list[tuple[str, str]] = []
         phrases: list[tuple[tuple[str, str, int], ...]] = []
-        more = self.ranking.capitals
+        capitals = self.ranking.capitals
         for item in items:
             n = len(scoring)
             self.item(item, scoring, any_of, phrases)
-            if more != 1.0 and i > 0 and item.capitalized:
-                # a name (of a person, place, work) in a sentence: what the question is about
+            # a name (of a person, place, work) in a sentence: what the question is about
+            more = capitals if i > 0 and item.capitalized else 1.0
+            if item.corrected:  # a typo read as the word a slip away: a guess
+                more *= self.ranking.typo_weight
+            if more != 1.0:
                 scoring[n:] = [
                     _new_tuple(ScoredTerm, (s.field, s.term, s.weight * more, s.view, s.text_field))
                     for s in scoring[n:]

@@ -55,7 +55,8 @@ def search(
     plan = plan_search(snap, query, fields, ranking, limits)  # cut -> parse -> analyze -> plan
     q = PreparedQuery(snap, plan, filter, ranking)
     docs, scores, total = best(q, limit, sort)
-    return Results(_hits(snap, docs, scores, q) if len(docs) else (), total, plan.notes)
+    hits = _hits(snap, docs, scores, q) if len(docs) else ()
+    return Results(hits, total, plan.notes, plan.corrected)
 
 
 def _hits(
