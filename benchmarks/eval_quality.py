@@ -5,7 +5,8 @@ and ``text`` as two TEXT fields; the questions of one qrels split (``--split dev
 default, ``train`` for tuning) are asked in each form of ``--forms``: as written
 (``accented``), stripped of every diacritic with ``unidecode`` (``unaccented``, how people
 type on phones), and typed as raw Telex or VNI keystrokes with the input method off
-(``telex``, ``vni``: seeded, see ``raw_typing.py``). For each engine and each form the
+(``telex``, ``vni``: seeded, see ``raw_typing.py``), and with one slip of the fingers in
+one word (``typo``: seeded, see ``one_typo.py``). For each engine and each form the
 script prints MRR@10, Recall@10, nDCG@10 and Recall@100 (one relevant passage per question).
 
 The peers, in the same run:
@@ -41,6 +42,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import DATA, REPO, machine
+from one_typo import typo_question
 from raw_typing import telex_question, vni_question
 
 import vnsearch
@@ -317,6 +319,7 @@ FORMS: dict[str, Callable[[Question], str]] = {
     "unaccented": lambda q: unaccent(q.text),
     "telex": lambda q: telex_question(q.text, q.id),
     "vni": lambda q: vni_question(q.text, q.id),
+    "typo": lambda q: typo_question(q.text, q.id),
 }
 
 

@@ -61,12 +61,15 @@ def format_hits(
 ) -> str:
     """Ranked results for a terminal: a count line, then per hit its rank, title, id and
     score, and a snippet of the first of ``snippet_fields`` the hit has text in. The
-    results are those after the first ``offset``; an empty ``query`` lists documents."""
+    results are those after the first ``offset``; an empty ``query`` lists documents. The
+    query as read comes first when it was corrected (``Showing results for "việt nam"``)."""
     total = results.total
+    corrected = getattr(results, "corrected", None)
+    shown = [f'Showing results for "{corrected}"'] if corrected else []
     if not query.strip():  # a listing: every document (that passes the filters)
         head = f"{total:,} document{'s' * (total != 1)}" if total else "no documents"
     elif total == 0:
-        return f'no documents match "{query}"'
+        return "\n".join([*shown, f'no documents match "{query}"'])
     else:
         noun = "document matches" if total == 1 else "documents match"
         head = f'{total:,} {noun} "{query}"'
@@ -76,7 +79,7 @@ def format_hits(
         head += f"; {offset + 1:,} to {offset + len(results):,}:"
     elif total > len(results):
         head += f"; the {'best' if query.strip() else 'first'} {len(results)}:"
-    lines = [head, ""]
+    lines = [*shown, head, ""]
     bold, dim, reset = (BOLD, DIM, RESET) if color else ("", "", "")
     width = len(str(offset + len(results)))
     pad = " " * (width + 2)
@@ -95,7 +98,8 @@ def format_hits(
 
 
 def hits_json(query: str, results: Any, snippet_fields: Sequence[str], offset: int = 0) -> str:
-    """The results as one JSON object: query, total, offset, and hits (id, score, stored
+    """The results as one JSON object: query, ``corrected`` (the query as read when raw
+    keys or typos were read, else null), total, offset, and hits (id, score, stored
     fields, and the snippet's field, text and spans; see :func:`format_hits`); ``notes``
     when part of a too long query was left out."""
     import json
@@ -113,7 +117,9 @@ def hits_json(query: str, results: Any, snippet_fields: Sequence[str], offset: i
             }
         item["fields"] = dict(hit.fields)
         hits.append(item)
-    out = {"query": query, "total": results.total, "offset": offset, "hits": hits}
+    corrected = getattr(results, "corrected", None)
+    out = {"query": query, "corrected": corrected, "total": results.total, "offset": offset}
+    out["hits"] = hits
     if results.notes:
         out["notes"] = list(results.notes)
     return json.dumps(out, ensure_ascii=False, default=str)

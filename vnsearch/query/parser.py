@@ -22,6 +22,10 @@ The language:
 ``title:"Hội nghị"``        a field clause, when ``title`` is one of the ``fields`` given
 ``body:đảng``               to :func:`parse` (compared case-insensitively); otherwise
 ``10:30``  ``http://x.vn``  ``a:b`` is a plain word; ``title:`` alone is dropped
+``tjành~0``  ``ab~1``       a word's typo tolerance: ``~0`` reads it as typed, ``~1``
+                            (or ``~2``: one slip is all vnsearch corrects) lets a word
+                            the index lacks be read as one a slip away, even a short one
+                            (``Term.typos``; a word of 4 letters or more gets it anyway)
 ``a OR b OR "c d"``         one clause matching any of its items (``Or``); an operator
                             on the first item applies to the whole clause, operators on
                             later items are ignored; ``OR`` must be uppercase (``or`` is
@@ -79,10 +83,21 @@ class Term:
     Term(text='205-QĐ/TW', field=None)
     >>> parse("Title:thuy", fields=["title"]).clauses[0].node
     Term(text='thuy', field='title')
+
+    ``typos`` is the ``N`` of ``word~N`` (None when not given):
+
+    >>> [c.node for c in parse("tjành~0 ab~2 x~").clauses]  # doctest: +NORMALIZE_WHITESPACE
+    [Term(text='tjành', field=None, typos=0), Term(text='ab', field=None, typos=2),
+     Term(text='x~', field=None)]
     """
 
     text: str
     field: str | None = None
+    typos: int | None = None
+
+    def __repr__(self) -> str:
+        more = "" if self.typos is None else f", typos={self.typos}"
+        return f"Term(text={self.text!r}, field={self.field!r}{more})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,15 +229,18 @@ def _scan(text: str, known: dict[str, str]) -> list[_Token]:
             if word == "OR" and not operators:
                 tokens.append(None)
                 continue
+            typos = None
+            if len(word) > 2 and word[-2] == "~" and word[-1] in "0123456789":
+                typos, word = int(word[-1]), word[:-2]
             colon = word.find(":")
             if colon > 0 and known:
                 field = known.get(word[:colon].casefold())
             if field is None:
-                tokens.append((Term(word), occur))
+                tokens.append((Term(word, None, typos), occur))
                 continue
             rest = word[colon + 1 :]
             if rest:
-                tokens.append((Term(rest, field), occur))
+                tokens.append((Term(rest, field, typos), occur))
                 continue
             # A bare ``field:`` is dropped, unless a quote follows: ``field:"a phrase"``.
         if pos < n and text[pos] in QUOTES:
@@ -274,7 +292,10 @@ def _format_clause(clause: Clause) -> str:
 
 
 def _format_item(node: Term | Phrase, later: bool = False) -> str:
-    body = f'"{node.text}"' if isinstance(node, Phrase) else node.text
+    if isinstance(node, Phrase):
+        body = f'"{node.text}"'
+    else:
+        body = node.text if node.typos is None else f"{node.text}~{node.typos}"
     if node.field is not None:
         return f"{node.field}:{body}"
     if later and body == "OR":

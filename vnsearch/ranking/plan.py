@@ -104,6 +104,7 @@ class Plan(NamedTuple):
     units: tuple[ClausePlan, ...]
     bonus: tuple[ScoredTerm, ...]
     notes: tuple[str, ...] = ()
+    corrected: str | None = None  # the query as read, when raw keys or typos were read
 
 
 def text_fields(schema, only: Iterable[str] | None) -> list[str]:
@@ -128,7 +129,8 @@ def plan_search(
     form of ``synonyms`` also searched as the others."""
     if not isinstance(query, str):
         raise TypeError(f"query must be a str, got {type(query).__name__}")
-    accents = vocabulary(snap) if ranking.restored_weight or ranking.respell else None
+    reads = ranking.restored_weight or ranking.respell or ranking.typo_weight
+    accents = vocabulary(snap) if reads else None
     return plan_text(query, snap.schema, fields, ranking, accents, limits, synonyms)
 
 
@@ -157,6 +159,8 @@ def plan_text(
     analyzed = analyze_query(parsed, schema, accents, ranking)
     alternatives = synonym_alternatives(parsed, schema, synonyms, analyzed.items)
     plan = plan_query(analyzed, schema, names, ranking, limits, alternatives)
+    if analyzed.corrected is not None:
+        plan = plan._replace(corrected=analyzed.corrected)
     notes = tuple(n for n in (cut, dropped) if n is not None)
     return plan._replace(notes=notes + plan.notes) if notes else plan
 
@@ -331,12 +335,15 @@ class _Planner:
         scoring: list[ScoredTerm] = []
         any_of: list[tuple[str, str]] = []
         phrases: list[tuple[tuple[str, str, int], ...]] = []
-        more = self.ranking.capitals
+        capitals = self.ranking.capitals
         for item in items:
             n = len(scoring)
             self.item(item, scoring, any_of, phrases)
-            if more != 1.0 and i > 0 and item.capitalized:
-                # a name (of a person, place, work) in a sentence: what the question is about
+            # a name (of a person, place, work) in a sentence: what the question is about
+            more = capitals if i > 0 and item.capitalized else 1.0
+            if item.corrected:  # a typo read as the word a slip away: a guess
+                more *= self.ranking.typo_weight
+            if more != 1.0:
                 scoring[n:] = [
                     _new_tuple(ScoredTerm, (s.field, s.term, s.weight * more, s.view, s.text_field))
                     for s in scoring[n:]

@@ -32,9 +32,10 @@ from vnsearch.analysis.analyzer import fold_term
 from vnsearch.analysis.stopwords import question_mask, stopword_mask
 from vnsearch.analysis.telex import from_telex, from_vni
 from vnsearch.index.schema import TEXT
-from vnsearch.query import Occur, ParsedQuery, Phrase, Term
+from vnsearch.query import Occur, Or, ParsedQuery, Phrase, Term
 from vnsearch.ranking.accents import AccentVocabulary, may_respell
 from vnsearch.ranking.scoring import DEFAULT_RANKING, Ranking
+from vnsearch.ranking.typos import correction
 
 __all__ = ["AnalyzedItem", "AnalyzedQuery", "PlainWords", "analyze_query"]
 
@@ -66,6 +67,7 @@ class AnalyzedItem(NamedTuple):
     stop: bool = False
     question: bool = False
     capitalized: bool = False  # starts with a capital letter: maybe a name
+    corrected: bool = False  # a word in it was a typo, read as the word a slip away
 
     @property
     def accented(self) -> bool:
@@ -101,6 +103,7 @@ class AnalyzedQuery(NamedTuple):
     clauses: int
     grouped: bool
     plain: PlainWords
+    corrected: str | None = None  # the query as read, when keys or typos were read
 
 
 class _Text(NamedTuple):
@@ -162,8 +165,13 @@ def analyze_query(
         _text(n.text) if n.field is None or isinstance(schema[n.field], TEXT) else _BY_VALUE
         for n in nodes
     ]
+    typed = list(nodes)
+    fixed: set[int] = set()
     if accents is not None:
         _read_keys(nodes, texts, accents)
+        if ranking.typo_weight:
+            fixed = _correct_typos(nodes, texts, accents)
+    read = _as_read(parsed, nodes) if any(a is not b for a, b in zip(typed, nodes)) else None
     if ranking.respell and accents is not None:
         _respell(nodes, texts, accents)
     plain, ones, should = _plain(clauses, pairs, texts)
@@ -189,10 +197,10 @@ def analyze_query(
         else:
             flags = (False, None, False, False)
         row = (i, clauses[i].occur, node, text.syllables, text.folded, text.positions, *flags)
-        items.append(_new_tuple(AnalyzedItem, (*row, node.text[:1].isupper())))
+        items.append(_new_tuple(AnalyzedItem, (*row, node.text[:1].isupper(), k in fixed)))
     restored_any = any(r is not None for r in restored)
     plain_words = _plain_words(exact, " ".join(joined), restored_any, asked)
-    return AnalyzedQuery(tuple(items), len(clauses), grouped, plain_words)
+    return AnalyzedQuery(tuple(items), len(clauses), grouped, plain_words, read)
 
 
 def _plain(clauses, pairs, texts: list[_Text]) -> tuple[list[int], list[str | None], int]:
@@ -255,6 +263,48 @@ def _favours(accents: AccentVocabulary, reading: str, typed: str) -> bool:
         return True
     forms = accents.syllables.get(fold_term(reading), ())
     return next((df for form, df in forms if form == reading), 0) > typed_df
+
+
+def _correct_typos(nodes: list, texts: list[_Text], accents: AccentVocabulary) -> set[int]:
+    """Read each syllable the index does not hold (of 4 letters or more, or any with
+    ``~1``; none with ``~0``) as the one a slip away that it holds (``tjành`` ->
+    ``thành``: :func:`vnsearch.ranking.typos.correction`), after raw keys were read.
+    Changes ``nodes`` and ``texts`` in place; the indexes of the items changed."""
+    fixed: set[int] = set()
+    # every syllable of the query in order, folded: the neighbours a candidate is read with
+    flat = [(k, tok) for k, t in enumerate(texts) if t is not _BY_VALUE for tok in t.tokens]
+    flat = [(k, tok) for k, tok in flat if tok.kind == "syllable"]
+    folded = [fold_term(tok.text.lower()) for _k, tok in flat]
+    found: dict[int, list[tuple[Token, str]]] = {}
+    for i, (k, tok) in enumerate(flat):
+        asked = getattr(nodes[k], "typos", None)
+        if asked == 0:
+            continue
+        near = (folded[i - 1] if i else None, folded[i + 1] if i + 1 < len(flat) else None)
+        word = correction(tok.text, accents.syllables, asked is not None, near, accents.bigrams)
+        if word is not None:
+            found.setdefault(k, []).append((tok, word))
+    for k, edits in found.items():
+        text = nodes[k].text
+        for tok, word in reversed(edits):
+            text = text[: tok.start] + word + text[tok.end :]
+        nodes[k] = replace(nodes[k], text=text)
+        texts[k] = _text(text)
+        fixed.add(k)
+    return fixed
+
+
+def _as_read(parsed: ParsedQuery, nodes: list) -> str:
+    """``parsed`` with its words and phrases as read (``nodes``, in ``items()`` order)."""
+    it = iter(nodes)
+    clauses = []
+    for c in parsed.clauses:
+        if isinstance(c.node, Or):
+            node: Term | Phrase | Or = Or(tuple(next(it) for _ in c.node.items))
+        else:
+            node = next(it)
+        clauses.append(replace(c, node=node))
+    return str(ParsedQuery(tuple(clauses)))
 
 
 def _respell(nodes: list, texts: list[_Text], accents: AccentVocabulary) -> None:

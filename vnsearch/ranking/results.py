@@ -93,20 +93,27 @@ class Results(Sequence[Hit]):
     The total is counted when first asked for (ranking the top hits does not need it).
     ``notes`` say, one line each, what of the query was left out to keep it within the
     search's :class:`~vnsearch.QueryLimits` (``truncated``: whether anything was).
+    ``corrected`` is the query as vnsearch read it ("did you mean") when that differs from
+    what was typed: words typed as raw Telex or VNI keys read as syllables (``vieetj nam``
+    -> ``việt nam``), typos read as the word a slip away (``tjành`` -> ``thành``); None
+    otherwise (accents restored in a query typed without any are normal use, not a
+    correction).
     """
 
-    __slots__ = ("_count", "_total", "hits", "notes")
+    __slots__ = ("_count", "_total", "corrected", "hits", "notes")
 
     def __init__(
         self,
         hits: tuple[Hit, ...],
         total: int | Callable[[], int],
         notes: tuple[str, ...] = (),
+        corrected: str | None = None,
     ) -> None:
         self.hits = hits
         self._total = total if isinstance(total, int) else None
         self._count = None if isinstance(total, int) else total
         self.notes = notes
+        self.corrected = corrected
 
     @property
     def truncated(self) -> bool:

@@ -114,6 +114,9 @@ class Ranking:
     capitals: float = 1.0
     # spell each syllable ending in a lone i/y (``lí``/``lý``) as the index does more often
     respell: bool = False
+    # weight (times the views') of a query word the index lacks read as the one a slip
+    # away that it holds (``tjành`` -> ``thành``: ``ranking/typos.py``); 0 turns it off
+    typo_weight: float = 0.0
 
     def __post_init__(self) -> None:
         # Lucene's BM25Similarity checks the same: a negative k1 or a b outside [0, 1]
@@ -147,6 +150,7 @@ DEFAULT_RANKING = Ranking(
     # BM25+: a matched term adds a little however long the passage is
     delta=0.1,
     respell=True,
+    typo_weight=0.8,
 )
 
 

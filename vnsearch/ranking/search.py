@@ -74,7 +74,8 @@ def search(
     else:
         docs, scores, total = best(q, offset + limit, sort)
     docs, scores = docs[offset:], scores[offset:]
-    return Results(_hits(snap, docs, scores, q) if len(docs) else (), total, plan.notes)
+    hits = _hits(snap, docs, scores, q) if len(docs) else ()
+    return Results(hits, total, plan.notes, plan.corrected)
 
 
 def count(

@@ -1,0 +1,130 @@
+"""Typo tolerance (``ranking/typos.py``): a query word the index lacks is read as the word
+a slip away that it holds, scored below an exact word; ``~0``/``~1`` per word, the
+ranking's ``typo_weight`` for all; ``Results.corrected`` and the CLI say how it was read."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+from vnsearch import DEFAULT_RANKING, TEXT, Index, Schema
+from vnsearch.cli import main
+from vnsearch.query import parse
+from vnsearch.ranking.accents import AccentVocabulary
+from vnsearch.ranking.query_text import analyze_query
+
+SCHEMA = Schema(title=TEXT(), body=TEXT())
+VOCAB = AccentVocabulary(
+    {},
+    {
+        "thanh": (("thanh", 50), ("thành", 9), ("thánh", 4)),
+        "thang": (("tháng", 1),),
+        "chiem": (("chiếm", 7),),
+        "pho": (("phố", 30),),
+        "bao": (("bảo", 9),),
+        "viet": (("việt", 40),),
+    },
+)
+OFF = dataclasses.replace(DEFAULT_RANKING, typo_weight=0.0)
+
+
+def read(query: str, ranking=DEFAULT_RANKING) -> list[tuple[str, ...]]:
+    return [i.syllables for i in analyze_query(parse(query), SCHEMA, VOCAB, ranking).items]
+
+
+def test_a_word_the_index_lacks_is_read_as_the_one_a_slip_away() -> None:
+    # substituted neighbouring key, swapped letters, dropped and inserted letters
+    assert read("tjành chimế thàh thàanh") == [("thành",), ("chiếm",), ("thành",), ("thành",)]
+    # typed with accents: the form with the marks typed, before a more frequent one
+    assert read("thánhh") == [("thánh",)]
+    # typed without: searched without accents (any form), capital kept
+    assert read("Thnah") == [("thanh",)]
+    q = analyze_query(parse("Tjành phố"), SCHEMA, VOCAB)
+    assert q.items[0].node.text == "Thành" and q.items[0].corrected
+    assert not q.items[1].corrected and q.corrected == "Thành phố"
+
+
+def test_a_correct_rare_word_is_never_read_as_another() -> None:
+    # "tháng" is in one document, "thành" (one letter away) in many: taken as typed
+    assert read("tháng thang") == [("tháng",), ("thang",)]
+    assert analyze_query(parse("tháng"), SCHEMA, VOCAB).corrected is None
+
+
+def test_short_words_only_when_asked_and_tilde_zero_turns_it_off() -> None:
+    assert read("bảp") == [("bảp",)]  # under 4 letters
+    assert read("bảp~1") == [("bảo",)]
+    assert read("tjành~0 tjành") == [("tjành",), ("thành",)]
+
+
+def test_the_ranking_turns_it_off() -> None:
+    assert read("tjành", OFF) == [("tjành",)]
+    assert analyze_query(parse("tjành"), SCHEMA, VOCAB, OFF).corrected is None
+
+
+def test_raw_keys_are_read_first_and_codes_and_english_words_left_alone() -> None:
+    assert read("vieetj") == [("việt",)]  # Telex, not a slip from something else
+    query = "Weimar COVID iPhone 205-QĐ/TW"
+    # no word of the index is one slip from any of them: left as typed
+    assert read(query) == read(query, OFF)
+    assert analyze_query(parse(query), SCHEMA, VOCAB).corrected is None
+    # an index lacking them and holding words a slip away reads them so (and says so)
+    near = {**VOCAB.syllables, "weimer": (("weimer", 3),), "covic": (("covic", 2),)}
+    read_as = analyze_query(parse(query), SCHEMA, AccentVocabulary({}, near)).corrected
+    assert read_as == "Weimer COVIC iPhone 205-QĐ/TW"
+    # but not when it holds them as typed, even in one document
+    holds = {**near, "weimar": (("weimar", 1),), "covid": (("covid", 1),)}
+    assert analyze_query(parse(query), SCHEMA, AccentVocabulary({}, holds)).corrected is None
+
+
+def test_corrected_words_score_below_exact_ones() -> None:
+    from vnsearch.ranking.plan import plan_query
+
+    q = analyze_query(parse("tjành phố"), SCHEMA, VOCAB)
+    plan = plan_query(q, SCHEMA, ["title", "body"], DEFAULT_RANKING)
+    first, second = ({s.view: s.weight for s in u.scoring} for u in plan.units)
+    for view, weight in second.items():
+        assert first[view] == DEFAULT_RANKING.typo_weight * weight < weight
+
+
+def small_index() -> Index:
+    ix = Index.in_memory(Schema(title=TEXT(stored=True), body=TEXT(stored=True)))
+    with ix.writer() as w:
+        w.add({"title": "Biển", "body": "Biển Vũng Tàu đông khách cuối tuần."})
+        w.add({"title": "Cố đô", "body": "Cố đô Huế bên dòng sông Hương."})
+        w.add({"title": "Thủ đô", "body": "Thành phố Hà Nội là thủ đô."})
+    return ix
+
+
+def test_search_finds_the_document_and_highlights_the_word_read() -> None:
+    ix = small_index()
+    results = ix.search("Tàuu")
+    assert [h.fields["title"] for h in results] == ["Biển"]
+    assert results.corrected == "Tàu"
+    snippet = results[0].snippet("body")
+    assert [snippet.text[a:b] for a, b in snippet.spans] == ["Tàu"]
+    assert ix.search("thàng phố")[0].fields["title"] == "Thủ đô"
+    assert len(ix.search("Tàuu~0")) == 0
+    exact = ix.search("Tàu")
+    assert exact.corrected is None and exact[0].score > results[0].score
+
+
+def test_the_cli_shows_the_query_as_read(tmp_path, monkeypatch, capsys) -> None:
+    ix_path = tmp_path / "ix"
+    src = tmp_path / "docs.jsonl"
+    src.write_text(
+        json.dumps(
+            {"id": "1", "title": "Biển", "body": "Biển Vũng Tàu đông khách."}, ensure_ascii=False
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert main(["index", str(src), "--index", str(ix_path)]) == 0
+    capsys.readouterr()
+    assert main(["query", "vungg", "Tàuu", "--index", str(ix_path)]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == 'Showing results for "vung Tàu"'
+    assert main(["query", "vung", "Tàuu", "--index", str(ix_path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["corrected"] == "vung Tàu"
+    assert main(["query", "Tàu", "--index", str(ix_path)]) == 0
+    assert "Showing results for" not in capsys.readouterr().out
