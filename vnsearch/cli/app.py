@@ -32,6 +32,7 @@ demo documents):
   vnsearch optimize --index tin-tuc.idx             merge its segments into one
   vnsearch verify --index tin-tuc.idx               check every byte against its checksums
   vnsearch analyze "Thủy điện Hòa Bình"             how a text is analyzed
+  vnsearch serve --index tin-tuc.idx                a search page: http://127.0.0.1:8000/
 """
 
 ANALYZE_EXAMPLES = """\
@@ -111,6 +112,13 @@ Searches keep working meanwhile; other writers wait for it.
 examples:
   vnsearch optimize --index tin-tuc.idx
   VNSEARCH_INDEX=tin-tuc.idx vnsearch optimize
+"""
+
+SERVE_EXAMPLES = """\
+examples:
+  vnsearch serve --index tin-tuc.idx             then open http://127.0.0.1:8000/
+  vnsearch serve --port 8080                     the bundled demo documents
+  curl 'http://127.0.0.1:8000/search?q=ha+noi&limit=5&offset=5'
 """
 
 
@@ -310,6 +318,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--index", metavar="DIR", help=index_help)
 
     p = sub.add_parser(
+        "serve",
+        help="a search page and a JSON HTTP API over an index",
+        description="Serve a search page at / and a JSON API: /search?q=&limit=&offset="
+        "&filter=field:value&sort=-field, /suggest?q=, /doc/<id>. Ctrl-C stops.",
+        epilog=SERVE_EXAMPLES,
+        formatter_class=raw,
+    )
+    p.add_argument("--index", metavar="DIR", help=index_help)
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="the address to listen on (default 127.0.0.1: this machine only)",
+    )
+    p.add_argument("--port", type=int, default=8000, help="the port (default 8000; 0: any)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no line per request")
+
+    p = sub.add_parser(
         "analyze",
         help="show how a text is analyzed (the terms the index stores)",
         epilog=ANALYZE_EXAMPLES,
@@ -349,6 +374,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     _lenient_stdout()
     try:
         args = build_parser().parse_args(argv)
+        if args.command == "serve":
+            from vnsearch.cli.serve import serve
+
+            return serve(args)
         from vnsearch.cli import commands
 
         return getattr(commands, args.command)(args)
