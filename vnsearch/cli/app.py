@@ -24,6 +24,7 @@ from vnsearch.cli.examples import (
     INFO_EXAMPLES,
     OPTIMIZE_EXAMPLES,
     QUERY_EXAMPLES,
+    SERVE_EXAMPLES,
     SUGGEST_EXAMPLES,
     VERIFY_EXAMPLES,
 )
@@ -300,6 +301,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--index", metavar="DIR", help=index_help)
 
     p = sub.add_parser(
+        "serve",
+        help="a search page and a JSON HTTP API over an index",
+        description="Serve a search page at / and a JSON API: /search?q=&limit=&offset="
+        "&filter=field:value&sort=-field, /suggest?q=, /doc/<id>. Ctrl-C stops.",
+        epilog=SERVE_EXAMPLES,
+        formatter_class=raw,
+    )
+    p.add_argument("--index", metavar="DIR", help=index_help)
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="the address to listen on (default 127.0.0.1: this machine only)",
+    )
+    p.add_argument("--port", type=int, default=8000, help="the port (default 8000; 0: any)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no line per request")
+
+    p = sub.add_parser(
         "analyze",
         help="show how a text is analyzed (the terms the index stores)",
         epilog=ANALYZE_EXAMPLES,
@@ -361,6 +379,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     _lenient_stdout()
     try:
         args = build_parser().parse_args(_joined_sort(sys.argv[1:] if argv is None else argv))
+        if args.command == "serve":
+            from vnsearch.cli.serve import serve
+
+            return serve(args)
         from vnsearch.cli import commands
 
         return getattr(commands, args.command)(args)

@@ -10,6 +10,7 @@ __all__ = [
     "INFO_EXAMPLES",
     "OPTIMIZE_EXAMPLES",
     "QUERY_EXAMPLES",
+    "SERVE_EXAMPLES",
     "SUGGEST_EXAMPLES",
     "VERIFY_EXAMPLES",
 ]
@@ -29,6 +30,7 @@ demo documents):
   vnsearch info --index tin-tuc.idx
   vnsearch optimize --index tin-tuc.idx             merge its segments into one
   vnsearch verify --index tin-tuc.idx               check every byte against its checksums
+  vnsearch serve --index tin-tuc.idx                a search page: http://127.0.0.1:8000/
   vnsearch analyze "Thủy điện Hòa Bình"             how a text is analyzed
 """
 
@@ -125,4 +127,11 @@ Searches keep working meanwhile; other writers wait for it.
 examples:
   vnsearch optimize --index tin-tuc.idx
   VNSEARCH_INDEX=tin-tuc.idx vnsearch optimize
+"""
+
+SERVE_EXAMPLES = """\
+examples:
+  vnsearch serve --index tin-tuc.idx             then open http://127.0.0.1:8000/
+  vnsearch serve --port 8080                     the bundled demo documents
+  curl 'http://127.0.0.1:8000/search?q=ha+noi&limit=5&offset=5'
 """
