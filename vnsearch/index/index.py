@@ -44,6 +44,7 @@ from vnsearch.index.writer import MAX_TEXT_MB, ArraySegmentWriter, Writer
 from vnsearch.query import DEFAULT_LIMITS, MatchAll, QueryLimits
 
 if TYPE_CHECKING:  # the facade's return types; ranking is imported when first searched
+    from vnsearch.ranking.facets import FacetSpec
     from vnsearch.ranking.results import Explanation, Results
     from vnsearch.ranking.scoring import Ranking
 
@@ -307,6 +308,7 @@ class Index:
         sort: str | None = None,
         ranking: Ranking | None = None,
         limits: QueryLimits | None = None,
+        facets: FacetSpec | None = None,
     ) -> Results:
         """Rank documents for ``query``: the ``limit`` hits after the first ``offset`` (a
         page of one order: equal keys by document number) and the total.
@@ -315,9 +317,10 @@ class Index:
         or by document number (scores 0). ``fields`` limits the TEXT fields searched;
         ``filter`` maps fields to a value, a list of values (any of them) or, for NUMERIC
         and DATETIME fields, a :class:`~vnsearch.Range`; ``sort="field"`` (``"-field"``:
-        descending) orders the matches by that field; ``ranking`` replaces
-        :data:`~vnsearch.DEFAULT_RANKING`.
-        See :func:`vnsearch.ranking.search.search`.
+        descending) orders the matches by that field; ``facets=["topic"]`` counts values
+        over all matches into
+        ``results.facets``; ``ranking`` replaces :data:`~vnsearch.DEFAULT_RANKING`.
+        See :func:`vnsearch.ranking.search.search` and :mod:`vnsearch.ranking.facets`.
 
         ``limits`` (default :attr:`query_limits`) bound what any query costs: characters,
         words, term lookups (:class:`~vnsearch.QueryLimits`). By default the excess is
@@ -347,6 +350,7 @@ class Index:
             ranking=ranking or DEFAULT_RANKING,
             sort=sort,
             limits=limits or self.query_limits,
+            facets=facets,
         )
 
     def count(

@@ -93,17 +93,21 @@ class Results(Sequence[Hit]):
     The total is counted when first asked for (ranking the top hits does not need it).
     ``notes`` say, one line each, what of the query was left out to keep it within the
     search's :class:`~vnsearch.QueryLimits` (``truncated``: whether anything was).
+    ``facets``: per field asked for, its value (or range) counts over all matches, most
+    frequent first (ranges in the order given; see :mod:`vnsearch.ranking.facets`).
     """
 
-    __slots__ = ("_count", "_total", "hits", "notes")
+    __slots__ = ("_count", "_total", "facets", "hits", "notes")
 
     def __init__(
         self,
         hits: tuple[Hit, ...],
         total: int | Callable[[], int],
         notes: tuple[str, ...] = (),
+        facets: dict[str, dict[Any, int]] | None = None,
     ) -> None:
         self.hits = hits
+        self.facets: dict[str, dict[Any, int]] = facets or {}
         self._total = total if isinstance(total, int) else None
         self._count = None if isinstance(total, int) else total
         self.notes = notes

@@ -24,6 +24,7 @@ import numpy as np
 
 from vnsearch.index.reader import Snapshot
 from vnsearch.query import DEFAULT_LIMITS, MatchAll, QueryLimits, is_match_all
+from vnsearch.ranking.facets import FacetSpec, count_facets
 from vnsearch.ranking.highlighting import plan_highlighter
 from vnsearch.ranking.match import PreparedQuery
 from vnsearch.ranking.plan import Plan, plan_search, plan_text
@@ -44,6 +45,7 @@ def search(
     sort: str | None = None,
     limits: QueryLimits = DEFAULT_LIMITS,
     offset: int = 0,
+    facets: FacetSpec | None = None,
 ) -> Results:
     """Rank the documents of ``snap`` for ``query``: the hits ``offset`` to ``offset +
     limit`` of the ranking, and the total.
@@ -56,7 +58,9 @@ def search(
     refused with :class:`~vnsearch.errors.QueryTooLarge`. A page is a slice of one order
     (equal keys by document number): the pages of a snapshot never repeat or skip a hit.
     :data:`~vnsearch.ALL` or an empty query lists the documents that pass ``filter``, by
-    ``sort`` or else by document number, every score 0.
+    ``sort`` or else by document number, every score 0. ``facets`` (field names, or a dict
+    of field -> None, a number of values or a list of ranges) counts values over every
+    match into ``Results.facets`` (:func:`~vnsearch.ranking.facets.count_facets`).
     """
     offset, limit = _at_least_0(offset, "offset"), _at_least_0(limit, "limit")
     plan, q = _prepare(snap, query, fields, filter, ranking, limits)
@@ -65,7 +69,16 @@ def search(
     else:
         docs, scores, total = best(q, offset + limit, sort)
     docs, scores = docs[offset:], scores[offset:]
-    return Results(_hits(snap, docs, scores, q) if len(docs) else (), total, plan.notes)
+    counted: dict[str, dict[Any, int]] = {}
+    if facets is not None:
+        if is_match_all(query):
+            matched = q.filter_mask() if q.filters else snap.live
+        else:
+            matched = q.match_all()[1]
+        counted = count_facets(snap, matched, facets)
+        total = int(np.count_nonzero(matched))
+    hits = _hits(snap, docs, scores, q) if len(docs) else ()
+    return Results(hits, total, plan.notes, counted)
 
 
 def count(
