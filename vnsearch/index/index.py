@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -305,7 +305,7 @@ class Index:
         offset: int = 0,
         fields: Iterable[str] | None = None,
         filter: Mapping[str, Any] | None = None,
-        sort: str | None = None,
+        sort: str | Sequence[str] | None = None,
         ranking: Ranking | None = None,
         limits: QueryLimits | None = None,
         facets: FacetSpec | None = None,
@@ -317,8 +317,8 @@ class Index:
         or by document number (scores 0). ``fields`` limits the TEXT fields searched;
         ``filter`` maps fields to a value, a list of values (any of them) or, for NUMERIC
         and DATETIME fields, a :class:`~vnsearch.Range`; ``sort="field"`` (``"-field"``:
-        descending) orders the matches by that field; ``facets=["topic"]`` counts values
-        over all matches into
+        descending; or a list: ``["-published", "title"]``) orders the matches by those
+        fields, then score; ``facets=["topic"]`` counts values over all matches into
         ``results.facets``; ``ranking`` replaces :data:`~vnsearch.DEFAULT_RANKING`.
         See :func:`vnsearch.ranking.search.search` and :mod:`vnsearch.ranking.facets`.
 

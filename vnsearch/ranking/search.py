@@ -17,7 +17,7 @@ match more of the query's words rank first (``coord``), then by score.
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -42,7 +42,7 @@ def search(
     fields: Iterable[str] | None = None,
     filter: Mapping[str, Any] | None = None,
     ranking: Ranking = DEFAULT_RANKING,
-    sort: str | None = None,
+    sort: str | Sequence[str] | None = None,
     limits: QueryLimits = DEFAULT_LIMITS,
     offset: int = 0,
     facets: FacetSpec | None = None,
@@ -51,9 +51,10 @@ def search(
     limit`` of the ranking, and the total.
 
     ``filter`` maps fields to a value, a list of values (any of them) or, for NUMERIC and
-    DATETIME fields, a :class:`Range`. ``sort="field"`` (or ``"-field"``, descending)
-    orders every match by that NUMERIC or DATETIME field instead (ties by score, documents
-    without a value last); scores stay BM25's. ``limits`` bound the query's size
+    DATETIME fields, a :class:`Range`. ``sort="field"`` (or ``"-field"``, descending, or a
+    list of such keys) orders every match by those NUMERIC, DATETIME, KEYWORD or ID fields
+    instead (ties by score, documents without a value last; see
+    :mod:`vnsearch.ranking.sorting`); scores stay BM25's. ``limits`` bound the query's size
     (:class:`~vnsearch.QueryLimits`): the excess is left out, as ``Results.notes`` say, or
     refused with :class:`~vnsearch.errors.QueryTooLarge`. A page is a slice of one order
     (equal keys by document number): the pages of a snapshot never repeat or skip a hit.
