@@ -273,9 +273,14 @@ def test_without_sort_nothing_changes(tied):
 
 
 @pytest.mark.parametrize("field", ["id", "body", "topic", "note"])
-def test_range_and_sort_need_numeric_or_datetime_fields(small, field):
+def test_ranges_need_numeric_or_datetime_fields(small, field):
     with pytest.raises(ValueError, match=field):
         small.search("phở", filter={field: Range(1, 2)})
+
+
+@pytest.mark.parametrize("field", ["body", "note"])
+def test_sort_needs_a_field_with_values(small, field):
+    """TEXT and STORED fields cannot sort (KEYWORD and ID can: tests/test_sort_keys.py)."""
     with pytest.raises(ValueError, match=field):
         small.search("phở", sort=field)
     with pytest.raises(ValueError, match=field):
@@ -290,7 +295,9 @@ def test_bad_names_and_bounds(small):
     with pytest.raises(ValueError, match="nope"):
         small.search("phở", filter={"nope": Range(1, 2)})
     with pytest.raises(TypeError):
-        small.search("phở", sort=["views"])
+        small.search("phở", sort=5)
+    with pytest.raises(TypeError):
+        small.search("phở", sort=["views", 1])
     with pytest.raises(TypeError, match="datetime"):
         small.search("phở", filter={"published": Range(1, 2)})
     with pytest.raises(TypeError, match="number"):

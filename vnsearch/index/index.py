@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +39,7 @@ from vnsearch.query import ABBREVIATIONS, DEFAULT_LIMITS, MatchAll, QueryLimits,
 from vnsearch.query.synonyms import as_synonyms
 
 if TYPE_CHECKING:  # the facade's return types; ranking is imported when first searched
+    from vnsearch.ranking.facets import FacetSpec
     from vnsearch.ranking.results import Explanation, Results
     from vnsearch.ranking.scoring import Ranking
 
@@ -302,10 +303,11 @@ class Index:
         offset: int = 0,
         fields: Iterable[str] | None = None,
         filter: Mapping[str, Any] | None = None,
-        sort: str | None = None,
+        sort: str | Sequence[str] | None = None,
         ranking: Ranking | None = None,
         limits: QueryLimits | None = None,
         synonyms: Any = None,
+        facets: FacetSpec | None = None,
     ) -> Results:
         """Rank documents for ``query``: the ``limit`` hits after the first ``offset`` (a
         page of one order: equal keys by document number) and the total.
@@ -314,9 +316,10 @@ class Index:
         or by document number (scores 0). ``fields`` limits the TEXT fields searched;
         ``filter`` maps fields to a value, a list of values (any of them) or, for NUMERIC
         and DATETIME fields, a :class:`~vnsearch.Range`; ``sort="field"`` (``"-field"``:
-        descending) orders the matches by that field; ``ranking`` replaces
-        :data:`~vnsearch.DEFAULT_RANKING`.
-        See :func:`vnsearch.ranking.search.search`.
+        descending; or a list: ``["-published", "title"]``) orders the matches by those
+        fields, then score; ``facets=["topic"]`` counts values over all matches into
+        ``results.facets``; ``ranking`` replaces :data:`~vnsearch.DEFAULT_RANKING`.
+        See :func:`vnsearch.ranking.search.search` and :mod:`vnsearch.ranking.facets`.
 
         ``limits`` (default :attr:`query_limits`) bound what any query costs: characters,
         words, term lookups (:class:`~vnsearch.QueryLimits`). By default the excess is
@@ -337,11 +340,9 @@ class Index:
         """
         from vnsearch.ranking.search import search
 
+        pages = {"limit": limit, "offset": offset, "sort": sort, "facets": facets}
         options = self._options(ranking, limits, synonyms)
-        return self._read(
-            search, query, limit=limit, offset=offset, fields=fields, filter=filter,
-            sort=sort, **options,
-        )  # fmt: skip
+        return self._read(search, query, fields=fields, filter=filter, **pages, **options)
 
     def count(
         self,

@@ -1,7 +1,7 @@
-"""Filters and sorting on field values: ranges of NUMERIC and DATETIME fields, and order.
+"""Range filters on field values: which documents' NUMERIC or DATETIME value lies in a range.
 
-Both work on :meth:`Snapshot.field_values`, one array over all documents: a range is a
-vectorized comparison, a sort a ``lexsort`` of the matching documents.
+A range works on :meth:`Snapshot.field_values`, one array over all documents: a vectorized
+comparison. (Sorting by fields is :mod:`vnsearch.ranking.sorting`.)
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import numpy as np
 from vnsearch.index.reader import Snapshot
 from vnsearch.index.schema import DATETIME, NUMERIC
 
-__all__ = ["Range", "range_mask", "sort_docs", "sort_field"]
+__all__ = ["Range", "range_mask"]
 
 
 @dataclass(frozen=True)
@@ -78,25 +78,3 @@ def range_mask(snap: Snapshot, name: str, rng: Range) -> np.ndarray:
         hi = _bound(snap, name, ftype, rng.end)
         mask &= values <= hi if rng.include_end else values < hi
     return mask
-
-
-def sort_field(snap: Snapshot, sort: str) -> tuple[str, bool]:
-    """``"field"`` or ``"-field"`` (descending) as ``(field, descending)``, checked."""
-    if not isinstance(sort, str):
-        raise TypeError(f"sort must be a field name, got {sort!r}")
-    name = sort.removeprefix("-")
-    _field(snap, name, "sort")
-    return name, sort.startswith("-")
-
-
-def sort_docs(
-    snap: Snapshot, name: str, descending: bool, docs: np.ndarray, scores: np.ndarray, limit: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """The first ``limit`` of ``docs`` (with their ``scores``) by the field's value, then
-    by score (best first), then document number; documents without a value come last."""
-    values, present = snap.field_values(name)
-    key = values[docs]
-    if descending:  # ~x == -x - 1 reverses int64 order without overflow
-        key = -key if key.dtype.kind == "f" else ~key
-    order = np.lexsort((docs, -scores, key, ~present[docs]))[:limit]
-    return docs[order], scores[order]

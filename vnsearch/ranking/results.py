@@ -97,10 +97,12 @@ class Results(Sequence[Hit]):
     what was typed: words typed as raw Telex or VNI keys read as syllables (``vieetj nam``
     -> ``việt nam``), typos read as the word a slip away (``tjành`` -> ``thành``); None
     otherwise (accents restored in a query typed without any are normal use, not a
-    correction).
+    correction). ``facets``: per field asked for, its value (or range) counts over all
+    matches, most frequent first (ranges in the order given; see
+    :mod:`vnsearch.ranking.facets`).
     """
 
-    __slots__ = ("_count", "_total", "corrected", "hits", "notes")
+    __slots__ = ("_count", "_total", "corrected", "facets", "hits", "notes")
 
     def __init__(
         self,
@@ -108,8 +110,10 @@ class Results(Sequence[Hit]):
         total: int | Callable[[], int],
         notes: tuple[str, ...] = (),
         corrected: str | None = None,
+        facets: dict[str, dict[Any, int]] | None = None,
     ) -> None:
         self.hits = hits
+        self.facets: dict[str, dict[Any, int]] = facets or {}
         self._total = total if isinstance(total, int) else None
         self._count = None if isinstance(total, int) else total
         self.notes = notes

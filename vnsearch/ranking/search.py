@@ -17,7 +17,7 @@ match more of the query's words rank first (``coord``), then by score.
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -31,6 +31,7 @@ from vnsearch.query import (
     Synonyms,
     is_match_all,
 )
+from vnsearch.ranking.facets import FacetSpec, count_facets
 from vnsearch.ranking.highlighting import plan_highlighter
 from vnsearch.ranking.match import PreparedQuery
 from vnsearch.ranking.plan import Plan, plan_search, plan_text
@@ -48,24 +49,29 @@ def search(
     fields: Iterable[str] | None = None,
     filter: Mapping[str, Any] | None = None,
     ranking: Ranking = DEFAULT_RANKING,
-    sort: str | None = None,
+    sort: str | Sequence[str] | None = None,
     limits: QueryLimits = DEFAULT_LIMITS,
     offset: int = 0,
     synonyms: Synonyms = ABBREVIATIONS,
+    facets: FacetSpec | None = None,
 ) -> Results:
     """Rank the documents of ``snap`` for ``query``: the hits ``offset`` to ``offset +
     limit`` of the ranking, and the total.
 
     ``filter`` maps fields to a value, a list of values (any of them) or, for NUMERIC and
-    DATETIME fields, a :class:`Range`. ``sort="field"`` (or ``"-field"``, descending)
-    orders every match by that NUMERIC or DATETIME field instead (ties by score, documents
-    without a value last); scores stay BM25's. ``limits`` bound the query's size
+    DATETIME fields, a :class:`Range`. ``sort="field"`` (or ``"-field"``, descending, or a
+    list of such keys) orders every match by those NUMERIC, DATETIME, KEYWORD or ID fields
+    instead (ties by score, documents without a value last; see
+    :mod:`vnsearch.ranking.sorting`); scores stay BM25's. ``limits`` bound the query's size
     (:class:`~vnsearch.QueryLimits`): the excess is left out, as ``Results.notes`` say, or
     refused with :class:`~vnsearch.errors.QueryTooLarge`. A page is a slice of one order
     (equal keys by document number): the pages of a snapshot never repeat or skip a hit.
     :data:`~vnsearch.ALL` or an empty query lists the documents that pass ``filter``, by
     ``sort`` or else by document number, every score 0. A word or run of words that reads
     as a form of ``synonyms`` (``UBND``) also matches the others (``ủy ban nhân dân``).
+    ``facets`` (field names, or a dict of field -> None, a number of values or a list of
+    ranges) counts values over every match into ``Results.facets``
+    (:func:`~vnsearch.ranking.facets.count_facets`).
     """
     offset, limit = _at_least_0(offset, "offset"), _at_least_0(limit, "limit")
     plan, q = _prepare(snap, query, fields, filter, ranking, limits, synonyms)
@@ -74,8 +80,16 @@ def search(
     else:
         docs, scores, total = best(q, offset + limit, sort)
     docs, scores = docs[offset:], scores[offset:]
+    counted: dict[str, dict[Any, int]] = {}
+    if facets is not None:
+        if is_match_all(query):
+            matched = q.filter_mask() if q.filters else snap.live
+        else:
+            matched = q.match_all()[1]
+        counted = count_facets(snap, matched, facets)
+        total = int(np.count_nonzero(matched))
     hits = _hits(snap, docs, scores, q) if len(docs) else ()
-    return Results(hits, total, plan.notes, plan.corrected)
+    return Results(hits, total, plan.notes, corrected=plan.corrected, facets=counted)
 
 
 def count(

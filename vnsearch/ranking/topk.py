@@ -14,14 +14,14 @@ documents a match-all query (``vnsearch.ALL``) selects.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from vnsearch.index.reader import FREQUENT_SHARE, LOOKUP_COST, lookup
-from vnsearch.ranking.filters import sort_docs, sort_field
 from vnsearch.ranking.match import Executor, PreparedQuery
 from vnsearch.ranking.scoring import bm25_many, length_norms, max_contribution
+from vnsearch.ranking.sorting import SortKey, sort_docs, sort_keys
 
 __all__ = [
     "best",
@@ -41,21 +41,23 @@ _NO_SCORES.flags.writeable = False
 
 
 def best(
-    q: PreparedQuery, limit: int, sort: str | None = None
+    q: PreparedQuery, limit: int, sort: str | Sequence[str] | None = None
 ) -> tuple[np.ndarray, np.ndarray, int | Callable[[], int]]:
     """The best ``limit`` results of ``q`` (document numbers) and their scores, best first,
     and how many documents matched: a number, or a function that counts them (ranking the
     top hits does not need the count, which can cost more than the ranking).
 
-    ``sort`` (``"field"`` or ``"-field"``) orders every result by that field's value
-    instead (:func:`~vnsearch.ranking.filters.sort_docs`). Otherwise the hits come from
+    ``sort`` (``"field"``, ``"-field"`` or a list of such keys) orders every result by
+    those keys instead (:func:`~vnsearch.ranking.sorting.sort_docs`). Otherwise the hits
+    come from
     the cheapest of three exact ways: the results that match a rare clause
     (``PreparedQuery.match_rare``), the documents with a rare scoring term
     (:func:`top_hits_from_rare_terms`), or one flag per document (``match_all``); each
     then ranked by :func:`top_hits`.
     """
-    if sort is not None:
-        return _sorted(q, limit, sort)
+    keys = sort_keys(q.executor.snap, sort)
+    if keys:
+        return _sorted(q, limit, keys)
     if limit <= 0:
         return _NO_DOCS, _NO_SCORES, q.count
     rare = q.match_rare(limit)
@@ -73,15 +75,15 @@ def best(
     return (*top_hits(q, cand, coord[cand], limit), len(cand))
 
 
-def _sorted(q: PreparedQuery, limit: int, sort: str) -> tuple[np.ndarray, np.ndarray, int]:
-    """:func:`best` ordered by a field: every result is scored (no pruning)."""
-    snap = q.executor.snap
-    name, descending = sort_field(snap, sort)
+def _sorted(
+    q: PreparedQuery, limit: int, keys: Sequence[SortKey]
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """:func:`best` ordered by sort keys: every result is scored (no pruning)."""
     cand = np.flatnonzero(q.match_all()[1])
     if not len(cand) or limit <= 0:
         return _NO_DOCS, _NO_SCORES, len(cand)
     scores = score_docs(q.executor, q.scoring_terms, cand)
-    docs, scores = sort_docs(snap, name, descending, cand, scores, limit)
+    docs, scores = sort_docs(q.executor.snap, keys, cand, scores, limit)
     return docs, scores, len(cand)
 
 
@@ -92,21 +94,20 @@ def selected(q: PreparedQuery) -> np.ndarray:
 
 
 def listed(
-    q: PreparedQuery, limit: int, sort: str | None = None
+    q: PreparedQuery, limit: int, sort: str | Sequence[str] | None = None
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """:func:`best` for a query that matches every document: the first ``limit`` of
-    :func:`selected` by ``sort``'s field (ties and documents without a value as
-    :func:`~vnsearch.ranking.filters.sort_docs` orders them) or by document number, their
+    :func:`selected` by ``sort``'s keys (ties and documents without a value as
+    :func:`~vnsearch.ranking.sorting.sort_docs` orders them) or by document number, their
     scores (all 0), and how many there are."""
     snap = q.executor.snap
-    if sort is not None:
-        name, descending = sort_field(snap, sort)  # checked even when nothing is selected
+    keys = sort_keys(snap, sort)  # checked even when nothing is selected
     docs = selected(q)
     total = len(docs)
     scores = np.zeros(min(max(limit, 0), total), dtype=np.float64)
-    if sort is None or not len(scores):
+    if not keys or not len(scores):
         return docs[: len(scores)], scores, total
-    return (*sort_docs(snap, name, descending, docs, np.zeros(total), len(scores)), total)
+    return (*sort_docs(snap, keys, docs, np.zeros(total), len(scores)), total)
 
 
 def top_hits(
