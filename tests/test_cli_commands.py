@@ -265,14 +265,24 @@ def test_no_query_lists_documents(cli, news: str) -> None:
         (["--filter", "body=x"], "'body' is a TEXT field"),
         (["--filter", "chu_de"], "expected FIELD=VALUE"),
         (["--sort", "title"], "--sort: 'title' is a TEXT field; the index's fields that sort "
-         "(NUMERIC, DATETIME): diem, ngay"),
-        (["--sort", "-ngay,diem"], "one field at a time"),
+         "(NUMERIC, DATETIME, KEYWORD, ID): "),
+        (["--sort", "-ngay,nope"], "--sort: 'nope' is no field"),
     ],
 )  # fmt: skip
 def test_bad_filter_or_sort_is_a_usage_error(cli, news: str, option, message) -> None:
     code, out, err = cli("query", "bong", "--index", news, *option)
     assert code == 2 and out == ""
     assert err.startswith("vnsearch: error: ") and message in err and err.count("\n") == 1
+
+
+def test_sort_by_several_keys_as_the_library_does(cli, news: str) -> None:
+    ix = vnsearch.Index.open(news)
+    for keys in (["-ngay", "diem"], ["chu_de", "-score"], ["diem", "-ngay"]):
+        want = [hit.id for hit in ix.search("", sort=keys)]
+        assert ids(cli, "--index", news, "--sort", ",".join(keys)) == want
+        spread = [arg for key in keys for arg in ("--sort", key)]
+        assert ids(cli, "--index", news, *spread) == want
+    ix.close()
 
 
 def test_a_query_that_starts_with_a_dash(cli, news: str) -> None:

@@ -95,6 +95,9 @@ def test_filters_sort_and_listing(url, corpus) -> None:
     assert data["total"] == corpus.count("ha noi", filter={"topic": "du-lich"})
     data = get(url, "search", q="", filter="published:..2020-01-02T23:00", sort="-published")[1]
     assert [h["id"] for h in data["hits"]] == ["seed1", "seed0"]
+    data = get(url, "search", q="ha noi", sort="topic,-score", limit=100)[1]
+    want = [h.id for h in corpus.search("ha noi", sort=["topic", "-score"], limit=100)]
+    assert [h["id"] for h in data["hits"]] == want and len(want) > 2
 
 
 def test_limit_is_capped_and_bad_parameters_are_400_with_one_line(url) -> None:

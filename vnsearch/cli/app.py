@@ -136,7 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="[-]FIELD",
-        help="order by a NUMERIC or DATETIME field, -FIELD descending (ties by score)",
+        help="order by a NUMERIC, DATETIME, KEYWORD or ID field (or score), -FIELD "
+        "descending; several: --sort -ngay,diem (then ties by score)",
     )
     p.add_argument(
         "--json",

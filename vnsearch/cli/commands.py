@@ -104,7 +104,7 @@ def query(args: argparse.Namespace) -> int:
     from vnsearch.cli.default_index import resolve_index
     from vnsearch.cli.locate import open_index
     from vnsearch.cli.output import format_hits, hits_json, use_color
-    from vnsearch.cli.query_options import filters, sort_key
+    from vnsearch.cli.query_options import filters, sort_keys
 
     ix = open_index(resolve_index(args.index))
     schema = ix.schema
@@ -120,7 +120,7 @@ def query(args: argparse.Namespace) -> int:
         offset=args.offset,
         fields=fields,
         filter=filters(schema, args.filter),
-        sort=sort_key(schema, args.sort),
+        sort=sort_keys(schema, args.sort),
         limits=limits,
     )
     for note in results.notes:  # what of a too long query was left out

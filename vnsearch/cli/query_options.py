@@ -1,4 +1,4 @@
-"""``vnsearch query --filter FIELD=VALUE`` and ``--sort [-]FIELD``, checked against the
+"""``vnsearch query --filter FIELD=VALUE`` and ``--sort [-]FIELD,...``, checked against the
 index's schema: an unknown field, or one that cannot filter or sort, is a usage error
 naming the fields that can."""
 
@@ -9,15 +9,28 @@ from typing import Any
 
 from vnsearch.cli.errors import USAGE_ERROR, UserError
 
-__all__ = ["filters", "sort_key"]
+__all__ = ["filters", "sort_keys"]
 
 FILTER_KINDS = ("KEYWORD", "ID")
-SORT_KINDS = ("NUMERIC", "DATETIME")
+SORT_KINDS = ("NUMERIC", "DATETIME", "KEYWORD", "ID")
+SCORE = "score"  # ``--sort score`` / ``-score``: by score (lowest / best first)
 
 
 def _of_kinds(schema: Any, kinds: Sequence[str]) -> str:
     names = [name for name, ftype in schema.items() if ftype.kind in kinds]
     return ", ".join(names) if names else "none"
+
+
+def _check_field(schema: Any, name: str, option: str, verb: str, kinds: Sequence[str]) -> None:
+    """A usage error unless ``name`` is a field of one of ``kinds`` (naming those that are)."""
+    ftype = schema.get(name)
+    if ftype is None or ftype.kind not in kinds:
+        what = "no field" if ftype is None else f"a {ftype.kind} field"
+        raise UserError(
+            f"{option}: {name!r} is {what}; the index's fields that {verb} "
+            f"({', '.join(kinds)}): {_of_kinds(schema, kinds)}",
+            USAGE_ERROR,
+        )
 
 
 def filters(schema: Any, specs: Sequence[str]) -> dict[str, list[str]] | None:
@@ -34,38 +47,22 @@ def filters(schema: Any, specs: Sequence[str]) -> dict[str, list[str]] | None:
         name = name.strip()
         if not equals or not name:
             raise UserError(f"--filter: expected FIELD=VALUE, got {spec!r}", USAGE_ERROR)
-        ftype = schema.get(name)
-        if ftype is None or ftype.kind not in FILTER_KINDS:
-            what = "no field" if ftype is None else f"a {ftype.kind} field"
-            raise UserError(
-                f"--filter: {name!r} is {what}; the index's fields that filter "
-                f"(KEYWORD, ID): {_of_kinds(schema, FILTER_KINDS)}",
-                USAGE_ERROR,
-            )
+        _check_field(schema, name, "--filter", "filter", FILTER_KINDS)
         out.setdefault(name, []).append(value)
     return out or None
 
 
-def sort_key(schema: Any, specs: Sequence[str]) -> str | None:
-    """The one ``--sort`` field (``"-published"``: descending), from the repeatable,
-    comma-separated option.
+def sort_keys(schema: Any, specs: Sequence[str]) -> list[str] | None:
+    """The ``--sort`` keys in order (``"-published"``: descending; ``score``: by score),
+    from the repeatable, comma-separated option; ties go by score, then document number.
 
-    >>> from vnsearch.index import DATETIME, Schema
-    >>> sort_key(Schema(published=DATETIME()), ["-published"])
-    '-published'
+    >>> from vnsearch.index import DATETIME, KEYWORD, Schema
+    >>> sort_keys(Schema(published=DATETIME(), topic=KEYWORD()), ["-published,topic"])
+    ['-published', 'topic']
     """
     keys = [key.strip() for spec in specs for key in spec.split(",") if key.strip()]
-    if not keys:
-        return None
-    if len(keys) > 1:
-        raise UserError(f"--sort: one field at a time, got {', '.join(keys)}", USAGE_ERROR)
-    name = keys[0].removeprefix("-")
-    ftype = schema.get(name)
-    if ftype is None or ftype.kind not in SORT_KINDS:
-        what = "no field" if ftype is None else f"a {ftype.kind} field"
-        raise UserError(
-            f"--sort: {name!r} is {what}; the index's fields that sort (NUMERIC, "
-            f"DATETIME): {_of_kinds(schema, SORT_KINDS)}",
-            USAGE_ERROR,
-        )
-    return keys[0]
+    for key in keys:
+        name = key.removeprefix("-")
+        if name != SCORE or name in schema:
+            _check_field(schema, name, "--sort", "sort", SORT_KINDS)
+    return keys or None

@@ -136,17 +136,19 @@ def filters(schema: Schema, given: Sequence[str]) -> dict[str, Any]:
     return out
 
 
-def _sort(schema: Schema, text: str) -> str | None:
-    if not text:
-        return None
-    name = text[1:] if text.startswith("-") else text
-    sortable = [n for n, f in schema.items() if isinstance(f, (NUMERIC, DATETIME))]
-    if name not in sortable:
-        raise ApiError(
-            400,
-            f"sort: no field {name[:40]!r} to sort by (fields: {', '.join(sortable) or 'none'})",
-        )
-    return text
+def _sort(schema: Schema, text: str) -> list[str] | None:
+    """``sort=-published,title``: the keys in order (``score`` sorts by score)."""
+    keys = [key.strip() for key in text.split(",") if key.strip()]
+    sortable = [n for n, f in schema.items() if isinstance(f, (NUMERIC, DATETIME, KEYWORD, ID))]
+    for key in keys:
+        name = key.removeprefix("-")
+        if name not in sortable and not (name == "score" and name not in schema):
+            raise ApiError(
+                400,
+                f"sort: no field {name[:40]!r} to sort by "
+                f"(fields: {', '.join(sortable) or 'none'}, or score)",
+            )
+    return keys or None
 
 
 def _fields(schema: Schema, given: Sequence[str]) -> list[str] | None:
