@@ -33,24 +33,23 @@ from vnsearch.errors import VnsearchError
 __all__ = ["build_parser", "main"]
 
 
-def _positive_int(text: str) -> int:
+def _whole_number(text: str, least: int) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    if value < least:
+        need = "0 or more" if least == 0 else f"at least {least}"
+        raise argparse.ArgumentTypeError(f"must be {need}, got {value}")
     return value
+
+
+def _positive_int(text: str) -> int:
+    return _whole_number(text, 1)
 
 
 def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
+    return _whole_number(text, 0)
 
 
 def _seconds(text: str) -> float:
@@ -71,6 +70,22 @@ def _megabytes(text: str) -> float:
     if not 0 < value < float("inf"):  # NaN fails too
         raise argparse.ArgumentTypeError(f"must be a number above 0, got {text}")
     return value
+
+
+def _writer_options(p: argparse.ArgumentParser) -> None:
+    """The options the commands that write share: ``--index`` (needed) and ``--wait``."""
+    p.add_argument(
+        "--index",
+        metavar="DIR",
+        help="the index folder (default: $VNSEARCH_INDEX; one of them is needed)",
+    )
+    p.add_argument(
+        "--wait",
+        type=_seconds,
+        default=10.0,
+        metavar="SECONDS",
+        help="how long to wait for another writer's lock (default 10)",
+    )
 
 
 def _index_limit_fields(
@@ -179,11 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="a .jsonl/.ndjson/.csv file (optionally .gz), a .txt/.md file, a folder, "
         "or - (JSON Lines on standard input)",
     )
-    p.add_argument(
-        "--index",
-        metavar="DIR",
-        help="the index folder (default: $VNSEARCH_INDEX; one of them is needed)",
-    )
+    _writer_options(p)
     p.add_argument(
         "--id-field",
         default="id",
@@ -216,13 +227,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="skip unreadable records (malformed JSON, no id, ...) and count them",
     )
     p.add_argument(
-        "--wait",
-        type=_seconds,
-        default=10.0,
-        metavar="SECONDS",
-        help="how long to wait for another writer's lock (default 10)",
-    )
-    p.add_argument(
         "--jobs",
         "-j",
         type=_positive_int,
@@ -248,18 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=raw,
     )
     p.add_argument("ids", nargs="+", metavar="ID", help="a document's id (its unique field)")
-    p.add_argument(
-        "--index",
-        metavar="DIR",
-        help="the index folder (default: $VNSEARCH_INDEX; one of them is needed)",
-    )
-    p.add_argument(
-        "--wait",
-        type=_seconds,
-        default=10.0,
-        metavar="SECONDS",
-        help="how long to wait for another writer's lock (default 10)",
-    )
+    _writer_options(p)
 
     p = sub.add_parser(
         "info",
@@ -278,18 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=OPTIMIZE_EXAMPLES,
         formatter_class=raw,
     )
-    p.add_argument(
-        "--index",
-        metavar="DIR",
-        help="the index folder (default: $VNSEARCH_INDEX; one of them is needed)",
-    )
-    p.add_argument(
-        "--wait",
-        type=_seconds,
-        default=10.0,
-        metavar="SECONDS",
-        help="how long to wait for another writer's lock (default 10)",
-    )
+    _writer_options(p)
 
     p = sub.add_parser(
         "verify",
