@@ -285,6 +285,20 @@ def test_sort_by_several_keys_as_the_library_does(cli, news: str) -> None:
     ix.close()
 
 
+def test_synonyms_from_a_file_or_none(cli, news: str, tmp_path: Path) -> None:
+    table = tmp_path / "dong-nghia.txt"
+    table.write_text("# ours\nvàng, kim loại quý\n", encoding="utf-8")
+    assert ids(cli, "--index", news, "kim loại quý") == []
+    assert ids(cli, "--index", news, "--synonyms", str(table), "kim loại quý") == ["b"]
+    assert ids(cli, "--index", news, "HN") == ["d"]  # the built-in abbreviations
+    assert ids(cli, "--index", news, "--no-synonyms", "HN") == []
+    table.write_text("vàng =>\n", encoding="utf-8")
+    code, out, err = cli("query", "--index", news, "--synonyms", str(table), "vàng")
+    assert code != 0 and out == "" and f"{table}:1" in err and err.count("\n") == 1
+    code, _, err = cli("query", "--index", news, "--synonyms", str(table), "--no-synonyms", "x")
+    assert code == 2 and "not allowed with" in err
+
+
 def test_a_query_that_starts_with_a_dash(cli, news: str) -> None:
     assert ids(cli, "--index", news, "--", "-vàng", "tăng", "thắng") == ["a", "c"]
     code, _, err = cli("query", "-vàng", "--index", news)

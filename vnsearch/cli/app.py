@@ -159,6 +159,18 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print one JSON object: query, total, hits with snippet spans",
     )
+    words = p.add_mutually_exclusive_group()
+    words.add_argument(
+        "--synonyms",
+        metavar="FILE",
+        help="also search each form of a line of FILE as the others (UTF-8 lines such as "
+        "'TP.HCM, TPHCM => thành phố Hồ Chí Minh'), besides the built-in abbreviations",
+    )
+    words.add_argument(
+        "--no-synonyms",
+        action="store_true",
+        help="search the words as typed: no abbreviations (UBND, TP.HCM, ...) or synonyms",
+    )
     p.add_argument(
         "--too-long",
         choices=("truncate", "error"),

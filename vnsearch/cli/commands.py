@@ -122,6 +122,7 @@ def query(args: argparse.Namespace) -> int:
         filter=filters(schema, args.filter),
         sort=sort_keys(schema, args.sort),
         limits=limits,
+        synonyms=False if args.no_synonyms else args.synonyms,
     )
     for note in results.notes:  # what of a too long query was left out
         print(f"vnsearch: note: {note}", file=sys.stderr)
