@@ -18,6 +18,8 @@ schema = vnsearch.Schema(
     body=vnsearch.TEXT(stored=True),
     topic=vnsearch.KEYWORD(),
     year=vnsearch.NUMERIC(),
+    user_words=["Thế Giới Di Động"],
+    user_stopwords=["bài viết"],
 )
 assert_type(schema, vnsearch.Schema)
 assert_type(schema.unique_field, str | None)

@@ -231,7 +231,7 @@ class Writer:
         # update/delete only see committed documents, so this writer's are handled here
         self._pending: dict[str, list[int]] = {}
         # documents checked but not yet analyzed (see vnsearch.index.workers)
-        self._queue = AnalysisQueue(jobs) if jobs > 1 else None
+        self._queue = AnalysisQueue(jobs, schema.user_words) if jobs > 1 else None
 
     def _check_open(self) -> None:
         if not self._open:
@@ -259,7 +259,7 @@ class Writer:
     def _put(self, replace: bool, doc: tuple) -> None:
         try:
             if self._queue is None:
-                self._apply([(replace, *doc)], analyze_texts([doc[2]]))
+                self._apply([(replace, *doc)], analyze_texts([doc[2]], self._schema.user_words))
             else:
                 for batch, analyzed in self._queue.put(replace, doc):
                     self._apply(batch, analyzed)
