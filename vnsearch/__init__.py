@@ -13,6 +13,7 @@ first use of one of their names, so ``import vnsearch`` stays light.
 from __future__ import annotations
 
 import importlib
+import logging
 from typing import TYPE_CHECKING, Any
 
 from vnsearch.analysis import (
@@ -43,6 +44,9 @@ from vnsearch.errors import (
 )
 
 __version__ = "0.1.0"
+
+# silent unless the application configures logging (commits, merges, recovery, damage)
+logging.getLogger("vnsearch").addHandler(logging.NullHandler())
 
 if TYPE_CHECKING:  # what type checkers see of the names loaded on first use (_LAZY)
     from vnsearch.analysis.telex import from_telex, from_vni

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import logging
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,6 +26,9 @@ from vnsearch.index.toc import commit_toc, generations
 from vnsearch.index.workers import AnalysisQueue, Analyzed, analyze_texts
 
 __all__ = ["MAX_TEXT_MB", "ArraySegmentWriter", "Writer"]
+
+
+log = logging.getLogger("vnsearch.index")
 
 
 class ArraySegmentWriter(SegmentWriter):
@@ -156,6 +161,17 @@ class ArraySegmentWriter(SegmentWriter):
             if self.writelock is not None:
                 with contextlib.suppress(Exception):
                     self.writelock.release()
+
+    def _merge_segments(self, mergetype: Any, optimize: bool, merge: bool) -> Any:
+        """Whoosh's merge of small segments into the new one, logged."""
+        start = time.perf_counter()
+        kept = super()._merge_segments(mergetype, optimize, merge)
+        merged = len(self.segments) - len(kept)
+        if merged:
+            seconds = time.perf_counter() - start
+            where = getattr(self.storage, "folder", "index")
+            log.info("%s: merged %d segments in %.2f s", where, merged, seconds)
+        return kept
 
     def _assemble_segment(self) -> None:
         super()._assemble_segment()
@@ -320,6 +336,7 @@ class Writer:
         if self._queue is not None:
             self._queue.close()
         self._open = False
+        start = time.perf_counter()
         try:
             self._w.commit(optimize=optimize)
         except BaseException as exc:
@@ -335,6 +352,9 @@ class Writer:
                     raise write_error(self._where, exc, "syncing the commit", True) from exc
                 raise write_error(self._where, exc) from exc
             raise
+        seconds = time.perf_counter() - start
+        docs = self._w.docnum
+        log.info("%s: committed a segment of %d documents in %.2f s", self._where, docs, seconds)
 
     def cancel(self) -> None:
         """Drop every change made through this writer and release the lock (also when
