@@ -13,7 +13,8 @@ first use of one of their names, so ``import vnsearch`` stays light.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+import logging
+from typing import TYPE_CHECKING, Any
 
 from vnsearch.analysis import (
     STOPWORDS,
@@ -44,6 +45,42 @@ from vnsearch.errors import (
 
 __version__ = "0.1.0"
 
+# silent unless the application configures logging (commits, merges, recovery, damage)
+logging.getLogger("vnsearch").addHandler(logging.NullHandler())
+
+if TYPE_CHECKING:  # what type checkers see of the names loaded on first use (_LAZY)
+    from vnsearch.analysis.telex import from_telex, from_vni
+    from vnsearch.highlight import Snippet
+    from vnsearch.index import (
+        DATETIME,
+        ID,
+        KEYWORD,
+        NUMERIC,
+        STORED,
+        TEXT,
+        FieldType,
+        Index,
+        IndexStats,
+        Schema,
+        Suggestion,
+        Writer,
+    )
+    from vnsearch.query import (
+        ABBREVIATIONS,
+        ALL,
+        QueryLimits,
+        Synonyms,
+    )
+    from vnsearch.ranking import (
+        DEFAULT_RANKING,
+        Explanation,
+        Hit,
+        Range,
+        Ranking,
+        Results,
+        TermContribution,
+    )
+
 _LAZY = {
     "ALL": "vnsearch.query",
     "DATETIME": "vnsearch.index",
@@ -73,30 +110,56 @@ _LAZY = {
     "from_vni": "vnsearch.analysis.telex",
 }
 
+# spelled out, _LAZY's names too: type checkers read it to know what is exported
 __all__ = [
+    "ABBREVIATIONS",
+    "ALL",
+    "DATETIME",
+    "DEFAULT_RANKING",
+    "ID",
+    "KEYWORD",
+    "NUMERIC",
     "STOPWORDS",
+    "STORED",
+    "TEXT",
+    "VIEWS",
+    "Analysis",
     "DocumentError",
+    "Explanation",
+    "FieldType",
+    "Hit",
     "IncompatibleIndex",
+    "Index",
     "IndexCorrupted",
     "IndexLocked",
     "IndexNotFound",
+    "IndexStats",
     "IndexWriteError",
     "ModelError",
+    "QueryLimits",
     "QueryTooLarge",
+    "Range",
+    "Ranking",
+    "Results",
+    "Schema",
     "SchemaError",
+    "Snippet",
+    "Suggestion",
+    "Synonyms",
     "SynonymsError",
-    "VnsearchError",
-    "VIEWS",
-    "Analysis",
+    "TermContribution",
     "Token",
+    "VnsearchError",
+    "Writer",
     "__version__",
     "analyze",
     "fold",
+    "from_telex",
+    "from_vni",
     "is_stopword",
     "normalize",
     "segment",
     "syllables",
-    *sorted(_LAZY),
 ]
 
 

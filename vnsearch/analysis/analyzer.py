@@ -18,16 +18,17 @@ Which views a search uses, and with what weight, is the ranking's choice
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import compress, repeat
 
 from vnsearch.analysis.fold import fold
 from vnsearch.analysis.normalize import normalize_with_map
-from vnsearch.analysis.segment import segment_normalized
+from vnsearch.analysis.segment import as_word_list, segment_normalized
 from vnsearch.analysis.syllables import Columns, tokenize_columns
 from vnsearch.analysis.token import Token
+from vnsearch.analysis.user_words import WordList
 
 __all__ = ["VIEWS", "Analysis", "analyze", "fold_term", "view_columns"]
 
@@ -117,14 +118,14 @@ def _kept(columns: Columns, texts: list[str]) -> Columns:
     return tuple([col[i] for i in keep] for col in (texts, *columns[1:]))  # type: ignore[return-value]
 
 
-def view_columns(text: str) -> dict[str, Columns]:
+def view_columns(text: str, user_words: WordList | None = None) -> dict[str, Columns]:
     """The views of ``text`` as token columns (texts, starts, ends, positions, kinds):
     :func:`analyze` without a ``Token`` per term, which is how the index takes them."""
     norm, offsets = normalize_with_map(text)
     syl = tokenize_columns(norm, offsets)
     syl = _kept(syl, [t.lower() for t in syl[0]])
     fsyl = _kept(syl, [fold_term(t) for t in syl[0]])
-    words = segment_normalized(norm, offsets)
+    words = segment_normalized(norm, offsets, user_words)
     wcols: Columns = tuple(map(list, zip(*words))) if words else ([], [], [], [], [])  # type: ignore[assignment]
     wcols = _kept(wcols, [t.lower() for t in wcols[0]])
     return {
@@ -136,8 +137,9 @@ def view_columns(text: str) -> dict[str, Columns]:
     }
 
 
-def analyze(text: str) -> Analysis:
-    """Analyze ``text`` into the views of :data:`VIEWS`.
+def analyze(text: str, *, user_words: Iterable[str] | WordList | None = None) -> Analysis:
+    """Analyze ``text`` into the views of :data:`VIEWS`; ``user_words`` (a schema's own
+    words, such as product names) are one word each in the ``words`` view.
 
     >>> print(analyze("Ở Hà Nội"))
     syllables       ở@0[0:1] hà@1[2:4] nội@2[5:8]
@@ -146,7 +148,7 @@ def analyze(text: str) -> Analysis:
     folded_bigrams  o ha@0[0:4] ha noi@1[2:8]
     words           ở@0[0:1] hà nội@1[2:8]
     """
-    views = view_columns(text)
+    views = view_columns(text, as_word_list(user_words))
     return Analysis(
         text=text,
         views={view: tuple(map(_new_tuple, repeat(Token), zip(*views[view]))) for view in VIEWS},

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import string
 import threading
+from collections.abc import Iterable
 from itertools import accumulate, repeat
 from typing import NamedTuple
 
@@ -25,8 +26,9 @@ from vnsearch.analysis.crf import (
 )
 from vnsearch.analysis.normalize import OffsetMap, normalize_with_map
 from vnsearch.analysis.token import Token
+from vnsearch.analysis.user_words import WordList, check_words, word_list
 
-__all__ = ["Segmenter", "segment", "segment_normalized"]
+__all__ = ["Segmenter", "as_word_list", "segment", "segment_normalized"]
 
 # pyvi's ViTokenizer.sylabelize pattern, alternative for alternative (inner groups made
 # non-capturing so that re.split returns exactly the gaps and the syllables).
@@ -112,12 +114,16 @@ class Segmenter:
         self._memo[token] = feats
         return feats
 
-    def segment(self, text: str) -> list[Token]:
+    def segment(self, text: str, user_words: WordList | None = None) -> list[Token]:
         """Words of ``text``, with offsets into ``text``."""
-        return self.segment_normalized(*normalize_with_map(text))
+        return self.segment_normalized(*normalize_with_map(text), user_words)
 
-    def segment_normalized(self, norm: str, offsets: OffsetMap) -> list[Token]:
-        """Words of an already normalized text; ``offsets`` maps back to the original."""
+    def segment_normalized(
+        self, norm: str, offsets: OffsetMap, user_words: WordList | None = None
+    ) -> list[Token]:
+        """Words of an already normalized text; ``offsets`` maps back to the original.
+        Each run of syllables that is one of ``user_words`` is one word, whatever the
+        CRF's labels (the longest from the left)."""
         parts = _PYVI_SYLLABLE.split(norm)
         if len(parts) == 1:
             return []
@@ -140,6 +146,8 @@ class Segmenter:
             or no_glue[i - 1]
             or (first_title[i] and not first_title[i - 1])
         ]
+        if user_words:
+            heads = _regrouped(heads, user_words.runs(lows))
         heads.append(len(tokens))
         words: list[tuple[str, int, int]] = []
         append = words.append
@@ -160,6 +168,17 @@ class Segmenter:
         return list(map(_new_tuple, repeat(Token), rows))
 
 
+def _regrouped(heads: list[int], runs: list[tuple[int, int]]) -> list[int]:
+    """The first syllables of words, each run ``(start, end)`` made one word."""
+    if not runs:
+        return heads
+    inside = {i for start, end in runs for i in range(start + 1, end)}
+    firsts = set(heads).difference(inside)
+    firsts.update(start for start, _end in runs)
+    firsts.update(end for _start, end in runs)
+    return sorted(firsts)
+
+
 _default: list[Segmenter] = []
 _default_lock = threading.Lock()
 
@@ -173,18 +192,29 @@ def default_segmenter() -> Segmenter:
     return _default[0]
 
 
-def segment_normalized(norm: str, offsets: OffsetMap) -> list[Token]:
+def segment_normalized(
+    norm: str, offsets: OffsetMap, user_words: WordList | None = None
+) -> list[Token]:
     """Words of an already normalized text; ``offsets`` maps back to the original."""
-    return default_segmenter().segment_normalized(norm, offsets)
+    return default_segmenter().segment_normalized(norm, offsets, user_words)
 
 
-def segment(text: str) -> list[Token]:
+def segment(text: str, user_words: Iterable[str] | WordList | None = None) -> list[Token]:
     """Segment ``text`` into words, each with offsets into ``text``.
 
     A word's ``text`` is its normalized syllables joined by one space; punctuation is not
-    returned.
+    returned. ``user_words`` (such as product names) are kept whole.
 
     >>> [w.text for w in segment("Ban Tổ chức Trung ương đã tổ chức Hội nghị")]
     ['Ban', 'Tổ chức', 'Trung ương', 'đã', 'tổ chức', 'Hội nghị']
+    >>> [w.text for w in segment("Thế Giới Di Động", user_words=["thế giới di động"])]
+    ['Thế Giới Di Động']
     """
-    return default_segmenter().segment(text)
+    return default_segmenter().segment(text, as_word_list(user_words))
+
+
+def as_word_list(words: Iterable[str] | WordList | None) -> WordList | None:
+    """``words`` as a :class:`WordList` (None or no words: None)."""
+    if words is None or isinstance(words, WordList):
+        return words or None
+    return word_list(check_words(words, "user_words")) or None

@@ -36,7 +36,7 @@ from vnsearch.index.suggest import Suggestion, suggest
 from vnsearch.index.toc import VnFileIndex
 from vnsearch.index.writer import MAX_TEXT_MB, ArraySegmentWriter, Writer
 from vnsearch.query import ABBREVIATIONS, DEFAULT_LIMITS, MatchAll, QueryLimits, Synonyms
-from vnsearch.query.synonyms import as_synonyms
+from vnsearch.query.synonyms import SynonymsOption, as_synonyms
 
 if TYPE_CHECKING:  # the facade's return types; ranking is imported when first searched
     from vnsearch.ranking.facets import FacetSpec
@@ -121,7 +121,7 @@ class Index:
     @classmethod
     def open(
         cls, path: str | Path, schema: Schema | None = None, check_reads: bool = True,
-        synonyms: Any = None,
+        synonyms: SynonymsOption = None,
     ) -> Index:  # fmt: skip
         """Open the index in ``path``; if ``schema`` is given it must be the index's.
 
@@ -158,7 +158,7 @@ class Index:
         return ix
 
     @classmethod
-    def in_memory(cls, schema: Schema, synonyms: Any = None) -> Index:
+    def in_memory(cls, schema: Schema, synonyms: SynonymsOption = None) -> Index:
         """An index in this process's memory only (``synonyms`` as for :meth:`open`)."""
         storage = MemoryStorage()
         VnFileIndex.create(storage, schema.whoosh_schema_cached(), INDEX_NAME)
@@ -306,7 +306,7 @@ class Index:
         sort: str | Sequence[str] | None = None,
         ranking: Ranking | None = None,
         limits: QueryLimits | None = None,
-        synonyms: Any = None,
+        synonyms: SynonymsOption = None,
         facets: FacetSpec | None = None,
     ) -> Results:
         """Rank documents for ``query``: the ``limit`` hits after the first ``offset`` (a
@@ -352,7 +352,7 @@ class Index:
         filter: Mapping[str, Any] | None = None,
         ranking: Ranking | None = None,
         limits: QueryLimits | None = None,
-        synonyms: Any = None,
+        synonyms: SynonymsOption = None,
     ) -> int:
         """How many documents :meth:`search` finds (its ``total``), without ranking them or
         reading one: ``ix.count("hà nội", filter={"topic": "du-lich"})``."""
@@ -361,7 +361,7 @@ class Index:
         options = self._options(ranking, limits, synonyms)
         return self._read(count, query, fields=fields, filter=filter, **options)
 
-    def get(self, doc_id: Any) -> dict[str, Any] | None:
+    def get(self, doc_id: str) -> dict[str, Any] | None:
         """The stored fields of the live document whose unique field is ``doc_id``; None
         if there is none (a schema without a unique field is a ``SchemaError``).
 
@@ -380,12 +380,12 @@ class Index:
     def explain(
         self,
         query: str,
-        doc_id: Any,
+        doc_id: str,
         *,
         fields: Iterable[str] | None = None,
         ranking: Ranking | None = None,
         limits: QueryLimits | None = None,
-        synonyms: Any = None,
+        synonyms: SynonymsOption = None,
     ) -> Explanation:
         """Why the document with unique field ``doc_id`` got its score for ``query``
         (``limits`` and ``synonyms`` as for :meth:`search`)."""

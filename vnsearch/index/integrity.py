@@ -11,6 +11,7 @@ damaged file from a bug when reading fails.
 from __future__ import annotations
 
 import json
+import logging
 import struct
 import threading
 import zlib
@@ -23,6 +24,8 @@ from vnsearch.errors import DamagedFile, IndexCorrupted
 from vnsearch.index.checksums import PageChecks, verify_segment
 from vnsearch.index.reader import FREQUENT_SHARE
 from vnsearch.index.terms import terms_reader
+
+log = logging.getLogger("vnsearch.index")
 
 __all__ = ["DAMAGE", "INDEX_NAME", "ReadChecks", "check_all", "corrupted", "page_checks_of"]
 
@@ -49,6 +52,7 @@ def corrupted(where: str, exc: BaseException) -> IndexCorrupted:
     """
     # a checksum's message names the file, the bytes and the parts; others name the error
     what = str(exc) if isinstance(exc, DamagedFile) else f"{type(exc).__name__}: {exc}"
+    log.warning("%s: damaged or truncated index file (%s)", where, what)
     return IndexCorrupted(
         f"{where}: damaged or truncated index file ({what}); "
         "restore the folder from a backup or rebuild the index"

@@ -8,7 +8,7 @@ stored, lives in a Whoosh ``STORED`` field of the field's own name.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any, ClassVar
 
@@ -17,6 +17,7 @@ from whoosh import fields as wf
 from whoosh.formats import Frequency
 
 from vnsearch.analysis import VIEWS
+from vnsearch.analysis.user_words import WordList, check_words, word_list
 from vnsearch.errors import IncompatibleIndex, SchemaError
 from vnsearch.index.postings import RawPositions
 
@@ -238,16 +239,37 @@ def _field_from_json(name: str, spec: object) -> FieldType:
 
 
 class Schema(Mapping[str, FieldType]):
-    """The fields of the documents of an index.
+    """The fields of the documents of an index, and the index's own words.
+
+    ``user_words``: words of several syllables (product names, ``"Thế Giới Di Động"``) that
+    the TEXT fields' ``words`` view keeps whole, in documents and queries, wherever pyvi's
+    segmentation would cut them; ``user_stopwords``: words (of one or more syllables) that
+    queries drop as they drop the built-in stop words (:data:`vnsearch.STOPWORDS`). Both are
+    saved with the index (``vnsearch.json``): changing them means indexing again into a
+    new index. Neither can be a field's name.
 
     >>> s = Schema(id=ID(stored=True, unique=True), title=TEXT(stored=True, boost=2.0))
     >>> s.unique_field, s.text_fields
     ('id', ('title',))
     >>> Schema.from_json(s.to_json()) == s
     True
+    >>> Schema(body=TEXT(), user_words=["Thế Giới Di Động"]).user_words
+    ('thế giới di động',)
     """
 
-    def __init__(self, /, **fields: FieldType) -> None:
+    def __init__(
+        self,
+        /,
+        *,
+        user_words: Iterable[str] = (),
+        user_stopwords: Iterable[str] = (),
+        **fields: FieldType,
+    ) -> None:
+        try:
+            self.user_words = check_words(user_words, "user_words")
+            self.user_stopwords = check_words(user_stopwords, "user_stopwords")
+        except ValueError as exc:
+            raise SchemaError(str(exc)) from None
         if not fields:
             raise SchemaError("a schema needs at least one field")
         for name, ftype in fields.items():
@@ -272,21 +294,40 @@ class Schema(Mapping[str, FieldType]):
         return len(self._fields)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Schema) and self._fields == other._fields
+        return isinstance(other, Schema) and self._key() == other._key()
 
     def __hash__(self) -> int:
-        return hash(tuple(self._fields.items()))
+        return hash(self._key())
+
+    def _key(self) -> tuple[object, ...]:
+        return (tuple(self._fields.items()), self.user_words, self.user_stopwords)
 
     def __repr__(self) -> str:
         inner = ", ".join(f"{n}={f!r}" for n, f in self._fields.items())
+        for name in ("user_words", "user_stopwords"):
+            if getattr(self, name):
+                inner += f", {name}={list(getattr(self, name))!r}"
         return f"Schema({inner})"
 
+    def word_list(self) -> WordList:
+        """:attr:`user_words` as a :class:`~vnsearch.analysis.user_words.WordList`."""
+        return word_list(self.user_words)
+
+    def stopword_list(self) -> WordList:
+        """:attr:`user_stopwords` as a :class:`~vnsearch.analysis.user_words.WordList`."""
+        return word_list(self.user_stopwords)
+
     def to_json(self) -> str:
-        """The schema as JSON, with vnsearch's index format version."""
-        data = {
+        """The schema as JSON, with vnsearch's index format version (and the user's words
+        and stop words, when there are any)."""
+        data: dict[str, Any] = {
             "format": FORMAT_VERSION,
             "fields": {n: f.to_json() for n, f in self._fields.items()},
         }
+        if self.user_words:
+            data["user_words"] = list(self.user_words)
+        if self.user_stopwords:
+            data["user_stopwords"] = list(self.user_stopwords)
         return json.dumps(data, ensure_ascii=False, indent=2)
 
     @classmethod
@@ -316,7 +357,15 @@ class Schema(Mapping[str, FieldType]):
         specs = data["fields"]
         if not isinstance(specs, dict):
             raise SchemaError(f"fields: expected an object, got {_short(specs)}")
-        return cls(**{name: _field_from_json(name, spec) for name, spec in specs.items()})
+        fields = {name: _field_from_json(name, spec) for name, spec in specs.items()}
+        for name in ("user_words", "user_stopwords"):
+            if name in fields:
+                raise SchemaError(f"field {name!r}: the name of a schema option, not a field")
+        words = data.get("user_words", [])
+        stops = data.get("user_stopwords", [])
+        if not isinstance(words, list) or not isinstance(stops, list):
+            raise SchemaError("user_words, user_stopwords: expected lists of words")
+        return cls(user_words=words, user_stopwords=stops, **fields)
 
     def whoosh_schema_cached(self) -> wf.Schema:
         """:meth:`whoosh_schema`, built once per schema object."""

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 import shutil
@@ -37,6 +38,8 @@ from vnsearch.index.folder_files import (
 )
 from vnsearch.index.integrity import INDEX_NAME
 from vnsearch.index.schema import Schema
+
+log = logging.getLogger("vnsearch.index")
 
 __all__ = [
     "SCHEMA_FILE",
@@ -88,6 +91,8 @@ def remove_unfinished_tocs(storage: Any) -> None:
         if _UNFINISHED_TOC.match(name):
             with contextlib.suppress(OSError):
                 storage.delete_file(name)
+                where = getattr(storage, "folder", "index")
+                log.warning("%s: removed %s, left half written by a writer that died", where, name)
 
 
 class _NonBlockingLock:

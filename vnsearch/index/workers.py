@@ -21,6 +21,7 @@ from typing import Any
 
 from vnsearch.analysis import VIEWS
 from vnsearch.analysis.analyzer import view_columns
+from vnsearch.analysis.user_words import word_list
 from vnsearch.index.schema import view_field
 
 __all__ = ["BATCH", "AnalysisQueue", "Analyzed", "analyze_texts", "text_views"]
@@ -43,8 +44,9 @@ class AnalysisQueue:
     any.
     """
 
-    def __init__(self, jobs: int) -> None:
+    def __init__(self, jobs: int, user_words: tuple[str, ...] = ()) -> None:
         self.jobs = jobs
+        self.user_words = user_words  # the schema's, sent with each batch
         self._batch: list[tuple] = []
         self._inflight: deque[tuple[list[tuple], Any]] = deque()
         self._pool: Any = None
@@ -66,7 +68,7 @@ class AnalysisQueue:
         out: list[tuple] = []
         if self._batch and self._pool is None:
             batch, self._batch = self._batch, []
-            out = [(batch, analyze_texts([d[3] for d in batch]))]
+            out = [(batch, analyze_texts([d[3] for d in batch], self.user_words))]
         elif self._batch:
             self._submit()
         while self._inflight:
@@ -77,7 +79,7 @@ class AnalysisQueue:
         batch, self._batch = self._batch, []
         if self._pool is None:
             self._pool = _start_pool(self.jobs)
-        result = self._pool.apply_async(analyze_texts, ([d[3] for d in batch],))
+        result = self._pool.apply_async(analyze_texts, ([d[3] for d in batch], self.user_words))
         self._inflight.append((batch, result))
 
     def _collect(self) -> list[tuple]:
@@ -118,14 +120,14 @@ def _ignore_sigint() -> None:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
-def text_views(name: str, text: str) -> Views:
+def text_views(name: str, text: str, user_words: tuple[str, ...] = ()) -> Views:
     """The views of the TEXT field ``name`` holding ``text``: ``(hidden field, terms,
-    positions)``, token by token (what the pool takes)."""
-    views = view_columns(text)
+    positions)``, token by token (what the pool takes); ``user_words``: the schema's."""
+    views = view_columns(text, word_list(user_words) if user_words else None)
     return [(view_field(name, view), views[view][0], views[view][3]) for view in VIEWS]
 
 
-def analyze_texts(batch: list[list[tuple[str, str]]]) -> Analyzed:
+def analyze_texts(batch: list[list[tuple[str, str]]], user_words: tuple[str, ...] = ()) -> Analyzed:
     """The views of a batch of documents' ``(TEXT field, text)`` pairs, packed for the
     pool (run in worker processes: little to send back, little for the writer to unpack).
 
@@ -139,7 +141,7 @@ def analyze_texts(batch: list[list[tuple[str, str]]]) -> Analyzed:
     for i, texts in enumerate(batch):
         mine: dict[str, int] = {}
         for name, text in texts:
-            for hidden, terms, positions in text_views(name, text):
+            for hidden, terms, positions in text_views(name, text, user_words):
                 entry = tokens.get(hidden)
                 if entry is None:
                     entry = tokens[hidden] = ([], [], [0] * len(batch))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import logging
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,6 +26,9 @@ from vnsearch.index.toc import commit_toc, generations
 from vnsearch.index.workers import AnalysisQueue, Analyzed, analyze_texts
 
 __all__ = ["MAX_TEXT_MB", "ArraySegmentWriter", "Writer"]
+
+
+log = logging.getLogger("vnsearch.index")
 
 
 class ArraySegmentWriter(SegmentWriter):
@@ -157,6 +162,17 @@ class ArraySegmentWriter(SegmentWriter):
                 with contextlib.suppress(Exception):
                     self.writelock.release()
 
+    def _merge_segments(self, mergetype: Any, optimize: bool, merge: bool) -> Any:
+        """Whoosh's merge of small segments into the new one, logged."""
+        start = time.perf_counter()
+        kept = super()._merge_segments(mergetype, optimize, merge)
+        merged = len(self.segments) - len(kept)
+        if merged:
+            seconds = time.perf_counter() - start
+            where = getattr(self.storage, "folder", "index")
+            log.info("%s: merged %d segments in %.2f s", where, merged, seconds)
+        return kept
+
     def _assemble_segment(self) -> None:
         super()._assemble_segment()
         if self.compound:
@@ -231,7 +247,7 @@ class Writer:
         # update/delete only see committed documents, so this writer's are handled here
         self._pending: dict[str, list[int]] = {}
         # documents checked but not yet analyzed (see vnsearch.index.workers)
-        self._queue = AnalysisQueue(jobs) if jobs > 1 else None
+        self._queue = AnalysisQueue(jobs, schema.user_words) if jobs > 1 else None
 
     def _check_open(self) -> None:
         if not self._open:
@@ -259,7 +275,7 @@ class Writer:
     def _put(self, replace: bool, doc: tuple) -> None:
         try:
             if self._queue is None:
-                self._apply([(replace, *doc)], analyze_texts([doc[2]]))
+                self._apply([(replace, *doc)], analyze_texts([doc[2]], self._schema.user_words))
             else:
                 for batch, analyzed in self._queue.put(replace, doc):
                     self._apply(batch, analyzed)
@@ -320,6 +336,7 @@ class Writer:
         if self._queue is not None:
             self._queue.close()
         self._open = False
+        start = time.perf_counter()
         try:
             self._w.commit(optimize=optimize)
         except BaseException as exc:
@@ -335,6 +352,9 @@ class Writer:
                     raise write_error(self._where, exc, "syncing the commit", True) from exc
                 raise write_error(self._where, exc) from exc
             raise
+        seconds = time.perf_counter() - start
+        docs = self._w.docnum
+        log.info("%s: committed a segment of %d documents in %.2f s", self._where, docs, seconds)
 
     def cancel(self) -> None:
         """Drop every change made through this writer and release the lock (also when

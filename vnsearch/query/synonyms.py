@@ -32,14 +32,14 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, TypeAlias
 
 from vnsearch.analysis import syllables
 from vnsearch.analysis.fold import fold
 from vnsearch.errors import SynonymsError
 from vnsearch.query.abbreviations import ABBREVIATIONS_TEXT
 
-__all__ = ["ABBREVIATIONS", "Match", "Synonyms", "as_synonyms", "form_key"]
+__all__ = ["ABBREVIATIONS", "Match", "Synonyms", "SynonymsOption", "as_synonyms", "form_key"]
 
 MAX_FORM_SYLLABLES = 12
 """The most syllables a form may have (longer ones are refused: a form is a name, not a text)."""
@@ -286,6 +286,12 @@ ABBREVIATIONS = Synonyms.parse(ABBREVIATIONS_TEXT, "vnsearch's built-in abbrevia
 """The built-in table of common Vietnamese abbreviations (:mod:`.abbreviations`)."""
 
 NO_SYNONYMS = Synonyms()
+
+
+# What a ``synonyms=`` option takes (see :func:`as_synonyms`); None: the default.
+SynonymsOption: TypeAlias = (
+    Synonyms | bool | str | os.PathLike[str] | Mapping[str, str | Iterable[str]] | None
+)
 
 
 def as_synonyms(value: object) -> Synonyms:

@@ -31,6 +31,7 @@ from vnsearch.analysis import Token, segment, syllables
 from vnsearch.analysis.analyzer import fold_term
 from vnsearch.analysis.stopwords import question_mask, stopword_mask
 from vnsearch.analysis.telex import from_telex, from_vni
+from vnsearch.analysis.user_words import WordList
 from vnsearch.index.schema import TEXT
 from vnsearch.query import Occur, Or, ParsedQuery, Phrase, Term
 from vnsearch.ranking.accents import AccentVocabulary, may_respell
@@ -180,7 +181,8 @@ def analyze_query(
     grouped = 0 < ranking.group_from <= should
     asked = ranking.question_words and grouped
     n = len(plain)
-    stops = _stop_mask(words, [pairs[k][0] for k in plain]) if ranking.stopwords else [False] * n
+    at = [pairs[k][0] for k in plain]
+    stops = _stop_mask(words, at, schema.stopword_list()) if ranking.stopwords else [False] * n
     asks = question_mask(words) if asked else [False] * n
     items = []
     exact: list[_Text] = []  # the plain words' analyses (of the restored forms)
@@ -199,7 +201,7 @@ def analyze_query(
         row = (i, clauses[i].occur, node, text.syllables, text.folded, text.positions, *flags)
         items.append(_new_tuple(AnalyzedItem, (*row, node.text[:1].isupper(), k in fixed)))
     restored_any = any(r is not None for r in restored)
-    plain_words = _plain_words(exact, " ".join(joined), restored_any, asked)
+    plain_words = _plain_words(exact, " ".join(joined), restored_any, asked, schema.word_list())
     return AnalyzedQuery(tuple(items), len(clauses), grouped, plain_words, read)
 
 
@@ -352,19 +354,23 @@ def _restore(
     return [r if one is not None and r != f else None for r, one, f in zip(out, ones, folded)]
 
 
-def _stop_mask(words: list[str], at: list[int]) -> list[bool]:
+def _stop_mask(words: list[str], at: list[int], own: WordList) -> list[bool]:
     """Per plain word (one syllable, or ``""``; ``at``: its clause's index): is it a stop
-    word, alone or with its neighbours in the query (``tuy nhiên``)?"""
+    word, alone or with its neighbours in the query (``tuy nhiên``), or one of the
+    schema's ``own`` stop words?"""
     out = [False] * len(words)
     start = 0
     for end in range(1, len(words) + 1):  # runs of neighbouring clauses, each on its own
         if end == len(words) or at[end] != at[end - 1] + 1:
-            out[start:end] = stopword_mask(words[start:end])
+            run = words[start:end]
+            out[start:end] = [a or b for a, b in zip(stopword_mask(run), own.mask(run))]
             start = end
     return out
 
 
-def _plain_words(exact: list[_Text], joined: str, restored: bool, asked: bool) -> PlainWords:
+def _plain_words(
+    exact: list[_Text], joined: str, restored: bool, asked: bool, own: WordList
+) -> PlainWords:
     """The plain words side by side: ``exact`` their analyses (of the restored forms where
     accents were restored), ``joined`` their texts joined by spaces (no syllable spans the
     space between two words); with ``asked``, question words flagged."""
@@ -377,7 +383,7 @@ def _plain_words(exact: list[_Text], joined: str, restored: bool, asked: bool) -
             lowers += t.syllables
             foldeds += t.folded
         lower, folded = tuple(lowers), tuple(foldeds)
-    words = tuple(w.text.lower() for w in segment(joined)) if len(lower) > 1 else ()
+    words = tuple(w.text.lower() for w in segment(joined, own)) if len(lower) > 1 else ()
     if not asked:
         return PlainWords(
             lower, folded, (False,) * len(lower), words, (False,) * len(words), restored

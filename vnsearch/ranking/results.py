@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, overload
 
 from vnsearch.highlight import DEFAULT_LENGTH, Highlighter, Snippet
 from vnsearch.ranking.scoring import TermContribution
@@ -131,7 +131,11 @@ class Results(Sequence[Hit]):
             self._count = None
         return self._total
 
-    def __getitem__(self, i):  # type: ignore[override]
+    @overload
+    def __getitem__(self, i: int) -> Hit: ...
+    @overload
+    def __getitem__(self, i: slice) -> tuple[Hit, ...]: ...
+    def __getitem__(self, i: int | slice) -> Hit | tuple[Hit, ...]:
         return self.hits[i]
 
     def __len__(self) -> int:
