@@ -59,6 +59,7 @@ _LAZY = {
     "QueryLimits": "vnsearch.query",
     "Synonyms": "vnsearch.query",
     "Schema": "vnsearch.index",
+    "ShardedIndex": "vnsearch.shards",
     "Stats": "vnsearch.ranking.global_stats",
     "Suggestion": "vnsearch.index",
     "Writer": "vnsearch.index",
