@@ -29,7 +29,8 @@ class Hit:
     fields: Mapping[str, Any]
     docnum: int
     highlighter: Highlighter | None = field(default=None, compare=False, repr=False)
-    clauses: int = 0
+    # derived from the query, as the highlighter: not part of equality or repr
+    clauses: int = field(default=0, compare=False, repr=False)
 
     def snippet(
         self,
