@@ -27,8 +27,9 @@ LAYERS = {
     "index": 2,
     "highlight": 3,
     "ranking": 3,
-    "cli": 4,
-    "__main__": 5,
+    "shards": 4,
+    "cli": 5,
+    "__main__": 6,
 }
 # what each module may import from its own layer's other packages
 SAME_LAYER_ALLOWED = {("ranking", "highlight"), ("query", "analysis")}

@@ -80,6 +80,8 @@ if TYPE_CHECKING:  # what type checkers see of the names loaded on first use (_L
         Results,
         TermContribution,
     )
+    from vnsearch.ranking.global_stats import Stats
+    from vnsearch.shards import ShardedIndex
 
 _LAZY = {
     "ALL": "vnsearch.query",
@@ -96,6 +98,8 @@ _LAZY = {
     "QueryLimits": "vnsearch.query",
     "Synonyms": "vnsearch.query",
     "Schema": "vnsearch.index",
+    "ShardedIndex": "vnsearch.shards",
+    "Stats": "vnsearch.ranking.global_stats",
     "Suggestion": "vnsearch.index",
     "Writer": "vnsearch.index",
     "DEFAULT_RANKING": "vnsearch.ranking",
@@ -143,7 +147,9 @@ __all__ = [
     "Results",
     "Schema",
     "SchemaError",
+    "ShardedIndex",
     "Snippet",
+    "Stats",
     "Suggestion",
     "Synonyms",
     "SynonymsError",

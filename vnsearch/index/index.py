@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,21 +32,18 @@ from vnsearch.index.storage import (
     remove_unfinished_tocs,
 )
 from vnsearch.index.suggest import Suggestion, suggest
-from vnsearch.index.toc import VnFileIndex
+from vnsearch.index.toc import FolderGeneration, VnFileIndex
 from vnsearch.index.writer import MAX_TEXT_MB, ArraySegmentWriter, Writer
 from vnsearch.query import ABBREVIATIONS, DEFAULT_LIMITS, MatchAll, QueryLimits, Synonyms
 from vnsearch.query.synonyms import SynonymsOption, as_synonyms
 
 if TYPE_CHECKING:  # the facade's return types; ranking is imported when first searched
     from vnsearch.ranking.facets import FacetSpec
+    from vnsearch.ranking.global_stats import Stats
     from vnsearch.ranking.results import Explanation, Results
     from vnsearch.ranking.scoring import Ranking
 
 __all__ = ["Index", "IndexStats"]
-
-# File times advance in steps of a few milliseconds: a folder time older than this cannot
-# be shared by a later commit.
-_SETTLED_NS = 2_000_000_000
 
 
 class Index:
@@ -90,7 +86,7 @@ class Index:
         self._ix = VnFileIndex(storage, schema.whoosh_schema_cached(), INDEX_NAME)
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = None
-        self._seen: tuple[int, int] | None = None  # (folder mtime, generation) last listed
+        self._generation = FolderGeneration(self._ix, path)  # the last commit's
         self._checks = ReadChecks(storage, str(path or "index"), check_reads)
 
     # -- creating and opening ----------------------------------------------------------
@@ -261,23 +257,6 @@ class Index:
         """
         return self._checks.verify(self.snapshot())
 
-    def _generation(self) -> int:
-        """The last commit's generation. Listing the folder for it costs more than a search
-        of a rare word, so it is listed only when the folder changed: its modification time
-        differs from the last listing's, or is too recent to tell two commits apart."""
-        if self.path is None:
-            return self._ix.latest_generation()
-        try:
-            mtime = os.stat(self.path).st_mtime_ns
-        except OSError:
-            return self._ix.latest_generation()
-        seen = self._seen
-        if seen is not None and seen[0] == mtime and time.time_ns() - mtime > _SETTLED_NS:
-            return seen[1]
-        generation = self._ix.latest_generation()
-        self._seen = (mtime, generation)
-        return generation
-
     @property
     def doc_count(self) -> int:
         """Number of (not deleted) documents in the last commit."""
@@ -295,6 +274,14 @@ class Index:
         """
         return index_stats(self.snapshot(), self.path)
 
+    def ranking_stats(self) -> Stats:
+        """What ranking reads of this index (:class:`vnsearch.Stats`: documents, lengths,
+        document frequencies, spellings): sum those of the shards of a collection with
+        ``Stats.merge`` and search each with ``stats=``, to rank as one index would."""
+        from vnsearch.ranking.global_stats import snapshot_stats
+
+        return self._read(snapshot_stats)  # type: ignore[no-any-return]
+
     def search(
         self,
         query: str | MatchAll,
@@ -308,6 +295,7 @@ class Index:
         limits: QueryLimits | None = None,
         synonyms: SynonymsOption = None,
         facets: FacetSpec | None = None,
+        stats: Stats | None = None,
     ) -> Results:
         """Rank documents for ``query``: the ``limit`` hits after the first ``offset`` (a
         page of one order: equal keys by document number) and the total.
@@ -326,7 +314,8 @@ class Index:
         left out and ``results.notes`` say so: a search box should answer a long paste
         from its first part rather than fail; ``on_excess="error"`` refuses it with
         :class:`~vnsearch.QueryTooLarge` instead. ``synonyms`` (default :attr:`synonyms`;
-        see :meth:`open`) are the forms a query word is also searched as.
+        see :meth:`open`) are the forms a query word is also searched as. ``stats`` (the
+        merged :meth:`ranking_stats` of every shard) replaces this index's own in scores.
 
         >>> import vnsearch
         >>> ix = vnsearch.Index.in_memory(vnsearch.Schema(body=vnsearch.TEXT()))
@@ -341,7 +330,7 @@ class Index:
         from vnsearch.ranking.search import search
 
         pages = {"limit": limit, "offset": offset, "sort": sort, "facets": facets}
-        options = self._options(ranking, limits, synonyms)
+        options = self._options(ranking, limits, synonyms, stats)
         return self._read(search, query, fields=fields, filter=filter, **pages, **options)
 
     def count(
@@ -353,12 +342,13 @@ class Index:
         ranking: Ranking | None = None,
         limits: QueryLimits | None = None,
         synonyms: SynonymsOption = None,
+        stats: Stats | None = None,
     ) -> int:
         """How many documents :meth:`search` finds (its ``total``), without ranking them or
         reading one: ``ix.count("hà nội", filter={"topic": "du-lich"})``."""
         from vnsearch.ranking.search import count
 
-        options = self._options(ranking, limits, synonyms)
+        options = self._options(ranking, limits, synonyms, stats)
         return self._read(count, query, fields=fields, filter=filter, **options)
 
     def get(self, doc_id: str) -> dict[str, Any] | None:
@@ -386,12 +376,13 @@ class Index:
         ranking: Ranking | None = None,
         limits: QueryLimits | None = None,
         synonyms: SynonymsOption = None,
+        stats: Stats | None = None,
     ) -> Explanation:
         """Why the document with unique field ``doc_id`` got its score for ``query``
-        (``limits`` and ``synonyms`` as for :meth:`search`)."""
+        (``limits``, ``synonyms`` and ``stats`` as for :meth:`search`)."""
         from vnsearch.ranking.search import explain
 
-        options = self._options(ranking, limits, synonyms)
+        options = self._options(ranking, limits, synonyms, stats)
         return self._read(explain, query, doc_id, fields=fields, **options)
 
     def suggest(
@@ -413,13 +404,14 @@ class Index:
         """
         return self._read(suggest, prefix, limit, fields)
 
-    def _options(self, ranking: Any, limits: Any, synonyms: Any) -> dict[str, Any]:
-        """A search's ``ranking``, ``limits`` and ``synonyms``, this index's defaults for None."""
+    def _options(self, ranking: Any, limits: Any, synonyms: Any, stats: Any) -> dict[str, Any]:
+        """A search's ``ranking``, ``limits`` and ``synonyms`` (this index's defaults for
+        None) and ``stats``."""
         from vnsearch.ranking.search import DEFAULT_RANKING
 
         table = self.synonyms if synonyms is None else as_synonyms(synonyms)
-        limits = limits or self.query_limits
-        return {"ranking": ranking or DEFAULT_RANKING, "limits": limits, "synonyms": table}
+        limits, ranking = limits or self.query_limits, ranking or DEFAULT_RANKING
+        return {"ranking": ranking, "limits": limits, "synonyms": table, "stats": stats}
 
     def _read(self, read: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """``read(snapshot, *args, **kwargs)`` on the last commit's snapshot, an error that

@@ -50,10 +50,12 @@ Forms = tuple[tuple[str, int], ...]  # accented forms and their document frequen
 Table = dict[str, Forms]  # folded term -> its most frequent accented forms
 
 
-def _forms_table(columns: Iterable[tuple[list[bytes], np.ndarray]]) -> Table:
+def _forms_table(
+    columns: Iterable[tuple[list[bytes], np.ndarray]], top: int | None = TOP_FORMS
+) -> Table:
     """The one builder of accent tables: each folded term's accented forms with their
     document frequencies summed over ``columns`` (terms as UTF-8, and their dfs), at most
-    :data:`TOP_FORMS`, most frequent first (ties in code point order).
+    ``top`` (:data:`TOP_FORMS`; None: all), most frequent first (ties in code point order).
 
     >>> _forms_table([([b"ha", "hà".encode()], np.array([1, 5])), ([b"ha"], np.array([3]))])
     {'ha': (('hà', 5), ('ha', 4))}
@@ -74,7 +76,7 @@ def _forms_table(columns: Iterable[tuple[list[bytes], np.ndarray]]) -> Table:
         else:
             found.append((term, df))
     return {
-        key: tuple(f if len(f) == 1 else sorted(f, key=_most_frequent)[:TOP_FORMS])
+        key: tuple(f if len(f) == 1 else sorted(f, key=_most_frequent)[:top])
         for key, f in forms.items()
     }
 
@@ -113,6 +115,7 @@ class SegmentSpellings:
         # the answers for recently asked terms: queries come back to common syllables and
         # pairs, and a lookup reads scattered pages of the dictionaries
         self.forms = lru_cache(maxsize=RECENT_FORMS)(self._forms)
+        self.all_forms = lru_cache(maxsize=RECENT_FORMS)(self._all_forms)
 
     @property
     def checks_reads(self) -> bool:
@@ -143,6 +146,12 @@ class SegmentSpellings:
         """The most frequent accented forms of ``folded`` in ``view``, with their df
         summed over the TEXT fields (``forms``, the same through a cache of recent
         answers)."""
+        forms = self._all_forms(view, folded)
+        return forms if len(forms) <= TOP_FORMS else forms[:TOP_FORMS]
+
+    def _all_forms(self, view: str, folded: str) -> Forms:
+        """Every accented form of ``folded`` in ``view`` (most frequent first): what
+        tables summed over several indexes (shards) need before they keep the best."""
         key = folded.encode("utf-8")
         min_df = self._min_df.get(view, 1)
         counts: dict[str, int] = {}
@@ -157,7 +166,7 @@ class SegmentSpellings:
                     counts[form] = counts.get(form, 0) + df
         if len(counts) == 1:
             return tuple(counts.items())
-        return tuple(sorted(counts.items(), key=_most_frequent)[:TOP_FORMS])
+        return tuple(sorted(counts.items(), key=_most_frequent))
 
 
 def read_spellings(
@@ -202,6 +211,17 @@ class MergedSpellings:
         best = sorted(counts.items(), key=_most_frequent)[:TOP_FORMS]
         return tuple(best) or default
 
+    def all_forms(self, folded: str) -> Forms:
+        """Every accented form of ``folded`` (not only the best :data:`TOP_FORMS`), with
+        its df summed over the segments, most frequent first."""
+        if len(self._segments) == 1:
+            return self._segments[0].all_forms(self._view, folded)
+        counts: dict[str, int] = {}
+        for seg in self._segments:
+            for form, df in seg.all_forms(self._view, folded):
+                counts[form] = counts.get(form, 0) + df
+        return tuple(sorted(counts.items(), key=_most_frequent))
+
 
 def accent_tables(readers: Sequence[Any], schema: Schema) -> tuple[Any, Any]:
     """``(bigrams, syllables)``: each folded term's most frequent accented forms in the
@@ -215,9 +235,11 @@ def accent_tables(readers: Sequence[Any], schema: Schema) -> tuple[Any, Any]:
     return dictionary_tables(readers, schema)
 
 
-def dictionary_tables(readers: Sequence[Any], schema: Schema) -> tuple[Table, Table]:
+def dictionary_tables(
+    readers: Sequence[Any], schema: Schema, top: int | None = TOP_FORMS
+) -> tuple[Table, Table]:
     """``(bigrams, syllables)`` of :func:`accent_tables`, built from every term of the
-    segments' term dictionaries."""
+    segments' term dictionaries (at most ``top`` forms each; None: all)."""
     text = [name for name, ftype in schema.items() if isinstance(ftype, TEXT)]
     bigrams = sum(
         ft.n
@@ -229,8 +251,8 @@ def dictionary_tables(readers: Sequence[Any], schema: Schema) -> tuple[Table, Ta
     # how people spell it, and would double the table
     min_df = 2 if bigrams > _LARGE else 1
     return (
-        _forms_table(_dictionary_columns(readers, text, "bigrams", min_df)),
-        _forms_table(_dictionary_columns(readers, text, "syllables", 1)),
+        _forms_table(_dictionary_columns(readers, text, "bigrams", min_df), top),
+        _forms_table(_dictionary_columns(readers, text, "syllables", 1), top),
     )
 
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import re
 import struct
 import time
@@ -269,3 +270,34 @@ def commit_toc(writer: Any, segments: list[Any]) -> None:
     _sync(storage, sorted(new), folder=False)
     write_toc(storage, writer.indexname, writer.generation, segments)
     clean_files(storage, writer.indexname, writer.generation, segments)
+
+
+# File times advance in steps of a few milliseconds: a folder time older than this cannot
+# be shared by a later commit.
+_SETTLED_NS = 2_000_000_000
+
+
+class FolderGeneration:
+    """Called: the last commit's generation of the index ``ix`` in folder ``path``
+    (None: in memory). Listing the folder for it costs more than a search of a rare word,
+    so it is listed only when the folder changed: its modification time differs from the
+    last listing's, or is too recent to tell two commits apart."""
+
+    def __init__(self, ix: Any, path: Any) -> None:
+        self._ix = ix
+        self._path = path
+        self._seen: tuple[int, int] | None = None  # (folder mtime, generation) last listed
+
+    def __call__(self) -> int:
+        if self._path is None:
+            return int(self._ix.latest_generation())
+        try:
+            mtime = os.stat(self._path).st_mtime_ns
+        except OSError:
+            return int(self._ix.latest_generation())
+        seen = self._seen
+        if seen is not None and seen[0] == mtime and time.time_ns() - mtime > _SETTLED_NS:
+            return seen[1]
+        generation = int(self._ix.latest_generation())
+        self._seen = (mtime, generation)
+        return generation

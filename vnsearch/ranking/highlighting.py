@@ -8,6 +8,7 @@ field's folded and exact syllable views) and takes the idf from a snapshot, as r
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 from vnsearch.analysis.analyzer import fold_term
 from vnsearch.highlight import Highlighter
@@ -72,21 +73,25 @@ def _offset(item: tuple[str, str, int]) -> int:
     return item[2]
 
 
-def snapshot_idf(snap: Snapshot) -> Callable[[str, str], float]:
+def snapshot_idf(snap: Snapshot, stats: Any = None) -> Callable[[str, str], float]:
     """``idf(text_field, folded_term)``: the term's idf in the field's folded view of
-    ``snap``, as ranking computes it."""
+    ``snap`` (or over every shard, with their ``stats``), as ranking computes it."""
 
     def term_idf(field: str, term: str) -> float:
-        postings = snap.postings(view_field(field, "folded"), term)
+        name = view_field(field, "folded")
+        if stats is not None:
+            return idf(stats.doc_freq(name, term), stats.documents)
+        postings = snap.postings(name, term)
         return idf(postings.df if postings is not None else 0, snap.doc_count)
 
     return term_idf
 
 
-def plan_highlighter(units: Sequence[ClausePlan], snap: Snapshot) -> Highlighter:
+def plan_highlighter(units: Sequence[ClausePlan], snap: Snapshot, stats: Any = None) -> Highlighter:
     """The highlighter of a query over ``snap``, from its plan's positive clauses."""
     schema = snap.schema
-    return Highlighter(highlight_terms(units, schema), schema.text_fields, snapshot_idf(snap))
+    term_idf = snapshot_idf(snap, stats)
+    return Highlighter(highlight_terms(units, schema), schema.text_fields, term_idf)
 
 
 def highlighter_for_query(

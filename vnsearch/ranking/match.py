@@ -30,9 +30,12 @@ class Executor:
     """One query's reads of a snapshot: the postings of its terms (looked up once), the
     documents holding each phrase, and the last lookup of documents in each postings."""
 
-    def __init__(self, snap: Snapshot, ranking: Ranking) -> None:
+    def __init__(self, snap: Snapshot, ranking: Ranking, stats: Any = None) -> None:
         self.snap = snap
         self.ranking = ranking
+        # statistics over several indexes (shards) that replace the snapshot's own in
+        # scores (a :class:`~vnsearch.ranking.global_stats.Stats`), or None
+        self.stats = stats
         self._cache: dict[tuple[str, str | bytes], TermPostings | None] = {}
         self._phrases: dict[tuple, np.ndarray] = {}
         # per postings (by id; the query holds them): the last documents looked up in them
@@ -45,6 +48,18 @@ class Executor:
         if p is _UNKNOWN:
             p = self._cache[key] = self.snap.postings(field, term)
         return p
+
+    def avg_length(self, field: str) -> float:
+        """The average length of hidden field ``field`` that scores use."""
+        if self.stats is None:
+            return self.snap.avg_length[field]
+        return float(self.stats.avg_length(field))
+
+    def idf(self, field: str, term: str | bytes, p: TermPostings) -> float:
+        """The idf of ``term`` (whose postings here are ``p``) that scores use."""
+        if self.stats is None:
+            return idf(p.df, self.snap.doc_count)
+        return idf(self.stats.doc_freq(field, term), self.stats.documents)
 
     def prefetch(self, pairs: list[tuple[str, str | bytes]]) -> None:
         """Look up the postings of ``pairs`` (field, term) not looked up yet, together."""
@@ -177,8 +192,10 @@ def _filter_mask(snap: Snapshot, ex: Executor, filters: Mapping[str, Any]) -> np
 class PreparedQuery:
     """A planned query over one snapshot: its clauses, scoring terms and filters."""
 
-    def __init__(self, snap: Snapshot, plan: Plan, filters, ranking: Ranking) -> None:
-        self.executor = Executor(snap, ranking)
+    def __init__(
+        self, snap: Snapshot, plan: Plan, filters, ranking: Ranking, stats: Any = None
+    ) -> None:
+        self.executor = Executor(snap, ranking, stats)
         self.positive = [u for u in plan.units if u.occur != "must_not"]
         self.negative = [u for u in plan.units if u.occur == "must_not"]
         # how many clauses a document matching every positive one matches (a clause the
@@ -199,13 +216,14 @@ class PreparedQuery:
 
     @cached_property
     def scoring_terms(self) -> list[tuple[ScoredTerm, TermPostings, float]]:
-        """(scoring term, its postings, its idf) of every scoring term found in the index."""
+        """(scoring term, its postings, its idf) of every scoring term found in the index
+        (the idf over every shard when the executor has their ``stats``)."""
         ex = self.executor
         out = []
         for s in self.scoring:
             p = ex.postings(s.field, s.term)
             if p is not None and p.df:
-                out.append((s, p, idf(p.df, ex.snap.doc_count)))
+                out.append((s, p, ex.idf(s.field, s.term, p)))
         return out
 
     def filter_mask(self) -> np.ndarray:

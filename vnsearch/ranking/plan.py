@@ -122,15 +122,16 @@ def text_fields(schema, only: Iterable[str] | None) -> list[str]:
 
 def plan_search(
     snap, query: str, fields: Iterable[str] | None, ranking: Ranking,
-    limits: QueryLimits = DEFAULT_LIMITS, synonyms: Synonyms = ABBREVIATIONS,
+    limits: QueryLimits = DEFAULT_LIMITS, synonyms: Synonyms = ABBREVIATIONS, stats=None,
 ) -> Plan:  # fmt: skip
-    """Parse, analyze and plan ``query`` for a search of ``snap`` (whose accent vocabulary
-    restores and respells words, when ``ranking`` asks for it), within ``limits``, each
-    form of ``synonyms`` also searched as the others."""
+    """Parse, analyze and plan ``query`` for a search of ``snap`` (whose accent vocabulary,
+    or that of ``stats`` over all shards, restores and respells words, when ``ranking``
+    asks for it), within ``limits``, each form of ``synonyms`` also searched as the others."""
     if not isinstance(query, str):
         raise TypeError(f"query must be a str, got {type(query).__name__}")
-    reads = ranking.restored_weight or ranking.respell or ranking.typo_weight
-    accents = vocabulary(snap) if reads else None
+    accents = None
+    if ranking.restored_weight or ranking.respell or ranking.typo_weight:
+        accents = vocabulary(snap) if stats is None else stats.vocabulary()
     return plan_text(query, snap.schema, fields, ranking, accents, limits, synonyms)
 
 

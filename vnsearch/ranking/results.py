@@ -19,7 +19,9 @@ class Hit:
 
     ``hit.snippet("body")`` is the best fragment of the stored ``body`` with the query's
     matches as spans; ``hit.snippets`` maps each stored TEXT field to its snippet (made on
-    first access). Both are computed only when read.
+    first access). Both are computed only when read. Hits are ordered by ``clauses`` (how
+    many of the query's clauses the document matches; 0 when listing), then ``score``,
+    then ``docnum``: the keys that merge the hits of several shards.
     """
 
     id: Any
@@ -27,6 +29,8 @@ class Hit:
     fields: Mapping[str, Any]
     docnum: int
     highlighter: Highlighter | None = field(default=None, compare=False, repr=False)
+    # derived from the query, as the highlighter: not part of equality or repr
+    clauses: int = field(default=0, compare=False, repr=False)
 
     def snippet(
         self,

@@ -174,21 +174,29 @@ def length_norm(k1: float, b: float, lengths: Any, avg: float) -> Any:
     return k1 * (1.0 - b + b * lengths / (avg or 1.0))
 
 
-def _norm_table(snap: Snapshot, field: str, k1: float, b: float) -> tuple[Any, np.ndarray]:
+def _norm_table(
+    snap: Snapshot, field: str, k1: float, b: float, avg: float
+) -> tuple[Any, np.ndarray]:
     codes, distinct = snap.length_codes(field)
-    return codes, length_norm(k1, b, distinct, snap.avg_length[field])
+    return codes, length_norm(k1, b, distinct, avg)
 
 
-def length_norms(snap: Snapshot, field: str, k1: float, b: float, docs: np.ndarray) -> np.ndarray:
+def length_norms(
+    snap: Snapshot, field: str, k1: float, b: float, docs: np.ndarray, avg: float | None = None
+) -> np.ndarray:
     """:func:`length_norm` of each of the documents ``docs`` in hidden field ``field``.
 
     Read through small arrays: a search gathers norms at thousands of scattered documents,
     and one ``float64`` per document of every field it scores does not stay in the CPU's
     caches. The snapshot keeps each document's length as the number of its value among
     the field's distinct lengths (:meth:`Snapshot.length_codes`); the norm is computed
-    once per distinct length (kept by the snapshot per ``(field, k1, b)``): the same
-    values as computing it per document."""
-    codes, norms = snap.memo(("length_norms", field, k1, b), _norm_table, snap, field, k1, b)
+    once per distinct length (kept by the snapshot per ``(field, k1, b, avg)``): the same
+    values as computing it per document. ``avg`` replaces the snapshot's average length
+    (the average over several indexes: :mod:`vnsearch.ranking.global_stats`)."""
+    if avg is None:
+        avg = snap.avg_length[field]
+    key = ("length_norms", field, k1, b, avg)
+    codes, norms = snap.memo(key, _norm_table, snap, field, k1, b, avg)
     return norms.take(docs) if codes is None else norms.take(codes.take(docs))
 
 

@@ -54,6 +54,7 @@ def search(
     offset: int = 0,
     synonyms: Synonyms = ABBREVIATIONS,
     facets: FacetSpec | None = None,
+    stats: Any = None,
 ) -> Results:
     """Rank the documents of ``snap`` for ``query``: the hits ``offset`` to ``offset +
     limit`` of the ranking, and the total.
@@ -71,10 +72,13 @@ def search(
     as a form of ``synonyms`` (``UBND``) also matches the others (``ủy ban nhân dân``).
     ``facets`` (field names, or a dict of field -> None, a number of values or a list of
     ranges) counts values over every match into ``Results.facets``
-    (:func:`~vnsearch.ranking.facets.count_facets`).
+    (:func:`~vnsearch.ranking.facets.count_facets`). ``stats`` (a
+    :class:`~vnsearch.ranking.global_stats.Stats` of every shard of a collection) gives
+    the idf, average lengths and accent tables instead of ``snap``'s own, so the shards'
+    hits merge as one index's would (:class:`~vnsearch.shards.ShardedIndex`).
     """
     offset, limit = _at_least_0(offset, "offset"), _at_least_0(limit, "limit")
-    plan, q = _prepare(snap, query, fields, filter, ranking, limits, synonyms)
+    plan, q = _prepare(snap, query, fields, filter, ranking, limits, synonyms, stats)
     if is_match_all(query):
         docs, scores, total = listed(q, offset + limit, sort)
     else:
@@ -100,10 +104,11 @@ def count(
     ranking: Ranking = DEFAULT_RANKING,
     limits: QueryLimits = DEFAULT_LIMITS,
     synonyms: Synonyms = ABBREVIATIONS,
+    stats: Any = None,
 ) -> int:
     """How many documents :func:`search` would find (its ``total``), without ranking them
-    or reading any stored field."""
-    _plan, q = _prepare(snap, query, fields, filter, ranking, limits, synonyms)
+    or reading any stored field (``stats``' accent tables read the query, as there)."""
+    _plan, q = _prepare(snap, query, fields, filter, ranking, limits, synonyms, stats)
     return len(selected(q)) if is_match_all(query) else q.count()
 
 
@@ -115,13 +120,14 @@ def _prepare(
     ranking: Ranking,
     limits: QueryLimits,
     synonyms: Synonyms,
+    stats: Any = None,
 ) -> tuple[Plan, PreparedQuery]:
     """The plan of ``query`` (cut -> parse -> analyze -> plan) and the prepared query."""
     if is_match_all(query):  # nothing to analyze: no accent vocabulary needed
         plan = plan_text("", snap.schema, fields, ranking, None, limits)
     else:
-        plan = plan_search(snap, query, fields, ranking, limits, synonyms)  # type: ignore[arg-type]
-    return plan, PreparedQuery(snap, plan, filter, ranking)
+        plan = plan_search(snap, query, fields, ranking, limits, synonyms, stats)  # type: ignore[arg-type]
+    return plan, PreparedQuery(snap, plan, filter, ranking, stats)
 
 
 def _at_least_0(value: int, name: str) -> int:
@@ -142,11 +148,16 @@ def _hits(
 ) -> tuple[Hit, ...]:
     hits = []
     unique = snap.schema.unique_field
-    highlighter = plan_highlighter(q.positive, snap)
-    for doc, score in zip(docs.tolist(), scores.tolist()):
+    highlighter = plan_highlighter(q.positive, snap, q.executor.stats)
+    # how many clauses each hit matches: the first key of the order (0 when listing)
+    clauses = np.zeros(len(docs), dtype=np.int64)
+    if q.positive:
+        order = np.argsort(docs, kind="stable")
+        clauses[order] = q.keep_among(docs[order].astype(np.int64))[1]
+    for doc, score, c in zip(docs.tolist(), scores.tolist(), clauses.tolist()):
         stored = snap.stored_fields(doc)
         hit_id = stored.get(unique, doc) if unique else doc
-        hits.append(Hit(hit_id, score, stored, doc, highlighter))
+        hits.append(Hit(hit_id, score, stored, doc, highlighter, clauses=c))
     return tuple(hits)
 
 
@@ -158,14 +169,16 @@ def explain(
     ranking: Ranking = DEFAULT_RANKING,
     limits: QueryLimits = DEFAULT_LIMITS,
     synonyms: Synonyms = ABBREVIATIONS,
+    stats: Any = None,
 ) -> Explanation:
     """Explain the score of the document whose unique field is ``doc_id`` (``query`` within
-    ``limits``, with ``synonyms``, as :func:`search`)."""
+    ``limits``, with ``synonyms`` and ``stats``, as :func:`search`)."""
     doc = snap.doc_for_id(doc_id)
     if doc is None:
         raise KeyError(f"no document with id {doc_id!r}")
-    plan = plan_search(snap, query, fields, ranking, limits, synonyms)
-    q = PreparedQuery(snap, plan, None, ranking)
+    plan = plan_search(snap, query, fields, ranking, limits, synonyms, stats)
+    q = PreparedQuery(snap, plan, None, ranking, stats)
+    n = snap.doc_count if stats is None else stats.documents
     terms = []
     for s, p, _idf in q.scoring_terms:
         i = int(p.sorted_docs.searchsorted(doc))
@@ -173,8 +186,9 @@ def explain(
             k1, b = ranking.params(s.view)
             term = explain_term(
                 s.field, s.view, s.term, s.text_field, s.weight,
-                tf=p.freqs[i], df=p.df, n=snap.doc_count, length=snap.lengths[s.field][doc],
-                avg_length=snap.avg_length[s.field], k1=k1, b=b, delta=ranking.delta,
+                tf=p.freqs[i], df=p.df if stats is None else stats.doc_freq(s.field, s.term),
+                n=n, length=snap.lengths[s.field][doc],
+                avg_length=q.executor.avg_length(s.field), k1=k1, b=b, delta=ranking.delta,
             )  # fmt: skip
             terms.append(term)
     score = float(score_docs(q.executor, q.scoring_terms, np.array([doc], dtype=np.int64))[0])

@@ -253,7 +253,10 @@ def _rare_sums(ex: Executor, terms: list) -> np.ndarray:
     the same sums as :func:`score_docs` over all their postings."""
     snap, r = ex.snap, ex.ranking
     # the file's own uint32 document numbers index as well as int64 ones, without a copy
-    norms = [length_norms(snap, s.field, *r.params(s.view), p.sorted_docs) for s, p, _i in terms]
+    norms = [
+        length_norms(snap, s.field, *r.params(s.view), p.sorted_docs, ex.avg_length(s.field))
+        for s, p, _i in terms
+    ]
     values = bm25_many(
         [p.freqs for _s, p, _i in terms],
         norms,
@@ -292,7 +295,8 @@ def score_docs(ex: Executor, terms: list, docs: np.ndarray) -> np.ndarray:
             key = (s.field, *params)
             nd = norms_of_docs.get(key)
             if nd is None:
-                nd = norms_of_docs[key] = length_norms(snap, s.field, *params, docs)
+                avg = ex.avg_length(s.field)
+                nd = norms_of_docs[key] = length_norms(snap, s.field, *params, docs, avg)
             where.append(hit)
             tf_at.append(p.freqs[i[hit]])
             norm_at.append(nd[hit])
@@ -301,7 +305,7 @@ def score_docs(ex: Executor, terms: list, docs: np.ndarray) -> np.ndarray:
             continue
         ids.append(p.sorted_docs)  # uint32 or int64: either indexes without a copy
         tfs.append(p.freqs)
-        norms.append(length_norms(snap, s.field, *params, p.sorted_docs))
+        norms.append(length_norms(snap, s.field, *params, p.sorted_docs, ex.avg_length(s.field)))
         scales.append(s.weight * term_idf)
         counts.append(p.df)
     if where:  # summed per document in term order, as one ``+=`` per term would

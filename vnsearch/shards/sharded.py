@@ -1,0 +1,273 @@
+"""``ShardedIndex``: S vnsearch indexes searched as one, in one process (threads).
+
+Each shard is an ordinary :class:`~vnsearch.Index` in a subfolder; a document lives in the
+shard of its unique id (:func:`~vnsearch.shards.manifest.shard_of`). A search takes the
+shards' last commits, sums their statistics (:class:`~vnsearch.ranking.global_stats.SummedStats`:
+live documents, field lengths, the document frequencies of the query's terms, the spelling
+tables that restore accents), asks every shard for its best ``offset + limit`` hits with
+those statistics, and merges them by (clauses matched, score), then the shard's document
+number, then the shard. With those statistics a shard scores each document exactly as one
+index holding every document would, so the merged hits are that index's hits; only hits
+whose clauses and scores are equal may stand in another order than in one index (which
+orders them by the order documents were added: here by their order within their shard).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from vnsearch.errors import DocumentError, IndexNotFound, SchemaError
+from vnsearch.index import Index, Schema
+from vnsearch.index.storage import check_new_folder
+from vnsearch.query import MatchAll, QueryLimits
+from vnsearch.ranking.global_stats import Stats, SummedStats
+from vnsearch.ranking.results import Explanation, Hit, Results
+from vnsearch.ranking.scoring import Ranking
+from vnsearch.shards.manifest import (
+    MANIFEST,
+    check_shards,
+    read_manifest,
+    shard_folder,
+    shard_of,
+    write_manifest,
+)
+
+__all__ = ["ShardedIndex", "ShardedWriter"]
+
+
+class ShardedIndex:
+    """A collection split over several vnsearch indexes (shards) that search as one.
+
+    >>> import vnsearch
+    >>> schema = vnsearch.Schema(id=vnsearch.ID(stored=True, unique=True),
+    ...                          body=vnsearch.TEXT(stored=True))
+    >>> ix = vnsearch.ShardedIndex.in_memory(schema, shards=3)
+    >>> with ix.writer() as w:
+    ...     for i, text in enumerate(["Hà Nội mùa thu", "Sông Hồng", "Hà Nội, phố cổ Hà Nội"]):
+    ...         w.add({"id": str(i), "body": text})
+    >>> [hit.id for hit in ix.search("ha noi")], ix.doc_count
+    (['2', '0'], 3)
+    """
+
+    def __init__(self, schema: Schema, shards: list[Index], path: Path | None) -> None:
+        if schema.unique_field is None:
+            raise SchemaError("a sharded index needs a unique field: ID(unique=True)")
+        self.schema = schema
+        self.shards = shards
+        self.path = path
+        self._lock = threading.Lock()
+        self._stats: SummedStats | None = None
+        self._pool: ThreadPoolExecutor | None = None
+
+    # -- creating and opening ------------------------------------------------------------
+
+    @classmethod
+    def create(cls, path: str | Path, schema: Schema, shards: int = 4) -> ShardedIndex:
+        """Create ``shards`` empty shard indexes and the manifest in the folder ``path``
+        (a new or empty folder; ``schema`` needs a unique field)."""
+        shards = check_shards(shards)
+        if not isinstance(schema, Schema) or schema.unique_field is None:
+            raise SchemaError("a sharded index needs a Schema with ID(unique=True)")
+        folder = Path(path)
+        check_new_folder(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        indexes = [Index.create(shard_folder(folder, i), schema) for i in range(shards)]
+        write_manifest(folder, shards, schema)  # last: a folder without it is no index
+        return cls(schema, indexes, folder)
+
+    @classmethod
+    def open(cls, path: str | Path, check_reads: bool = True, synonyms: Any = None) -> ShardedIndex:
+        """Open the sharded index in ``path``. A shard missing is :class:`IndexNotFound`,
+        a damaged one :class:`~vnsearch.IndexCorrupted`, each naming the shard."""
+        folder = Path(path)
+        count, schema = read_manifest(folder)
+        indexes = []
+        for i in range(count):
+            where = shard_folder(folder, i)
+            if not where.is_dir():
+                raise IndexNotFound(f"{folder}: shard {i} of {count} is missing ({where})")
+            indexes.append(Index.open(where, schema, check_reads=check_reads, synonyms=synonyms))
+        return cls(schema, indexes, folder)
+
+    @classmethod
+    def in_memory(cls, schema: Schema, shards: int = 4, synonyms: Any = None) -> ShardedIndex:
+        """A sharded index in this process's memory only."""
+        shards = check_shards(shards)
+        return cls(schema, [Index.in_memory(schema, synonyms) for _ in range(shards)], None)
+
+    @classmethod
+    def exists(cls, path: str | Path) -> bool:
+        """Whether the folder ``path`` holds a sharded index (its manifest)."""
+        return (Path(path) / MANIFEST).is_file()
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def shard_of(self, doc_id: Any) -> int:
+        """The number of the shard that holds (or would hold) document ``doc_id``."""
+        return shard_of(doc_id, len(self.shards))
+
+    def writer(self, timeout: float = 10.0, jobs: int = 1) -> ShardedWriter:
+        """A writer over every shard (each shard's lock taken in turn; ``jobs`` analysis
+        processes per shard)."""
+        writers: list[Any] = []
+        try:
+            for ix in self.shards:
+                writers.append(ix.writer(timeout=timeout, jobs=jobs))
+        except BaseException:
+            for w in writers:
+                w.cancel()
+            raise
+        return ShardedWriter(self, writers)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    @property
+    def doc_count(self) -> int:
+        """Live documents over every shard, as of their last commits."""
+        return sum(ix.doc_count for ix in self.shards)
+
+    def global_stats(self) -> SummedStats:
+        """The statistics of every shard's last commit, summed (remade after a commit)."""
+        snaps = [ix.snapshot() for ix in self.shards]
+        with self._lock:
+            known = self._stats
+            if known is None or any(a is not b for a, b in zip(known.snaps, snaps)):
+                known = self._stats = SummedStats(snaps)
+            return known
+
+    def ranking_stats(self) -> Stats:
+        """Every shard's :meth:`~vnsearch.Index.ranking_stats`, merged: plain data."""
+        return Stats.merge(self._each(lambda ix: ix.ranking_stats()))
+
+    def search(
+        self,
+        query: str | MatchAll,
+        limit: int = 10,
+        *,
+        offset: int = 0,
+        fields: Iterable[str] | None = None,
+        filter: Mapping[str, Any] | None = None,
+        ranking: Ranking | None = None,
+        limits: QueryLimits | None = None,
+        synonyms: Any = None,
+    ) -> Results:
+        """The hits ``offset`` to ``offset + limit`` over every shard, as
+        :meth:`vnsearch.Index.search` ranks them in one index: each shard searched with
+        the statistics of all (:meth:`global_stats`), the hits merged by clauses matched,
+        score, then document number in the shard, then shard. ``total`` sums the shards'.
+        (Sorting by fields and facets are not offered here yet.)"""
+        for name, value in (("offset", offset), ("limit", limit)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"{name} must be an int of 0 or more, got {value!r}")
+        stats = self.global_stats()
+        options = {"fields": fields, "filter": filter, "ranking": ranking, "limits": limits}
+        found = self._each(
+            lambda ix: ix.search(query, offset + limit, synonyms=synonyms, stats=stats, **options)
+        )
+        merged = sorted(
+            ((-hit.clauses, -hit.score, hit.docnum, shard), hit)
+            for shard, results in enumerate(found)
+            for hit in results
+        )
+        hits: tuple[Hit, ...] = tuple(hit for _key, hit in merged[offset : offset + limit])
+        first = found[0]
+        return Results(hits, lambda: sum(r.total for r in found), first.notes, first.corrected)
+
+    def count(self, query: str | MatchAll, **options: Any) -> int:
+        """How many documents :meth:`search` finds, over every shard (``options`` as for
+        :meth:`vnsearch.Index.count`)."""
+        stats = self.global_stats()
+        return sum(self._each(lambda ix: ix.count(query, stats=stats, **options)))
+
+    def get(self, doc_id: Any) -> dict[str, Any] | None:
+        """The stored fields of document ``doc_id``, from its shard (None if none)."""
+        return self.shards[self.shard_of(doc_id)].get(doc_id)
+
+    def explain(self, query: str, doc_id: Any, **options: Any) -> Explanation:
+        """Why document ``doc_id`` got its score for ``query`` over every shard (``options``
+        as for :meth:`vnsearch.Index.explain`), from the shard that holds it."""
+        shard = self.shards[self.shard_of(doc_id)]
+        return shard.explain(query, doc_id, stats=self.global_stats(), **options)
+
+    def _each(self, call: Any) -> list[Any]:
+        """``call(shard)`` for every shard, in threads; a shard's error names the shard."""
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(len(self.shards), "vnsearch-shard")
+            pool = self._pool
+        futures = [pool.submit(call, ix) for ix in self.shards]
+        return [f.result() for f in futures]
+
+    def close(self) -> None:
+        """Close every shard and stop the search threads."""
+        with self._lock:
+            pool, self._pool, self._stats = self._pool, None, None
+        if pool is not None:
+            pool.shutdown(wait=True)
+        for ix in self.shards:
+            ix.close()
+
+    def __enter__(self) -> ShardedIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class ShardedWriter:
+    """Adds, updates and deletes routed to the shard of each document's unique id; commits
+    every shard (one after another: not atomic across shards), or cancels them all."""
+
+    def __init__(self, index: ShardedIndex, writers: list[Any]) -> None:
+        self._index = index
+        self._writers = writers
+        self._unique = index.schema.unique_field
+
+    def _writer_of(self, doc: Mapping[str, Any]) -> Any:
+        value = doc.get(self._unique) if isinstance(doc, Mapping) else None
+        if value is None:
+            raise DocumentError(
+                f"a sharded index routes documents by their unique field {self._unique!r}:"
+                " the document has none"
+            )
+        return self._writers[self._index.shard_of(value)]
+
+    def add(self, doc: Mapping[str, Any]) -> None:
+        """Add ``doc`` to its shard (no check for an existing one: see :meth:`update`)."""
+        self._writer_of(doc).add(doc)
+
+    def update(self, doc: Mapping[str, Any]) -> None:
+        """Add ``doc`` to its shard, replacing the document with the same unique id."""
+        self._writer_of(doc).update(doc)
+
+    def delete(self, doc_id: Any) -> int:
+        """Delete document ``doc_id`` from its shard; returns how many were deleted."""
+        return int(self._writers[self._index.shard_of(doc_id)].delete(doc_id))
+
+    def commit(self) -> None:
+        """Commit every shard, in order; if one fails, those after it are cancelled."""
+        for i, w in enumerate(self._writers):
+            try:
+                w.commit()  # its errors name the shard's folder
+            except BaseException:
+                for rest in self._writers[i + 1 :]:
+                    rest.cancel()
+                raise
+
+    def cancel(self) -> None:
+        """Drop the changes of every shard and release their locks."""
+        for w in self._writers:
+            w.cancel()
+
+    def __enter__(self) -> ShardedWriter:
+        return self
+
+    def __exit__(self, exc_type: Any, *exc: object) -> None:
+        if exc_type is None:
+            self.commit()
+        else:
+            self.cancel()
