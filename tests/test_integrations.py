@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 
@@ -187,3 +188,21 @@ def test_a_missing_extra_is_an_import_error_naming_it(module, blocked, extra) ->
     done = _run(code)
     assert done.returncode == 0, done.stderr
     assert f"pip install 'vnsearch[{extra}]'" in done.stdout
+
+
+# -- the README's example ----------------------------------------------------------------------
+
+
+def test_readme_rag_example_runs(tmp_path, monkeypatch, capsys, langchain_retriever) -> None:
+    """The README's "Retrieval for RAG" code, run as written (the seeds index built in a
+    temporary cache), prints what the README shows (a title holds a no-break space)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Retrieval for RAG", 1)[1].split("\n## ", 1)[0]
+    code = re.findall(r"```py\n(.*?)```", section, re.S)[0]
+    shown = re.findall(r"```text\n(.*?)```", section, re.S)[0]
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "README.md (Retrieval for RAG)", "exec"), {})
+    printed = capsys.readouterr().out
+    assert printed.count("\n") == 3
+    assert printed.split() == shown.split()  # white space as doctest's NORMALIZE_WHITESPACE
