@@ -1,8 +1,9 @@
 """The package's shape, read from its own ``import`` statements (``ast``): layers, no circles.
 
 Layers, bottom up: ``errors``; ``analysis`` and ``query``; ``index``; ``highlight`` and
-``ranking``; ``cli``; the package itself. A module imports only from its own layer or
-below, with one documented exception: the public facade ``vnsearch.index.index.Index``
+``ranking``; ``shards``; ``cli`` and ``integrations`` (which imports only ``vnsearch``'s
+public names); the package itself. A module imports only from its own layer or below,
+with one documented exception: the public facade ``vnsearch.index.index.Index``
 imports :mod:`vnsearch.ranking` when it is first asked to search (as Whoosh's
 ``Index.searcher()`` does). ``highlight`` is told apart from ``ranking``: it knows only the
 analysis. Every import counts, inside functions too.
@@ -29,12 +30,14 @@ LAYERS = {
     "ranking": 3,
     "shards": 4,
     "cli": 5,
+    "integrations": 5,
     "__main__": 6,
 }
 # what each module may import from its own layer's other packages
 SAME_LAYER_ALLOWED = {("ranking", "highlight"), ("query", "analysis")}
-# packages that may import only these (the highlighter works from plain data)
-ONLY = {"highlight": {"analysis", "errors"}}
+# packages that may import only these (the highlighter works from plain data; the
+# framework retrievers only the public API, ``import vnsearch``, and their own package)
+ONLY = {"highlight": {"analysis", "errors"}, "integrations": set()}
 # the one upward arrow: the public Index facade joins the index to ranking
 FACADE = "vnsearch.index.index"
 
