@@ -1,8 +1,9 @@
 """The package's shape, read from its own ``import`` statements (``ast``): layers, no circles.
 
-Layers, bottom up: ``errors``; ``analysis`` and ``query``; ``index``; ``highlight`` and
-``ranking``; ``shards``; ``cli`` and ``integrations`` (which imports only ``vnsearch``'s
-public names); the package itself. A module imports only from its own layer or below,
+Layers, bottom up: ``errors`` and ``demo`` (the bundled documents); ``analysis`` and
+``query``; ``index``; ``highlight`` and ``ranking``; ``shards``; ``cli`` and
+``integrations`` (which imports only ``vnsearch``'s public names); the package itself.
+A module imports only from its own layer or below,
 with one documented exception: the public facade ``vnsearch.index.index.Index``
 imports :mod:`vnsearch.ranking` when it is first asked to search (as Whoosh's
 ``Index.searcher()`` does). ``highlight`` is told apart from ``ranking``: it knows only the
@@ -23,6 +24,7 @@ MAX_LINES = 450
 
 LAYERS = {
     "errors": 0,
+    "demo": 0,
     "analysis": 1,
     "query": 1,
     "index": 2,

@@ -14,8 +14,11 @@ def _sh_blocks() -> list[str]:
     return re.findall(r"```sh\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
 
 
-def test_readme_python_examples_run(monkeypatch) -> None:
-    monkeypatch.chdir(ROOT)  # the examples read seeds/ as a user in a checkout would
+def test_readme_python_examples_run(monkeypatch, tmp_path) -> None:
+    """From any folder, as a user's script: the examples read the bundled seeds through
+    ``vnsearch.seed_documents()``, not a path relative to a checkout."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     result = doctest.testfile(
         str(README), module_relative=False, optionflags=doctest.NORMALIZE_WHITESPACE
     )
@@ -91,3 +94,23 @@ def test_readme_command_line_examples_run(tmp_path, monkeypatch, capsys) -> None
             outputs.append(capsys.readouterr().out)
     shown = _steady(_blocks("text")[1])
     assert _steady("".join(outputs[:2])) == shown
+
+
+def test_the_wheel_ships_the_license_types_and_seeds(tmp_path) -> None:
+    """What a user installs: the MIT license, ``py.typed`` and the bundled seeds."""
+    import subprocess
+    import sys
+    import zipfile
+
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert built.returncode == 0, built.stderr[-2000:]
+    (wheel,) = tmp_path.glob("vnsearch-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names), names[-10:]
+    assert "vnsearch/py.typed" in names
+    assert sum(n.startswith("vnsearch/seeds/") and n.endswith(".txt") for n in names) == 5

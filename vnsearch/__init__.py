@@ -50,6 +50,7 @@ logging.getLogger("vnsearch").addHandler(logging.NullHandler())
 
 if TYPE_CHECKING:  # what type checkers see of the names loaded on first use (_LAZY)
     from vnsearch.analysis.telex import from_telex, from_vni
+    from vnsearch.demo import seed_documents
     from vnsearch.highlight import Snippet
     from vnsearch.index import (
         DATETIME,
@@ -112,6 +113,7 @@ _LAZY = {
     "TermContribution": "vnsearch.ranking",
     "from_telex": "vnsearch.analysis.telex",
     "from_vni": "vnsearch.analysis.telex",
+    "seed_documents": "vnsearch.demo",
 }
 
 # spelled out, _LAZY's names too: type checkers read it to know what is exported
@@ -164,6 +166,7 @@ __all__ = [
     "from_vni",
     "is_stopword",
     "normalize",
+    "seed_documents",
     "segment",
     "syllables",
 ]

@@ -15,6 +15,7 @@ import os
 import sys
 from pathlib import Path
 
+from vnsearch import demo
 from vnsearch.cli.errors import USAGE_ERROR, UserError
 from vnsearch.cli.locate import is_index
 
@@ -31,11 +32,10 @@ _STALE_BUILD_S = 3600.0  # a temporary build folder this old was left by a crash
 
 def seeds_dir() -> Path:
     """The bundled seed documents (inside the installed package, or the source checkout)."""
-    package = Path(__file__).resolve().parent.parent
-    for candidate in (package / "seeds", package.parent / "seeds"):
-        if candidate.is_dir():
-            return candidate
-    raise UserError("the bundled seeds/ folder is missing from this installation")
+    try:
+        return demo.seeds_dir()
+    except FileNotFoundError as exc:
+        raise UserError(str(exc)) from None
 
 
 def cache_dir() -> Path:
