@@ -10,7 +10,9 @@ import pytest
 
 from tests.conftest import ROOT, VNTC, require_data
 
-SCRIPTS = ["bench_analyzer.py", "bench_index.py", "bench_query.py", "bench_suggest.py"]
+SCRIPTS = [
+    "bench_analyzer.py", "bench_facets.py", "bench_index.py", "bench_query.py", "bench_suggest.py"
+]  # fmt: skip
 
 
 def _three_titles(path):
