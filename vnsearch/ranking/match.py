@@ -207,6 +207,7 @@ class PreparedQuery:
             self.scoring += plan.bonus
         self.filters = filters
         self._filter_mask: np.ndarray | None = None
+        self._matched: tuple[np.ndarray, np.ndarray] | None = None
         # every term's postings the query will read, read together
         terms = [(s.field, s.term) for s in self.scoring]
         for unit in plan.units:
@@ -232,7 +233,14 @@ class PreparedQuery:
         return self._filter_mask
 
     def match_all(self) -> tuple[np.ndarray, np.ndarray]:
-        """Per document: how many positive clauses it matches, and whether it is a result."""
+        """Per document: how many positive clauses it matches, and whether it is a result
+        (made once per query: the top hits, the total and the facets all read it; callers
+        must not change the arrays)."""
+        if self._matched is None:
+            self._matched = self._match_all()
+        return self._matched
+
+    def _match_all(self) -> tuple[np.ndarray, np.ndarray]:
         snap, ex = self.executor.snap, self.executor
         coord = np.zeros(snap.total, dtype=np.int32)
         if not self.positive:

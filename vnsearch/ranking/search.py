@@ -37,7 +37,7 @@ from vnsearch.ranking.match import PreparedQuery
 from vnsearch.ranking.plan import Plan, plan_search, plan_text
 from vnsearch.ranking.results import Explanation, Hit, Results
 from vnsearch.ranking.scoring import DEFAULT_RANKING, Ranking, explain_term
-from vnsearch.ranking.topk import best, listed, score_docs, selected
+from vnsearch.ranking.topk import best, listed, score_docs, selected, selected_mask
 
 __all__ = ["count", "explain", "search"]
 
@@ -86,10 +86,7 @@ def search(
     docs, scores = docs[offset:], scores[offset:]
     counted: dict[str, dict[Any, int]] = {}
     if facets is not None:
-        if is_match_all(query):
-            matched = q.filter_mask() if q.filters else snap.live
-        else:
-            matched = q.match_all()[1]
+        matched = selected_mask(q) if is_match_all(query) else q.match_all()[1]
         counted = count_facets(snap, matched, facets)
         total = int(np.count_nonzero(matched))
     hits = _hits(snap, docs, scores, q) if len(docs) else ()

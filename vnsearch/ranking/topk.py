@@ -30,6 +30,7 @@ __all__ = [
     "listed",
     "score_docs",
     "selected",
+    "selected_mask",
     "top_hits",
     "top_hits_from_rare_terms",
 ]
@@ -87,10 +88,15 @@ def _sorted(
     return docs, scores, len(cand)
 
 
-def selected(q: PreparedQuery) -> np.ndarray:
-    """The live documents that pass ``q``'s filter, in document order (a match-all query's
+def selected_mask(q: PreparedQuery) -> np.ndarray:
+    """Per document: whether it is live and passes ``q``'s filter (a match-all query's
     results)."""
-    return np.flatnonzero(q.filter_mask() if q.filters else q.executor.snap.live)
+    return q.filter_mask() if q.filters else q.executor.snap.live
+
+
+def selected(q: PreparedQuery) -> np.ndarray:
+    """:func:`selected_mask`'s documents, in document order."""
+    return np.flatnonzero(selected_mask(q))
 
 
 def listed(
