@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vnsearch.errors import DamagedFile
-from vnsearch.index.batch import decode_blocks
+from vnsearch.index.batch import decode_blocks, read_many
 from vnsearch.index.field_writer import pack_block
 from vnsearch.index.postings import (
     CHUNK,
@@ -126,10 +126,14 @@ def test_a_field_written_at_once_equals_its_terms_written_one_at_a_time(field):
         assert got[2].tolist() == freqs.tolist() and got[3].tolist() == positions.tolist()
     else:
         assert got[2].tolist() == [0] * len(docs) and got[3] is None
-    for t, block in zip(field_terms, one_by_one):
+    many = read_many([(block, len(t)) for t, block in zip(field_terms, one_by_one)])
+    for t, block, (m_docs, m_freqs, m_end) in zip(field_terms, one_by_one, many):
         want = ([d for d, _f, _p in t], [f for _d, f, _p in t], [p for *_x, p in t])
         assert _naive(block, len(t), positional) == (*want[:2], want[2] if positional else [])
         arrays = PostingArrays(block, len(t), positional)
+        assert m_docs.tolist() == want[0] and m_freqs.tolist() == want[1]
+        assert m_docs.dtype == np.uint32 and m_freqs.dtype == np.float32
+        assert m_end == arrays.end and (positional or m_end == len(block))
         assert arrays.docs.tolist() == want[0] and arrays.freqs.tolist() == want[1]
         assert arrays.docs.dtype == np.uint32 and arrays.freqs.dtype == np.float32
         if positional:
@@ -149,6 +153,31 @@ def test_lists_of_every_shape_read_back(n):
     assert arrays.docs.tolist() == docs.tolist() and arrays.freqs.tolist() == freqs.tolist()
     assert arrays.all_positions()[1].tolist() == positions.tolist()
     assert _naive(block, n, True)[0] == docs.tolist()
+
+
+def test_many_lists_of_every_shape_and_width_read_at_once():
+    """``read_many`` (a query's short lists, one pass over all their chunks) against the
+    naive reader: one-chunk lists (gaps right after the first document), longer ones (gaps
+    from the next byte), widths from 0 to 32 bits (the 4- and 8-byte reads), ones alone."""
+    rng = np.random.default_rng(7)
+    lists = []
+    shapes = [(1, 5), (2, 2**32 - 1), (CHUNK, 10**6), (CHUNK + 1, 2**31), (3, 40)]
+    shapes += [(5 * CHUNK + 7, 2**32 - 1), (300, 400), (1, 2**32 - 1), (4 * CHUNK, 10**5)]
+    for n, top in shapes:
+        docs = np.sort(rng.choice(top, n, replace=False)) if top > n else np.arange(n)
+        freqs = rng.integers(1, 2**20, n) if n % 2 else np.ones(n, np.int64)
+        lists.append((encode_block(docs, freqs), docs, freqs))
+    for order in (lists, lists[::-1], lists[3:5]):
+        got = read_many([(block, len(docs)) for block, docs, _f in order])
+        for (block, docs, freqs), (g_docs, g_freqs, end) in zip(order, got, strict=True):
+            assert _naive(block, len(docs), False)[:2] == (docs.tolist(), freqs.tolist())
+            assert g_docs.tolist() == docs.tolist() and g_freqs.tolist() == freqs.tolist()
+            assert end == len(block)
+    block = lists[6][0]
+    with pytest.raises(DamagedFile, match="cut short"):
+        read_many([(lists[0][0], 1), (block[:-2], 300)])
+    with pytest.raises(DamagedFile, match="over 32 bits"):
+        read_many([(b"\x40" + block[1:], 300)])
 
 
 def test_frequent_ones_cost_no_bits():

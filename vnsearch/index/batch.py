@@ -95,21 +95,111 @@ def decode_blocks(
 
 def read_many(blocks: list[tuple[Any, int]]) -> list[tuple[np.ndarray, np.ndarray, int]]:
     """Documents and frequencies of many blocks (``(bytes, number of postings)`` each),
-    read at once (per list a few microseconds, not numpy's fixed cost of a decode): each
-    block's ``(docs, freqs, where its frequencies end)``."""
+    read at once: each block's ``(docs, freqs, where its frequencies end)``.
+
+    The work is per chunk of :data:`CHUNK` values, not per value: every chunk of every
+    block is a row (its first bit, width and count), all rows are read with one table of
+    bit offsets per width, and only the documents' running sums and the frequencies are
+    per value. A query's short lists cost a few tens of numpy calls in all, not a few tens
+    each (numpy's fixed cost per call, not the values, is most of a short list's time).
+    """
     raw = b"".join(bytes(data) for data, _n in blocks)
-    lengths = np.fromiter((len(data) for data, _n in blocks), np.int64, len(blocks))
-    counts = np.fromiter((n for _data, n in blocks), np.int64, len(blocks))
-    offsets = np.cumsum(lengths) - lengths
-    ends: list[int] = []
-    docs, freqs, _npos, _positions = decode_blocks(raw, offsets, counts, False, ends)
-    cuts = np.cumsum(counts)[:-1]
+    k = len(blocks)
+    lengths = np.fromiter((len(data) for data, _n in blocks), np.int64, k)
+    n = np.fromiter((count for _data, count in blocks), np.int64, k)
+    at = np.cumsum(lengths) - lengths
+    words = word_view(raw, pad=_PAD)
+    heads = np.frombuffer(words.base, np.uint8)  # the padded copy, byte by byte
+    size = len(raw)
+    if (n <= 0).any():
+        raise DamagedFile("postings block of no postings")
+    ng = (n - 1 + CHUNK - 1) // CHUNK  # chunks of gaps (a first document alone before them)
+    nf = (n + CHUNK - 1) // CHUNK
+    if int((at + 1 + ng + nf).max()) > size:
+        raise DamagedFile("postings blocks cut short")
+    w0 = heads[at].astype(np.int64)
+    gblock = np.repeat(np.arange(k), ng)
+    grank = ranks(ng)
+    gw = heads[at[gblock] + 1 + grank].astype(np.int64)
+    fblock = np.repeat(np.arange(k), nf)
+    frank = ranks(nf)
+    fw = heads[(at + 1 + ng)[fblock] + frank].astype(np.int64)
+    if max(int(w0.max()), int(gw.max(initial=0)), int(fw.max())) > 32:
+        raise DamagedFile("postings block: a width over 32 bits")
+    dstart = at + 1 + ng + nf
+    gcount = np.minimum(CHUNK, (n - 1)[gblock] - CHUNK * grank)
+    fcount = np.minimum(CHUNK, n[fblock] - CHUNK * frank)
+    # a list longer than a chunk has its gaps from the byte after its first document
+    first_bits = np.where(n > CHUNK, (w0 + 7) & ~7, w0)
+    gbit = 8 * dstart[gblock] + first_bits[gblock] + _before_in_block(CHUNK * gw, gblock, ng)
+    dbits = first_bits + np.bincount(gblock, gcount * gw, k).astype(np.int64)
+    fstart = dstart + ((dbits + 7) >> 3)
+    fbit = 8 * fstart[fblock] + _before_in_block(CHUNK * fw, fblock, nf)
+    ends = fstart + ((np.bincount(fblock, fcount * fw, k).astype(np.int64) + 7) >> 3)
+    if int(ends.max()) > size:
+        raise DamagedFile("postings blocks cut short")
+    firsts = words.take(dstart) & _MASK64[w0]
+    steps = np.empty(int(n.sum()), np.int64)
+    starts = np.cumsum(n) - n
+    later = np.ones(len(steps), bool)
+    later[starts] = False
+    gaps = _chunk_values(words, gbit, gw, gcount)
+    gaps += 1
+    steps[later] = gaps
+    steps[starts] = firsts
+    sums = np.cumsum(steps)
+    docs = sums - np.repeat(sums[starts] - steps[starts], n)
+    if int(docs.max()) >> 32:
+        raise DamagedFile("postings block: a document number over 2**32")
+    freqs = _chunk_values(words, fbit, fw, fcount).astype(np.float32)
+    freqs += np.float32(1)
+    docs32 = docs.astype(np.uint32)
+    bounds = np.r_[starts, len(steps)].tolist()
     return [
-        (d, f, end - at)
-        for d, f, end, at in zip(
-            np.split(docs, cuts), np.split(freqs, cuts), ends, offsets.tolist()
-        )
+        (docs32[a:b], freqs[a:b], end)
+        for a, b, end in zip(bounds, bounds[1:], (ends - at).tolist())
     ]
+
+
+_PAD = CHUNK * 32 // 8  # a last, short chunk is read as a whole one: past its end
+_J = np.arange(CHUNK)
+# per first bit within its byte (0-7) and width (0-32): each value's byte and shift
+_BYTE_AT = np.array([[(s + _J * w) >> 3 for w in range(33)] for s in range(8)], np.int64)
+_SHIFT = np.array([[(s + _J * w) & 7 for w in range(33)] for s in range(8)], np.uint32)
+_MASK32 = np.array([(1 << w) - 1 for w in range(33)], np.uint64).astype(np.uint32)
+_MASK64 = _MASK32.astype(np.uint64)
+_MASK64[32] = (1 << 32) - 1
+
+
+def _before_in_block(sizes: np.ndarray, block: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Per row (``rows[b]`` rows of block ``b`` after those of block ``b - 1``; row ``i``
+    in block ``block[i]``), the sum of ``sizes`` of the rows before it in its block."""
+    before = np.cumsum(sizes) - sizes
+    totals = np.bincount(block, sizes, len(rows)).astype(np.int64)
+    return before - np.repeat(np.cumsum(totals) - totals, rows)
+
+
+def _chunk_values(
+    words: np.ndarray, bit: np.ndarray, width: np.ndarray, count: np.ndarray
+) -> np.ndarray:
+    """The values of chunks, one after another: chunk ``i`` holds ``count[i]`` values of
+    ``width[i]`` bits from bit ``bit[i]`` of ``words`` (a :func:`word_view`), as
+    ``int64``. Each value is read from the 4 bytes at its first byte when a value and its
+    shift fit them (widths up to 25), else from 8."""
+    first = bit & 7
+    at = _BYTE_AT[first, width]
+    at += (bit >> 3)[:, None]
+    shifts = _SHIFT[first, width]
+    if len(width) and int(width.max()) > 25:
+        got = words.take(at)
+        got >>= shifts.astype(np.uint64)
+        got &= _MASK64[width][:, None]
+    else:
+        raw = words.base
+        got = np.ndarray((len(raw) - 7,), "<u4", raw, 0, (1,)).take(at)
+        got >>= shifts
+        got &= _MASK32[width][:, None]
+    return got[count[:, None] > _J].astype(np.int64)
 
 
 def _widths(heads: np.ndarray, where: np.ndarray, size: int) -> np.ndarray:
