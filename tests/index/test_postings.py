@@ -16,10 +16,10 @@ from vnsearch.index.field_writer import pack_block
 from vnsearch.index.postings import (
     CHUNK,
     PostingArrays,
-    RawPositions,
     encode_block,
     encode_blocks,
 )
+from vnsearch.index.schema import RawPositions
 
 
 @st.composite

@@ -72,12 +72,35 @@ def test_the_recent_terms_are_bounded_in_bytes_positions_included(tmp_path, monk
     key = ("body.syllables", "nội".encode())
     unread = noi.nbytes
     assert snap._recent._items[key][1] == ENTRY_BYTES + unread
-    noi.position_keys(noi.docs[:5], 0)  # decodes the term's positions
+    noi.position_keys(noi.docs[:5], 0)  # a few documents: their positions alone
+    assert noi.nbytes == unread
+    noi.position_keys(noi.docs, 0)  # every document: the term's positions decoded, kept
     assert noi.nbytes > unread
     snap.postings("body.syllables", "nội")  # weighed again when used
     assert snap._recent._items[key][1] == ENTRY_BYTES + noi.nbytes
     assert len(snap._recent) == 2  # the budget let the oldest go
     assert snap._recent.nbytes <= 3 * weight
+    ix.close()
+
+
+def test_a_few_documents_positions_equal_those_of_the_whole_term(tmp_path, schema):
+    """A phrase's few candidates read their positions alone (``batch.positions_at``): the
+    same keys as from the term's positions decoded whole, for any selection and shift."""
+    ix = Index.create(tmp_path / "ix", schema)
+    rng = np.random.default_rng(3)
+    with ix.writer() as w:
+        for i in range(700):  # "hà" 1-5 times in each document: positions in many chunks
+            words = ["hà" if rng.random() < 0.3 else "nội" for _ in range(rng.integers(3, 14))]
+            w.add(hand(str(i), "Tin", " ".join(["hà", *words]), "x"))
+    term = ix.snapshot().postings("body.syllables", "hà")
+    unread = term.nbytes
+    picks = [np.sort(rng.choice(term.docs, k, replace=False)) for k in (1, 9, 60)]
+    got = {(k, s): term.position_keys(p, s) for k, p in enumerate(picks) for s in (0, 1, 3)}
+    assert term.nbytes == unread  # read alone: nothing decoded whole
+    for (k, shift), keys in got.items():
+        every = term.position_keys(term.docs, shift)  # decoded whole
+        assert term.nbytes > unread
+        assert keys.tolist() == every[np.isin(every >> 32, picks[k])].tolist()
     ix.close()
 
 

@@ -17,7 +17,7 @@ from vnsearch.errors import DamagedFile
 from vnsearch.index.bitpack import unpack, word_view
 from vnsearch.index.postings import CHUNK, doc_slots, in_document, offsets_within, ranks
 
-__all__ = ["decode_blocks", "read_many"]
+__all__ = ["decode_blocks", "positions_at", "read_many"]
 
 
 def decode_blocks(
@@ -159,6 +159,35 @@ def read_many(blocks: list[tuple[Any, int]]) -> list[tuple[np.ndarray, np.ndarra
         (docs32[a:b], freqs[a:b], end)
         for a, b, end in zip(bounds, bounds[1:], (ends - at).tolist())
     ]
+
+
+def positions_at(
+    head: np.ndarray, raw: np.ndarray, counts: np.ndarray, idx: np.ndarray
+) -> np.ndarray:
+    """The positions of postings ``idx`` of a block, one posting's after another, each
+    from its document's start: read one by one from the stream ``(head, raw)`` (see
+    :meth:`~vnsearch.index.postings.PostingArrays.positions_stream`), ``counts`` every
+    posting's number of positions. A phrase checks a few candidates of a long list: their
+    positions cost a few numpy calls, not a decode of every position of the term.
+
+    >>> from vnsearch.index.postings import PostingArrays, encode_block
+    >>> block = encode_block(np.array([2, 5, 9]), np.array([2, 1, 3]), np.array([0, 4, 7, 1, 2, 8]))
+    >>> arrays = PostingArrays(block, 3, True)
+    >>> positions_at(*arrays.positions_stream()[:2], np.array([2, 1, 3]), np.array([0, 2])).tolist()
+    [0, 4, 1, 2, 8]
+    """
+    lengths = counts[idx]
+    starts = np.cumsum(counts)[idx] - lengths
+    want = np.repeat(starts, lengths) + ranks(lengths)  # in the stream
+    rows = want // CHUNK
+    width = head.astype(np.int64)
+    chunk_bits = CHUNK * (np.cumsum(width) - width)
+    w = width[rows]
+    bit = chunk_bits[rows] + (want - CHUNK * rows) * w
+    words = np.ndarray((len(raw) - 7,), "<u8", raw, 0, (1,))
+    got = words.take(bit >> 3) >> (bit & 7).astype(np.uint64)
+    got &= _MASK64[w]
+    return in_document(got.astype(np.int64), np.r_[0, np.cumsum(lengths)])
 
 
 _PAD = CHUNK * 32 // 8  # a last, short chunk is read as a whole one: past its end

@@ -150,7 +150,8 @@ def pack_block(ids: array, weights: array, values: list[bytes], positions: bool)
     """One postings block from Whoosh's postings one at a time: ``ids`` is ``array("I")``,
     ``weights`` ``array("f")``, ``values`` each posting's :class:`RawPositions` bytes.
 
-    >>> from vnsearch.index.postings import PostingArrays, RawPositions
+    >>> from vnsearch.index.postings import PostingArrays
+    >>> from vnsearch.index.schema import RawPositions
     >>> block = pack_block(array("I", [3, 7]), array("f", [2, 1]),
     ...                    [RawPositions().encode([0, 5]), RawPositions().encode([2])], True)
     >>> offsets, flat = PostingArrays(block, 2, True).all_positions()

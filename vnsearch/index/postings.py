@@ -25,13 +25,11 @@ reading a short list (most terms) is a few Python integer operations.
 from __future__ import annotations
 
 import threading
-from array import array
 from collections.abc import Callable
 from itertools import accumulate
 from typing import Any
 
 import numpy as np
-from whoosh.formats import Positions
 
 from vnsearch.errors import DamagedFile
 from vnsearch.index.bitpack import bit_lengths, group_max, pack_into
@@ -39,7 +37,6 @@ from vnsearch.index.bitpack import bit_lengths, group_max, pack_into
 __all__ = [
     "CHUNK",
     "PostingArrays",
-    "RawPositions",
     "doc_slots",
     "encode_block",
     "encode_blocks",
@@ -52,28 +49,6 @@ CHUNK = 128  # values per width byte
 _SMALL = CHUNK  # lists of one chunk are read with Python integers (faster than numpy)
 _U4 = np.dtype("<u4")
 _F4 = np.dtype("<f4")
-
-
-class RawPositions(Positions):
-    """Positions stored as raw ``uint32`` bytes (not Whoosh's pickled deltas): the format
-    of a positional field's postings as Whoosh's per-posting interface passes them."""
-
-    def encode(self, poslist: list[int]) -> bytes:
-        return array("I", poslist).tobytes()
-
-    def decode_positions(self, valuestring: bytes) -> list[int]:
-        out = array("I")
-        out.frombytes(valuestring)
-        return out.tolist()
-
-    def decode_frequency(self, valuestring: bytes) -> int:
-        return len(valuestring) // 4
-
-    def combine(self, vs: list[bytes]) -> bytes:
-        s: set[int] = set()
-        for v in vs:
-            s.update(self.decode_positions(v))
-        return self.encode(sorted(s))
 
 
 def _chunks(n: int) -> int:
@@ -191,18 +166,27 @@ class PostingArrays:
         return found
 
     def _read_positions(self) -> tuple[np.ndarray, np.ndarray]:
-        if self.derive is not None:
-            return self.derive(self)
+        stream = self.positions_stream()
+        if stream is None:  # derived (the positions are never stored and decoded both)
+            return self.derive(self)  # type: ignore[misc]
+        head, raw, _total = stream
+        offsets = np.zeros(len(self.freqs) + 1, np.int64)
+        np.cumsum(self.freqs.astype(np.int64), out=offsets[1:])
+        flat = in_document(_stream(raw, 0, head, int(offsets[-1])).astype(np.int64), offsets)
+        return offsets.astype(_U4), flat.astype(_U4)
+
+    def positions_stream(self) -> tuple[np.ndarray, np.ndarray, int] | None:
+        """The stored positions, checked: ``(their chunks' widths, their bytes padded to
+        be read past the end, how many)``, to read some of them (``batch.positions_at``);
+        None when they are already decoded or read from other terms (``derive``)."""
+        if self.derive is not None or self._positions is not None:
+            return None
         pending = self.positions_check
         if pending is not None:
             pending[0].check(pending[1], pending[2])
             self.positions_check = None
-        counts = self.freqs.astype(np.int64)
-        offsets = np.zeros(len(counts) + 1, np.int64)
-        np.cumsum(counts, out=offsets[1:])
-        total = int(offsets[-1])
-        np_ = _chunks(total)
-        at = self._pos_at
+        total = int(self.freqs.sum(dtype=np.float64))
+        np_, at = _chunks(total), self._pos_at
         if len(self._data) < at + np_:
             raise DamagedFile("postings block: positions cut short")
         head = np.frombuffer(self._data, np.uint8, np_, at)
@@ -213,8 +197,7 @@ class PostingArrays:
             raise DamagedFile("postings block: positions cut short")
         raw = np.zeros(nbytes + _PAD + 8, np.uint8)
         raw[:nbytes] = np.frombuffer(self._data, np.uint8, nbytes, at + np_)
-        flat = in_document(_stream(raw, 0, head, total).astype(np.int64), offsets)
-        return offsets.astype(_U4), flat.astype(_U4)
+        return head, raw, total
 
 
 _MASKS = np.array([(1 << w) - 1 for w in range(33)], np.uint64)

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from vnsearch.analysis import VIEWS
+from vnsearch.index.batch import positions_at
 from vnsearch.index.lengths import per_doc_reader
 from vnsearch.index.recent import ENTRY_BYTES, MISSING, RECENT_BYTES, RECENT_TERMS, Recent
 from vnsearch.index.schema import DATETIME, MISSING_KEY, NUMERIC, TEXT, Schema, view_field
@@ -33,6 +34,9 @@ LOOKUP_COST = 12
 # ranking starts from the rare ones and reads a frequent term's postings whole, and the
 # index checks those postings ahead, in the background, when it opens a segment.
 FREQUENT_SHARE = 1 / 8
+# a phrase reads the positions of its candidates alone when they are under 1 in this many
+# of a term's postings (else the term's are decoded whole and kept with its arrays)
+FEW_POSITIONS = 4
 
 
 def lookup(sorted_docs: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -102,15 +106,23 @@ class TermPostings:
             sel = where[(where >= start) & (where < end)]
             if not len(sel):
                 continue
-            offsets, flat = arrays.all_positions()
             idx = sel - start if kept is None else np.flatnonzero(kept)[sel - start]
-            lo = offsets[idx].astype(np.int64)
-            lengths = offsets[idx + 1].astype(np.int64) - lo
-            before = np.cumsum(lengths) - lengths
-            take = (lo - before).repeat(lengths) + np.arange(int(lengths.sum()))
+            # a few of many postings: their positions alone (else all, decoded and kept)
+            few = FEW_POSITIONS * len(idx) < len(arrays.freqs)
+            stream = arrays.positions_stream() if few else None
+            if stream is not None:
+                counts = arrays.freqs.astype(np.int64)
+                lengths = counts[idx]
+                positions = positions_at(stream[0], stream[1], counts, idx)
+            else:
+                offsets, flat = arrays.all_positions()
+                lo = offsets[idx].astype(np.int64)
+                lengths = offsets[idx + 1].astype(np.int64) - lo
+                before = np.cumsum(lengths) - lengths
+                positions = flat[(lo - before).repeat(lengths) + np.arange(int(lengths.sum()))]
             # doc << 32 plus (position - shift + 2**16), which lies in [0, 2**32): an OR
             base = (self.sorted_docs[sel].astype(np.int64) << 32) + ((1 << 16) - shift)
-            keys.append(base.repeat(lengths) + flat[take])
+            keys.append(base.repeat(lengths) + positions)
         return np.concatenate(keys) if keys else np.empty(0, dtype=np.int64)
 
 

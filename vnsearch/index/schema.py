@@ -8,18 +8,18 @@ stored, lives in a Whoosh ``STORED`` field of the field's own name.
 from __future__ import annotations
 
 import json
+from array import array
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any, ClassVar
 
 from whoosh import columns as wc
 from whoosh import fields as wf
-from whoosh.formats import Frequency
+from whoosh.formats import Frequency, Positions
 
 from vnsearch.analysis import VIEWS
 from vnsearch.analysis.user_words import WordList, check_words, word_list
 from vnsearch.errors import IncompatibleIndex, SchemaError
-from vnsearch.index.postings import RawPositions
 
 __all__ = [
     "DATETIME",
@@ -30,6 +30,7 @@ __all__ = [
     "STORED",
     "TEXT",
     "FieldType",
+    "RawPositions",
     "Schema",
     "SchemaError",
     "exact_term",
@@ -53,6 +54,28 @@ POSITIONAL_VIEWS = frozenset({"syllables", "folded"})
 def view_field(name: str, view: str) -> str:
     """The hidden Whoosh field that holds one view of a TEXT field."""
     return f"{name}.{view}"
+
+
+class RawPositions(Positions):
+    """Positions stored as raw ``uint32`` bytes (not Whoosh's pickled deltas): the format
+    of a positional field's postings as Whoosh's per-posting interface passes them."""
+
+    def encode(self, poslist: list[int]) -> bytes:
+        return array("I", poslist).tobytes()
+
+    def decode_positions(self, valuestring: bytes) -> list[int]:
+        out = array("I")
+        out.frombytes(valuestring)
+        return out.tolist()
+
+    def decode_frequency(self, valuestring: bytes) -> int:
+        return len(valuestring) // 4
+
+    def combine(self, vs: list[bytes]) -> bytes:
+        s: set[int] = set()
+        for v in vs:
+            s.update(self.decode_positions(v))
+        return self.encode(sorted(s))
 
 
 class ViewField(wf.FieldType):
