@@ -34,7 +34,7 @@ from vnsearch.index.schema import DATETIME, ID, KEYWORD, NUMERIC
 from vnsearch.index.terms import terms_reader
 from vnsearch.ranking.filters import Range, range_mask
 
-__all__ = ["FacetSpec", "ValueColumn", "count_facets", "value_column"]
+__all__ = ["FacetSpec", "ValueColumn", "count_facets", "facet_specs", "value_column"]
 
 #: What to count per field: its values (``None``: all; an ``int`` n: the n most frequent)
 #: or, for NUMERIC and DATETIME fields, the matches in each of a list of ranges
@@ -110,7 +110,7 @@ def count_facets(
     counts by value; values no match holds left out), or ``{range: count}`` in the order
     the ranges were given, zeros included."""
     out: dict[str, dict[Any, int]] = {}
-    for name, spec in _specs(facets).items():
+    for name, spec in facet_specs(facets).items():
         ftype = snap.schema.get(name)
         if ftype is None:
             raise ValueError(f"unknown facet field {name!r}")
@@ -137,7 +137,7 @@ def count_facets(
     return out
 
 
-def _specs(facets: FacetSpec) -> dict[str, Any]:
+def facet_specs(facets: FacetSpec) -> dict[str, Any]:
     """``facets`` as a dict of field -> None, a count or a list of ranges, checked."""
     if isinstance(facets, str):
         raise TypeError(f"facets must be a list of field names or a dict, not {facets!r}")

@@ -31,6 +31,8 @@ class Hit:
     highlighter: Highlighter | None = field(default=None, compare=False, repr=False)
     # derived from the query, as the highlighter: not part of equality or repr
     clauses: int = field(default=0, compare=False, repr=False)
+    # with ``sort``: the hit's ``(present, value)`` under each key (``sorting.sort_values``)
+    sort_values: tuple[tuple[bool, Any], ...] = field(default=(), compare=False, repr=False)
 
     def snippet(
         self,

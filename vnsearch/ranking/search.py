@@ -37,6 +37,7 @@ from vnsearch.ranking.match import PreparedQuery
 from vnsearch.ranking.plan import Plan, plan_search, plan_text
 from vnsearch.ranking.results import Explanation, Hit, Results
 from vnsearch.ranking.scoring import DEFAULT_RANKING, Ranking, explain_term
+from vnsearch.ranking.sorting import SortKey, sort_keys, sort_values
 from vnsearch.ranking.topk import best, listed, score_docs, selected, selected_mask
 
 __all__ = ["count", "explain", "search"]
@@ -89,7 +90,7 @@ def search(
         matched = selected_mask(q) if is_match_all(query) else q.match_all()[1]
         counted = count_facets(snap, matched, facets)
         total = int(np.count_nonzero(matched))
-    hits = _hits(snap, docs, scores, q) if len(docs) else ()
+    hits = _hits(snap, docs, scores, q, sort_keys(snap, sort)) if len(docs) else ()
     return Results(hits, total, plan.notes, corrected=plan.corrected, facets=counted)
 
 
@@ -141,7 +142,11 @@ def _at_least_0(value: int, name: str) -> int:
 
 
 def _hits(
-    snap: Snapshot, docs: np.ndarray, scores: np.ndarray, q: PreparedQuery
+    snap: Snapshot,
+    docs: np.ndarray,
+    scores: np.ndarray,
+    q: PreparedQuery,
+    keys: tuple[SortKey, ...] = (),
 ) -> tuple[Hit, ...]:
     hits = []
     unique = snap.schema.unique_field
@@ -151,10 +156,11 @@ def _hits(
     if q.positive:
         order = np.argsort(docs, kind="stable")
         clauses[order] = q.keep_among(docs[order].astype(np.int64))[1]
-    for doc, score, c in zip(docs.tolist(), scores.tolist(), clauses.tolist()):
+    values = sort_values(snap, keys, docs, scores) if keys else [()] * len(docs)
+    for doc, score, c, v in zip(docs.tolist(), scores.tolist(), clauses.tolist(), values):
         stored = snap.stored_fields(doc)
         hit_id = stored.get(unique, doc) if unique else doc
-        hits.append(Hit(hit_id, score, stored, doc, highlighter, clauses=c))
+        hits.append(Hit(hit_id, score, stored, doc, highlighter, clauses=c, sort_values=v))
     return tuple(hits)
 
 

@@ -24,7 +24,7 @@ pages (``offset``) are slices of it. One ``np.lexsort`` of the matches.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -32,7 +32,7 @@ from vnsearch.index.reader import Snapshot
 from vnsearch.index.schema import DATETIME, ID, KEYWORD, NUMERIC
 from vnsearch.ranking.facets import value_column
 
-__all__ = ["SCORE", "SortKey", "sort_docs", "sort_keys"]
+__all__ = ["SCORE", "SortKey", "sort_docs", "sort_keys", "sort_values"]
 
 SCORE = "score"  # the key of the score, when no field has that name
 
@@ -93,3 +93,27 @@ def sort_docs(
     columns += [-scores, docs]
     order = np.lexsort(columns[::-1])[:limit]
     return docs[order], scores[order]
+
+
+def sort_values(
+    snap: Snapshot, keys: Sequence[SortKey], docs: np.ndarray, scores: np.ndarray
+) -> list[tuple[tuple[bool, Any], ...]]:
+    """Per document of ``docs``, what :func:`sort_docs` compares under each key, as
+    ``(present, value)``: a KEYWORD or ID field's smallest value (largest, descending) as
+    text, a NUMERIC or DATETIME field's number as stored, the score. Comparable across
+    indexes with the same schema: the hits of several shards merge by them
+    (:mod:`vnsearch.shards.merge`)."""
+    columns: list[list[tuple[bool, Any]]] = []
+    for name, descending in keys:
+        ftype = snap.schema.get(name)
+        if ftype is None:  # the score
+            columns.append([(True, s) for s in scores.tolist()])
+        elif isinstance(ftype, (KEYWORD, ID)):
+            column = value_column(snap, name)
+            slots = (column.last if descending else column.first)[docs].tolist()
+            columns.append([(True, column.values[s - 1]) if s else (False, "") for s in slots])
+        else:
+            values, has = snap.field_values(name)
+            pairs = zip(has[docs].tolist(), values[docs].tolist())
+            columns.append([(True, v) if h else (False, 0) for h, v in pairs])
+    return list(zip(*columns)) if columns else [() for _ in range(len(docs))]

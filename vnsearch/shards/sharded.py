@@ -15,7 +15,7 @@ orders them by the order documents were added: here by their order within their 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -24,9 +24,11 @@ from vnsearch.errors import DocumentError, IndexNotFound, SchemaError
 from vnsearch.index import Index, Schema
 from vnsearch.index.storage import check_new_folder
 from vnsearch.query import MatchAll, QueryLimits
+from vnsearch.ranking.facets import FacetSpec, facet_specs
 from vnsearch.ranking.global_stats import Stats, SummedStats
-from vnsearch.ranking.results import Explanation, Hit, Results
+from vnsearch.ranking.results import Explanation, Results
 from vnsearch.ranking.scoring import Ranking
+from vnsearch.ranking.sorting import sort_keys
 from vnsearch.shards.manifest import (
     MANIFEST,
     check_shards,
@@ -35,6 +37,7 @@ from vnsearch.shards.manifest import (
     shard_of,
     write_manifest,
 )
+from vnsearch.shards.merge import merge_facets, merge_hits, shard_facets
 
 __all__ = ["ShardedIndex", "ShardedWriter"]
 
@@ -151,31 +154,36 @@ class ShardedIndex:
         offset: int = 0,
         fields: Iterable[str] | None = None,
         filter: Mapping[str, Any] | None = None,
+        sort: str | Sequence[str] | None = None,
         ranking: Ranking | None = None,
         limits: QueryLimits | None = None,
         synonyms: Any = None,
+        facets: FacetSpec | None = None,
     ) -> Results:
         """The hits ``offset`` to ``offset + limit`` over every shard, as
-        :meth:`vnsearch.Index.search` ranks them in one index: each shard searched with
-        the statistics of all (:meth:`global_stats`), the hits merged by clauses matched,
-        score, then document number in the shard, then shard. ``total`` sums the shards'.
-        (Sorting by fields and facets are not offered here yet.)"""
+        :meth:`vnsearch.Index.search` orders them in one index: each shard searched with
+        the statistics of all (:meth:`global_stats`), the hits merged by clauses matched
+        and score (or by the ``sort`` keys, then score), then document number in the shard,
+        then shard (:mod:`vnsearch.shards.merge`). ``total`` and ``facets`` sum the
+        shards'."""
         for name, value in (("offset", offset), ("limit", limit)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"{name} must be an int of 0 or more, got {value!r}")
         stats = self.global_stats()
-        options = {"fields": fields, "filter": filter, "ranking": ranking, "limits": limits}
+        specs = None if facets is None else facet_specs(facets)
+        options = {
+            "fields": fields, "filter": filter, "ranking": ranking, "limits": limits,
+            "sort": sort, "facets": None if specs is None else shard_facets(specs),
+        }  # fmt: skip
         found = self._each(
             lambda ix: ix.search(query, offset + limit, synonyms=synonyms, stats=stats, **options)
         )
-        merged = sorted(
-            ((-hit.clauses, -hit.score, hit.docnum, shard), hit)
-            for shard, results in enumerate(found)
-            for hit in results
-        )
-        hits: tuple[Hit, ...] = tuple(hit for _key, hit in merged[offset : offset + limit])
+        keys = sort_keys(self.shards[0].snapshot(), sort)
+        hits = merge_hits([r.hits for r in found], keys, offset, limit)
+        counted = None if specs is None else merge_facets([r.facets for r in found], specs)
         first = found[0]
-        return Results(hits, lambda: sum(r.total for r in found), first.notes, first.corrected)
+        total = lambda: sum(r.total for r in found)  # noqa: E731
+        return Results(hits, total, first.notes, first.corrected, facets=counted)
 
     def count(self, query: str | MatchAll, **options: Any) -> int:
         """How many documents :meth:`search` finds, over every shard (``options`` as for
