@@ -28,6 +28,7 @@ from vnsearch import (
     SchemaError,
     VnsearchError,
 )
+from vnsearch.index.schema import FORMAT_VERSION
 
 ERRORS = [
     "DocumentError",
@@ -97,7 +98,7 @@ def test_a_missing_index_is_index_not_found(tmp_path):
         b"\xff\xfe\x00garbage",  # not UTF-8
         b'{"format": 2, "fields": {',  # truncated JSON
         b"[1, 2, 3]",  # JSON, not a schema
-        b'{"format": 3, "fields": {"body": {"type": "NOPE"}}}',  # unknown field type
+        b'{"format": %d, "fields": {"body": {"type": "NOPE"}}}' % FORMAT_VERSION,  # unknown type
         b"",
     ],
 )

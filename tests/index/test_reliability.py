@@ -34,6 +34,7 @@ from vnsearch import (
     Schema,
     SchemaError,
 )
+from vnsearch.index.schema import FORMAT_VERSION
 
 POSIX = pytest.mark.skipif(not hasattr(os, "fork"), reason="SIGKILL and fork are POSIX")
 
@@ -545,7 +546,7 @@ def test_a_damaged_table_of_contents(tmp_path):
         ),
         (
             lambda d: d["vnsearch.json"].write_text(
-                d["vnsearch.json"].read_text().replace('"format": 3', '"format": 2')
+                d["vnsearch.json"].read_text().replace(f'"format": {FORMAT_VERSION}', '"format": 2')
             ),
             IncompatibleIndex,
             "format version 2.*rebuild",
