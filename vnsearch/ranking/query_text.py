@@ -268,21 +268,21 @@ def _favours(accents: AccentVocabulary, reading: str, typed: str) -> bool:
 
 
 def _correct_typos(nodes: list, texts: list[_Text], accents: AccentVocabulary) -> set[int]:
-    """Read each syllable the index does not hold (of 4 letters or more, or any with
-    ``~1``; none with ``~0``) as the one a slip away that it holds (``tjành`` ->
-    ``thành``: :func:`vnsearch.ranking.typos.correction`), after raw keys were read.
+    """Read each syllable the index does not hold (of 4 letters or more, of 2 or 3 by its
+    neighbours, or any with ``~1``; none with ``~0``) as the one a slip away that it holds
+    (``tjành`` -> ``thành``: :func:`vnsearch.ranking.typos.correction`), after raw keys.
     Changes ``nodes`` and ``texts`` in place; the indexes of the items changed."""
     fixed: set[int] = set()
-    # every syllable of the query in order, folded: the neighbours a candidate is read with
+    # every syllable of the query in order, lowercase: the neighbours a candidate is read with
     flat = [(k, tok) for k, t in enumerate(texts) if t is not _BY_VALUE for tok in t.tokens]
     flat = [(k, tok) for k, tok in flat if tok.kind == "syllable"]
-    folded = [fold_term(tok.text.lower()) for _k, tok in flat]
+    lower = [tok.text.lower() for _k, tok in flat]
     found: dict[int, list[tuple[Token, str]]] = {}
     for i, (k, tok) in enumerate(flat):
         asked = getattr(nodes[k], "typos", None)
         if asked == 0:
             continue
-        near = (folded[i - 1] if i else None, folded[i + 1] if i + 1 < len(flat) else None)
+        near = (lower[i - 1] if i else None, lower[i + 1] if i + 1 < len(flat) else None)
         word = correction(tok.text, accents.syllables, asked is not None, near, accents.bigrams)
         if word is not None:
             found.setdefault(k, []).append((tok, word))
