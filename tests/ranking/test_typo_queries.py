@@ -176,6 +176,8 @@ def test_a_short_word_no_document_holds_is_read_by_its_neighbours() -> None:
     assert near("nht") is None and near("nht tin") is None
     # a short word the index holds, an acronym: as typed
     assert near("phổ biến nhà") is None and near("phổ biến NHT") is None
+    # an excluded word: a guess must not take documents away
+    assert near("phổ biến -nht") is None
 
 
 def test_the_candidate_that_fits_between_both_neighbours_wins() -> None:
