@@ -128,3 +128,74 @@ def test_the_cli_shows_the_query_as_read(tmp_path, monkeypatch, capsys) -> None:
     assert json.loads(capsys.readouterr().out)["corrected"] == "vung Tàu"
     assert main(["query", "Tàu", "--index", str(ix_path)]) == 0
     assert "Showing results for" not in capsys.readouterr().out
+
+
+# the neighbouring syllables decide: pairs as the index spells them, with their df
+NEAR = AccentVocabulary(
+    {
+        "pho bien": (("phổ biến", 40),),
+        "bien nhat": (("biến nhất", 6),),
+        "bien nhan": (("biến nhân", 1),),
+        "dong duc": (("đông đức", 12),),
+        "dang duc": (("đảng đức", 1),),
+        "ma ong": (("mà ông", 90),),
+        "ma song": (("mà sóng", 1),),
+        "song hong": (("sông hồng", 22), ("sóng hồng", 1)),
+        "phan cua": (("phần của", 114), ("phận của", 48)),
+    },
+    {
+        "pho": (("phổ", 50),),
+        "bien": (("biển", 90), ("biến", 60)),
+        "nhat": (("nhất", 300), ("nhật", 80)),
+        "nhan": (("nhân", 400),),
+        "nha": (("nhà", 500),),
+        "dong": (("đông", 70), ("động", 200)),
+        "dang": (("đang", 150), ("đảng", 90)),
+        "duc": (("đức", 30),),
+        "ma": (("mà", 900),),
+        "ong": (("ông", 1400),),
+        "song": (("sống", 580), ("song", 345), ("sông", 297), ("sóng", 111)),
+        "hong": (("hồng", 60),),
+        "phan": (("phần", 1054), ("phân", 590), ("phản", 451), ("phán", 171)),
+        "cua": (("của", 3000), ("cua", 5)),
+        "tin": (("tin", 80),),
+    },
+)
+
+
+def near(query: str) -> str | None:
+    return analyze_query(parse(query), SCHEMA, NEAR).corrected
+
+
+def test_a_short_word_no_document_holds_is_read_by_its_neighbours() -> None:
+    # "nht": a slip from nhất, nhật, nhân, nhà...: the pair the index holds decides
+    assert near("phổ biến nht") == "phổ biến nhat"  # typed without accents: any form
+    # a mark a slip took away with its letter: "Đông", though "đang" has the marks typed
+    assert near("Đng Đức") == "Đông Đức"
+    # alone, or where no candidate is held next to the neighbours: taken as typed
+    assert near("nht") is None and near("nht tin") is None
+    # a short word the index holds, an acronym: as typed
+    assert near("phổ biến nhà") is None and near("phổ biến NHT") is None
+    # an excluded word: a guess must not take documents away
+    assert near("phổ biến -nht") is None
+
+
+def test_the_candidate_that_fits_between_both_neighbours_wins() -> None:
+    # "mà ông" is a far more common pair than "mà sông", but "sông Hồng" decides
+    assert near("mà zông Hồng") == "mà sông Hồng"
+
+
+def test_forms_beyond_the_most_frequent_are_found_beside_the_neighbours() -> None:
+    # "phận" is not among the 4 forms kept for "phan", but "phận của" is a pair it holds
+    assert near("phnậ của") == "phận của"
+
+
+def test_a_short_word_is_read_in_a_search_and_said_so() -> None:
+    ix = Index.in_memory(Schema(title=TEXT(stored=True), body=TEXT(stored=True)))
+    with ix.writer() as w:
+        w.add({"title": "Một", "body": "Trò chơi phổ biến nhất ở Huế."})
+        w.add({"title": "Hai", "body": "Môn thể thao phổ biến nhất là bóng đá."})
+        w.add({"title": "Ba", "body": "Biển Nhật Bản."})
+    results = ix.search("thể thao phổ biến nht")
+    assert results.corrected == "thể thao phổ biến nhat"
+    assert results[0].fields["title"] == "Hai"

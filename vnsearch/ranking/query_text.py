@@ -171,7 +171,8 @@ def analyze_query(
     if accents is not None:
         _read_keys(nodes, texts, accents)
         if ranking.typo_weight:
-            fixed = _correct_typos(nodes, texts, accents)
+            out = {k for k, (i, _n) in enumerate(pairs) if clauses[i].occur == "must_not"}
+            fixed = _correct_typos(nodes, texts, accents, out)
     read = _as_read(parsed, nodes) if any(a is not b for a, b in zip(typed, nodes)) else None
     if ranking.respell and accents is not None:
         _respell(nodes, texts, accents)
@@ -267,22 +268,27 @@ def _favours(accents: AccentVocabulary, reading: str, typed: str) -> bool:
     return next((df for form, df in forms if form == reading), 0) > typed_df
 
 
-def _correct_typos(nodes: list, texts: list[_Text], accents: AccentVocabulary) -> set[int]:
-    """Read each syllable the index does not hold (of 4 letters or more, or any with
-    ``~1``; none with ``~0``) as the one a slip away that it holds (``tjành`` ->
-    ``thành``: :func:`vnsearch.ranking.typos.correction`), after raw keys were read.
-    Changes ``nodes`` and ``texts`` in place; the indexes of the items changed."""
+def _correct_typos(
+    nodes: list, texts: list[_Text], accents: AccentVocabulary, excluded: set[int]
+) -> set[int]:
+    """Read each syllable the index does not hold (of 4 letters or more, of 2 or 3 by its
+    neighbours, or any with ``~1``; none with ``~0``) as the one a slip away that it holds
+    (``tjành`` -> ``thành``: :func:`vnsearch.ranking.typos.correction`), after raw keys.
+    An ``excluded`` item (``-word``) is read without its neighbours (so never when short:
+    a guess must not take documents away). Changes ``nodes`` and ``texts`` in place; the
+    indexes of the items changed."""
     fixed: set[int] = set()
-    # every syllable of the query in order, folded: the neighbours a candidate is read with
+    # every syllable of the query in order, lowercase: the neighbours a candidate is read with
     flat = [(k, tok) for k, t in enumerate(texts) if t is not _BY_VALUE for tok in t.tokens]
     flat = [(k, tok) for k, tok in flat if tok.kind == "syllable"]
-    folded = [fold_term(tok.text.lower()) for _k, tok in flat]
+    lower = [tok.text.lower() for _k, tok in flat]
     found: dict[int, list[tuple[Token, str]]] = {}
     for i, (k, tok) in enumerate(flat):
         asked = getattr(nodes[k], "typos", None)
         if asked == 0:
             continue
-        near = (folded[i - 1] if i else None, folded[i + 1] if i + 1 < len(flat) else None)
+        near = (lower[i - 1] if i else None, lower[i + 1] if i + 1 < len(flat) else None)
+        near = (None, None) if k in excluded else near
         word = correction(tok.text, accents.syllables, asked is not None, near, accents.bigrams)
         if word is not None:
             found.setdefault(k, []).append((tok, word))

@@ -7,9 +7,20 @@ two neighbouring letters swapped (``tjành`` -> ``thành``, ``chimế`` -> ``chi
 candidates are generated (a few hundred strings) and looked up in the index's vocabulary
 (:class:`~vnsearch.ranking.accents.AccentVocabulary`), those that are Vietnamese syllables
 first (a few of them: the index is asked about any other, such as a name, only when
-none of those is in it). The best is the one with the accents typed (``tjành``:
-``thành`` before ``thanh``, ``thánh``), then the one the index holds most often next to
-the query's neighbouring syllables, then the one most documents hold.
+none of those is in it). The best is one with the accents typed (``tjành``: ``thành``
+before ``thanh``, ``thánh``; a slip may have taken one away with its letter: ``Đng`` ->
+``Đông``), then the one that fits best between the query's neighbouring syllables, as the
+index spells its pairs (a bigram model of document frequencies: ``mà zông Hồng`` ->
+``sông``, not the far more frequent ``ông`` of ``mà ông``), then the one most documents
+hold.
+
+A shorter word (2 or 3 letters, not all capitals) that no document holds is read so too,
+but only by its neighbours: as a candidate the index holds next to them in at least
+:data:`SHORT_CONTEXT` documents (``phổ biến nht`` -> ``nhat``, typed without accents and
+searched so; ``Đng Đức`` -> ``Đông Đức``).
+A short word fits too many syllables a slip away to be guessed alone (``nht``: ``nhất``,
+``nhật``, ``nhà``, ``nút``...), and one no document holds, read as typed, finds nothing;
+a short word the index holds (``nất``, ``Cua``) is taken as typed, as is an acronym.
 
 >>> from vnsearch.ranking.accents import AccentVocabulary
 >>> v = AccentVocabulary({}, {"thanh": (("thành", 9), ("thanh", 3)), "tanh": (("tạnh", 1),)})
@@ -31,10 +42,13 @@ from vnsearch.analysis.telex import syllable_forms
 
 __all__ = ["MAX_LETTERS", "MAX_TYPED_DF", "MIN_LETTERS", "correction", "edits"]
 
-MIN_LETTERS = 4  # shorter words are never corrected unless asked (``ab~1``)
+MIN_LETTERS = 4  # shorter words only by their neighbours, or when asked (``ab~1``)
 MAX_LETTERS = 12  # nor longer ones (a run of words typed without spaces): bounded work
 MAX_TYPED_DF = 0  # a word held by more documents than this is taken as typed
 ANY_WORD = True  # when no Vietnamese syllable is one slip away, any word the index holds
+SHORT_CONTEXT = 2  # a word of 2-3 letters: read as one held next to its neighbours this often
+BACKOFF = 0.001  # a pair the index lacks: weighed as this share of the word's frequency
+SMOOTHING = 20.0  # documents added to a candidate's own when dividing by it
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 
@@ -86,29 +100,34 @@ def correction(
 ) -> str | None:  # fmt: skip
     """The syllable the index holds one slip away from ``typed`` (one syllable as typed,
     any case; case kept), or None: ``typed`` is held by more than :data:`MAX_TYPED_DF`
-    documents, is not letters only, is shorter than :data:`MIN_LETTERS` (unless
-    ``forced``) or longer than :data:`MAX_LETTERS`, or no neighbour is in more documents.
-    ``syllables`` maps a folded syllable to its forms and document frequencies
-    (``AccentVocabulary.syllables``).
+    documents, is not letters only, is longer than :data:`MAX_LETTERS`, or shorter than
+    :data:`MIN_LETTERS` (unless ``forced``) and not a short word read by its neighbours
+    (below), or no neighbour is in more documents. ``syllables`` maps a folded syllable
+    to its forms and document frequencies (``AccentVocabulary.syllables``).
 
-    With ``bigrams`` (``AccentVocabulary.bigrams``) and ``near`` (the folded syllables
-    typed before and after, or None), a candidate the index holds next to them in more
-    documents comes first (``ngiên cứu`` -> ``nghiên cứu``, not ``nhiên``), after the
-    accents typed and before its own frequency."""
+    With ``bigrams`` (``AccentVocabulary.bigrams``) and ``near`` (the syllables typed
+    before and after, lowercase, or None), the candidates are weighed by how well they
+    fit between them (:func:`_fit`; ``ngiên cứu`` -> ``nghiên cứu``, not ``nhiên``), after
+    the accents typed and before their own frequency; a word of 2 or 3 letters (not all
+    capitals) is then read too, as a candidate the index holds next to them in at least
+    :data:`SHORT_CONTEXT` documents."""
     lower = typed.lower()
     key = fold(lower)
     if not (key.isascii() and key.isalpha()) or len(key) > MAX_LETTERS:
         return None
-    if len(key) < MIN_LETTERS and not forced:
+    left, right = near if bigrams is not None else (None, None)
+    short = len(key) < MIN_LETTERS and not forced
+    alone = left is None and right is None
+    if short and (len(key) < 2 or alone or (len(typed) > 1 and typed.isupper())):
         return None
     typed_df = sum(df for _form, df in syllables.get(key, ()))
     if typed_df > MAX_TYPED_DF:
         return None
     valid = _syllables()
     cands = dict.fromkeys(edits(key))
-    best: tuple[tuple[bool, int, int], str] | None = None
     marks = _marks(lower) if lower != key else None
-    left, right = near if bigrams is not None else (None, None)
+    right_df = _df(syllables, right) if right is not None else 0
+    best: tuple[tuple[bool, float, bool, int], str] | None = None
     tiers = [[c for c in cands if c in valid]]
     if ANY_WORD:
         tiers.append([c for c in cands if c not in valid])
@@ -117,20 +136,69 @@ def correction(
             forms = syllables.get(cand, ())
             if not forms:
                 continue
-            ctx = 0
-            if left is not None:
-                ctx += sum(df for _f, df in bigrams.get(f"{left} {cand}", ()))
-            if right is not None:
-                ctx += sum(df for _f, df in bigrams.get(f"{cand} {right}", ()))
+            before = _beside(bigrams, left, cand, 1) if left is not None else {}
+            after = _beside(bigrams, cand, right, 0) if right is not None else {}
+            if short and sum(before.values()) + sum(after.values()) < SHORT_CONTEXT:
+                continue
             if marks is None:  # typed without accents: searched without them
-                rank = (True, ctx, sum(df for _f, df in forms))
-                if rank[2] > typed_df and (best is None or rank > best[0]):
+                df = sum(df for _f, df in forms)
+                fit = _fit(sum(before.values()), sum(after.values()), df, right_df, near)
+                rank = (True, fit, True, df)
+                if df > typed_df and (best is None or rank > best[0]):
                     best = (rank, cand)
                 continue
-            for form, df in forms:
-                rank = (_marks(form) == marks, ctx, df)
+            every = dict(forms)  # the most frequent forms, and those seen beside the others
+            for form in before.keys() | after.keys():
+                every.setdefault(form, before.get(form, 0) + after.get(form, 0))
+            for form, df in every.items():
+                own = _marks(form)
+                fit = _fit(before.get(form, 0), after.get(form, 0), df, right_df, near)
+                rank = (_within(marks, own), fit, own == marks, df)
                 if df > typed_df and (best is None or rank > best[0]):
                     best = (rank, form)
         if best is not None:
             break
     return None if best is None else _recase(best[1], typed)
+
+
+def _beside(bigrams: Any, first: str, second: str, at: int) -> dict[str, int]:
+    """The forms of the syllable at ``at`` (0 or 1) of the pair ``first second`` that the
+    index holds next to the other one (spelled as typed when typed with accents; any form
+    when not), with the number of documents that hold each pair."""
+    other = (first, second)[1 - at]
+    accented = other != fold(other)
+    out: dict[str, int] = {}
+    for form, df in bigrams.get(f"{fold(first)} {fold(second)}", ()):
+        pair = form.split(" ")
+        if not accented or pair[1 - at] == other:
+            out[pair[at]] = out.get(pair[at], 0) + df
+    return out
+
+
+def _fit(before: int, after: int, df: int, right_df: int, near: tuple) -> float:
+    """How likely a candidate held by ``df`` documents is between the query's neighbours,
+    up to a factor the same for every candidate: a bigram model of document frequencies,
+    P(candidate | left) P(right | candidate), each smoothed towards the one-word frequency
+    (``before``, ``after``: the documents holding it next to the left and right one;
+    ``right_df``: those holding the right one). Summing both sides' counts instead lets a
+    frequent word win by a common pair on one side (``mà ông`` over ``sông Hồng``)."""
+    fit = before + BACKOFF * df if near[0] is not None else float(df)
+    if near[1] is not None:
+        fit *= (after + BACKOFF * right_df) / (df + SMOOTHING)
+    return fit
+
+
+def _df(syllables: Any, word: str) -> int:
+    """How many documents hold ``word`` as spelled (any form when typed without accents)."""
+    key = fold(word)
+    forms = syllables.get(key, ())
+    if word == key:
+        return sum(df for _f, df in forms)
+    return next((df for f, df in forms if f == word), 0)
+
+
+def _within(typed: tuple[str, ...], marks: tuple[str, ...]) -> bool:
+    """Whether the marks ``typed`` are all in ``marks``, in order: the form has the accents
+    typed, and maybe one a slip took away with its letter (``Đng`` -> ``Đông``)."""
+    rest = iter(marks)
+    return all(m in rest for m in typed)
