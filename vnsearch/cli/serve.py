@@ -98,6 +98,9 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "vnsearch"
     sys_version = ""
     protocol_version = "HTTP/1.1"
+    # headers and body go out in two writes: with Nagle's algorithm the body of an answer
+    # on a kept-alive connection waited for the client's delayed ACK (~45 ms each)
+    disable_nagle_algorithm = True
     timeout = 30  # an idle or slow client's connection is closed after this
 
     def do_GET(self) -> None:
