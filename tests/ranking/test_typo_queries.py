@@ -123,7 +123,8 @@ def test_the_cli_shows_the_query_as_read(tmp_path, monkeypatch, capsys) -> None:
     capsys.readouterr()
     assert main(["query", "vungg", "Tàuu", "--index", str(ix_path)]) == 0
     out = capsys.readouterr().out
-    assert out.splitlines()[0] == 'Showing results for "vung Tàu"'
+    # typed without accents beside a word typed with them: read with the accents seen
+    assert out.splitlines()[0] == 'Showing results for "vũng Tàu"'
     assert main(["query", "vung", "Tàuu", "--index", str(ix_path), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["corrected"] == "vung Tàu"
     assert main(["query", "Tàu", "--index", str(ix_path)]) == 0
@@ -177,7 +178,7 @@ def near(query: str) -> str | None:
 
 def test_a_short_word_no_document_holds_is_read_by_its_neighbours() -> None:
     # "nht": a slip from nhất, nhật, nhân, nhà...: the pair the index holds decides
-    assert near("phổ biến nht") == "phổ biến nhat"  # typed without accents: any form
+    assert near("phổ biến nht") == "phổ biến nhất"  # the form seen beside "biến"
     # a mark a slip took away with its letter: "Đông", though "đang" has the marks typed
     assert near("Đng Đức") == "Đông Đức"
     # alone, or where no candidate is held next to the neighbours: taken as typed
@@ -205,8 +206,15 @@ def test_a_short_word_is_read_in_a_search_and_said_so() -> None:
         w.add({"title": "Hai", "body": "Môn thể thao phổ biến nhất là bóng đá."})
         w.add({"title": "Ba", "body": "Biển Nhật Bản."})
     results = ix.search("thể thao phổ biến nht")
-    assert results.corrected == "thể thao phổ biến nhat"
+    assert results.corrected == "thể thao phổ biến nhất"
     assert results[0].fields["title"] == "Hai"
+
+
+def test_a_short_word_typed_without_accents_takes_them_beside_accented_words() -> None:
+    # typed with accents around it: the form the index holds beside them, not any form
+    assert near("phổ biến nht") == "phổ biến nhất"
+    # a query typed without any accent is searched without them
+    assert near("pho bien nht") == "pho bien nhat"
 
 
 def test_accents_the_index_never_puts_on_a_held_syllable_are_read_a_slip_away() -> None:

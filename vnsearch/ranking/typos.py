@@ -16,8 +16,8 @@ hold.
 
 A shorter word (2 or 3 letters, not all capitals) that no document holds is read so too,
 but only by its neighbours: as a candidate the index holds next to them in at least
-:data:`SHORT_CONTEXT` documents (``phổ biến nht`` -> ``nhat``, typed without accents and
-searched so; ``Đng Đức`` -> ``Đông Đức``).
+:data:`SHORT_CONTEXT` documents (``phổ biến nht`` -> ``nhất``; ``Đng Đức`` -> ``Đông
+Đức``).
 A short word fits too many syllables a slip away to be guessed alone (``nht``: ``nhất``,
 ``nhật``, ``nhà``, ``nút``...), and one no document holds, read as typed, finds nothing;
 a short word the index holds (``nất``, ``Cua``) is taken as typed, as is an acronym.
@@ -25,7 +25,10 @@ a short word the index holds (``nất``, ``Cua``) is taken as typed, as is an ac
 A word typed with accents that no document holds, though some hold its folded syllable
 (``ngưi``: ``ngùi``, ``ngửi``), is searched folded, unless a syllable a slip away that
 keeps the marks typed fits its neighbours :data:`LACKING_RATIO` times better than the
-folded reading does (``thì ngưi nào`` -> ``người``).
+folded reading does (``thì ngưi nào`` -> ``người``). A word typed without accents next to
+one typed with them is read as the form the index holds beside its neighbours
+(``phổ biến nht`` -> ``nhất``); in a query typed without any accent it is searched
+without them (``pho bien nht`` -> ``nhat``).
 
 >>> from vnsearch.ranking.accents import AccentVocabulary
 >>> v = AccentVocabulary({}, {"thanh": (("thành", 9), ("thanh", 3)), "tanh": (("tạnh", 1),)})
@@ -120,7 +123,8 @@ def correction(
     :data:`SHORT_CONTEXT` documents. With a neighbour, a word typed with accents that
     no document holds, though its folded syllable is held, is read as a candidate with
     the marks typed that fits :data:`LACKING_RATIO` times better than the folded syllable
-    (else None)."""
+    (else None); a word typed without accents beside one typed with them, as a form seen
+    beside its neighbours (else without accents)."""
     lower = typed.lower()
     key = fold(lower)
     if not (key.isascii() and key.isalpha()) or len(key) > MAX_LETTERS:
@@ -148,6 +152,9 @@ def correction(
         typed_df = 0
     valid = _syllables()
     cands = dict.fromkeys(edits(key))
+    # a word typed without accents beside one typed with them: the accents of a form seen
+    # beside it (``phổ biến nht`` -> ``nhất``; none typed, any fits)
+    accent_near = any(w is not None and w != fold(w) for w in (left, right))
     best: tuple[tuple[bool, float, bool, int], str] | None = None
     tiers = [[c for c in cands if c in valid]]
     if ANY_WORD:
@@ -161,7 +168,7 @@ def correction(
             after = _beside(bigrams, cand, right, 0) if right is not None else {}
             if short and sum(before.values()) + sum(after.values()) < SHORT_CONTEXT:
                 continue
-            if marks is None:  # typed without accents: searched without them
+            if marks is None and not accent_near:  # typed without accents: searched so
                 df = sum(df for _f, df in forms)
                 fit = _fit(sum(before.values()), sum(after.values()), df, right_df, near)
                 rank = (True, fit, True, df)
@@ -174,7 +181,7 @@ def correction(
             for form, df in every.items():
                 own = _marks(form)
                 fit = _fit(before.get(form, 0), after.get(form, 0), df, right_df, near)
-                rank = (_within(marks, own), fit, own == marks, df)
+                rank = (marks is None or _within(marks, own), fit, own == marks, df)
                 if floor and not (rank[0] and fit > floor):
                     continue
                 if df > typed_df and (best is None or rank > best[0]):
