@@ -123,7 +123,8 @@ def test_the_cli_shows_the_query_as_read(tmp_path, monkeypatch, capsys) -> None:
     capsys.readouterr()
     assert main(["query", "vungg", "Tàuu", "--index", str(ix_path)]) == 0
     out = capsys.readouterr().out
-    assert out.splitlines()[0] == 'Showing results for "vung Tàu"'
+    # typed without accents beside a word typed with them: read with the accents seen
+    assert out.splitlines()[0] == 'Showing results for "vũng Tàu"'
     assert main(["query", "vung", "Tàuu", "--index", str(ix_path), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["corrected"] == "vung Tàu"
     assert main(["query", "Tàu", "--index", str(ix_path)]) == 0
@@ -142,6 +143,9 @@ NEAR = AccentVocabulary(
         "ma song": (("mà sóng", 1),),
         "song hong": (("sông hồng", 22), ("sóng hồng", 1)),
         "phan cua": (("phần của", 114), ("phận của", 48)),
+        "thi nguoi": (("thì người", 30),),
+        "nguoi nao": (("người nào", 40),),
+        "ngam ngui": (("ngậm ngùi", 5),),
     },
     {
         "pho": (("phổ", 50),),
@@ -159,6 +163,11 @@ NEAR = AccentVocabulary(
         "phan": (("phần", 1054), ("phân", 590), ("phản", 451), ("phán", 171)),
         "cua": (("của", 3000), ("cua", 5)),
         "tin": (("tin", 80),),
+        "thi": (("thì", 700),),
+        "nao": (("nào", 600),),
+        "nguoi": (("người", 2000),),
+        "ngui": (("ngùi", 6), ("ngửi", 3)),
+        "ngam": (("ngậm", 7),),
     },
 )
 
@@ -169,7 +178,7 @@ def near(query: str) -> str | None:
 
 def test_a_short_word_no_document_holds_is_read_by_its_neighbours() -> None:
     # "nht": a slip from nhất, nhật, nhân, nhà...: the pair the index holds decides
-    assert near("phổ biến nht") == "phổ biến nhat"  # typed without accents: any form
+    assert near("phổ biến nht") == "phổ biến nhất"  # the form seen beside "biến"
     # a mark a slip took away with its letter: "Đông", though "đang" has the marks typed
     assert near("Đng Đức") == "Đông Đức"
     # alone, or where no candidate is held next to the neighbours: taken as typed
@@ -197,5 +206,25 @@ def test_a_short_word_is_read_in_a_search_and_said_so() -> None:
         w.add({"title": "Hai", "body": "Môn thể thao phổ biến nhất là bóng đá."})
         w.add({"title": "Ba", "body": "Biển Nhật Bản."})
     results = ix.search("thể thao phổ biến nht")
-    assert results.corrected == "thể thao phổ biến nhat"
+    assert results.corrected == "thể thao phổ biến nhất"
     assert results[0].fields["title"] == "Hai"
+
+
+def test_a_short_word_typed_without_accents_takes_them_beside_accented_words() -> None:
+    # typed with accents around it: the form the index holds beside them, not any form
+    assert near("phổ biến nht") == "phổ biến nhất"
+    # a query typed without any accent is searched without them
+    assert near("pho bien nht") == "pho bien nhat"
+
+
+def test_accents_the_index_never_puts_on_a_held_syllable_are_read_a_slip_away() -> None:
+    # "ngui" is held (ngùi, ngửi), "ngưi" never: "người" keeps the mark typed and fits
+    # both neighbours far better than the folded reading
+    assert near("thì ngưi nào") == "thì người nào"
+    assert near("Ngưi nào") == "Người nào"
+    # the folded reading fits better ("ngậm ngùi"): searched as typed, folded
+    assert near("ngậm ngưi") is None
+    # a form the index holds, or one with no neighbour to decide: as typed
+    assert near("thì ngửi nào") is None and near("ngưi") is None
+    # an excluded word is never guessed
+    assert near("thì -ngưi nào") is None

@@ -16,11 +16,19 @@ hold.
 
 A shorter word (2 or 3 letters, not all capitals) that no document holds is read so too,
 but only by its neighbours: as a candidate the index holds next to them in at least
-:data:`SHORT_CONTEXT` documents (``phổ biến nht`` -> ``nhat``, typed without accents and
-searched so; ``Đng Đức`` -> ``Đông Đức``).
+:data:`SHORT_CONTEXT` documents (``phổ biến nht`` -> ``nhất``; ``Đng Đức`` -> ``Đông
+Đức``).
 A short word fits too many syllables a slip away to be guessed alone (``nht``: ``nhất``,
 ``nhật``, ``nhà``, ``nút``...), and one no document holds, read as typed, finds nothing;
 a short word the index holds (``nất``, ``Cua``) is taken as typed, as is an acronym.
+
+A word typed with accents that no document holds, though some hold its folded syllable
+(``ngưi``: ``ngùi``, ``ngửi``), is searched folded, unless a syllable a slip away that
+keeps the marks typed fits its neighbours :data:`LACKING_RATIO` times better than the
+folded reading does (``thì ngưi nào`` -> ``người``). A word typed without accents next to
+one typed with them is read as the form the index holds beside its neighbours
+(``phổ biến nht`` -> ``nhất``); in a query typed without any accent it is searched
+without them (``pho bien nht`` -> ``nhat``).
 
 >>> from vnsearch.ranking.accents import AccentVocabulary
 >>> v = AccentVocabulary({}, {"thanh": (("thành", 9), ("thanh", 3)), "tanh": (("tạnh", 1),)})
@@ -39,6 +47,7 @@ from typing import Any
 
 from vnsearch.analysis.fold import fold
 from vnsearch.analysis.telex import syllable_forms
+from vnsearch.index.spellings import TOP_FORMS
 
 __all__ = ["MAX_LETTERS", "MAX_TYPED_DF", "MIN_LETTERS", "correction", "edits"]
 
@@ -49,6 +58,7 @@ ANY_WORD = True  # when no Vietnamese syllable is one slip away, any word the in
 SHORT_CONTEXT = 2  # a word of 2-3 letters: read as one held next to its neighbours this often
 BACKOFF = 0.001  # a pair the index lacks: weighed as this share of the word's frequency
 SMOOTHING = 20.0  # documents added to a candidate's own when dividing by it
+LACKING_RATIO = 3.0  # a form the index lacks: read a slip away if it fits this much better
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 
@@ -110,7 +120,11 @@ def correction(
     fit between them (:func:`_fit`; ``ngiên cứu`` -> ``nghiên cứu``, not ``nhiên``), after
     the accents typed and before their own frequency; a word of 2 or 3 letters (not all
     capitals) is then read too, as a candidate the index holds next to them in at least
-    :data:`SHORT_CONTEXT` documents."""
+    :data:`SHORT_CONTEXT` documents. With a neighbour, a word typed with accents that
+    no document holds, though its folded syllable is held, is read as a candidate with
+    the marks typed that fits :data:`LACKING_RATIO` times better than the folded syllable
+    (else None); a word typed without accents beside one typed with them, as a form seen
+    beside its neighbours (else without accents)."""
     lower = typed.lower()
     key = fold(lower)
     if not (key.isascii() and key.isalpha()) or len(key) > MAX_LETTERS:
@@ -121,12 +135,26 @@ def correction(
     if short and (len(key) < 2 or alone or (len(typed) > 1 and typed.isupper())):
         return None
     typed_df = sum(df for _form, df in syllables.get(key, ()))
-    if typed_df > MAX_TYPED_DF:
-        return None
-    valid = _syllables()
-    cands = dict.fromkeys(edits(key))
     marks = _marks(lower) if lower != key else None
     right_df = _df(syllables, right) if right is not None else 0
+    floor = 0.0  # what a candidate must fit better than: nothing, or the folded reading
+    if typed_df > MAX_TYPED_DF:
+        if marks is None or alone or _held(syllables, key, lower):
+            return None
+        # typed with accents the index never puts on the folded syllable it holds
+        # (``ngưi``: ``ngùi``, ``ngửi``): searched folded, unless a syllable a slip away
+        # with the marks typed fits the neighbours far better (``người``)
+        before = _beside(bigrams, left, key, 1) if left is not None else {}
+        after = _beside(bigrams, key, right, 0) if right is not None else {}
+        floor = LACKING_RATIO * _fit(
+            sum(before.values()), sum(after.values()), typed_df, right_df, near
+        )
+        typed_df = 0
+    valid = _syllables()
+    cands = dict.fromkeys(edits(key))
+    # a word typed without accents beside one typed with them: the accents of a form seen
+    # beside it (``phổ biến nht`` -> ``nhất``; none typed, any fits)
+    accent_near = any(w is not None and w != fold(w) for w in (left, right))
     best: tuple[tuple[bool, float, bool, int], str] | None = None
     tiers = [[c for c in cands if c in valid]]
     if ANY_WORD:
@@ -140,7 +168,7 @@ def correction(
             after = _beside(bigrams, cand, right, 0) if right is not None else {}
             if short and sum(before.values()) + sum(after.values()) < SHORT_CONTEXT:
                 continue
-            if marks is None:  # typed without accents: searched without them
+            if marks is None and not accent_near:  # typed without accents: searched so
                 df = sum(df for _f, df in forms)
                 fit = _fit(sum(before.values()), sum(after.values()), df, right_df, near)
                 rank = (True, fit, True, df)
@@ -153,10 +181,12 @@ def correction(
             for form, df in every.items():
                 own = _marks(form)
                 fit = _fit(before.get(form, 0), after.get(form, 0), df, right_df, near)
-                rank = (_within(marks, own), fit, own == marks, df)
+                rank = (marks is None or _within(marks, own), fit, own == marks, df)
+                if floor and not (rank[0] and fit > floor):
+                    continue
                 if df > typed_df and (best is None or rank > best[0]):
                     best = (rank, form)
-        if best is not None:
+        if best is not None or floor:
             break
     return None if best is None else _recase(best[1], typed)
 
@@ -186,6 +216,19 @@ def _fit(before: int, after: int, df: int, right_df: int, near: tuple) -> float:
     if near[1] is not None:
         fit *= (after + BACKOFF * right_df) / (df + SMOOTHING)
     return fit
+
+
+def _held(syllables: Any, key: str, form: str) -> bool:
+    """Whether the index holds ``form`` (accented, folded ``key``) in any document: among
+    the most frequent forms, or any (when the table lists only the most frequent, and
+    cannot tell every form, a form past them is taken as held)."""
+    forms = syllables.get(key, ())
+    if any(f == form for f, _df in forms):
+        return True
+    every = getattr(syllables, "all_forms", None)
+    if every is not None:
+        return any(f == form for f, _df in every(key))
+    return len(forms) >= TOP_FORMS
 
 
 def _df(syllables: Any, word: str) -> int:
