@@ -12,100 +12,33 @@ shard's own statistics, they are not: that is why the statistics are summed.
 
 from __future__ import annotations
 
-import gzip
-import json
-import random
-
 import pytest
 
-from tests.conftest import VNTC, require_data
-from vnsearch import ID, TEXT, Index, Schema, ShardedIndex, Stats, fold
-
-N_DOCS = 2000
-N_QUERIES = 300
-SHARDS = 4
-TOL = 1e-9
-
-
-def _schema() -> Schema:
-    return Schema(
-        id=ID(stored=True, unique=True), title=TEXT(stored=True, boost=2.0), body=TEXT(stored=True)
-    )
-
-
-def _docs() -> list[dict]:
-    step = 37  # spread over the file's ten topics
-    docs = []
-    with gzip.open(require_data(VNTC), "rt", encoding="utf-8") as f:
-        for i, line in enumerate(f):
-            if i % step:
-                continue
-            text = " ".join(json.loads(line)["text"].split())
-            words = text.split(" ")
-            docs.append({"id": f"vntc{i}", "title": " ".join(words[:8]), "body": text[:1000]})
-            if len(docs) == N_DOCS:
-                break
-    return docs
-
-
-def _queries(docs: list[dict]) -> list[str]:
-    rng = random.Random(22)
-    out = []
-    while len(out) < N_QUERIES:
-        words = [w.strip(".,;:!?()\"'“”") for w in rng.choice(docs)["body"].split(" ")]
-        words = [w for w in words if w and any(c.isalpha() for c in w)]
-        if len(words) < 4:
-            continue
-        at = rng.randrange(len(words) - 3)
-        two, three = " ".join(words[at : at + 2]), " ".join(words[at : at + 3])
-        kind = len(out) % 6
-        out.append(
-            [
-                two.lower(),  # accented
-                fold(three),  # unaccented: accents restored from the spelling tables
-                f'"{two}"',  # a phrase
-                f"{three} là gì?",  # a question
-                fold(two) + " " + words[at + 3],  # unaccented with an accented word
-                words[at],  # one word
-            ][kind]
-        )
-    return out
+from tests.shards_data import (
+    N_DOCS,
+    SHARDS,
+    exact_schema,
+    same_ranking,
+    seeded_queries,
+    vntc_docs,
+)
+from vnsearch import Index, ShardedIndex, Stats
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    docs = _docs()
-    one = Index.in_memory(_schema())
+    docs = vntc_docs()
+    one = Index.in_memory(exact_schema())
     with one.writer(jobs=1) as w:
         for d in docs:
             w.add(d)
-    sharded = ShardedIndex.create(tmp_path_factory.mktemp("sh") / "ix", _schema(), SHARDS)
+    sharded = ShardedIndex.create(tmp_path_factory.mktemp("sh") / "ix", exact_schema(), SHARDS)
     with sharded.writer(jobs=1) as w:
         for d in docs:
             w.add(d)
-    yield one, sharded, _queries(docs)
+    yield one, sharded, seeded_queries(docs)
     sharded.close()
     one.close()
-
-
-def _key(hit) -> tuple:
-    return (hit.clauses, round(hit.score, 9))
-
-
-def _same(expected, got, wider) -> bool:
-    """Whether ``got`` (top 10) is ``expected``'s ranking: the same clause counts and
-    scores (within 1e-9) rank by rank, the same ids where scores differ; among hits tied
-    on (clauses, score), any order (``wider``: one index's hits past the cut, for a tie
-    group it cuts)."""
-    if len(expected) != len(got):
-        return False
-    for e, g in zip(expected, got):
-        if e.clauses != g.clauses or abs(e.score - g.score) > TOL * max(1.0, abs(e.score)):
-            return False
-    ties: dict[tuple, set] = {}
-    for h in wider:
-        ties.setdefault(_key(h), set()).add(h.id)
-    return all(e.id == g.id or g.id in ties.get(_key(e), ()) for e, g in zip(expected, got))
 
 
 def _merged_own_stats(sharded: ShardedIndex, q: str, limit: int) -> list:
@@ -125,7 +58,7 @@ def test_sharded_ranks_as_one_index(built):
         expected, got = one.search(q, 10), sharded.search(q, 10)
         assert got.total == expected.total, q
         assert got.corrected == expected.corrected, q
-        if not _same(expected, got, one.search(q, 30)):
+        if not same_ranking(expected, got, one.search(q, 30)):
             wrong.append((q, [(h.id, h.score) for h in expected], [(h.id, h.score) for h in got]))
         exact += [h.id for h in expected] == [h.id for h in got]
         own = _merged_own_stats(sharded, q, 10)

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from vnsearch import __version__
 from vnsearch.analysis import VIEWS
+from vnsearch.cli import shards_cli
 from vnsearch.cli.errors import UserError
 from vnsearch.cli.examples import (
     ANALYZE_EXAMPLES,
@@ -322,6 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--file", help="analyze a UTF-8 text file")
     p.add_argument("--view", choices=VIEWS, help="show one view only")
     p.add_argument("--json", action="store_true", help="print the views as JSON, with offsets")
+    shards_cli.add_parser(sub)
     return parser
 
 
@@ -378,6 +380,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from vnsearch.cli.serve import serve
 
             return serve(args)
+        if args.command == "shards":
+            return shards_cli.run(args)
         from vnsearch.cli import commands
 
         return getattr(commands, args.command)(args)

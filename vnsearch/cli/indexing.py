@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ __all__ = [
     "index_sources",
     "parse_field_map",
     "parse_typed_columns",
+    "read_documents",
 ]
 
 DEFAULT_TEXT_FIELDS = {"title": "title", "body": "body"}
@@ -242,6 +243,34 @@ def _check_columns(sources: Sequence[Source], id_field: str) -> list[str]:
             )
         columns.extend(c for c in cols if c not in columns)
     return columns
+
+
+def read_documents(
+    sources: Sequence[Source], options: IndexOptions, summary: IndexSummary
+) -> tuple[Any, Iterator[tuple[str, dict[str, Any]]]]:
+    """The schema a new index of ``sources`` gets, and their records as its documents,
+    each with where it was read (``file:line``), read as :func:`index_sources` reads them:
+    a bad record is a :class:`SourceError` naming file and line, or skipped and counted
+    in ``summary`` with ``options.skip_errors``."""
+    schema = _new_schema(_check_columns(sources, options.id_field), options)
+    mapper = _Mapper(schema, options, summary)
+
+    def documents() -> Iterator[tuple[str, dict[str, Any]]]:
+        for source in sources:
+            id_column = "id" if isinstance(source, TextFiles) else options.id_field
+            for item in source.records():
+                try:
+                    if isinstance(item, SourceError):
+                        raise item
+                    yield item.where, mapper.document(item, id_column)
+                except SourceError as exc:
+                    if not options.skip_errors:
+                        raise
+                    summary.skipped += 1
+                    if len(summary.first_errors) < _ERRORS_SHOWN:
+                        summary.first_errors.append(str(exc))
+
+    return schema, documents()
 
 
 _ATTEMPTS = 5  # an index removed or created by another process meanwhile: try again

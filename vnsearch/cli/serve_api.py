@@ -32,7 +32,11 @@ __all__ = [
     "Params",
     "document",
     "filters",
+    "hit_json",
+    "plain",
     "search",
+    "search_options",
+    "snippet_fields",
     "suggest",
 ]
 
@@ -195,20 +199,21 @@ def _facets_supported(ix: Index) -> bool:
     return "facets" in inspect.signature(ix.search).parameters
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """Facet counts (or anything the library returns) as JSON-able data."""
     if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     return str(value)
 
 
-def search(ix: Index, params: Params) -> dict[str, Any]:
-    """The answer of ``GET /search``."""
-    schema = ix.schema
+def search_options(schema: Schema, params: Params) -> dict[str, Any]:
+    """A ``GET /search`` request's parameters, checked against ``schema``: ``q``,
+    ``limit`` (capped), ``offset``, ``fields``, ``filter``, ``sort`` and the ``facets``
+    asked for (a bad one is an :class:`ApiError`)."""
     q = _one(params, "q")
     limit = min(_int(params, "limit", DEFAULT_LIMIT, 1), MAX_LIMIT)
     offset = _int(params, "offset", 0, 0)
@@ -216,28 +221,47 @@ def search(ix: Index, params: Params) -> dict[str, Any]:
         raise ApiError(
             400, f"offset + limit must be at most {MAX_WINDOW:,}, got {offset + limit:,}"
         )
-    kwargs: dict[str, Any] = {
+    return {
+        "q": q,
+        "limit": limit,
         "offset": offset,
         "fields": _fields(schema, params.get("field") or ()),
         "filter": filters(schema, params.get("filter") or ()) or None,
         "sort": _sort(schema, _one(params, "sort")),
+        "facets": list(params.get("facet") or ()),
     }
-    wanted = list(params.get("facet") or ())
-    if wanted and _facets_supported(ix):
-        kwargs["facets"] = wanted
-    results = ix.search(q, limit, **kwargs)
-    names = [n for n in kwargs["fields"] or schema.text_fields if schema[n].stored]
+
+
+def snippet_fields(schema: Schema, fields: Sequence[str] | None) -> list[str]:
+    """The stored TEXT fields a hit's snippets come from: the searched ones, and the
+    title."""
+    names = [n for n in fields or schema.text_fields if schema[n].stored]
     if "title" in schema.text_fields and schema["title"].stored and "title" not in names:
         names.append("title")
-    hits = [
-        {
-            "id": _plain(hit.id),
-            "score": hit.score,
-            "fields": _plain(dict(hit.fields)),
-            "snippets": _snippets(hit, names),
-        }
-        for hit in results
-    ]
+    return names
+
+
+def hit_json(hit: Any, names: Sequence[str]) -> dict[str, Any]:
+    """One hit as ``/search`` answers it: ``id``, ``score``, ``fields``, ``snippets``."""
+    return {
+        "id": plain(hit.id),
+        "score": hit.score,
+        "fields": plain(dict(hit.fields)),
+        "snippets": _snippets(hit, names),
+    }
+
+
+def search(ix: Index, params: Params) -> dict[str, Any]:
+    """The answer of ``GET /search``."""
+    schema = ix.schema
+    options = search_options(schema, params)
+    q, limit, offset = options["q"], options["limit"], options["offset"]
+    kwargs = {k: options[k] for k in ("offset", "fields", "filter", "sort")}
+    if options["facets"] and _facets_supported(ix):
+        kwargs["facets"] = options["facets"]
+    results = ix.search(q, limit, **kwargs)
+    names = snippet_fields(schema, kwargs["fields"])
+    hits = [hit_json(hit, names) for hit in results]
     out: dict[str, Any] = {
         "query": q,
         "total": results.total,
@@ -248,10 +272,10 @@ def search(ix: Index, params: Params) -> dict[str, Any]:
     }
     corrected = getattr(results, "corrected", None)
     if corrected is not None:
-        out["corrected"] = _plain(corrected)
+        out["corrected"] = plain(corrected)
     facets = getattr(results, "facets", None)
     if facets is not None:
-        out["facets"] = _plain(facets)
+        out["facets"] = plain(facets)
     return out
 
 
@@ -273,4 +297,4 @@ def document(ix: Index, doc_id: str) -> dict[str, Any]:
     fields = ix.get(doc_id)
     if fields is None:
         raise ApiError(404, f"no document with id {doc_id[:100]!r}")
-    return {"id": doc_id, "fields": _plain(fields)}
+    return {"id": doc_id, "fields": plain(fields)}
