@@ -249,8 +249,17 @@ def test_router_answers_as_vnsearch_serve_over_one_index(served):
         _ask(router, "/doc/nope")
     with pytest.raises(serve_api.ApiError, match="limit must be"):
         _ask(router, "/search", q="x", limit="many")
-    with pytest.raises(serve_api.ApiError, match="not offered over shards"):
-        _ask(router, "/search", q="x", sort="id")
+    for params in ({"sort": "-id"}, {"sort": "-score,id"}, {"facet": "id"}):
+        # a listing ("") unsorted is in shard order, not one index's add order: sorted only
+        asked_for = [("ha noi", "0"), ("ha noi", "2")] + [("", "1")] * ("sort" in params)
+        for q, offset in asked_for:
+            got = _ask(router, "/search", q=q, limit="4", offset=offset, **params)
+            asked = {k: [v] for k, v in {"q": q, "limit": "4", "offset": offset, **params}.items()}
+            want = serve_api.search(one, asked)
+            for hit in got["hits"]:
+                hit.pop("shard"), hit.pop("clauses")
+            got.pop("shards")
+            assert got == want, (q, params)
     suggested = _ask(router, "/suggest", q="ha")["suggestions"]
     assert suggested[0]["text"] == one.suggest("ha", 8)[0].text
 

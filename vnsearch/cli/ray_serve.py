@@ -8,13 +8,14 @@ the merged statistics of every shard, read from the folder's ``stats.json.gz``
 document. The ingress deployment, :class:`Router`, parses a request as ``vnsearch serve``
 does, asks every shard at once (``asyncio.gather`` over the deployment handles, each
 within ``timeout`` seconds) and merges their hits by (clauses matched, score, document
-number in the shard, shard), as :class:`~vnsearch.ShardedIndex` does in one process.
+number in the shard, shard; or by ``sort``'s keys, then score), and sums their facet
+counts, as :class:`~vnsearch.ShardedIndex` does in one process (:mod:`vnsearch.shards.merge`).
 ``/doc/<id>`` goes to the shard of the id. Each answer says which shards answered:
 ``"shards": {"answered": [0, 1, 3], "failed": [{"shard": 2, "error": "..."}]}``; the hits
 of a failed shard are missing, the others' are returned.
 
 ``/suggest`` sums the shards' completions (each shard's best, counted in it): close to one
-index's, not exact. Sorting by fields and facets are not offered over shards (a 400).
+index's, not exact.
 Ray is imported only when an application is made (``pip install 'vnsearch[cluster]'``).
 """
 
@@ -32,7 +33,11 @@ from urllib.parse import parse_qs, unquote
 from vnsearch.cli import serve_api
 from vnsearch.errors import IncompatibleIndex, IndexNotFound, VnsearchError
 from vnsearch.index import Index
+from vnsearch.ranking.facets import facet_specs
+from vnsearch.ranking.sorting import SortKey
 from vnsearch.shards.manifest import read_manifest, shard_folder, shard_of
+from vnsearch.shards.merge import merge_facets, shard_facets
+from vnsearch.shards.merge import merge_hits as merge_ranked
 from vnsearch.shards.stats_file import STATS_FILE, read_stats_file, shard_states
 
 __all__ = [
@@ -75,13 +80,32 @@ class ShardSearcher:
             )
         self.shard = shard
 
-    def search(self, q: str, depth: int, fields: Any = None, filter: Any = None) -> dict:
-        """The shard's best ``depth`` hits as JSON-able data, each with its ``clauses``
-        and ``docnum`` (what the merge orders by), and the shard's ``total``."""
-        results = self.index.search(q, depth, fields=fields, filter=filter, stats=self.stats)
+    def search(
+        self,
+        q: str,
+        depth: int,
+        fields: Any = None,
+        filter: Any = None,
+        sort: Any = None,
+        facets: Any = None,
+    ) -> dict:
+        """The shard's best ``depth`` hits as JSON-able data, each with its ``clauses``,
+        ``docnum`` and ``sort_values`` (what the merge orders by), the shard's ``total``
+        and, with ``facets``, its counts of every value (summed by the router)."""
+        if facets:
+            facets = shard_facets(facet_specs(facets))
+        results = self.index.search(
+            q, depth, fields=fields, filter=filter, sort=sort, facets=facets or None,
+            stats=self.stats,
+        )  # fmt: skip
         names = serve_api.snippet_fields(self.schema, fields)
         hits = [
-            {**serve_api.hit_json(h, names), "clauses": h.clauses, "docnum": h.docnum}
+            {
+                **serve_api.hit_json(h, names),
+                "clauses": h.clauses,
+                "docnum": h.docnum,
+                "sort_values": h.sort_values,
+            }
             for h in results
         ]
         corrected = getattr(results, "corrected", None)
@@ -90,6 +114,7 @@ class ShardSearcher:
             "total": results.total,
             "notes": list(results.notes),
             "corrected": None if corrected is None else serve_api.plain(corrected),
+            "facets": results.facets,  # its own values: Ray carries them, JSON comes last
         }
 
     def document(self, doc_id: str) -> dict | None:
@@ -147,10 +172,23 @@ async def gather_shards(
     return answers, failed
 
 
-def merge_hits(answers: dict[int, dict], offset: int, limit: int) -> list[dict]:
+class _Ranked:
+    """A shard's hit as JSON-able data, with what :func:`vnsearch.shards.merge.merge_hits`
+    orders by."""
+
+    __slots__ = ("clauses", "docnum", "hit", "score", "shard", "sort_values")
+
+    def __init__(self, hit: dict, shard: int) -> None:
+        self.hit, self.shard = hit, shard
+        self.clauses, self.score, self.docnum = hit["clauses"], hit["score"], hit["docnum"]
+        self.sort_values = tuple(tuple(v) for v in hit.get("sort_values", ()))
+
+
+def merge_hits(answers: dict[int, dict], offset: int, limit: int, keys: tuple = ()) -> list[dict]:
     """The hits ``offset`` to ``offset + limit`` of the shards' ``answers``, in
-    :class:`~vnsearch.ShardedIndex`'s order: clauses, score (both highest first), document
-    number in the shard, shard. Each hit keeps ``clauses`` and gets its ``shard``.
+    :class:`~vnsearch.ShardedIndex`'s order (:func:`vnsearch.shards.merge.merge_hits`: by
+    clauses and score, or by the sort ``keys`` and score; then document number in the
+    shard, then shard). Each hit keeps ``clauses`` and gets its ``shard``.
 
     >>> a = {0: {"hits": [{"id": "x", "score": 2.0, "clauses": 1, "docnum": 5}]},
     ...      1: {"hits": [{"id": "y", "score": 2.0, "clauses": 1, "docnum": 0},
@@ -158,15 +196,11 @@ def merge_hits(answers: dict[int, dict], offset: int, limit: int) -> list[dict]:
     >>> [(h["id"], h["shard"]) for h in merge_hits(a, 0, 10)]
     [('y', 1), ('x', 0), ('z', 1)]
     """
-    merged = sorted(
-        ((-h["clauses"], -h["score"], h["docnum"], shard), h)
-        for shard, answer in answers.items()
-        for h in answer["hits"]
-    )
+    found = [[_Ranked(h, shard) for h in answers[shard]["hits"]] for shard in sorted(answers)]
     out = []
-    for (_c, _s, _d, shard), hit in merged[offset : offset + limit]:
-        shown = {k: v for k, v in hit.items() if k != "docnum"}
-        shown["shard"] = shard
+    for ranked in merge_ranked(found, keys, offset, limit):  # type: ignore[arg-type]
+        shown = {k: v for k, v in ranked.hit.items() if k not in ("docnum", "sort_values")}
+        shown["shard"] = ranked.shard
         out.append(shown)
     return out
 
@@ -232,12 +266,16 @@ class Router:
             return await self.document(unquote(path[len("/doc/") :]))
         raise serve_api.ApiError(404, f"no such page: {path[:100]}")
 
+    @staticmethod
+    def _keys(sort: Sequence[str] | None) -> tuple[SortKey, ...]:
+        """The sort keys of ``sort=`` (checked by ``serve_api``): name and direction."""
+        return tuple(SortKey(k.removeprefix("-"), k.startswith("-")) for k in sort or ())
+
     async def search(self, params: dict[str, list[str]]) -> dict[str, Any]:
         options = serve_api.search_options(self.schema, params)
-        if options["sort"] or options["facets"]:
-            raise serve_api.ApiError(400, "sort and facet are not offered over shards yet")
         q, offset, limit = options["q"], options["offset"], options["limit"]
-        args = (q, offset + limit, options["fields"], options["filter"])
+        sort, facets = options["sort"], options["facets"]
+        args = (q, offset + limit, options["fields"], options["filter"], sort, facets)
         answers, failed = await gather_shards(
             [lambda h=h: h.search.remote(*args) for h in self.handles], self.timeout
         )
@@ -250,12 +288,14 @@ class Router:
             "total": sum(a["total"] for a in answers.values()),
             "offset": offset,
             "limit": limit,
-            "hits": merge_hits(answers, offset, limit),
+            "hits": merge_hits(answers, offset, limit, self._keys(sort)),
             "notes": first["notes"],
         }
         if first["corrected"] is not None:
             out["corrected"] = first["corrected"]
-        out["facets"] = {}  # none asked for (as vnsearch serve answers then)
+        specs = facet_specs(facets) if facets else {}
+        counted = merge_facets([a["facets"] for a in answers.values()], specs)
+        out["facets"] = serve_api.plain(counted)
         out["shards"] = shards
         return out
 
