@@ -15,7 +15,16 @@ import numpy as np
 
 from vnsearch.errors import DamagedFile
 from vnsearch.index.bitpack import unpack, word_view
-from vnsearch.index.postings import CHUNK, doc_slots, in_document, offsets_within, ranks
+from vnsearch.index.postings import (
+    CHUNK,
+    MASKS,
+    MASKS32,
+    PAD,
+    doc_slots,
+    in_document,
+    offsets_within,
+    ranks,
+)
 
 __all__ = ["decode_blocks", "positions_at", "read_many"]
 
@@ -108,7 +117,7 @@ def read_many(blocks: list[tuple[Any, int]]) -> list[tuple[np.ndarray, np.ndarra
     lengths = np.fromiter((len(data) for data, _n in blocks), np.int64, k)
     n = np.fromiter((count for _data, count in blocks), np.int64, k)
     at = np.cumsum(lengths) - lengths
-    words = word_view(raw, pad=_PAD)
+    words = word_view(raw, pad=PAD)
     heads = np.frombuffer(words.base, np.uint8)  # the padded copy, byte by byte
     size = len(raw)
     if (n <= 0).any():
@@ -138,7 +147,7 @@ def read_many(blocks: list[tuple[Any, int]]) -> list[tuple[np.ndarray, np.ndarra
     ends = fstart + ((np.bincount(fblock, fcount * fw, k).astype(np.int64) + 7) >> 3)
     if int(ends.max()) > size:
         raise DamagedFile("postings blocks cut short")
-    firsts = words.take(dstart) & _MASK64[w0]
+    firsts = words.take(dstart) & MASKS[w0]
     steps = np.empty(int(n.sum()), np.int64)
     starts = np.cumsum(n) - n
     later = np.ones(len(steps), bool)
@@ -186,18 +195,14 @@ def positions_at(
     bit = chunk_bits[rows] + (want - CHUNK * rows) * w
     words = np.ndarray((len(raw) - 7,), "<u8", raw, 0, (1,))
     got = words.take(bit >> 3) >> (bit & 7).astype(np.uint64)
-    got &= _MASK64[w]
+    got &= MASKS[w]
     return in_document(got.astype(np.int64), np.r_[0, np.cumsum(lengths)])
 
 
-_PAD = CHUNK * 32 // 8  # a last, short chunk is read as a whole one: past its end
 _J = np.arange(CHUNK)
 # per first bit within its byte (0-7) and width (0-32): each value's byte and shift
 _BYTE_AT = np.array([[(s + _J * w) >> 3 for w in range(33)] for s in range(8)], np.int64)
 _SHIFT = np.array([[(s + _J * w) & 7 for w in range(33)] for s in range(8)], np.uint32)
-_MASK32 = np.array([(1 << w) - 1 for w in range(33)], np.uint64).astype(np.uint32)
-_MASK64 = _MASK32.astype(np.uint64)
-_MASK64[32] = (1 << 32) - 1
 
 
 def _before_in_block(sizes: np.ndarray, block: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -222,12 +227,12 @@ def _chunk_values(
     if len(width) and int(width.max()) > 25:
         got = words.take(at)
         got >>= shifts.astype(np.uint64)
-        got &= _MASK64[width][:, None]
+        got &= MASKS[width][:, None]
     else:
         raw = words.base
         got = np.ndarray((len(raw) - 7,), "<u4", raw, 0, (1,)).take(at)
         got >>= shifts
-        got &= _MASK32[width][:, None]
+        got &= MASKS32[width][:, None]
     return got[count[:, None] > _J].astype(np.int64)
 
 

@@ -36,6 +36,9 @@ from vnsearch.index.bitpack import bit_lengths, group_max, pack_into
 
 __all__ = [
     "CHUNK",
+    "MASKS",
+    "MASKS32",
+    "PAD",
     "PostingArrays",
     "doc_slots",
     "encode_block",
@@ -99,7 +102,7 @@ class PostingArrays:
             self.docs = np.array(docs, _U4)
             self.freqs = np.array(freqs, _F4)
         else:
-            raw = np.zeros(end + _PAD + 8, np.uint8)  # read past the end: zeros
+            raw = np.zeros(end + PAD + 8, np.uint8)  # read past the end: zeros
             raw[:end] = np.frombuffer(data, np.uint8, end)
             at = nd + nf
             first = int.from_bytes(raw[at : at + 4].tobytes(), "little") & ((1 << w0) - 1)
@@ -195,12 +198,12 @@ class PostingArrays:
         nbytes = (_stream_bits(head, total) + 7) >> 3
         if len(self._data) < at + np_ + nbytes:
             raise DamagedFile("postings block: positions cut short")
-        raw = np.zeros(nbytes + _PAD + 8, np.uint8)
+        raw = np.zeros(nbytes + PAD + 8, np.uint8)
         raw[:nbytes] = np.frombuffer(self._data, np.uint8, nbytes, at + np_)
         return head, raw, total
 
 
-_MASKS = np.array([(1 << w) - 1 for w in range(33)], np.uint64)
+MASKS = np.array([(1 << w) - 1 for w in range(33)], np.uint64)  # per width: its low bits
 
 
 def _stream_bits(widths: np.ndarray, n: int) -> int:
@@ -210,12 +213,12 @@ def _stream_bits(widths: np.ndarray, n: int) -> int:
     return CHUNK * int(widths.sum(dtype=np.int64)) - (CHUNK * len(widths) - n) * int(widths[-1])
 
 
-_PAD = CHUNK * 32 // 8  # the bytes a last, short chunk is read past its end
+PAD = CHUNK * 32 // 8  # the bytes a last, short chunk is read past its end
 
 
 def _stream(raw: np.ndarray, start: int, widths: np.ndarray, n: int) -> np.ndarray:
     """The ``n`` values of a stream of chunks starting at byte ``start`` of ``raw`` (bytes
-    padded by ``_PAD`` + 8 zeros), chunk ``c`` of :data:`CHUNK` values ``widths[c]`` bits
+    padded by ``PAD`` + 8 zeros), chunk ``c`` of :data:`CHUNK` values ``widths[c]`` bits
     wide: a full chunk is ``16 * width`` bytes, so every chunk starts on a byte, and all
     are read at once as rows, each value's byte and shift from a table per width.
 
@@ -236,13 +239,13 @@ def _stream(raw: np.ndarray, start: int, widths: np.ndarray, n: int) -> np.ndarr
         shifts = scratch.shifts[:count].reshape(len(w), CHUNK)
         np.take(_SHIFT32, w, axis=0, out=shifts)
         got >>= shifts
-        got &= _MASK32[w][:, None]
+        got &= MASKS32[w][:, None]
     else:
         rows = (start + np.cumsum(size) - size)[:, None] + _BYTE_AT[w]
         words = np.ndarray((len(raw) - 7,), "<u8", raw, 0, (1,))
         got = words.take(rows)
         got >>= _SHIFT32[w].astype(np.uint64)
-        got &= _MASKS[w][:, None]
+        got &= MASKS[w][:, None]
     return got.ravel()[:n]
 
 
@@ -270,7 +273,7 @@ def _scratch(count: int) -> _Scratch:
 _J = np.arange(CHUNK)
 _BYTE_AT = np.array([(_J * w) >> 3 for w in range(33)], np.intp)  # per width, per value
 _SHIFT32 = np.array([(_J * w) & 7 for w in range(33)], np.uint32)
-_MASK32 = np.array([(1 << w) - 1 for w in range(33)], np.uint64).astype(np.uint32)
+MASKS32 = MASKS.astype(np.uint32)
 
 
 def in_document(gaps: np.ndarray, offsets: np.ndarray) -> np.ndarray:
