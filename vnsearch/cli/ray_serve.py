@@ -71,7 +71,7 @@ class ShardSearcher:
         found = read_stats_file(top)
         if found is None:
             raise IndexNotFound(f"{top}: no {STATS_FILE} (run vnsearch shards serve again)")
-        self.index = Index.open(where, self.schema)
+        self.index = Index.open(where, self.schema.with_order())
         states, self.stats = found
         if len(states) != count or states[shard] != shard_states([self.index])[0]:
             self.index.close()
@@ -90,7 +90,7 @@ class ShardSearcher:
         facets: Any = None,
     ) -> dict:
         """The shard's best ``depth`` hits as JSON-able data, each with its ``clauses``,
-        ``docnum`` and ``sort_values`` (what the merge orders by), the shard's ``total``
+        ``order`` and ``sort_values`` (what the merge orders by), the shard's ``total``
         and, with ``facets``, its counts of every value (summed by the router)."""
         if facets:
             facets = shard_facets(facet_specs(facets))
@@ -103,7 +103,7 @@ class ShardSearcher:
             {
                 **serve_api.hit_json(h, names),
                 "clauses": h.clauses,
-                "docnum": h.docnum,
+                "order": h.order,
                 "sort_values": h.sort_values,
             }
             for h in results
@@ -176,30 +176,30 @@ class _Ranked:
     """A shard's hit as JSON-able data, with what :func:`vnsearch.shards.merge.merge_hits`
     orders by."""
 
-    __slots__ = ("clauses", "docnum", "hit", "score", "shard", "sort_values")
+    __slots__ = ("clauses", "hit", "order", "score", "shard", "sort_values")
 
     def __init__(self, hit: dict, shard: int) -> None:
         self.hit, self.shard = hit, shard
-        self.clauses, self.score, self.docnum = hit["clauses"], hit["score"], hit["docnum"]
+        self.clauses, self.score, self.order = hit["clauses"], hit["score"], hit["order"]
         self.sort_values = tuple(tuple(v) for v in hit.get("sort_values", ()))
 
 
 def merge_hits(answers: dict[int, dict], offset: int, limit: int, keys: tuple = ()) -> list[dict]:
     """The hits ``offset`` to ``offset + limit`` of the shards' ``answers``, in
     :class:`~vnsearch.ShardedIndex`'s order (:func:`vnsearch.shards.merge.merge_hits`: by
-    clauses and score, or by the sort ``keys`` and score; then document number in the
-    shard, then shard). Each hit keeps ``clauses`` and gets its ``shard``.
+    clauses and score, or by the sort ``keys`` and score; then the order documents were
+    added, then shard). Each hit keeps ``clauses`` and gets its ``shard``.
 
-    >>> a = {0: {"hits": [{"id": "x", "score": 2.0, "clauses": 1, "docnum": 5}]},
-    ...      1: {"hits": [{"id": "y", "score": 2.0, "clauses": 1, "docnum": 0},
-    ...                   {"id": "z", "score": 9.0, "clauses": 0, "docnum": 1}]}}
+    >>> a = {0: {"hits": [{"id": "x", "score": 2.0, "clauses": 1, "order": 5}]},
+    ...      1: {"hits": [{"id": "y", "score": 2.0, "clauses": 1, "order": 0},
+    ...                   {"id": "z", "score": 9.0, "clauses": 0, "order": 1}]}}
     >>> [(h["id"], h["shard"]) for h in merge_hits(a, 0, 10)]
     [('y', 1), ('x', 0), ('z', 1)]
     """
     found = [[_Ranked(h, shard) for h in answers[shard]["hits"]] for shard in sorted(answers)]
     out = []
     for ranked in merge_ranked(found, keys, offset, limit):  # type: ignore[arg-type]
-        shown = {k: v for k, v in ranked.hit.items() if k not in ("docnum", "sort_values")}
+        shown = {k: v for k, v in ranked.hit.items() if k not in ("order", "sort_values")}
         shown["shard"] = ranked.shard
         out.append(shown)
     return out

@@ -27,6 +27,7 @@ __all__ = [
     "ID",
     "KEYWORD",
     "NUMERIC",
+    "ORDER_FIELD",
     "STORED",
     "TEXT",
     "FieldType",
@@ -42,6 +43,10 @@ __all__ = [
 # 3: nothing pickled: vnsearch's table of contents, compound directory and stored fields
 # 4: stored fields deflated a document at a time, against the segment's dictionary
 FORMAT_VERSION = 4
+# The hidden field of a sharded index's shards (``Schema.with_order``): each document's
+# place in the order documents were added over every shard, which orders tied hits as one
+# index orders them (by document number). Not a name a user can give (it has a dot).
+ORDER_FIELD = "shard.order"
 # The column key of a NUMERIC or DATETIME document without a value (Whoosh's default for
 # 64-bit ints; no float or datetime has it, only the int 2**63 - 1).
 MISSING_KEY = (1 << 64) - 1
@@ -299,6 +304,8 @@ class Schema(Mapping[str, FieldType]):
         for name, ftype in fields.items():
             if not isinstance(ftype, FieldType):
                 raise SchemaError(f"field {name!r}: {ftype!r} is not a vnsearch field type")
+            if name == ORDER_FIELD and ftype == NUMERIC():
+                continue  # the shards' own field (with_order)
             if not name.isidentifier() or name.startswith("_"):
                 raise SchemaError(f"field name {name!r}: use letters, digits and _, not first")
         unique = [n for n, f in fields.items() if isinstance(f, ID) and f.unique]
@@ -332,6 +339,21 @@ class Schema(Mapping[str, FieldType]):
             if getattr(self, name):
                 inner += f", {name}={list(getattr(self, name))!r}"
         return f"Schema({inner})"
+
+    def with_order(self) -> Schema:
+        """This schema and the field :data:`ORDER_FIELD` (an int column, not stored): the
+        schema of a sharded index's shards.
+
+        >>> Schema(id=ID(unique=True)).with_order().has_order
+        True
+        """
+        options = {"user_words": self.user_words, "user_stopwords": self.user_stopwords}
+        return Schema(**options, **{**self._fields, ORDER_FIELD: NUMERIC()})
+
+    @property
+    def has_order(self) -> bool:
+        """Whether documents carry :data:`ORDER_FIELD` (a shard's schema)."""
+        return ORDER_FIELD in self._fields
 
     def word_list(self) -> WordList:
         """:attr:`user_words` as a :class:`~vnsearch.analysis.user_words.WordList`."""

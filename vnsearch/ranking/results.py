@@ -21,7 +21,9 @@ class Hit:
     matches as spans; ``hit.snippets`` maps each stored TEXT field to its snippet (made on
     first access). Both are computed only when read. Hits are ordered by ``clauses`` (how
     many of the query's clauses the document matches; 0 when listing), then ``score``,
-    then ``docnum``: the keys that merge the hits of several shards.
+    then ``order``: the keys that merge the hits of several shards. ``order`` is where the
+    document stands in the order documents were added: its ``docnum`` in an index, its
+    place over every shard in a shard of a :class:`~vnsearch.ShardedIndex`.
     """
 
     id: Any
@@ -33,6 +35,11 @@ class Hit:
     clauses: int = field(default=0, compare=False, repr=False)
     # with ``sort``: the hit's ``(present, value)`` under each key (``sorting.sort_values``)
     sort_values: tuple[tuple[bool, Any], ...] = field(default=(), compare=False, repr=False)
+    order: int = field(default=-1, compare=False, repr=False)  # -1: ``docnum``
+
+    def __post_init__(self) -> None:
+        if self.order < 0:
+            object.__setattr__(self, "order", self.docnum)
 
     def snippet(
         self,

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from vnsearch.index.reader import Snapshot
+from vnsearch.index.schema import ORDER_FIELD
 from vnsearch.query import (
     ABBREVIATIONS,
     DEFAULT_LIMITS,
@@ -157,10 +158,15 @@ def _hits(
         order = np.argsort(docs, kind="stable")
         clauses[order] = q.keep_among(docs[order].astype(np.int64))[1]
     values = sort_values(snap, keys, docs, scores) if keys else [()] * len(docs)
-    for doc, score, c, v in zip(docs.tolist(), scores.tolist(), clauses.tolist(), values):
+    # where each stands in the order documents were added (a shard's: over every shard)
+    orders = snap.field_values(ORDER_FIELD)[0][docs] if snap.schema.has_order else docs
+    found = zip(docs.tolist(), scores.tolist(), clauses.tolist(), values, orders.tolist())
+    for doc, score, c, v, order in found:
         stored = snap.stored_fields(doc)
         hit_id = stored.get(unique, doc) if unique else doc
-        hits.append(Hit(hit_id, score, stored, doc, highlighter, clauses=c, sort_values=v))
+        hits.append(
+            Hit(hit_id, score, stored, doc, highlighter, clauses=c, sort_values=v, order=order)
+        )
     return tuple(hits)
 
 

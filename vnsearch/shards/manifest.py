@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 MANIFEST = "shards.json"
-SHARDS_FORMAT = "vnsearch-shards/1"
+SHARDS_FORMAT = "vnsearch-shards/2"  # 2: shards number their documents (shard.order)
 ROUTE = "crc32(utf-8 of the unique id) % shards"
 MAX_SHARDS = 4096
 
@@ -89,7 +89,8 @@ def read_manifest(folder: Path) -> tuple[int, Schema]:
     if data["format"] != SHARDS_FORMAT or data.get("index_format") != FORMAT_VERSION:
         raise IncompatibleIndex(
             f"{path}: format {data['format']!r} of index format {data.get('index_format')!r}"
-            f" (this vnsearch reads {SHARDS_FORMAT!r} of {FORMAT_VERSION})"
+            f" (this vnsearch reads {SHARDS_FORMAT!r} of {FORMAT_VERSION}): rebuild it from"
+            " its sources into a new folder (vnsearch shards build SOURCE... --index NEW)"
         )
     if data.get("route") != ROUTE:
         raise IndexCorrupted(f"{path}: unknown routing {data.get('route')!r}")

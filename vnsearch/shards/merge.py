@@ -5,15 +5,17 @@ counts over its own matches; the merged page is the one a single index over ever
 document would give:
 
 * ranked by relevance: by clauses matched, then score (equal when every shard ranked with
-  the same global statistics), then document number within the shard, then shard;
+  the same global statistics), then :attr:`~vnsearch.Hit.order` (where the document
+  stands in the order documents were added over every shard), then shard;
 * sorted by fields: by each hit's :attr:`~vnsearch.Hit.sort_values` (documents without a
-  value last in either direction), then score, then document number, then shard;
+  value last in either direction), then score, then order, then shard;
 * facet counts summed per value, most frequent first (equal counts by value), cut to the
   number asked for only after summing (so each shard counts every value), ranges in the
   order given.
 
-Hits that tie on every key stand in shard order where one index would order them by the
-order they were added.
+One index orders hits tied on clauses and score by document number: the order documents
+were added, as long as no merge of segments reordered them (Whoosh puts the documents of
+the small segments it merges after those of the new one).
 
 >>> from vnsearch.ranking.results import Hit
 >>> a = [Hit("x", 2.0, {}, 0, clauses=1), Hit("y", 1.0, {}, 1, clauses=1)]
@@ -43,9 +45,9 @@ def merge_hits(
     best first), ordered by ``keys`` (``()``: by relevance)."""
     entries = [(hit, shard) for shard, hits in enumerate(found) for hit in hits]
     if not keys:
-        entries.sort(key=lambda e: (-e[0].clauses, -e[0].score, e[0].docnum, e[1]))
+        entries.sort(key=lambda e: (-e[0].clauses, -e[0].score, e[0].order, e[1]))
     else:  # stable sorts, least significant key first
-        entries.sort(key=lambda e: (-e[0].score, e[0].docnum, e[1]))
+        entries.sort(key=lambda e: (-e[0].score, e[0].order, e[1]))
         for i in reversed(range(len(keys))):
             # present values first in either direction: (present, value) from the largest
             # when descending, (absent, value) from the smallest when ascending

@@ -29,6 +29,7 @@ from typing import Any
 
 from vnsearch.errors import DocumentError
 from vnsearch.index import Index, Schema
+from vnsearch.index.schema import ORDER_FIELD
 from vnsearch.index.storage import check_new_folder
 from vnsearch.ranking.global_stats import Stats
 from vnsearch.shards.manifest import (
@@ -226,12 +227,13 @@ def build_shards(
         value = doc.get(unique) if isinstance(doc, dict) else None
         if value is None:
             raise DocumentError(f"{where}: no {unique!r} value (the document's id)")
-        routed[shard_of(value, shards)].append((where, doc))
+        # numbered in the order given, as ShardedWriter numbers them (the order of ties)
+        routed[shard_of(value, shards)].append((where, {**doc, ORDER_FIELD: n}))
     target = Path(folder).absolute()  # tasks run in other folders, on other machines
     check_new_folder(target)
     existed = target.exists()
     target.mkdir(parents=True, exist_ok=True)
-    schema_json = schema.to_json()
+    schema_json = schema.with_order().to_json()
     work = [
         (str(shard_folder(target, i)), schema_json, items, max_text_mb, skip_errors)
         for i, items in enumerate(routed)

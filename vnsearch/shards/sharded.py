@@ -5,11 +5,14 @@ shard of its unique id (:func:`~vnsearch.shards.manifest.shard_of`). A search ta
 shards' last commits, sums their statistics (:class:`~vnsearch.ranking.global_stats.SummedStats`:
 live documents, field lengths, the document frequencies of the query's terms, the spelling
 tables that restore accents), asks every shard for its best ``offset + limit`` hits with
-those statistics, and merges them by (clauses matched, score), then the shard's document
-number, then the shard. With those statistics a shard scores each document exactly as one
-index holding every document would, so the merged hits are that index's hits; only hits
-whose clauses and scores are equal may stand in another order than in one index (which
-orders them by the order documents were added: here by their order within their shard).
+those statistics, and merges them by (clauses matched, score), then the order documents
+were added (:attr:`~vnsearch.Hit.order`), then the shard. With those statistics a shard
+scores each document exactly as one index holding every document would, so the merged
+hits are that index's hits, in its order: one index orders hits tied on clauses and score
+by document number, which is the order documents were added; the shards' writer numbers
+each document it adds in the hidden field ``shard.order`` (:meth:`Schema.with_order`) for the
+same order. (After a merge of segments has reordered one index's documents, ties stand in
+that index's own document order: neither is the order of any other index.)
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from typing import Any
 
 from vnsearch.errors import DocumentError, IndexNotFound, SchemaError
 from vnsearch.index import Index, Schema
+from vnsearch.index.schema import ORDER_FIELD
 from vnsearch.index.storage import check_new_folder
 from vnsearch.query import MatchAll, QueryLimits
 from vnsearch.ranking.facets import FacetSpec, facet_specs
@@ -78,7 +82,8 @@ class ShardedIndex:
         folder = Path(path)
         check_new_folder(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        indexes = [Index.create(shard_folder(folder, i), schema) for i in range(shards)]
+        each = schema.with_order()
+        indexes = [Index.create(shard_folder(folder, i), each) for i in range(shards)]
         write_manifest(folder, shards, schema)  # last: a folder without it is no index
         return cls(schema, indexes, folder)
 
@@ -93,14 +98,16 @@ class ShardedIndex:
             where = shard_folder(folder, i)
             if not where.is_dir():
                 raise IndexNotFound(f"{folder}: shard {i} of {count} is missing ({where})")
-            indexes.append(Index.open(where, schema, check_reads=check_reads, synonyms=synonyms))
+            each = schema.with_order()
+            indexes.append(Index.open(where, each, check_reads=check_reads, synonyms=synonyms))
         return cls(schema, indexes, folder)
 
     @classmethod
     def in_memory(cls, schema: Schema, shards: int = 4, synonyms: Any = None) -> ShardedIndex:
         """A sharded index in this process's memory only."""
         shards = check_shards(shards)
-        return cls(schema, [Index.in_memory(schema, synonyms) for _ in range(shards)], None)
+        each = schema.with_order()
+        return cls(schema, [Index.in_memory(each, synonyms) for _ in range(shards)], None)
 
     @classmethod
     def exists(cls, path: str | Path) -> bool:
@@ -115,7 +122,8 @@ class ShardedIndex:
 
     def writer(self, timeout: float = 10.0, jobs: int = 1) -> ShardedWriter:
         """A writer over every shard (each shard's lock taken in turn; ``jobs`` analysis
-        processes per shard)."""
+        processes per shard). It numbers the documents it adds from one more than the
+        largest number of the shards' last commits."""
         writers: list[Any] = []
         try:
             for ix in self.shards:
@@ -124,7 +132,7 @@ class ShardedIndex:
             for w in writers:
                 w.cancel()
             raise
-        return ShardedWriter(self, writers)
+        return ShardedWriter(self, writers, _next_order(self.shards))
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -230,27 +238,34 @@ class ShardedWriter:
     """Adds, updates and deletes routed to the shard of each document's unique id; commits
     every shard (one after another: not atomic across shards), or cancels them all."""
 
-    def __init__(self, index: ShardedIndex, writers: list[Any]) -> None:
+    def __init__(self, index: ShardedIndex, writers: list[Any], order: int) -> None:
         self._index = index
         self._writers = writers
         self._unique = index.schema.unique_field
+        self._order = order  # the number of the next document added
 
-    def _writer_of(self, doc: Mapping[str, Any]) -> Any:
+    def _routed(self, doc: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
+        """The writer of ``doc``'s shard and ``doc`` numbered for it."""
         value = doc.get(self._unique) if isinstance(doc, Mapping) else None
         if value is None:
             raise DocumentError(
                 f"a sharded index routes documents by their unique field {self._unique!r}:"
                 " the document has none"
             )
-        return self._writers[self._index.shard_of(value)]
+        return self._writers[self._index.shard_of(value)], {**doc, ORDER_FIELD: self._order}
 
     def add(self, doc: Mapping[str, Any]) -> None:
         """Add ``doc`` to its shard (no check for an existing one: see :meth:`update`)."""
-        self._writer_of(doc).add(doc)
+        writer, numbered = self._routed(doc)
+        writer.add(numbered)
+        self._order += 1
 
     def update(self, doc: Mapping[str, Any]) -> None:
-        """Add ``doc`` to its shard, replacing the document with the same unique id."""
-        self._writer_of(doc).update(doc)
+        """Add ``doc`` to its shard, replacing the document with the same unique id (it
+        then stands where one index puts a replaced document: last)."""
+        writer, numbered = self._routed(doc)
+        writer.update(numbered)
+        self._order += 1
 
     def delete(self, doc_id: Any) -> int:
         """Delete document ``doc_id`` from its shard; returns how many were deleted."""
@@ -279,3 +294,14 @@ class ShardedWriter:
             self.commit()
         else:
             self.cancel()
+
+
+def _next_order(shards: Sequence[Index]) -> int:
+    """One more than the largest :data:`~vnsearch.index.schema.ORDER_FIELD` of the shards'
+    last commits (0 when empty)."""
+    last = -1
+    for ix in shards:
+        values, present = ix.snapshot().field_values(ORDER_FIELD)
+        if present.any():
+            last = max(last, int(values[present].max()))
+    return last + 1
