@@ -146,6 +146,12 @@ def test_cli_build_local_reads_sources_as_vnsearch_index(cli, tmp_path):
             assert [(h.id, round(h.score, 9)) for h in got] == [
                 (h.id, round(h.score, 9)) for h in want
             ]
+    # the command line searches it as one index; commands that take one index say so
+    for q in ("tổ chức đảng", "ha noi"):
+        got = [json.loads(cli("query", q, "--index", i, "--json")[1]) for i in ("sh", "one")]
+        assert got[0]["hits"] == got[1]["hits"] and got[0]["hits"], q
+    code, _out, err = cli("info", "--index", "sh")
+    assert code != 0 and "a sharded index" in err and "vnsearch query" in err
 
 
 def test_cli_build_names_a_bad_line(cli, tmp_path):

@@ -106,7 +106,7 @@ def query(args: argparse.Namespace) -> int:
     from vnsearch.cli.output import format_hits, hits_json, use_color
     from vnsearch.cli.query_options import filters, sort_keys
 
-    ix = open_index(resolve_index(args.index))
+    ix = open_index(resolve_index(args.index), sharded=True)
     schema = ix.schema
     fields = args.field or None
     _check_fields(schema, fields)

@@ -24,11 +24,23 @@ def is_index(path: Path) -> bool:
     return (path / "vnsearch.json").is_file()  # vnsearch.index.storage.SCHEMA_FILE
 
 
-def open_index(path: Path) -> Any:
-    """``vnsearch.Index.open(path)``, its errors as one-line user errors."""
+def open_index(path: Path, sharded: bool = False) -> Any:
+    """``vnsearch.Index.open(path)``, its errors as one-line user errors; with ``sharded``,
+    a sharded index's folder opens as a :class:`vnsearch.ShardedIndex` (which searches as
+    an index does), else it is an error that says which commands read it."""
     from vnsearch.index import Index
 
     try:
+        if not is_index(path) and (path / "shards.json").is_file():  # shards.MANIFEST
+            if not sharded:
+                raise UserError(
+                    f"{path}: a sharded index (shards.json): `vnsearch query` and `vnsearch"
+                    f" shards serve` read it; this command takes one index (a shard:"
+                    f" {path / 'shard-000'})"
+                )
+            from vnsearch.shards import ShardedIndex
+
+            return ShardedIndex.open(path)
         return Index.open(path)
     except VnsearchError as exc:
         raise UserError(str(exc)) from None
