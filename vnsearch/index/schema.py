@@ -41,7 +41,8 @@ __all__ = [
 # 2: postings blocks with a 12-byte head, segment files 64-byte aligned in the compound file
 # 3: nothing pickled: vnsearch's table of contents, compound directory and stored fields
 # 4: stored fields deflated a document at a time, against the segment's dictionary
-FORMAT_VERSION = 4
+# 5: no postings for the folded_bigrams views: derived from their variants' (bigrams)
+FORMAT_VERSION = 5
 # The column key of a NUMERIC or DATETIME document without a value (Whoosh's default for
 # 64-bit ints; no float or datetime has it, only the int 2**63 - 1).
 MISSING_KEY = (1 << 64) - 1
