@@ -1,7 +1,8 @@
-"""Indexes of format 2 (pickled table of contents and stored fields) are refused clearly.
+"""Indexes of older formats are refused clearly: format 2 (pickled table of contents and
+stored fields) and format 4 (folded-bigram postings stored, not derived).
 
-An index written by the last format-2 commit is built with that commit's code, in another
-process: this vnsearch opens nothing of it and says, in one line, how to rebuild it.
+An index written by the last commit of each format is built with that commit's code, in
+another process: this vnsearch opens nothing of it and says, in one line, how to rebuild it.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ import pytest
 import vnsearch
 
 ROOT = Path(__file__).resolve().parents[2]
-# the last commit writing index format 2
+# the last commit writing index format 2, and format 4
 FORMAT_2 = "97d1451"
+FORMAT_4 = "8872a4b"
 DOCS = [
     {"id": "1", "title": "Hà Nội mùa thu", "body": "Nhà nước đầu tư đường phố Hà Nội."},
     {"id": "2", "title": "Sông Hồng", "body": "Sông Hồng chảy qua Hà Nội, đường dài."},
@@ -44,10 +46,11 @@ def _git(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, check=False)
 
 
-def test_an_index_of_format_2_is_incompatible_and_says_how_to_rebuild(tmp_path):
-    if shutil.which("git") is None or _git("cat-file", "-e", f"{FORMAT_2}^{{commit}}").returncode:
-        pytest.skip(f"needs a git checkout holding {FORMAT_2}")
-    archive = _git("archive", "--format=tar", FORMAT_2, "vnsearch").stdout
+@pytest.mark.parametrize(("commit", "version"), [(FORMAT_2, 2), (FORMAT_4, 4)])
+def test_an_older_index_is_incompatible_and_says_how_to_rebuild(tmp_path, commit, version):
+    if shutil.which("git") is None or _git("cat-file", "-e", f"{commit}^{{commit}}").returncode:
+        pytest.skip(f"needs a git checkout holding {commit}")
+    archive = _git("archive", "--format=tar", commit, "vnsearch").stdout
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
         tar.extractall(tmp_path / "before", **safe)
@@ -55,11 +58,11 @@ def test_an_index_of_format_2_is_incompatible_and_says_how_to_rebuild(tmp_path):
     path = tmp_path / "old"
     build = [sys.executable, "-c", BUILD, str(path), json.dumps(DOCS)]
     subprocess.run(build, check=True, env=env, cwd=tmp_path)  # not this checkout's code
-    assert json.loads((path / "vnsearch.json").read_text("utf-8"))["format"] == 2
+    assert json.loads((path / "vnsearch.json").read_text("utf-8"))["format"] == version
     with pytest.raises(vnsearch.IncompatibleIndex) as info:
         vnsearch.Index.open(path)
     message = str(info.value)
-    assert "format version 2" in message and "rebuild" in message and "\n" not in message
+    assert f"format version {version}" in message and "rebuild" in message and "\n" not in message
     out = subprocess.run(
         [sys.executable, "-m", "vnsearch", "info", "--index", str(path)],
         capture_output=True,

@@ -54,13 +54,19 @@ class DictionaryField:
     """One field of a dictionary being written: its keys, sorted, and per key its record
     (offset, length, count), as lists or arrays."""
 
-    __slots__ = ("counts_", "keys", "lengths", "name", "offsets", "positions", "positions_from")
+    __slots__ = (
+        "counts_", "keys", "lengths", "name", "offsets", "positions", "positions_from",
+        "postings_from",
+    )  # fmt: skip
 
     def __init__(self, name: str, positions: bool = False) -> None:
         self.name = name
         self.positions = positions  # for terms: whether the postings hold positions
         # or, for a field whose positions are not stored, the field they are read from
         self.positions_from: str | None = None
+        # for a field whose postings are not stored (records of length 0), the field
+        # they are derived from (see :mod:`vnsearch.index.variants`)
+        self.postings_from: str | None = None
         self.keys: list[bytes] = []
         self.offsets: Any = []
         self.lengths: Any = []
@@ -226,6 +232,8 @@ def dictionary_chunks(fields: Sequence[DictionaryField], extra: bytes = b"") -> 
             spec["positions"] = True
         if fb.positions_from is not None:
             spec["positions_from"] = fb.positions_from
+        if fb.postings_from is not None:
+            spec["postings_from"] = fb.postings_from
         for name, raw in arrays.items():
             spec[name] = put(raw)
         spec["end"] = at

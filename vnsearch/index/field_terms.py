@@ -113,7 +113,7 @@ class FieldTerms:
 
     __slots__ = (
         "_at", "_bases", "_blob", "_blob_at", "_block_at", "_buf", "_index_span",
-        "_pages", "_prefixes", "n", "nb", "positions", "positions_from",
+        "_pages", "_prefixes", "n", "nb", "positions", "positions_from", "postings_from",
     )  # fmt: skip
 
     def __init__(
@@ -138,8 +138,8 @@ class FieldTerms:
                 raise ValueError(f"{name} past the end of the file")
         self.n, self.nb = n, nb
         self.positions = spec.get("positions") is True
-        source = spec.get("positions_from")
-        self.positions_from = source if isinstance(source, str) else None
+        froms = (spec.get("positions_from"), spec.get("postings_from"))  # field names
+        self.positions_from, self.postings_from = (f if isinstance(f, str) else None for f in froms)
         self._buf = buf
         self._prefixes = mv[base_at + spec["prefixes"] :][: 8 * nb].cast("Q")
         self._block_at = _array(mv, base_at + spec["block_at"], nb + 1, spec["block_at_size"])

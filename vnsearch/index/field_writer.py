@@ -4,6 +4,8 @@
 go into the ``.vnt`` dictionary (:mod:`vnsearch.index.dictionary`), their postings blocks
 (:mod:`vnsearch.index.postings`) into the ``.vnp`` file, and at the end which accented
 terms fold to each folded term into the ``.vna`` file (:mod:`vnsearch.index.variants`).
+The ``folded_bigrams`` views have no postings blocks: their terms' records are of length
+0 with their document frequency, their postings derived from their variants'.
 :mod:`vnsearch.index.terms` reads them.
 """
 
@@ -18,7 +20,12 @@ from whoosh.formats import Positions
 
 from vnsearch.index.dictionary import DictionaryField, dictionary_chunks
 from vnsearch.index.postings import encode_block, encode_blocks
-from vnsearch.index.variants import VARIANTS_EXT, positions_source, variant_chunks
+from vnsearch.index.variants import (
+    VARIANTS_EXT,
+    positions_source,
+    postings_source,
+    variant_chunks,
+)
 
 __all__ = ["POSTS_EXT", "TERMS_EXT", "VnFieldWriter", "pack_block"]
 
@@ -51,6 +58,7 @@ class VnFieldWriter(base.FieldWriter):
         self._field = DictionaryField(fieldname, self._positions)
         if source is not None and isinstance(fieldobj.format, Positions):
             self._field.positions_from = source
+        self._field.postings_from = postings_source(fieldname)
         self._fields.append(self._field)
 
     def start_term(self, btext: bytes) -> None:
@@ -65,10 +73,12 @@ class VnFieldWriter(base.FieldWriter):
         self._values.append(vbytes)
 
     def finish_term(self) -> None:
-        data = pack_block(self._ids, self._weights, self._values, self._positions)
+        assert self._field is not None and self._btext is not None
+        data = b""  # derived postings: none written
+        if self._field.postings_from is None:
+            data = pack_block(self._ids, self._weights, self._values, self._positions)
         offset = self._postfile.tell()
         self._postfile.write(data)
-        assert self._field is not None and self._btext is not None
         self._field.add(self._btext, offset, len(data), len(self._ids))
 
     def finish_field(self) -> None:
@@ -109,6 +119,15 @@ class VnFieldWriter(base.FieldWriter):
         positional = isinstance(fieldobj.format, Positions) and fp.pos_starts is not None
         positional = positional and source is None
         starts = np.asarray(fp.starts, np.int64)
+        derived = postings_source(fieldname)
+        if derived is not None:  # no blocks: records of length 0, the df kept
+            field = DictionaryField.from_arrays(
+                fieldname, fp.keys, np.full(n, self._postfile.tell()), np.zeros(n, np.int64),
+                np.diff(starts),
+            )  # fmt: skip
+            field.postings_from = derived
+            self._fields.append(field)
+            return
         lengths = []
         first = 0
         while first < n:  # groups of about _GROUP postings: bounded memory

@@ -136,6 +136,16 @@ class SegmentSpellings:
         table, accented = found
         return accented, self._of(table, j)
 
+    def table(self, folded_field: str) -> Variants:
+        """The whole variants table of the hidden field ``folded_field`` (checked)."""
+        found = self._by_folded.get(folded_field)
+        if found is None:
+            raise DamagedFile(f"variants file: no table for {folded_field}")
+        pages = self._pages
+        if pages is not None and not pages.all_checked(*self.span):
+            pages.check(*self.span)
+        return found[0]
+
     def _of(self, table: Variants, j: int) -> list[int]:
         pages = self._pages
         if pages is not None and not pages.all_checked(*self.span):

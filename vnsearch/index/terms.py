@@ -5,7 +5,8 @@ dictionary (per term: where its postings block is and its document frequency; se
 :mod:`vnsearch.index.field_terms`), the ``.vnp`` postings blocks and the ``.vna``
 variants. It offers Whoosh's ``TermsReader`` interface, so Whoosh's own searcher and term
 iteration work unchanged, and vnsearch's own reads: a term's arrays, many terms' at
-once, a whole field's for merges, the checks ahead.
+once, a whole field's for merges, the checks ahead. A ``folded_bigrams`` term has no
+block: its arrays are the union of its variants' (:func:`~vnsearch.index.variants.union_postings`).
 """
 
 from __future__ import annotations
@@ -27,9 +28,7 @@ from vnsearch.index.field_writer import POSTS_EXT, TERMS_EXT
 from vnsearch.index.files import buffer_of, mapped_range, open_mapped
 from vnsearch.index.postings import PostingArrays
 from vnsearch.index.spellings import read_spellings
-from vnsearch.index.variants import (
-    variant_positions,
-)
+from vnsearch.index.variants import derived_field, union_postings, variant_positions
 
 __all__ = [
     "TERMS_EXT",
@@ -145,16 +144,16 @@ class VnTermsReader(base.TermsReader):
             if (name, key) >= (fieldname, prefix):
                 yield name, key
 
-    def _info(self, ft: FieldTerms, i: int) -> VnTermInfo:
+    def _info(self, ft: FieldTerms, i: int, fieldname: str) -> VnTermInfo:
         offset, length, df = ft.entry(i)
-        freqs = self.postings(offset, length, df, ft.positions).freqs  # Whoosh's paths only
+        freqs = self._term_arrays(ft, fieldname, i).freqs  # Whoosh's paths only
         return VnTermInfo(offset, length, df, float(freqs.sum()), float(freqs.max()))
 
     def items(self):
         for name in sorted(self._fields):
             ft = self._fields[name]
             for i, key in enumerate(ft.key_list()):
-                yield (name, key), self._info(ft, i)
+                yield (name, key), self._info(ft, i, name)
 
     def items_from(self, fieldname: str, prefix: bytes):
         for (name, key), info in self.items():
@@ -174,18 +173,65 @@ class VnTermsReader(base.TermsReader):
         i = ft.find(tbytes) if ft is not None else -1
         if i < 0:
             return None
-        offset, length, df = ft.entry(i)
-        return self._found(self.postings(offset, length, df, ft.positions), ft, fieldname, i)
+        return self._term_arrays(ft, fieldname, i)
+
+    def _term_arrays(self, ft: FieldTerms, fieldname: str, i: int) -> PostingArrays:
+        """Term ``i`` of ``fieldname``'s arrays: its block's, or its variants' union."""
+        if ft.postings_from is None:
+            offset, length, df = ft.entry(i)
+            return self._found(self.postings(offset, length, df, ft.positions), ft, fieldname, i)
+        accented, found = self._variants(fieldname, i)
+        parts = [self._term_arrays(accented, ft.postings_from, v) for v in found]
+        return self._derived(ft, i, parts)
+
+    def _variants(self, fieldname: str, i: int) -> tuple[FieldTerms, list[int]]:
+        if self.spellings is None:
+            raise DamagedFile(f"no variants file: postings of {fieldname} cannot be read")
+        return self.spellings.variants(fieldname, i)
+
+    def _derived(self, ft: FieldTerms, i: int, parts: list[Any]) -> PostingArrays:
+        """A derived term's arrays: its one variant's, or the union of its variants'
+        ``parts``, checked against the term's stored document frequency."""
+        arrays = parts[0]
+        if len(parts) > 1:
+            arrays = PostingArrays.read(b"", *union_postings(parts), 0, False)
+        if not parts or len(arrays.docs) != ft.count(i):
+            raise DamagedFile("derived postings disagree with their document frequency")
+        return arrays
 
     def arrays_many(self, items: list[tuple[str, bytes]]) -> list[PostingArrays | None]:
-        """:meth:`arrays` of many terms (a query's): the short lists read together."""
+        """:meth:`arrays` of many terms (a query's): the short lists read together (a
+        derived term's variants' too)."""
         out: list[PostingArrays | None] = [None] * len(items)
-        batch, where = [], []
+        reads: dict[tuple[str, int], tuple[FieldTerms, str, int]] = {}  # each read once
+        direct, derived = [], []
         for k, (fieldname, tbytes) in enumerate(items):
             ft = self._fields.get(fieldname)
             i = ft.find(tbytes) if ft is not None else -1
             if i < 0:
                 continue
+            if ft.postings_from is None:
+                direct.append((k, (fieldname, i)))
+                reads.setdefault((fieldname, i), (ft, fieldname, i))
+                continue
+            accented, found = self._variants(fieldname, i)
+            source = ft.postings_from
+            derived.append((k, ft, i, [(source, v) for v in found]))
+            for v in found:
+                reads.setdefault((source, v), (accented, source, v))
+        got = dict(zip(reads, self._read_all(list(reads.values()))))
+        for k, key in direct:
+            out[k] = got[key]
+        for k, ft, i, keys in derived:
+            out[k] = self._derived(ft, i, [got[key] for key in keys])
+        return out
+
+    def _read_all(self, reads: list[tuple[FieldTerms, str, int]]) -> list[PostingArrays]:
+        """The arrays of stored terms ``(dictionary, field, number)``: short lists read
+        together, in batches of at most :data:`BATCH_READ` postings."""
+        out: list[Any] = [None] * len(reads)
+        batch, where = [], []
+        for k, (ft, fieldname, i) in enumerate(reads):
             offset, length, df = ft.entry(i)
             if df > BATCH_POSTINGS:
                 out[k] = self._found(self.postings(offset, length, df, ft.positions), ft,
@@ -223,6 +269,16 @@ class VnTermsReader(base.TermsReader):
         positions), for merging segments without a Python object per posting (see
         :func:`~vnsearch.index.postings.decode_blocks`)."""
         ft = self._fields[fieldname]
+        if ft.postings_from is not None:  # derived: from the whole accented field
+            source = self._fields.get(ft.postings_from)
+            if source is None or self.spellings is None:
+                raise DamagedFile(f"postings of {fieldname} cannot be derived")
+            _keys, counts, docs, weights, _npos, _pos = self.field_postings(ft.postings_from)
+            table = self.spellings.table(fieldname)
+            keys, counts, docs, weights = derived_field(
+                table, ft.key_list(), ft.columns()[0], (counts, docs, weights)
+            )
+            return keys, counts, docs, weights, np.zeros(len(docs), np.uint32), None
         keys = ft.key_list()
         counts, offsets, lengths = ft.columns()
         lo = int(offsets[0])
@@ -284,6 +340,8 @@ class VnTermsReader(base.TermsReader):
             return []
         found = []
         for ft in self._fields.values():
+            if ft.postings_from is not None:  # no blocks: its variants' are read
+                continue
             counts, offsets, lengths = ft.columns()
             i = np.flatnonzero(counts > min_df)
             if len(i):
@@ -318,7 +376,7 @@ class VnTermsReader(base.TermsReader):
         return self._postfile.get(offset, length)
 
     def term_info(self, fieldname: str, tbytes: bytes) -> VnTermInfo:
-        return self._info(*self._index(fieldname, tbytes))
+        return self._info(*self._index(fieldname, tbytes), fieldname)
 
     def frequency(self, fieldname: str, tbytes: bytes) -> float:
         return self.term_info(fieldname, tbytes).weight()
@@ -330,11 +388,8 @@ class VnTermsReader(base.TermsReader):
     def matcher(self, fieldname: str, tbytes: bytes, format_, scorer=None):
         info = self.term_info(fieldname, tbytes)
         arrays = self.arrays(fieldname, tbytes)
-        if arrays is not None and arrays.derive is not None:
-            return self._codec.matcher_of(arrays, format_, (fieldname, tbytes), info, scorer)
-        return self._codec.postings_reader(
-            self._postfile, info, format_, term=(fieldname, tbytes), scorer=scorer
-        )
+        assert arrays is not None  # term_info found it
+        return self._codec.matcher_of(arrays, format_, (fieldname, tbytes), info, scorer)
 
     def close(self) -> None:
         self._file.close()

@@ -11,8 +11,12 @@ bit-packed at one width. It serves two readers:
   forms are its variants' keys and document frequencies, read from the term dictionary
   (not copied into a table of their own);
 * positions of the ``folded`` view: not stored, they are the positions of its variants
-  in the ``syllables`` view (:meth:`Variants.positions`), read by the phrases that need
-  them.
+  in the ``syllables`` view (:func:`variant_positions`), read by the phrases that need
+  them;
+* postings of the ``folded_bigrams`` view (format 5): not stored either, a folded
+  bigram's documents and frequencies are the union of its variants' in the ``bigrams``
+  view, frequencies summed per document (:func:`union_postings` for a term,
+  :func:`derived_field` for a whole field); the dictionary keeps its document frequency.
 
 >>> from vnsearch.index.dictionary import DictionaryField
 >>> syl = DictionaryField.from_arrays("body.syllables", ["ha".encode(), "hà".encode(),
@@ -34,15 +38,18 @@ import numpy as np
 
 from vnsearch.analysis.fold import fold
 from vnsearch.errors import DamagedFile
-from vnsearch.index.bitpack import bit_lengths, pack
+from vnsearch.index.bitpack import bit_lengths, pack, unpack, word_view
 
 __all__ = [
     "FOLDED",
     "VARIANTS_EXT",
     "Variants",
+    "derived_field",
     "positions_of",
     "positions_source",
+    "postings_source",
     "read_variants",
+    "union_postings",
     "variant_chunks",
     "variant_positions",
 ]
@@ -51,6 +58,8 @@ VARIANTS_EXT = ".vna"
 _MAGIC = b"VNA3"
 # accented view -> its folded view
 FOLDED = {"syllables": "folded", "bigrams": "folded_bigrams"}
+# folded view whose postings are not stored -> the view its postings are read from
+DERIVED = {"folded_bigrams": "bigrams"}
 
 
 def _folds(keys: list[bytes], bigrams: bool) -> list[bytes]:
@@ -117,6 +126,102 @@ def positions_source(field: str) -> str | None:
     return f"{base}.syllables" if base and view == "folded" else None
 
 
+def postings_source(field: str) -> str | None:
+    """The hidden field whose postings a field's are derived from, when they are not
+    stored: a TEXT field's ``folded_bigrams`` view holds the fold of its ``bigrams``
+    view's term at each position, so a folded bigram's documents and frequencies are
+    those of its variants there, merged.
+
+    >>> postings_source("body.folded_bigrams"), postings_source("body.bigrams")
+    ('body.bigrams', None)
+    """
+    base, _, view = field.rpartition(".")
+    source = DERIVED.get(view)
+    return f"{base}.{source}" if base and source else None
+
+
+# a part longer than this, with the others together under 1/16 of it, takes their union
+# into it (a search and an insert: about a copy of it) rather than sorting all together
+_INSERT_INTO = 512
+
+
+def union_postings(parts: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
+    """``(docs, freqs)`` of the union of postings ``parts`` (``PostingArrays`` or
+    anything with sorted ``docs`` and ``freqs``): each document once, ascending, with
+    its frequencies summed. One part is its own arrays (no copy); else they are
+    concatenated and sorted stably (sorted runs: timsort merges them), equal documents'
+    frequencies summed, or a long part takes the union of the others (:func:`_into`).
+
+    >>> class P:
+    ...     def __init__(self, d, f):
+    ...         self.docs, self.freqs = np.array(d, "<u4"), np.array(f, "<f4")
+    >>> docs, freqs = union_postings([P([1, 5], [1, 2]), P([2, 5], [1, 1])])
+    >>> docs.tolist(), freqs.tolist()
+    ([1, 2, 5], [1.0, 1.0, 3.0])
+    """
+    if len(parts) == 1:
+        return parts[0].docs, parts[0].freqs
+    sizes = [len(p.docs) for p in parts]
+    longest = max(range(len(parts)), key=sizes.__getitem__)
+    if sizes[longest] > _INSERT_INTO and 16 * (sum(sizes) - sizes[longest]) < sizes[longest]:
+        rest = union_postings([p for n, p in enumerate(parts) if n != longest])
+        return _into(parts[longest], *rest)
+    docs = np.concatenate([p.docs for p in parts])
+    freqs = np.concatenate([p.freqs for p in parts])
+    order = np.argsort(docs, kind="stable")
+    docs = docs[order]
+    first = np.empty(len(docs), bool)
+    first[:1] = True
+    np.not_equal(docs[1:], docs[:-1], out=first[1:])
+    if first.all():
+        return docs, freqs[order]
+    at = np.flatnonzero(first)
+    return docs[at], np.add.reduceat(freqs[order], at).astype(freqs.dtype)
+
+
+def _into(big: Any, docs: np.ndarray, freqs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The union of postings ``big`` and the (shorter, sorted, distinct) ``docs`` with
+    their ``freqs``: those ``big`` holds added to its frequencies, the others inserted."""
+    where = big.docs.searchsorted(docs)
+    held = big.docs.take(where, mode="clip") == docs
+    summed = big.freqs.copy()
+    summed[where[held]] += freqs[held]
+    new = ~held
+    if not new.any():
+        return big.docs, summed
+    return np.insert(big.docs, where[new], docs[new]), np.insert(summed, where[new], freqs[new])
+
+
+def derived_field(
+    table: Variants, keys: list[bytes], dfs: np.ndarray, source: tuple
+) -> tuple[list[bytes], np.ndarray, np.ndarray, np.ndarray]:
+    """The postings of a whole derived field (``folded_bigrams``) from its accented
+    field's: ``source`` is ``(counts, docs, weights)`` of every accented term in term
+    order, ``keys`` and ``dfs`` the derived field's dictionary. Returns ``(keys, counts,
+    docs, weights)`` in term order, as ``VnTermsReader.field_postings`` gives them;
+    document frequencies other than the stored ones are damage."""
+    counts, docs, weights = source
+    fold_of = np.full(table.m, -1, np.int64)
+    starts, order = table.arrays()
+    fold_of[order] = np.repeat(np.arange(table.n, dtype=np.int64), np.diff(starts))
+    folded = np.repeat(fold_of, np.asarray(counts, np.int64))
+    keep = folded >= 0
+    key = (folded[keep] << 32) | np.asarray(docs, np.int64)[keep]
+    w = np.asarray(weights)[keep]
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    first = np.empty(len(key), bool)
+    first[:1] = True
+    np.not_equal(key[1:], key[:-1], out=first[1:])
+    at = np.flatnonzero(first)
+    key = key[at]
+    w = np.add.reduceat(w[order], at).astype(w.dtype) if len(at) else w[:0]
+    got = np.bincount(key >> 32, minlength=table.n)
+    if len(got) != len(dfs) or not np.array_equal(got, dfs):
+        raise DamagedFile("derived postings disagree with the document frequencies")
+    return keys, got, (key & 0xFFFFFFFF).astype(np.uint32), w
+
+
 def positions_of(arrays: Any, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(offsets, flat positions) of ``arrays``' postings (a ``PostingArrays``) from the
     sorted ``doc << 32 | position`` keys of the same occurrences; keys that disagree with
@@ -168,6 +273,22 @@ class Variants:
         bit = k * self._width
         at = array + (bit >> 3)
         return (int.from_bytes(self._buf[at : at + 5], "little") >> (bit & 7)) & self._mask
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """The whole table, ``(starts, order)`` as ``int64`` arrays (a merge's)."""
+        w = self._width
+
+        def read(at: int, count: int) -> np.ndarray:
+            words = word_view(self._buf, at, at + (count * w + 7) // 8)
+            return unpack(words, 0, np.full(count, w)).astype(np.int64)
+
+        starts = read(self._starts, self.n + 1)
+        if (np.diff(starts) < 0).any() or int(starts[-1]) > self.m:
+            raise DamagedFile("variants file: a table out of order")
+        order = read(self._order, int(starts[-1]))
+        if len(order) and int(order.max()) >= self.m:
+            raise DamagedFile("variants file: a term past the dictionary's end")
+        return starts, order
 
     def of(self, j: int) -> list[int]:
         """The accented term numbers of folded term ``j``, in the accented dictionary."""
