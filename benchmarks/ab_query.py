@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     args = parser.parse_args(argv)
 
-    query_file = B.CACHE / f"queries-{args.seed}-{args.docs}.json"
+    query_file = B.query_file(args.seed, args.docs)
     engines: dict[str, B.Engine] = {}
     for cls in (B.WhooshEngine, B.Fts5Engine, B.VnsearchEngine):
         path = B.cache_dir(cls, args.docs, args.corpus, cls.options())

@@ -201,6 +201,15 @@ def _clean_run(text: str, run: list[vnsearch.Token], words: list[str]) -> bool:
     return all(not text[a.end : b.start].strip() for a, b in zip(run, run[1:]))
 
 
+DEFAULT_QUERIES = 1200  # --queries
+
+
+def query_file(seed: int, docs: int, n: int = DEFAULT_QUERIES) -> Path:
+    """Where a run saves its query set: one file per (seed, documents, queries), so that
+    a short run does not replace the set a longer one (and identical_results.py) read."""
+    return CACHE / f"queries-{seed}-{docs}-{n}.json"
+
+
 def save_queries(queries: Sequence[Query], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     rows = [{**asdict(q), "text": q.text} for q in queries]
@@ -764,7 +773,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="VNTC .jsonl.gz")
     parser.add_argument("--docs", type=_positive, default=20000, help="first N documents")
-    parser.add_argument("--queries", type=_positive, default=1200, help="size of the query set")
+    parser.add_argument(
+        "--queries", type=_positive, default=DEFAULT_QUERIES, help="size of the query set"
+    )
     parser.add_argument("--seed", type=int, default=42, help="seed of the query set")
     parser.add_argument(
         "--engines",
@@ -825,8 +836,8 @@ def run(args: argparse.Namespace) -> tuple[list[str], dict[str, Any]]:
     docs = load_docs(args.corpus, args.docs)
     text_mb = text_megabytes(docs)
     queries = make_queries(docs, args.queries, args.seed)
-    query_file = CACHE / f"queries-{args.seed}-{len(docs)}.json"
-    save_queries(queries, query_file)
+    saved = query_file(args.seed, len(docs), args.queries)
+    save_queries(queries, saved)
     engines, builds, fold_seconds = open_engines(
         args.engines.split(","), docs, args.corpus, args.rebuild, out
     )
@@ -848,7 +859,7 @@ def run(args: argparse.Namespace) -> tuple[list[str], dict[str, Any]]:
         "text_mb": text_mb,
         "queries": len(queries),
         "seed": args.seed,
-        "query_file": str(query_file.relative_to(REPO)),
+        "query_file": str(saved.relative_to(REPO)),
         "query_kinds": {k: sum(q.kind == k for q in queries) for k in KINDS},
         "fold_docs_s": fold_seconds,
         "fold_query_us": fold_query_us(queries),

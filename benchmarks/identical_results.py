@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
 
     engine = B.VnsearchEngine
     index = args.index or B.cache_dir(engine, args.docs, B.DEFAULT_CORPUS, engine.options())
-    queries = args.queries or B.CACHE / f"queries-{args.seed}-{args.docs}.json"
+    queries = args.queries or B.query_file(args.seed, args.docs)
     if not (Path(index) / "vnsearch.json").is_file() or not Path(queries).is_file():
         print(f"error: no index at {index} or no query set {queries}: run bench_query.py "
               f"--docs {args.docs} first", file=sys.stderr)  # fmt: skip
