@@ -128,11 +128,12 @@ class ShardedIndex:
         try:
             for ix in self.shards:
                 writers.append(ix.writer(timeout=timeout, jobs=jobs))
+            order = _next_order(self.shards)  # a damaged shard: its locks given back too
         except BaseException:
             for w in writers:
                 w.cancel()
             raise
-        return ShardedWriter(self, writers, _next_order(self.shards))
+        return ShardedWriter(self, writers, order)
 
     # -- reading ---------------------------------------------------------------------------
 
