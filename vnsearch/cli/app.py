@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from vnsearch import __version__
 from vnsearch.analysis import VIEWS
 from vnsearch.cli import shards_cli
+from vnsearch.cli.arg_types import count, megabytes, positive_int, seconds
 from vnsearch.cli.errors import UserError
 from vnsearch.cli.examples import (
     ANALYZE_EXAMPLES,
@@ -34,45 +35,6 @@ from vnsearch.errors import VnsearchError
 __all__ = ["build_parser", "main"]
 
 
-def _whole_number(text: str, least: int) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < least:
-        need = "0 or more" if least == 0 else f"at least {least}"
-        raise argparse.ArgumentTypeError(f"must be {need}, got {value}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    return _whole_number(text, 1)
-
-
-def _count(text: str) -> int:
-    return _whole_number(text, 0)
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
-    return value
-
-
-def _megabytes(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of megabytes: {text!r}") from None
-    if not 0 < value < float("inf"):  # NaN fails too
-        raise argparse.ArgumentTypeError(f"must be a number above 0, got {text}")
-    return value
-
-
 def _writer_options(p: argparse.ArgumentParser) -> None:
     """The options the commands that write share: ``--index`` (needed) and ``--wait``."""
     p.add_argument(
@@ -82,7 +44,7 @@ def _writer_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--wait",
-        type=_seconds,
+        type=seconds,
         default=10.0,
         metavar="SECONDS",
         help="how long to wait for another writer's lock (default 10)",
@@ -97,7 +59,7 @@ def _index_limit_fields(
     p.add_argument(
         "--limit",
         "-n",
-        type=_positive_int,
+        type=positive_int,
         default=10,
         metavar="N",
         help=f"how many {what} to print (default 10)",
@@ -134,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     _index_limit_fields(p, index_help, "hits", "search only this TEXT field (repeatable)")
     p.add_argument(
         "--offset",
-        type=_count,
+        type=count,
         default=0,
         metavar="N",
         help="skip the first N hits (the next page: --offset 10 with --limit 10)",
@@ -242,7 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--jobs",
         "-j",
-        type=_positive_int,
+        type=positive_int,
         default=None,
         metavar="N",
         help=f"processes analyzing the texts (default: one per core, {os.cpu_count() or 1} "
@@ -250,7 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--max-text-mb",
-        type=_megabytes,
+        type=megabytes,
         default=10.0,
         metavar="MB",
         help="refuse a text field longer than this (a data error, or skipped with "

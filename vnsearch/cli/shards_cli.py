@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from vnsearch.cli.arg_types import count, positive_int, positive_seconds
 from vnsearch.cli.errors import USAGE_ERROR, UserError
 
 __all__ = ["add_parser", "run"]
@@ -33,29 +34,6 @@ examples:
   curl 'http://127.0.0.1:8000/search?q=ha+noi&limit=5'
   vnsearch shards serve --index /shared/bao --address 10.0.0.1:6379 --replicas 2 --pin-shards
 """
-
-
-def _at_least(least: int) -> Any:
-    def convert(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-        if value < least:
-            raise argparse.ArgumentTypeError(f"must be at least {least}, got {value}")
-        return value
-
-    return convert
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
-    return value
 
 
 def add_parser(sub: Any) -> None:
@@ -80,9 +58,13 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("sources", nargs="+", metavar="SOURCE", help="as for vnsearch index")
     p.add_argument("--index", required=True, metavar="DIR", help="the new sharded index")
-    p.add_argument("--shards", type=_at_least(1), default=4, metavar="S", help="default 4")
+    p.add_argument("--shards", type=positive_int, default=4, metavar="S", help="default 4")
     p.add_argument(
-        "--jobs", "-j", type=_at_least(1), metavar="N", help="shards built at once (default: cores)"
+        "--jobs",
+        "-j",
+        type=positive_int,
+        metavar="N",
+        help="shards built at once (default: cores)",
     )
     p.add_argument("--local", action="store_true", help="local processes, without Ray")
     p.add_argument("--address", metavar="HOST:PORT", help=address)
@@ -103,10 +85,10 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--index", required=True, metavar="DIR", help="the sharded index")
     p.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1: this machine only")
-    p.add_argument("--port", type=_at_least(0), default=8000, help="default 8000")
-    p.add_argument("--replicas", type=_at_least(1), default=1, metavar="R", help="per shard")
+    p.add_argument("--port", type=count, default=8000, help="default 8000")
+    p.add_argument("--replicas", type=positive_int, default=1, metavar="R", help="per shard")
     p.add_argument(
-        "--timeout", type=_seconds, default=10.0, metavar="SECONDS", help="per shard answer"
+        "--timeout", type=positive_seconds, default=10.0, metavar="SECONDS", help="per shard answer"
     )
     p.add_argument("--address", metavar="HOST:PORT", help=address)
     p.add_argument(
