@@ -70,6 +70,12 @@ class IndexSummary:
     size_bytes: int = 0
     first_errors: list[str] = field(default_factory=list)  # of the skipped records
 
+    def skip(self, error: Exception) -> None:
+        """Count a record skipped for ``error``; the first few errors are kept to show."""
+        self.skipped += 1
+        if len(self.first_errors) < _ERRORS_SHOWN:
+            self.first_errors.append(str(error))
+
 
 def parse_field_map(specs: Sequence[str]) -> dict[str, str]:
     """``["title=tieu_de,body", "summary"]`` -> ``{"title": "tieu_de", "body": "body",
@@ -266,9 +272,7 @@ def read_documents(
                 except SourceError as exc:
                     if not options.skip_errors:
                         raise
-                    summary.skipped += 1
-                    if len(summary.first_errors) < _ERRORS_SHOWN:
-                        summary.first_errors.append(str(exc))
+                    summary.skip(exc)
 
     return schema, documents()
 
@@ -366,9 +370,7 @@ def index_sources(
                     except SourceError as exc:
                         if not options.skip_errors:
                             raise
-                        summary.skipped += 1
-                        if len(summary.first_errors) < _ERRORS_SHOWN:
-                            summary.first_errors.append(str(exc))
+                        summary.skip(exc)
                         continue
                     if replace:
                         summary.updated += 1
