@@ -167,16 +167,21 @@ def union_postings(parts: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
         rest = union_postings([p for n, p in enumerate(parts) if n != longest])
         return _into(parts[longest], *rest)
     docs = np.concatenate([p.docs for p in parts])
-    freqs = np.concatenate([p.freqs for p in parts])
-    order = np.argsort(docs, kind="stable")
-    docs = docs[order]
-    first = np.empty(len(docs), bool)
+    return _summed_by(docs, np.concatenate([p.freqs for p in parts]))
+
+
+def _summed_by(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``keys`` sorted, each once, and the ``values`` of equal keys summed (sorted runs:
+    the stable sort merges them)."""
+    order = np.argsort(keys, kind="stable")
+    keys = keys[order]
+    first = np.empty(len(keys), bool)
     first[:1] = True
-    np.not_equal(docs[1:], docs[:-1], out=first[1:])
+    np.not_equal(keys[1:], keys[:-1], out=first[1:])
     if first.all():
-        return docs, freqs[order]
+        return keys, values[order]
     at = np.flatnonzero(first)
-    return docs[at], np.add.reduceat(freqs[order], at).astype(freqs.dtype)
+    return keys[at], np.add.reduceat(values[order], at).astype(values.dtype)
 
 
 def _into(big: Any, docs: np.ndarray, freqs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -207,15 +212,7 @@ def derived_field(
     folded = np.repeat(fold_of, np.asarray(counts, np.int64))
     keep = folded >= 0
     key = (folded[keep] << 32) | np.asarray(docs, np.int64)[keep]
-    w = np.asarray(weights)[keep]
-    order = np.argsort(key, kind="stable")
-    key = key[order]
-    first = np.empty(len(key), bool)
-    first[:1] = True
-    np.not_equal(key[1:], key[:-1], out=first[1:])
-    at = np.flatnonzero(first)
-    key = key[at]
-    w = np.add.reduceat(w[order], at).astype(w.dtype) if len(at) else w[:0]
+    key, w = _summed_by(key, np.asarray(weights)[keep])
     got = np.bincount(key >> 32, minlength=table.n)
     if len(got) != len(dfs) or not np.array_equal(got, dfs):
         raise DamagedFile("derived postings disagree with the document frequencies")
