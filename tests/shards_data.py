@@ -4,7 +4,8 @@ and the check that a ranking is one index's (``test_shards_exact.py`` in one pro
 
 Titles are the first 8 words and bodies the first 1,000 characters, so that an index of
 them builds in about 10 s on a 2-core machine. Queries are drawn from the documents' own
-words: accented, unaccented, phrases in quotes, questions, single words.
+words: accented, unaccented, phrases in quotes, questions, single words. ``TEXTS``: the
+few short articles of the small sharded-index tests.
 """
 
 from __future__ import annotations
@@ -17,6 +18,17 @@ from typing import Any
 from tests.conftest import VNTC, require_data
 from vnsearch import ID, TEXT, Schema, fold
 
+# a few short articles for the small sharded-index tests (test_shards*.py)
+TEXTS = [
+    "Hà Nội mùa thu có hoa sữa",
+    "Thủy điện Hòa Bình trên sông Đà",
+    "Thành phố Đà Nẵng có cầu Rồng",
+    "Phố cổ Hà Nội về đêm",
+    "Sông Hồng chảy qua Hà Nội",
+    "Cố đô Huế bên dòng sông Hương",
+    "Biển Vũng Tàu đông khách",
+    "Món phở bò Hà Nội",
+]
 N_DOCS = 2000
 N_QUERIES = 300
 SHARDS = 4

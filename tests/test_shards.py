@@ -11,6 +11,7 @@ import zlib
 
 import pytest
 
+from tests.shards_data import TEXTS
 from vnsearch import (
     ID,
     TEXT,
@@ -24,17 +25,6 @@ from vnsearch import (
     Stats,
 )
 from vnsearch.shards import MANIFEST, shard_of
-
-TEXTS = [
-    "Hà Nội mùa thu có hoa sữa",
-    "Thủy điện Hòa Bình trên sông Đà",
-    "Thành phố Đà Nẵng có cầu Rồng",
-    "Phố cổ Hà Nội về đêm",
-    "Sông Hồng chảy qua Hà Nội",
-    "Cố đô Huế bên dòng sông Hương",
-    "Biển Vũng Tàu đông khách",
-    "Món phở bò Hà Nội",
-]
 
 
 def _schema() -> Schema:

@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SEEDS
+from tests.shards_data import TEXTS as SMALL_TEXTS
 from vnsearch import ALL, ID, TEXT, Index, Schema, ShardedIndex
 from vnsearch.cli import main, serve_api
 from vnsearch.cli.ray_serve import Router, ShardSearcher
@@ -30,18 +31,7 @@ from vnsearch.shards import MANIFEST, shard_of
 from vnsearch.shards.ray_build import build_shards
 from vnsearch.shards.stats_file import STATS_FILE, current_stats, load_stats, shard_states
 
-TEXTS = [
-    "Hà Nội mùa thu có hoa sữa",
-    "Thủy điện Hòa Bình trên sông Đà",
-    "Thành phố Đà Nẵng có cầu Rồng",
-    "Phố cổ Hà Nội về đêm",
-    "Sông Hồng chảy qua Hà Nội",
-    "Cố đô Huế bên dòng sông Hương",
-    "Biển Vũng Tàu đông khách",
-    "Món phở bò Hà Nội",
-    "Hà Nội và Huế",
-    "Đà Nẵng, Huế, Hà Nội: ba thành phố",
-]
+TEXTS = [*SMALL_TEXTS, "Hà Nội và Huế", "Đà Nẵng, Huế, Hà Nội: ba thành phố"]
 QUERIES = ["ha noi", "Hà Nội", "song", "hue", '"Hà Nội"', "thanh pho da nang", "pho"]
 
 
