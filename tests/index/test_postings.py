@@ -208,3 +208,24 @@ def test_a_block_cut_short_or_with_impossible_widths_is_damaged():
     long = encode_block(np.arange(1000), np.ones(1000))
     with pytest.raises(DamagedFile):
         decode_blocks(long[:-3], [0], np.array([1000]), False)
+
+
+@pytest.mark.parametrize("n", [CHUNK + 1, 5 * CHUNK + 7])
+def test_documents_summing_past_2_to_the_32_are_damaged(n):
+    """A list of more than a chunk whose gaps carry its last document past 2**32 (a
+    block no writer makes) is damaged, whichever way it is read; one that ends at
+    2**32 - 1 is read."""
+    top = 2**32 - 1
+    good = encode_block(np.arange(top - n + 1, top + 1), np.ones(n))
+    assert int(PostingArrays(good, n, False).docs[-1]) == top
+    # the same block, its first document one higher: the last would be 2**32
+    first_at = 1 + (n - 1 + CHUNK - 1) // CHUNK + (n + CHUNK - 1) // CHUNK
+    width = good[0]
+    first = int.from_bytes(good[first_at : first_at + 4], "little") & ((1 << width) - 1)
+    assert first == top - n + 1
+    bad = bytearray(good)
+    bad[first_at : first_at + 4] = (first + 1).to_bytes(4, "little")
+    with pytest.raises(DamagedFile, match="over 2\\*\\*32"):
+        PostingArrays(bytes(bad), n, False)
+    with pytest.raises(DamagedFile, match="over 2\\*\\*32"):
+        read_many([(bytes(bad), n)])

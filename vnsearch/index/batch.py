@@ -90,16 +90,11 @@ def decode_blocks(
     pbit = 8 * (pwstart + npc)[ptid] + offsets_within(pval_w, pbounds, ptid)
     if len(pbit) and int(pbit[-1] + pval_w[-1]) > 8 * size:
         raise DamagedFile("postings blocks cut short")
-    pgaps = unpack(words, 0, pval_w, pbit).astype(np.int64)
+    pgaps = unpack(words, 0, pval_w, pbit)
     poffsets = np.zeros(n + 1, np.int64)
     np.cumsum(tfi, out=poffsets[1:])
     flat = in_document(pgaps, poffsets)
-    return (
-        docs.astype(np.uint32),
-        freqs.astype(np.float32),
-        tfi.astype(np.uint32),
-        flat.astype(np.uint32),
-    )
+    return docs.astype(np.uint32), freqs.astype(np.float32), tfi.astype(np.uint32), flat
 
 
 def read_many(blocks: list[tuple[Any, int]]) -> list[tuple[np.ndarray, np.ndarray, int]]:
@@ -163,7 +158,8 @@ def read_many(blocks: list[tuple[Any, int]]) -> list[tuple[np.ndarray, np.ndarra
     freqs = _chunk_values(words, fbit, fw, fcount).astype(np.float32)
     freqs += np.float32(1)
     docs32 = docs.astype(np.uint32)
-    bounds = np.r_[starts, len(steps)].tolist()
+    bounds = starts.tolist()
+    bounds.append(len(steps))
     return [
         (docs32[a:b], freqs[a:b], end)
         for a, b, end in zip(bounds, bounds[1:], (ends - at).tolist())
@@ -196,7 +192,7 @@ def positions_at(
     words = np.ndarray((len(raw) - 7,), "<u8", raw, 0, (1,))
     got = words.take(bit >> 3) >> (bit & 7).astype(np.uint64)
     got &= MASKS[w]
-    return in_document(got.astype(np.int64), np.r_[0, np.cumsum(lengths)])
+    return in_document(got, np.r_[0, np.cumsum(lengths)])
 
 
 _J = np.arange(CHUNK)

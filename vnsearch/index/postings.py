@@ -106,20 +106,23 @@ class PostingArrays:
             raw[:end] = np.frombuffer(data, np.uint8, end)
             at = nd + nf
             first = int.from_bytes(raw[at : at + 4].tobytes(), "little") & ((1 << w0) - 1)
-            steps = _stream(raw, at + ((w0 + 7) >> 3), hw[1:nd], n - 1)
-            steps += np.uint32(1)
-            if first + int(steps.sum(dtype=np.uint64)) >> 32:
+            gw = hw[1:nd]
+            steps = _stream(raw, at + ((w0 + 7) >> 3), gw, n - 1)
+            # a step (a gap minus one, plus one) is at most 2**w of its chunk: the sum of
+            # the steps is read only when that bound does not keep the last document below
+            # 2**32 (real lists are far below it)
+            most = CHUNK * int((np.int64(1) << gw.astype(np.int64)).sum())
+            if first + most >> 32 and first + int(steps.sum(dtype=np.uint64)) + n - 1 >> 32:
                 raise DamagedFile("postings block: a document number over 2**32")
             docs = np.empty(n, _U4)
             docs[0] = first
-            np.cumsum(steps, out=docs[1:])
-            docs[1:] += np.uint32(first)
+            np.add(steps, np.uint32(1), out=docs[1:])
+            docs[1] += np.uint32(first)
+            np.cumsum(docs[1:], out=docs[1:], dtype=_U4)
             self.docs = docs
             fw = hw[nd:]
             if fw.any():
-                freqs = _stream(raw, dend, fw, n).astype(_F4)
-                freqs += np.float32(1)
-                self.freqs = freqs
+                self.freqs = np.add(_stream(raw, dend, fw, n), 1, dtype=_F4)
             else:
                 self.freqs = np.ones(n, _F4)
         self._positions_at(data, end, has_positions, checks)
@@ -175,8 +178,8 @@ class PostingArrays:
         head, raw, _total = stream
         offsets = np.zeros(len(self.freqs) + 1, np.int64)
         np.cumsum(self.freqs.astype(np.int64), out=offsets[1:])
-        flat = in_document(_stream(raw, 0, head, int(offsets[-1])).astype(np.int64), offsets)
-        return offsets.astype(_U4), flat.astype(_U4)
+        flat = in_document(_stream(raw, 0, head, int(offsets[-1])), offsets)
+        return offsets.astype(_U4), flat
 
     def positions_stream(self) -> tuple[np.ndarray, np.ndarray, int] | None:
         """The stored positions, checked: ``(their chunks' widths, their bytes padded to
@@ -277,12 +280,22 @@ MASKS32 = MASKS.astype(np.uint32)
 
 
 def in_document(gaps: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """Positions from their gaps, each document's run starting from 0."""
-    if not len(gaps):
-        return gaps
-    sums = np.cumsum(gaps)
-    before = np.r_[0, sums][offsets[:-1]]
-    return sums - np.repeat(before, np.diff(offsets))
+    """Positions from their gaps, each document's run starting from 0, as ``uint32``:
+    document ``i``'s gaps are ``gaps[offsets[i]:offsets[i+1]]``. The running sum over
+    all documents may wrap around 2**32; a document's own positions, below 2**32, are
+    exact as its sums minus the sum before its first (modulo 2**32 too).
+
+    >>> in_document(np.array([3, 1, 2, 5, 0]), np.array([0, 2, 2, 5])).tolist()
+    [3, 4, 2, 7, 7]
+    """
+    sums = np.cumsum(gaps, dtype=np.uint32)
+    if not len(sums):
+        return sums
+    starts = np.asarray(offsets[:-1], np.intp)
+    before = sums.take(starts - 1, mode="wrap")  # the sum before each document's first
+    before[starts == 0] = 0
+    sums -= before.repeat(np.diff(offsets))
+    return sums
 
 
 def _small(
