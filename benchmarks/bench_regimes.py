@@ -5,9 +5,12 @@ A short-lived process (the CLI, a serverless function) pays for the first querie
 steady state. Each engine runs alone, in a fresh process per run: it opens its index and
 times its own queries back to back, in order: the first ``--first`` (600) are the
 "after open" regime, the rest (queries it has not seen, after those 600 as warm-up) the
-"steady" regime. Engines never interleave here (``bench_query.py`` is the interleaved
-harness); their processes take turns (run 1 of each engine, then run 2, ...). Each
-regime's p50 and p95 are the medians over ``--runs`` fresh processes.
+"steady" regime. When ``--first`` is half the queries, every other run takes the second
+half first: over an even number of runs each regime times every query equally often, so
+their ratio is the cost of opening, not of one half's queries being harder. Engines never
+interleave here (``bench_query.py`` is the interleaved harness); their processes take
+turns (run 1 of each engine, then run 2, ...). Each regime's p50 and p95 are the medians
+over ``--runs`` fresh processes.
 
 The query set and the indexes are ``bench_query.py``'s (same ``--docs``, ``--queries``,
 ``--seed``; built into ``benchmarks/.cache`` when missing). ``--vnsearch-from REPO`` adds a
@@ -132,9 +135,12 @@ def main(argv: list[str] | None = None) -> int:
     labels = [name if repo == str(HERE.parent) else f"{name} ({Path(repo).name})"
               for name, _path, _prepared, repo in rows]  # fmt: skip
     runs: dict[str, list[dict[str, float]]] = {label: [] for label in labels}
+    swap = 2 * args.first == len(queries)  # halves of one size: every other run swaps them
     for r in range(args.runs):
         for label, (name, path, prepared, repo) in zip(labels, rows):
             print(f"{label}: run {r + 1} of {args.runs}", file=sys.stderr, flush=True)
+            if swap and r % 2:
+                prepared = prepared[args.first :] + prepared[: args.first]
             got = _run_child(name, path, prepared, repo)
             ms = [t / 1e6 for t in got["times"]]
             first, steady = ms[: args.first], ms[args.first :]
@@ -155,7 +161,8 @@ def main(argv: list[str] | None = None) -> int:
     m = machine()
     print(f"machine   {m}")
     print(f"corpus    {len(docs):,} documents; {len(queries)} queries (seed {args.seed}); "
-          f"first {args.first} after open, the other {len(queries) - args.first} steady; "
+          f"first {args.first} after open, the other {len(queries) - args.first} steady"
+          f"{' (every other run the other half first)' if swap else ''}; "
           f"medians of {args.runs} fresh processes; ms")  # fmt: skip
     print("| engine | open | first p50 | first p95 | first mean | steady p50 | steady p95 "
           "| first/steady p50 |")  # fmt: skip
