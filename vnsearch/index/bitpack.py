@@ -6,8 +6,8 @@ needs. A stream is the values one after another, value ``i`` at bit ``bitpos[i]`
 (least significant bit first), ``widths[i]`` bits wide, at most 32. Both directions work
 on whole arrays, without a Python loop per value:
 
-* :func:`pack` adds each value's bytes into the output with ``numpy.bincount`` (values
-  never share a bit, so adding is or-ing);
+* :func:`pack` ors each value's bytes into the output, the values that start in one
+  byte or-ed together first (values never share a bit);
 * :func:`unpack` reads 8 bytes at each value's first byte (a ``uint64`` view with a stride
   of one byte over a copy padded with 8 zero bytes), shifts and masks.
 
@@ -47,18 +47,29 @@ def group_max(bits: np.ndarray, starts: np.ndarray) -> np.ndarray:
 
 
 def pack_into(out: np.ndarray, bitpos: np.ndarray, values: np.ndarray) -> None:
-    """Add ``values`` into the ``float64`` byte accumulator ``out`` (one slot per output
-    byte), value ``i`` starting at bit ``bitpos[i]`` (its width is what it needs: the
-    caller checked the widths hold the values). ``out`` must have 4 spare slots past the
-    last byte written."""
+    """Or ``values`` into the bytes ``out`` (``uint8``), value ``i`` starting at bit
+    ``bitpos[i]`` (its width is what it needs: the caller checked the widths hold the
+    values; ``bitpos`` does not decrease, as in a stream). ``out`` must have 4 spare bytes
+    past the last byte written.
+
+    The values that start in one byte are or-ed together first (they follow one another);
+    then each of their bytes (``lane``) is or-ed into ``out`` at once for all of them:
+    the first bytes are then distinct, so no two values land on one byte in one step.
+    Work is per value and lane, none per byte of ``out``."""
     if not len(values):
         return
     byte = bitpos >> 3
     shifted = values.astype(np.uint64) << (bitpos & 7).astype(np.uint64)
-    size = len(out)
-    for lane in range(_LANES):
-        part = (shifted >> np.uint64(8 * lane)) & np.uint64(0xFF)
-        out += np.bincount(byte + lane, weights=part.astype(np.float64), minlength=size)[:size]
+    if len(byte) > 1:
+        starts = np.flatnonzero(np.concatenate(([True], byte[1:] != byte[:-1])))
+        if len(starts) < len(byte):
+            shifted = np.bitwise_or.reduceat(shifted, starts)
+            byte = byte[starts]
+    lanes = (int(shifted.max()).bit_length() + 7) >> 3  # a value and its shift: <= 5
+    for lane in range(lanes):
+        part = (shifted >> np.uint64(8 * lane)).astype(np.uint8)  # its low byte
+        at = byte + lane
+        out[at] |= part
 
 
 def pack(values: np.ndarray, widths: np.ndarray) -> bytes:
@@ -69,9 +80,9 @@ def pack(values: np.ndarray, widths: np.ndarray) -> bytes:
     widths = widths.astype(np.int64, copy=False)
     bitpos = np.cumsum(widths) - widths
     nbytes = (int(bitpos[-1] + widths[-1]) + 7) >> 3
-    out = np.zeros(nbytes + _LANES, np.float64)
+    out = np.zeros(nbytes + _LANES, np.uint8)
     pack_into(out, bitpos, values)
-    return out[:nbytes].astype(np.uint8).tobytes()
+    return out[:nbytes].tobytes()
 
 
 def word_view(data: Any, start: int = 0, end: int | None = None, pad: int = 0) -> np.ndarray:

@@ -406,7 +406,7 @@ def encode_blocks(
         pbytes = (np.add.reduceat(pval_w, tpstart) + 7) >> 3
         lengths = lengths + npc + pbytes
     offsets = np.cumsum(lengths) - lengths
-    out = np.zeros(int(lengths.sum()) + 8, np.float64)
+    out = np.zeros(int(lengths.sum()) + 8, np.uint8)
     # width bytes
     out[np.repeat(offsets, nd) + ranks(nd)] = dw
     out[np.repeat(offsets + nd, nf) + ranks(nf)] = fw
@@ -420,7 +420,7 @@ def encode_blocks(
         pos_starts = np.r_[tpstart, len(p)]
         pbit = 8 * (pwstart + npc)[ptid] + offsets_within(pval_w, pos_starts, ptid)
         pack_into(out, pbit, pgaps)
-    return out[: len(out) - 8].astype(np.uint8).tobytes(), lengths
+    return out[: len(out) - 8].tobytes(), lengths
 
 
 def doc_slots(widths: np.ndarray, firsts: np.ndarray, df: np.ndarray) -> np.ndarray:
