@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from vnsearch.index.bitpack import bit_lengths, pack
+from vnsearch.index.bitpack import bit_lengths, pack_into
 
 __all__ = ["BLOCK", "LONG_KEY", "MAGIC", "DictionaryField", "dictionary_chunks", "key_prefix"]
 
@@ -47,7 +47,6 @@ BLOCK = 16  # keys per block
 # A key's head: one byte ``shared << 4 | length`` when both are below 15; else
 # ``LONG_KEY``, the shared length (a byte) and the length (a byte, or 255 and a uint32)
 LONG_KEY = 0xFF
-_U32 = struct.Struct("<I")
 
 
 class DictionaryField:
@@ -123,40 +122,18 @@ def _field_arrays(fb: DictionaryField) -> dict[str, bytes]:
     rw = np.maximum.reduceat(bit_lengths(rels), firsts)
     if n and max(int(cw.max()), int(rw.max())) > 32:
         raise ValueError("a count or a block of records over 2**32")
-    sizes = np.minimum(BLOCK, n - firsts)
-    cvals = pack(counts, np.repeat(cw, sizes))  # one stream; each block's part cut below
-    rvals = pack(rels, np.repeat(rw, sizes))
-    cbits = np.cumsum(cw * sizes) - cw * sizes
-    rbits = np.cumsum(rw * sizes) - rw * sizes
     shared = _shared_lengths(keys)
     shared[firsts] = 0
-    parts: list[bytes] = []
+    parts = []
     block_at = [0]
-    at = 0
-    cwl, rwl, szl = cw.tolist(), rw.tolist(), sizes.tolist()
-    entries: list[bytes] = []
-    for b in range(nb):
-        entries.clear()
-        first = b * BLOCK
-        for key, m in zip(keys[first : first + szl[b]], shared[first : first + szl[b]].tolist()):
-            rest = key[m:]
-            if m < 15 and len(rest) < 15:
-                entries.append(bytes((m << 4 | len(rest),)) + rest)
-            elif len(rest) < 255:
-                entries.append(bytes((LONG_KEY, m, len(rest))) + rest)
-            else:
-                entries.append(bytes((LONG_KEY, m, 255)) + _U32.pack(len(rest)) + rest)
-        block = b"".join(
-            (
-                bytes((cwl[b], rwl[b])),
-                _bits_slice(cvals, int(cbits[b]), cwl[b] * szl[b]),
-                _bits_slice(rvals, int(rbits[b]), rwl[b] * szl[b]),
-                *entries,
-            )
+    for b0 in range(0, nb, _CHUNK_BLOCKS):  # a bounded number of keys' arrays at a time
+        b1 = min(nb, b0 + _CHUNK_BLOCKS)
+        k0, k1 = BLOCK * b0, min(n, BLOCK * b1)
+        blob, at = _blocks(
+            keys[k0:k1], shared[k0:k1], counts[k0:k1], rels[k0:k1], cw[b0:b1], rw[b0:b1]
         )
-        parts.append(block)
-        at += len(block)
-        block_at.append(at)
+        parts.append(blob)
+        block_at.extend((block_at[-1] + at[1:]).tolist())
     bases = np.zeros(nb + 1, np.uint64)
     bases[:nb] = offsets[firsts]
     bases[nb] = int(offsets[-1] + lengths[-1]) if n else 0
@@ -167,6 +144,56 @@ def _field_arrays(fb: DictionaryField) -> dict[str, bytes]:
         "bases": bases.astype(_offsets_type(int(bases[-1]))).tobytes(),
         "blocks": b"".join(parts),
     }
+
+
+_CHUNK_BLOCKS = 1 << 14  # blocks written at once (their keys' arrays: a few MB)
+
+
+def _blocks(
+    keys: list[bytes],
+    shared: np.ndarray,
+    counts: np.ndarray,
+    rels: np.ndarray,
+    cw: np.ndarray,
+    rw: np.ndarray,
+) -> tuple[bytes, np.ndarray]:
+    """Consecutive blocks (the first key of each ``shared`` 0), as bytes, and where each
+    starts in them (and the last ends): per block its two widths, its keys' counts and
+    distances bit-packed, each key's head and new bytes. Numpy over every key at once:
+    no Python object per key."""
+    n, nb = len(keys), len(cw)
+    sizes = np.minimum(BLOCK, n - BLOCK * np.arange(nb))
+    blk = np.repeat(np.arange(nb), sizes)
+    j = np.arange(n) - BLOCK * blk
+    lens = np.fromiter(map(len, keys), np.int64, n)
+    rest = lens - shared
+    small = (shared < 15) & (rest < 15)
+    head = np.where(small, 1, np.where(rest < 255, 3, 7))
+    entry = head + rest
+    before = np.cumsum(entry) - entry  # entry bytes before each key, from the first block
+    ebytes = np.add.reduceat(entry, BLOCK * np.arange(nb))
+    cbytes, rbytes = (cw * sizes + 7) >> 3, (rw * sizes + 7) >> 3
+    at = np.zeros(nb + 1, np.int64)
+    np.cumsum(2 + cbytes + rbytes + ebytes, out=at[1:])
+    out = np.zeros(int(at[-1]) + 8, np.uint8)  # 8 spare bytes: packing writes past a stream
+    out[at[:-1]], out[at[:-1] + 1] = cw, rw
+    cstart = at[:-1] + 2
+    pack_into(out, 8 * cstart[blk] + j * cw[blk], counts)
+    pack_into(out, 8 * (cstart + cbytes)[blk] + j * rw[blk], rels)
+    eat = (cstart + cbytes + rbytes)[blk] + before - before[BLOCK * blk]
+    out[eat[small]] = (shared[small] << 4) | rest[small]
+    long = np.flatnonzero(~small)
+    out[eat[long]], out[eat[long] + 1] = LONG_KEY, shared[long]
+    out[eat[long] + 2] = np.minimum(rest[long], 255)
+    huge = long[rest[long] >= 255]  # the length as a uint32 after 255
+    for byte in range(4):
+        out[eat[huge] + 3 + byte] = (rest[huge] >> (8 * byte)) & 0xFF
+    total = int(rest.sum())
+    within = np.arange(total) - np.repeat(np.cumsum(rest) - rest, rest)
+    raw = np.frombuffer(b"".join(keys), np.uint8)
+    src = np.repeat(np.cumsum(lens) - lens + shared, rest) + within
+    out[np.repeat(eat + head, rest) + within] = raw[src]
+    return out[:-8].tobytes(), at
 
 
 def _offsets_type(largest: int) -> str:
@@ -193,16 +220,6 @@ def _shared_lengths(keys: list[bytes], width: int = 24) -> np.ndarray:
             m += 1
         out[i + 1] = m
     return out
-
-
-def _bits_slice(stream: bytes, start: int, nbits: int) -> bytes:
-    """Bits ``start:start+nbits`` of a little-endian bit stream, as bytes of their own."""
-    if not nbits:
-        return b""
-    lo = start >> 3
-    hi = (start + nbits + 7) >> 3
-    value = int.from_bytes(stream[lo:hi], "little") >> (start & 7)
-    return (value & ((1 << nbits) - 1)).to_bytes((nbits + 7) >> 3, "little")
 
 
 def dictionary_chunks(fields: Sequence[DictionaryField], extra: bytes = b"") -> list[bytes]:
