@@ -1,5 +1,6 @@
 """Indexes of older formats are refused clearly: format 2 (pickled table of contents and
-stored fields) and format 4 (folded-bigram postings stored, not derived).
+stored fields), format 4 (folded-bigram postings stored, not derived) and format 5 (no
+bitmaps: a dense list's documents as gaps).
 
 An index written by the last commit of each format is built with that commit's code, in
 another process: this vnsearch opens nothing of it and says, in one line, how to rebuild it.
@@ -21,9 +22,10 @@ import pytest
 import vnsearch
 
 ROOT = Path(__file__).resolve().parents[2]
-# the last commit writing index format 2, and format 4
+# the last commit writing index format 2, format 4 and format 5
 FORMAT_2 = "97d1451"
 FORMAT_4 = "8872a4b"
+FORMAT_5 = "7e95c37"
 DOCS = [
     {"id": "1", "title": "Hà Nội mùa thu", "body": "Nhà nước đầu tư đường phố Hà Nội."},
     {"id": "2", "title": "Sông Hồng", "body": "Sông Hồng chảy qua Hà Nội, đường dài."},
@@ -46,7 +48,7 @@ def _git(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, check=False)
 
 
-@pytest.mark.parametrize(("commit", "version"), [(FORMAT_2, 2), (FORMAT_4, 4)])
+@pytest.mark.parametrize(("commit", "version"), [(FORMAT_2, 2), (FORMAT_4, 4), (FORMAT_5, 5)])
 def test_an_older_index_is_incompatible_and_says_how_to_rebuild(tmp_path, commit, version):
     if shutil.which("git") is None or _git("cat-file", "-e", f"{commit}^{{commit}}").returncode:
         pytest.skip(f"needs a git checkout holding {commit}")

@@ -214,7 +214,7 @@ def test_no_pickle_loader_runs_writing_reading_merging_or_verifying(tmp_path, mo
     with Index.open(path) as ix:
         assert ix.search(WORD, limit=100).total == 40
     assert calls == []
-    assert vnsearch.index.FORMAT_VERSION == 5  # format 3's design, stored fields per document
+    assert vnsearch.index.FORMAT_VERSION == 6  # format 3's design, stored fields per document
 
 
 def test_stored_values_come_back_with_their_types_and_others_are_refused():

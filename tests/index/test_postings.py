@@ -72,14 +72,23 @@ class _Bits:
 def _naive(block: bytes, n: int, positional: bool):
     """Read a block as the format's description in ``postings.py`` says, value by value."""
     chunks = lambda m: -(-m // CHUNK)  # noqa: E731
-    nd, nf = 1 + chunks(n - 1), chunks(n)
-    widths_d, widths_f = block[:nd], block[nd : nd + nf]
-    bits = _Bits(block, nd + nf)
-    docs = [bits.read(widths_d[0])]
-    if n > CHUNK:  # a long list's gaps start on a byte
-        bits = _Bits(block, bits.end())
-    for i in range(1, n):
-        docs.append(docs[-1] + bits.read(widths_d[1 + (i - 1) // CHUNK]) + 1)
+    if n > CHUNK and block[0] == 0xFF:  # a bitmap: lo, size, then one bit per document
+        nf = chunks(n)
+        widths_f = block[1 : 1 + nf]
+        lo = int.from_bytes(block[1 + nf : 5 + nf], "little")
+        size = int.from_bytes(block[5 + nf : 9 + nf], "little")
+        bits = _Bits(block, 9 + nf)
+        docs = [8 * lo + k for k in range(8 * size) if bits.read(1)]
+        assert len(docs) == n
+    else:
+        nd, nf = 1 + chunks(n - 1), chunks(n)
+        widths_d, widths_f = block[:nd], block[nd : nd + nf]
+        bits = _Bits(block, nd + nf)
+        docs = [bits.read(widths_d[0])]
+        if n > CHUNK:  # a long list's gaps start on a byte
+            bits = _Bits(block, bits.end())
+        for i in range(1, n):
+            docs.append(docs[-1] + bits.read(widths_d[1 + (i - 1) // CHUNK]) + 1)
     bits = _Bits(block, bits.end())
     freqs = [bits.read(widths_f[i // CHUNK]) + 1 for i in range(n)]
     at = bits.end()
@@ -173,9 +182,12 @@ def test_many_lists_of_every_shape_and_width_read_at_once():
             assert _naive(block, len(docs), False)[:2] == (docs.tolist(), freqs.tolist())
             assert g_docs.tolist() == docs.tolist() and g_freqs.tolist() == freqs.tolist()
             assert end == len(block)
-    block = lists[6][0]
-    with pytest.raises(DamagedFile, match="cut short"):
+    block = lists[6][0]  # 300 of 400 documents: a bitmap
+    assert block[0] == 0xFF and lists[5][0][0] != 0xFF
+    with pytest.raises(DamagedFile, match="needed"):
         read_many([(lists[0][0], 1), (block[:-2], 300)])
+    with pytest.raises(DamagedFile, match="cut short"):
+        read_many([(lists[0][0], 1), (lists[5][0][:-2], 5 * CHUNK + 7)])
     with pytest.raises(DamagedFile, match="over 32 bits"):
         read_many([(b"\x40" + block[1:], 300)])
 
@@ -229,3 +241,77 @@ def test_documents_summing_past_2_to_the_32_are_damaged(n):
         PostingArrays(bytes(bad), n, False)
     with pytest.raises(DamagedFile, match="over 2\\*\\*32"):
         read_many([(bytes(bad), n)])
+
+
+def _dense_and_sparse_field(rng: np.random.Generator, positional: bool):
+    """Terms of a segment of 3,000 documents: in most of them, a few, nine in ten, the
+    ones at both ends, three in ten, from document 2**32 - 3,000 on, and all of them."""
+    shapes = [(2000, 0), (40, 0), (2700, 0), (CHUNK + 1, 0), (900, 0), (2500, 2**32 - 3000)]
+    shapes.append((3000, 0))
+    field = []
+    for n, base in shapes:
+        docs = np.sort(rng.choice(3000, n, replace=False)) + base
+        if n == CHUNK + 1:
+            docs[0], docs[-1] = base, base + 2999  # a long span for few documents: gaps
+        freqs = rng.integers(1, 4, n)
+        field.append([(int(d), int(f), sorted(rng.choice(60, f, replace=False).tolist()))
+                      for d, f in zip(docs, freqs)])  # fmt: skip
+    return [[(d, f, p if positional else []) for d, f, p in t] for t in field]
+
+
+@pytest.mark.parametrize("positional", [False, True])
+def test_dense_lists_are_bitmaps_read_back_by_every_reader(positional):
+    """A list in most documents of the segment holds them as a bitmap (fewer bytes than
+    its gaps), a sparse one as gaps; every reader gives back what was written: one list
+    or many at a time, a whole field (merges), and the naive reader."""
+    field = _dense_and_sparse_field(np.random.default_rng(3), positional)
+    starts, docs, freqs, positions = _flat(field)
+    blob, lengths = encode_blocks(starts, docs, freqs, positions if positional else None)
+    offsets = np.cumsum(lengths) - lengths
+    blocks = [blob[a : a + n] for a, n in zip(offsets, lengths)]
+    # every document: gaps of 0 bits cost less than a bitmap
+    assert [b[0] == 0xFF for b in blocks] == [True, False, True, False, True, True, False]
+    if not positional:  # a bit a document, 2 of frequency
+        assert len(blocks[2]) < 3000 // 8 + 32 + 2700 // 4
+    got = decode_blocks(blob, offsets, np.diff(starts), positional)
+    assert got[0].tolist() == docs.tolist() and got[1].tolist() == freqs.tolist()
+    if positional:
+        assert got[3].tolist() == positions.tolist()
+    many = read_many([(b, len(t)) for t, b in zip(field, blocks)])
+    for t, block, (m_docs, m_freqs, m_end) in zip(field, blocks, many, strict=True):
+        want = [d for d, _f, _p in t], [f for _d, f, _p in t], [p for *_x, p in t]
+        assert _naive(block, len(t), positional) == (*want[:2], want[2] if positional else [])
+        arrays = PostingArrays(block, len(t), positional)
+        for d, f in ((m_docs, m_freqs), (arrays.docs, arrays.freqs)):
+            assert d.tolist() == want[0] and f.tolist() == want[1]
+            assert d.dtype == np.uint32 and f.dtype == np.float32
+        assert m_end == arrays.end
+        if positional:
+            offs, flat = arrays.all_positions()
+            assert [flat[a:b].tolist() for a, b in zip(offs[:-1], offs[1:])] == want[2]
+
+
+def test_a_damaged_bitmap_is_damaged_for_every_reader():
+    """A bitmap with a bit more or less than its list's count, or whose size runs past the
+    block or past document 2**32, is :class:`DamagedFile`, however it is read."""
+    docs = np.sort(np.random.default_rng(5).choice(np.arange(2, 1000), 700, replace=False))
+    block = encode_block(docs, np.ones(len(docs)))
+    nf = -(-len(docs) // CHUNK)
+    assert block[0] == 0xFF
+    bits_at = 1 + nf + 8
+    extra = bytearray(block)
+    extra[bits_at] |= 0x02  # document 1 too
+    big = bytearray(block)
+    big[1 + nf : 1 + nf + 4] = (2**29).to_bytes(4, "little")  # lo: documents past 2**32
+    long = bytearray(block)
+    long[1 + nf + 4 : 1 + nf + 8] = (10**6).to_bytes(4, "little")  # size: past the block
+    for bad, message in ((extra, "bitmap"), (big, "2\\*\\*32|past"), (long, "needed|past")):
+        bad = bytes(bad)
+        with pytest.raises(DamagedFile, match=message):
+            PostingArrays(bad, len(docs), False)
+        with pytest.raises(DamagedFile, match=message):
+            read_many([(bad, len(docs))])
+        with pytest.raises(DamagedFile, match=message):
+            decode_blocks(bad, [0], np.array([len(docs)]), False)
+    with pytest.raises(DamagedFile, match="bitmap"):  # fewer documents than its count
+        PostingArrays(block, len(docs) + 1, False)

@@ -14,16 +14,15 @@ from typing import Any
 import numpy as np
 
 from vnsearch.errors import DamagedFile
-from vnsearch.index.bitpack import unpack, word_view
+from vnsearch.index.bitmaps import BITMAP, bitmap_sizes, read_bitmaps
+from vnsearch.index.bitpack import in_document, offsets_within, ranks, unpack, word_view
 from vnsearch.index.postings import (
     CHUNK,
     MASKS,
     MASKS32,
     PAD,
+    PostingArrays,
     doc_slots,
-    in_document,
-    offsets_within,
-    ranks,
 )
 
 __all__ = ["decode_blocks", "positions_at", "read_many"]
@@ -53,11 +52,16 @@ def decode_blocks(
     starts = np.cumsum(df) - df
     tid = np.repeat(np.arange(k), df)
     local = np.arange(n) - starts[tid]
-    nd = 1 + (df - 1 + CHUNK - 1) // CHUNK
+    if int(at.max()) >= size:
+        raise DamagedFile("postings blocks cut short")
+    dense = (df > CHUNK) & (heads[at] == BITMAP)  # documents as a bitmap: one width byte
+    nd = np.where(dense, 1, 1 + (df - 1 + CHUNK - 1) // CHUNK)
     nf = (df + CHUNK - 1) // CHUNK
-    dw = _widths(heads, np.repeat(at, nd) + ranks(nd), size)
+    dw = _widths(heads, np.repeat(at, nd) + ranks(nd), size, np.cumsum(nd)[dense] - 1)
     fw = _widths(heads, np.repeat(at + nd, nf) + ranks(nf), size)
-    dchunk = (np.cumsum(nd) - nd)[tid] + np.where(local == 0, 0, 1 + (local - 1) // CHUNK)
+    # a bitmap's postings all read its width byte (as 0: no bits), replaced below
+    later = (local > 0) & ~dense[tid]
+    dchunk = (np.cumsum(nd) - nd)[tid] + np.where(later, 1 + (local - 1) // CHUNK, 0)
     fchunk = (np.cumsum(nf) - nf)[tid] + local // CHUNK
     dval_w, fval_w = dw[dchunk], fw[fchunk]
     bounds = np.r_[starts, n]
@@ -65,12 +69,16 @@ def decode_blocks(
     dbytes = (np.add.reduceat(dslot_w, starts) + 7) >> 3
     fbytes = (np.add.reduceat(fval_w, starts) + 7) >> 3
     dstart = at + nd + nf
+    if dense.any():
+        dbytes[dense] = bitmap_sizes(heads, size, dstart[dense])
     fstart = dstart + dbytes
     if int((fstart + fbytes).max()) > size:
         raise DamagedFile("postings blocks cut short")
     gaps = unpack(words, 0, dval_w, 8 * dstart[tid] + offsets_within(dslot_w, bounds, tid))
     sums = np.cumsum(gaps.astype(np.int64))
     docs = sums - np.repeat(np.r_[0, sums][starts], df) + local
+    if dense.any():
+        docs[dense[tid]] = read_bitmaps(heads, size, dstart[dense], df[dense])
     freqs = unpack(words, 0, fval_w, 8 * fstart[tid] + offsets_within(fval_w, bounds, tid)) + 1
     if not positional:
         if ends is not None:  # the caller wants where each block's frequencies end
@@ -122,6 +130,9 @@ def read_many(blocks: list[tuple[Any, int]]) -> list[tuple[np.ndarray, np.ndarra
     if int((at + 1 + ng + nf).max()) > size:
         raise DamagedFile("postings blocks cut short")
     w0 = heads[at].astype(np.int64)
+    dense = (n > CHUNK) & (w0 == BITMAP)
+    if dense.any():
+        return _with_bitmaps(blocks, dense.tolist())
     gblock = np.repeat(np.arange(k), ng)
     grank = ranks(ng)
     gw = heads[at[gblock] + 1 + grank].astype(np.int64)
@@ -164,6 +175,23 @@ def read_many(blocks: list[tuple[Any, int]]) -> list[tuple[np.ndarray, np.ndarra
         (docs32[a:b], freqs[a:b], end)
         for a, b, end in zip(bounds, bounds[1:], (ends - at).tolist())
     ]
+
+
+def _with_bitmaps(
+    blocks: list[tuple[Any, int]], dense: list[bool]
+) -> list[tuple[np.ndarray, np.ndarray, int]]:
+    """:func:`read_many` of blocks some of which hold their documents as a bitmap
+    (:mod:`~vnsearch.index.bitmaps`): those are read alone, the others together."""
+    packed = [block for block, bitmap in zip(blocks, dense) if not bitmap]
+    rest = iter(read_many(packed) if packed else [])
+    out = []
+    for (data, n), bitmap in zip(blocks, dense):
+        if bitmap:
+            arrays = PostingArrays(data, n, False)
+            out.append((arrays.docs, arrays.freqs, arrays.end))
+        else:
+            out.append(next(rest))
+    return out
 
 
 def positions_at(
@@ -232,10 +260,16 @@ def _chunk_values(
     return got[count[:, None] > _J].astype(np.int64)
 
 
-def _widths(heads: np.ndarray, where: np.ndarray, size: int) -> np.ndarray:
+def _widths(
+    heads: np.ndarray, where: np.ndarray, size: int, bitmaps: np.ndarray | None = None
+) -> np.ndarray:
+    """The width bytes at ``where`` in ``heads`` (those numbered ``bitmaps``, the flags of
+    bitmaps, as 0), checked."""
     if len(where) and int(where.max()) >= size:
         raise DamagedFile("postings blocks cut short")
     widths = heads[where].astype(np.int64)
+    if bitmaps is not None:
+        widths[bitmaps] = 0
     if len(widths) and int(widths.max()) > 32:
         raise DamagedFile("postings block: a width over 32 bits")
     return widths

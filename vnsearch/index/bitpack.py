@@ -23,7 +23,10 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["bit_lengths", "group_max", "pack", "pack_into", "unpack", "word_view"]
+__all__ = [
+    "bit_lengths", "group_max", "in_document", "offsets_within", "pack", "pack_into", "ranks",
+    "unpack", "word_view",
+]  # fmt: skip
 
 _WORD = np.dtype("<u8")
 _LANES = 5  # a value of at most 32 bits, shifted by at most 7, spans 5 bytes
@@ -107,3 +110,34 @@ def unpack(
     at = bitpos + start_bit
     got = words.take(at >> 3) >> (at & 7).astype(np.uint64)
     return got & ((np.uint64(1) << widths.astype(np.uint64)) - np.uint64(1))
+
+
+def ranks(counts: np.ndarray) -> np.ndarray:
+    """0, 1, ..., counts[0]-1, 0, 1, ..., counts[1]-1, ..."""
+    total = int(counts.sum())
+    return np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+
+
+def offsets_within(widths: np.ndarray, starts: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Each value's bit offset from the start of its group's stream."""
+    before = np.cumsum(widths) - widths
+    return before - before[starts[:-1]][group] if len(widths) else before
+
+
+def in_document(gaps: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Positions from their gaps, each document's run starting from 0, as ``uint32``:
+    document ``i``'s gaps are ``gaps[offsets[i]:offsets[i+1]]``. The running sum over
+    all documents may wrap around 2**32; a document's own positions, below 2**32, are
+    exact as its sums minus the sum before its first (modulo 2**32 too).
+
+    >>> in_document(np.array([3, 1, 2, 5, 0]), np.array([0, 2, 2, 5])).tolist()
+    [3, 4, 2, 7, 7]
+    """
+    sums = np.cumsum(gaps, dtype=np.uint32)
+    if not len(sums):
+        return sums
+    starts = np.asarray(offsets[:-1], np.intp)
+    before = sums.take(starts - 1, mode="wrap")  # the sum before each document's first
+    before[starts == 0] = 0
+    sums -= before.repeat(np.diff(offsets))
+    return sums

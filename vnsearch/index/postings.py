@@ -8,6 +8,10 @@ Format 3. A term's postings in a segment are one block of bit-packed streams
 * documents: the first one, then each gap minus one (document numbers are increasing);
   in a list longer than a chunk, the gaps start on the byte after the first document,
   so every chunk starts on a byte (a full chunk of width ``w`` is ``16 * w`` bytes);
+* or, in a list longer than a chunk whose documents take fewer bytes so (format 6: a
+  word in most documents), its documents as a bitmap (:mod:`vnsearch.index.bitmaps`):
+  one width byte :data:`~vnsearch.index.bitmaps.BITMAP` in place of the documents'
+  widths, and the bitmap in place of their stream;
 * frequencies minus one (most are 1: a chunk of them takes a width byte of 0 and no bits);
 * for fields with positions, after the frequencies: the positions' chunk widths and the
   positions, each document's from 0 as gaps (a posting has as many as its frequency).
@@ -32,7 +36,15 @@ from typing import Any
 import numpy as np
 
 from vnsearch.errors import DamagedFile
-from vnsearch.index.bitpack import bit_lengths, group_max, pack_into
+from vnsearch.index.bitmaps import BITMAP, HEAD, bitmap_bytes, read_bitmap, write_bitmaps
+from vnsearch.index.bitpack import (
+    bit_lengths,
+    group_max,
+    in_document,
+    offsets_within,
+    pack_into,
+    ranks,
+)
 
 __all__ = [
     "CHUNK",
@@ -43,9 +55,6 @@ __all__ = [
     "doc_slots",
     "encode_block",
     "encode_blocks",
-    "in_document",
-    "offsets_within",
-    "ranks",
 ]
 
 CHUNK = 128  # values per width byte
@@ -76,27 +85,32 @@ class PostingArrays:
     ) -> None:
         if n <= 0:
             raise DamagedFile(f"postings of {n} documents")
-        nd, nf = 1 + _chunks(n - 1), _chunks(n)
-        if len(data) < nd + nf:
+        dense = n > _SMALL and len(data) > 0 and data[0] == BITMAP  # documents as a bitmap
+        nd, nf = 1 if dense else 1 + _chunks(n - 1), _chunks(n)
+        fixed = nd + nf + (HEAD if dense else 0)  # what is read before the streams
+        if len(data) < fixed:
             raise DamagedFile(f"postings block of {len(data)} bytes for {n} postings")
         if checks is not None:  # ``(page checks, where the block is in the segment file)``
-            checks[0].check(checks[1], checks[1] + nd + nf)
+            checks[0].check(checks[1], checks[1] + fixed)
         head = bytes(data[: nd + nf])
-        if max(head) > 32:
+        if max(head[1:] if dense else head) > 32:
             raise DamagedFile("postings block: a width over 32 bits")
+        w0 = head[0]
         if n <= _SMALL:
-            w0, wg, wf = head[0], head[1] if n > 1 else 0, head[nd]
+            wg, wf = head[1] if n > 1 else 0, head[nd]
             dend = nd + nf + ((w0 + (n - 1) * wg + 7) >> 3)
             end = dend + ((n * wf + 7) >> 3)
         else:
             hw = np.frombuffer(head, np.uint8)
-            w0 = head[0]
-            dend = nd + nf + ((w0 + 7) >> 3) + ((_stream_bits(hw[1:nd], n - 1) + 7) >> 3)
+            if dense:
+                dend = fixed + int.from_bytes(data[nd + nf + 4 : fixed], "little")
+            else:
+                dend = nd + nf + ((w0 + 7) >> 3) + ((_stream_bits(hw[1:nd], n - 1) + 7) >> 3)
             end = dend + ((_stream_bits(hw[nd:], n) + 7) >> 3)
         if len(data) < end:
             raise DamagedFile(f"postings block of {len(data)} bytes, {end} needed")
         if checks is not None:
-            checks[0].check(checks[1] + nd + nf, checks[1] + end)
+            checks[0].check(checks[1] + fixed, checks[1] + end)
         if n <= _SMALL:
             docs, freqs = _small(data, n, nd + nf, dend, end, w0, wg, wf)
             self.docs = np.array(docs, _U4)
@@ -104,22 +118,10 @@ class PostingArrays:
         else:
             raw = np.zeros(end + PAD + 8, np.uint8)  # read past the end: zeros
             raw[:end] = np.frombuffer(data, np.uint8, end)
-            at = nd + nf
-            first = int.from_bytes(raw[at : at + 4].tobytes(), "little") & ((1 << w0) - 1)
-            gw = hw[1:nd]
-            steps = _stream(raw, at + ((w0 + 7) >> 3), gw, n - 1)
-            # a step (a gap minus one, plus one) is at most 2**w of its chunk: the sum of
-            # the steps is read only when that bound does not keep the last document below
-            # 2**32 (real lists are far below it)
-            most = CHUNK * int((np.int64(1) << gw.astype(np.int64)).sum())
-            if first + most >> 32 and first + int(steps.sum(dtype=np.uint64)) + n - 1 >> 32:
-                raise DamagedFile("postings block: a document number over 2**32")
-            docs = np.empty(n, _U4)
-            docs[0] = first
-            np.add(steps, np.uint32(1), out=docs[1:])
-            docs[1] += np.uint32(first)
-            np.cumsum(docs[1:], out=docs[1:], dtype=_U4)
-            self.docs = docs
+            if dense:
+                self.docs = read_bitmap(data, nd + nf, n)[0]
+            else:
+                self.docs = _gaps_read(raw, nd + nf, hw[:nd], n)
             fw = hw[nd:]
             if fw.any():
                 self.freqs = np.add(_stream(raw, dend, fw, n), 1, dtype=_F4)
@@ -206,6 +208,28 @@ class PostingArrays:
         return head, raw, total
 
 
+def _gaps_read(raw: np.ndarray, at: int, widths: np.ndarray, n: int) -> np.ndarray:
+    """The ``n`` documents (``uint32``) of a list of more than a chunk: its first one at
+    byte ``at`` of ``raw`` (padded), ``widths[0]`` bits, then chunks of gaps from the
+    next byte, ``widths[1:]`` bits each."""
+    w0 = int(widths[0])
+    first = int.from_bytes(raw[at : at + 4].tobytes(), "little") & ((1 << w0) - 1)
+    gw = widths[1:]
+    steps = _stream(raw, at + ((w0 + 7) >> 3), gw, n - 1)
+    # a step (a gap minus one, plus one) is at most 2**w of its chunk: the sum of the
+    # steps is read only when that bound does not keep the last document below 2**32
+    # (real lists are far below it)
+    most = CHUNK * int((np.int64(1) << gw.astype(np.int64)).sum())
+    if first + most >> 32 and first + int(steps.sum(dtype=np.uint64)) + n - 1 >> 32:
+        raise DamagedFile("postings block: a document number over 2**32")
+    docs = np.empty(n, _U4)
+    docs[0] = first
+    np.add(steps, np.uint32(1), out=docs[1:])
+    docs[1] += np.uint32(first)
+    np.cumsum(docs[1:], out=docs[1:], dtype=_U4)
+    return docs
+
+
 MASKS = np.array([(1 << w) - 1 for w in range(33)], np.uint64)  # per width: its low bits
 
 
@@ -277,25 +301,6 @@ _J = np.arange(CHUNK)
 _BYTE_AT = np.array([(_J * w) >> 3 for w in range(33)], np.intp)  # per width, per value
 _SHIFT32 = np.array([(_J * w) & 7 for w in range(33)], np.uint32)
 MASKS32 = MASKS.astype(np.uint32)
-
-
-def in_document(gaps: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """Positions from their gaps, each document's run starting from 0, as ``uint32``:
-    document ``i``'s gaps are ``gaps[offsets[i]:offsets[i+1]]``. The running sum over
-    all documents may wrap around 2**32; a document's own positions, below 2**32, are
-    exact as its sums minus the sum before its first (modulo 2**32 too).
-
-    >>> in_document(np.array([3, 1, 2, 5, 0]), np.array([0, 2, 2, 5])).tolist()
-    [3, 4, 2, 7, 7]
-    """
-    sums = np.cumsum(gaps, dtype=np.uint32)
-    if not len(sums):
-        return sums
-    starts = np.asarray(offsets[:-1], np.intp)
-    before = sums.take(starts - 1, mode="wrap")  # the sum before each document's first
-    before[starts == 0] = 0
-    sums -= before.repeat(np.diff(offsets))
-    return sums
 
 
 def _small(
@@ -381,7 +386,14 @@ def encode_blocks(
     dslot_w = doc_slots(dval_w, starts[:-1], df)
     dbytes = (np.add.reduceat(dslot_w, starts[:-1]) + 7) >> 3
     fbytes = (np.add.reduceat(fval_w, starts[:-1]) + 7) >> 3
-    lengths = nd + nf + dbytes + fbytes
+    # a list of more than a chunk whose documents take fewer bytes as a bitmap: one width
+    # byte (:data:`BITMAP`), the bitmap in place of the documents' stream
+    bitmap = bitmap_bytes(d[starts[:-1]], d[starts[1:] - 1])
+    dense = (df > CHUNK) & (bitmap < nd - 1 + dbytes)
+    sparse = ~dense
+    hd = np.where(dense, 1, nd)  # width bytes of the documents
+    dbytes = np.where(dense, bitmap, dbytes)
+    lengths = hd + nf + dbytes + fbytes
     if positions is not None:
         p = np.asarray(positions, np.int64)
         pstarts = np.zeros(n + 1, np.int64)
@@ -408,10 +420,14 @@ def encode_blocks(
     offsets = np.cumsum(lengths) - lengths
     out = np.zeros(int(lengths.sum()) + 8, np.uint8)
     # width bytes
-    out[np.repeat(offsets, nd) + ranks(nd)] = dw
-    out[np.repeat(offsets + nd, nf) + ranks(nf)] = fw
-    dstart = offsets + nd + nf
-    pack_into(out, 8 * dstart[tid] + offsets_within(dslot_w, starts, tid), gaps)
+    out[np.repeat(offsets[sparse], nd[sparse]) + ranks(nd[sparse])] = dw[np.repeat(sparse, nd)]
+    out[offsets[dense]] = BITMAP
+    out[np.repeat(offsets + hd, nf) + ranks(nf)] = fw
+    dstart = offsets + hd + nf
+    packed = sparse[tid]
+    bit = 8 * dstart[tid] + offsets_within(dslot_w, starts, tid)
+    pack_into(out, bit[packed], gaps[packed])
+    write_bitmaps(out, dstart[dense], d[~packed], df[dense])
     fstart = dstart + dbytes
     pack_into(out, 8 * fstart[tid] + offsets_within(fval_w, starts, tid), tfi - 1)
     if positions is not None:
@@ -435,15 +451,3 @@ def doc_slots(widths: np.ndarray, firsts: np.ndarray, df: np.ndarray) -> np.ndar
 def _group_starts(groups: np.ndarray) -> np.ndarray:
     """Where each run of equal, non-decreasing group numbers starts."""
     return np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
-
-
-def ranks(counts: np.ndarray) -> np.ndarray:
-    """0, 1, ..., counts[0]-1, 0, 1, ..., counts[1]-1, ..."""
-    total = int(counts.sum())
-    return np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
-
-
-def offsets_within(widths: np.ndarray, starts: np.ndarray, group: np.ndarray) -> np.ndarray:
-    """Each value's bit offset from the start of its group's stream."""
-    before = np.cumsum(widths) - widths
-    return before - before[starts[:-1]][group] if len(widths) else before

@@ -43,7 +43,8 @@ __all__ = [
 # 3: nothing pickled: vnsearch's table of contents, compound directory and stored fields
 # 4: stored fields deflated a document at a time, against the segment's dictionary
 # 5: no postings for the folded_bigrams views: derived from their variants' (bigrams)
-FORMAT_VERSION = 5
+# 6: documents of a list in most of a segment as a bitmap, where that is smaller
+FORMAT_VERSION = 6
 # The hidden field of a sharded index's shards (``Schema.with_order``): each document's
 # place in the order documents were added over every shard, which orders tied hits as one
 # index orders them (by document number). Not a name a user can give (it has a dot).
