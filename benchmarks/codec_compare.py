@@ -16,7 +16,8 @@ import time
 import numpy as np
 
 import vnsearch
-from vnsearch.index.postings import CHUNK, PostingArrays, encode_block
+from vnsearch.index.encode import encode_block
+from vnsearch.index.postings import CHUNK, PostingArrays
 from vnsearch.index.terms import terms_reader
 
 CODECS = ("simdfastpfor128", "simdbinarypacking", "streamvbyte")

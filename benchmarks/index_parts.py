@@ -18,7 +18,7 @@ import sys
 import numpy as np
 
 import vnsearch
-from vnsearch.index.postings import encode_blocks
+from vnsearch.index.encode import encode_blocks
 from vnsearch.index.terms import terms_reader
 
 

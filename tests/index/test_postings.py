@@ -12,13 +12,9 @@ from hypothesis import strategies as st
 
 from vnsearch.errors import DamagedFile
 from vnsearch.index.batch import decode_blocks, read_many
+from vnsearch.index.encode import encode_block, encode_blocks
 from vnsearch.index.field_writer import pack_block
-from vnsearch.index.postings import (
-    CHUNK,
-    PostingArrays,
-    encode_block,
-    encode_blocks,
-)
+from vnsearch.index.postings import CHUNK, PostingArrays
 from vnsearch.index.schema import RawPositions
 
 

@@ -203,7 +203,8 @@ def positions_at(
     posting's number of positions. A phrase checks a few candidates of a long list: their
     positions cost a few numpy calls, not a decode of every position of the term.
 
-    >>> from vnsearch.index.postings import PostingArrays, encode_block
+    >>> from vnsearch.index.encode import encode_block
+    >>> from vnsearch.index.postings import PostingArrays
     >>> block = encode_block(np.array([2, 5, 9]), np.array([2, 1, 3]), np.array([0, 4, 7, 1, 2, 8]))
     >>> arrays = PostingArrays(block, 3, True)
     >>> positions_at(*arrays.positions_stream()[:2], np.array([2, 1, 3]), np.array([0, 2])).tolist()

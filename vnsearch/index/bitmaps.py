@@ -5,7 +5,7 @@ The syllables that make Vietnamese sentences (``của``, ``và``, ``là``, ``có
 as a bitmap than as packed gaps (a gap of 1-3 still takes 2 bits and its chunk's width
 byte), and numpy reads a bitmap in two passes (its bits unpacked, the set ones
 numbered) instead of reading every gap and summing them: ~2 ns a document instead of
-~12. The writer (:func:`~vnsearch.index.postings.encode_blocks`) chooses, per list of
+~12. The writer (:func:`~vnsearch.index.encode.encode_blocks`) chooses, per list of
 more than a chunk, whichever of the two forms is smaller.
 
 A bitmap's bytes, where the packed documents would be (see

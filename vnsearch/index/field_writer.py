@@ -19,7 +19,7 @@ from whoosh.codec import base
 from whoosh.formats import Positions
 
 from vnsearch.index.dictionary import DictionaryField, dictionary_chunks
-from vnsearch.index.postings import encode_block, encode_blocks
+from vnsearch.index.encode import encode_block, encode_blocks
 from vnsearch.index.variants import (
     VARIANTS_EXT,
     positions_source,
