@@ -160,8 +160,10 @@ class Snapshot:
         # the segment's part of ``live``
         self._deleted: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         for r, base in leaves:
-            deleted = np.unique(np.fromiter(per_doc_reader(r).deleted_docs(), dtype=np.int64))
+            # sorted, once each (``np.unique`` would import ``numpy.ma``: ~15 ms at open)
+            deleted = np.sort(np.fromiter(per_doc_reader(r).deleted_docs(), dtype=np.int64))
             if len(deleted):
+                deleted = deleted[np.concatenate(([True], deleted[1:] != deleted[:-1]))]
                 live[base + deleted] = False
                 segment_live = live[base : base + r.doc_count_all()]
                 self._deleted[base] = (deleted.astype(np.uint32), segment_live)
