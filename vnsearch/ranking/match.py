@@ -157,7 +157,7 @@ class Executor:
                 w = w[lookup(docs, aligned)[0]]
             k = p.position_keys(docs, off, w)
             if len(k) > 1 and not np.all(k[1:] > k[:-1]):  # sorted, once each
-                k = np.sort(k)
+                k = np.sort(k, kind="stable")  # sorted runs (segments'): merged
                 k = k[np.concatenate(([True], k[1:] != k[:-1]))]
             keys = k if keys is None else keys[lookup(k, keys)[0]]
             docs = keys >> 32
