@@ -92,8 +92,10 @@ def _heads(heads: np.ndarray, end: int, at: np.ndarray) -> tuple[np.ndarray, np.
         raise DamagedFile("postings blocks: a bitmap past the end")
     lo = heads[at[:, None] + np.arange(4)].view("<u4")[:, 0].astype(np.int64)
     size = heads[at[:, None] + np.arange(4, 8)].view("<u4")[:, 0].astype(np.int64)
-    if len(at) and (int((at + HEAD + size).max()) > end or int((lo + size).max()) > 1 << 29):
+    if len(at) and int((at + HEAD + size).max()) > end:
         raise DamagedFile("postings blocks: a bitmap past the end")
+    if len(at) and int((lo + size).max()) > 1 << 29:
+        raise DamagedFile("postings blocks: a document number over 2**32")
     return lo, size
 
 

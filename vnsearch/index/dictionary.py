@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from vnsearch.index.bitpack import bit_lengths, pack_into
+from vnsearch.index.bitpack import bit_lengths, pack_into, ranks
 
 __all__ = ["BLOCK", "LONG_KEY", "MAGIC", "DictionaryField", "dictionary_chunks", "key_prefix"]
 
@@ -188,8 +188,7 @@ def _blocks(
     huge = long[rest[long] >= 255]  # the length as a uint32 after 255
     for byte in range(4):
         out[eat[huge] + 3 + byte] = (rest[huge] >> (8 * byte)) & 0xFF
-    total = int(rest.sum())
-    within = np.arange(total) - np.repeat(np.cumsum(rest) - rest, rest)
+    within = ranks(rest)
     raw = np.frombuffer(b"".join(keys), np.uint8)
     src = np.repeat(np.cumsum(lens) - lens + shared, rest) + within
     out[np.repeat(eat + head, rest) + within] = raw[src]

@@ -109,15 +109,18 @@ class PostingArrays:
             self.docs = np.array(docs, _U4)
             self.freqs = np.array(freqs, _F4)
         else:
-            raw = np.zeros(end + PAD + 8, np.uint8)  # read past the end: zeros
-            raw[:end] = np.frombuffer(data, np.uint8, end)
+            # the streams read with numpy, padded (read past the end: zeros); a bitmap is
+            # read in place
+            start = dend if dense else 0
+            raw = np.zeros(end - start + PAD + 8, np.uint8)
+            raw[: end - start] = np.frombuffer(data, np.uint8, end - start, start)
             if dense:
                 self.docs = read_bitmap(data, nd + nf, n)[0]
             else:
                 self.docs = _gaps_read(raw, nd + nf, hw[:nd], n)
             fw = hw[nd:]
             if fw.any():
-                self.freqs = np.add(_stream(raw, dend, fw, n), 1, dtype=_F4)
+                self.freqs = np.add(_stream(raw, dend - start, fw, n), 1, dtype=_F4)
             else:
                 self.freqs = np.ones(n, _F4)
         self._positions_at(data, end, has_positions, checks)

@@ -14,7 +14,14 @@ from typing import Any
 
 import numpy as np
 
-from vnsearch.index.reader import FREQUENT_SHARE, LOOKUP_COST, Snapshot, TermPostings, lookup
+from vnsearch.index.reader import (
+    FREQUENT_SHARE,
+    LOOKUP_COST,
+    Snapshot,
+    TermPostings,
+    lookup,
+    sorted_distinct,
+)
 from vnsearch.index.schema import DATETIME, ID, KEYWORD, NUMERIC, exact_term
 from vnsearch.ranking.filters import Range, range_mask
 from vnsearch.ranking.plan import ClausePlan, Plan, ScoredTerm
@@ -156,9 +163,8 @@ class Executor:
             if len(docs) != len(aligned):  # the terms before left fewer documents
                 w = w[lookup(docs, aligned)[0]]
             k = p.position_keys(docs, off, w)
-            if len(k) > 1 and not np.all(k[1:] > k[:-1]):  # sorted, once each
-                k = np.sort(k, kind="stable")  # sorted runs (segments'): merged
-                k = k[np.concatenate(([True], k[1:] != k[:-1]))]
+            if len(k) > 1 and not np.all(k[1:] > k[:-1]):  # segments' sorted runs
+                k = sorted_distinct(k)
             keys = k if keys is None else keys[lookup(k, keys)[0]]
             docs = keys >> 32
             if len(docs) > 1:
