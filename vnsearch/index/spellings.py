@@ -169,11 +169,14 @@ class SegmentSpellings:
             j = terms.find(key)
             if j < 0:
                 continue
-            for i in self._of(table, j):
-                df = accented.count(i)
-                if df >= min_df:
-                    form = accented.key(i).decode("utf-8")
-                    counts[form] = counts.get(form, 0) + df
+            found = [(i, df) for i in self._of(table, j) if (df := accented.count(i)) >= min_df]
+            if not found:
+                continue
+            # the keys read a block at a time: a syllable's variants sit in a few blocks
+            forms = accented.key_list(np.array([i for i, _df in found], np.int64))
+            for raw, (_i, df) in zip(forms, found):
+                form = raw.decode("utf-8")
+                counts[form] = counts.get(form, 0) + df
         if len(counts) == 1:
             return tuple(counts.items())
         return tuple(sorted(counts.items(), key=_most_frequent))
