@@ -17,6 +17,15 @@ The query set and the indexes are ``bench_query.py``'s (same ``--docs``, ``--que
 row for another checkout's vnsearch (say, a worktree of the last commit writing another
 index format) on its own index (``--vnsearch-index DIR``, built by that checkout).
 
+``--decoded`` adds a row for this checkout with every postings list a query reads already
+decoded: the child runs all its queries once untimed (their postings stay in the index's
+cache of recent terms: 16,384 terms, 512 MB, which 1,200 VNTC queries stay under),
+empties every other cache vnsearch keeps (every ``lru_cache``: analysed query text,
+spellings), then runs them all again, timed, in order: the first ones fill those caches
+again as in a fresh process, and the steady ones cost what the rest of a query costs
+(planning, ranking, stored fields) whatever the index format, a floor no decoder can go
+below. Its open and first-query columns are not reported.
+
 Run from the repository root::
 
     python benchmarks/bench_regimes.py --docs 84132 --queries 1200
@@ -38,6 +47,13 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+DECODED = "<decoded>"  # the repository of the row of ``--decoded``: this one
+
+
+def _label(name: str, repo: str) -> str:
+    if repo == str(HERE.parent):
+        return name
+    return f"{name}, postings decoded" if repo == DECODED else f"{name} ({Path(repo).name})"
 
 
 def _child(args: argparse.Namespace) -> None:
@@ -56,6 +72,10 @@ def _child(args: argparse.Namespace) -> None:
             results = index.search(q, limit=10)
             [(hit.id, hit.fields["title"]) for hit in results]
 
+        if args.decoded:
+            for q in queries:
+                search(q)
+            _clear_caches("vnsearch")
     else:
         sys.path.insert(0, str(HERE))
         import bench_query
@@ -76,17 +96,36 @@ def _child(args: argparse.Namespace) -> None:
     print(json.dumps({"open_ns": opened, "times": times}))
 
 
+def _clear_caches(package: str) -> int:
+    """Empty every ``functools.lru_cache`` of ``package``'s code (module functions and the
+    ones objects keep); the number emptied."""
+    import functools
+    import gc
+
+    caches = [
+        o
+        for o in gc.get_objects()
+        if isinstance(o, functools._lru_cache_wrapper)
+        and str(getattr(o, "__module__", "")).startswith(package + ".")
+    ]
+    for cache in caches:
+        cache.cache_clear()
+    return len(caches)
+
+
 def _percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
 
 
-def _run_child(name: str, path: Path, queries: list[str], repo: str) -> dict[str, Any]:
+def _run_child(
+    name: str, path: Path, queries: list[str], repo: str, decoded: bool = False
+) -> dict[str, Any]:
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as f:
         json.dump(queries, f, ensure_ascii=False)
     try:
         cmd = [sys.executable, __file__, "--child", name, "--path", str(path)]
-        cmd += ["--child-queries", f.name, "--repo", repo]
+        cmd += ["--child-queries", f.name, "--repo", repo] + (["--decoded"] if decoded else [])
         env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
         out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env)
         return json.loads(out.stdout.strip().splitlines()[-1])
@@ -104,6 +143,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--engines", default="vnsearch,tantivy")
     parser.add_argument("--vnsearch-from", help="another checkout of vnsearch: one more row")
     parser.add_argument("--vnsearch-index", type=Path, help="its index")
+    parser.add_argument(
+        "--decoded", action="store_true", help="one more row: postings already decoded (floor)"
+    )
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--path", help=argparse.SUPPRESS)
@@ -130,10 +172,14 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("--vnsearch-from needs --vnsearch-index")
         texts = [q.text for q in queries]
         rows.append(("vnsearch", args.vnsearch_index, texts, args.vnsearch_from))
+    if args.decoded:
+        mine = next((r for r in rows if r[0] == "vnsearch" and r[3] == str(HERE.parent)), None)
+        if mine is None:
+            parser.error("--decoded needs vnsearch among --engines")
+        rows.append((*mine[:3], DECODED))
     # the runs go round the engines (run 1 of each, then run 2 of each, ...): each process
     # is still alone, and a drift of the machine (page cache, other load) hits all alike
-    labels = [name if repo == str(HERE.parent) else f"{name} ({Path(repo).name})"
-              for name, _path, _prepared, repo in rows]  # fmt: skip
+    labels = [_label(name, repo) for name, _path, _prepared, repo in rows]
     runs: dict[str, list[dict[str, float]]] = {label: [] for label in labels}
     swap = 2 * args.first == len(queries)  # halves of one size: every other run swaps them
     for r in range(args.runs):
@@ -141,7 +187,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{label}: run {r + 1} of {args.runs}", file=sys.stderr, flush=True)
             if swap and r % 2:
                 prepared = prepared[args.first :] + prepared[: args.first]
-            got = _run_child(name, path, prepared, repo)
+            decoded = repo == DECODED
+            got = _run_child(name, path, prepared, str(HERE.parent) if decoded else repo, decoded)
             ms = [t / 1e6 for t in got["times"]]
             first, steady = ms[: args.first], ms[args.first :]
             runs[label].append(
@@ -168,6 +215,10 @@ def main(argv: list[str] | None = None) -> int:
           "| first/steady p50 |")  # fmt: skip
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for label, r in results.items():
+        if label == _label("vnsearch", DECODED):  # its first queries ran once before
+            steady = f"{r['steady_p50']:.2f} | {r['steady_p95']:.2f}"
+            print(f"| {label} | - | - | - | - | {steady} | - |")
+            continue
         print(
             f"| {label} | {r['open_ms']:.1f} | {r['first_p50']:.2f} | {r['first_p95']:.2f} | "
             f"{r['first_mean']:.2f} | {r['steady_p50']:.2f} | {r['steady_p95']:.2f} | "

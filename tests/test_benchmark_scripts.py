@@ -216,5 +216,26 @@ def test_regimes_child_times_every_query_of_this_checkout_in_order(tmp_path) -> 
     assert out.returncode == 0, out.stderr
     got = json.loads(out.stdout.strip().splitlines()[-1])
     assert len(got["times"]) == 4 and all(t > 0 for t in got["times"]) and got["open_ns"] > 0
+    decoded = run(
+        "bench_regimes.py", "--child", "vnsearch", "--path", str(tmp_path / "ix"),
+        "--child-queries", str(queries), "--repo", str(ROOT), "--decoded",
+    )  # fmt: skip
+    assert decoded.returncode == 0, decoded.stderr
+    assert len(json.loads(decoded.stdout.strip().splitlines()[-1])["times"]) == 4
     help_out = run("bench_regimes.py", "--help")
     assert help_out.returncode == 0 and "--first" in help_out.stdout
+    assert "--decoded" in help_out.stdout
+
+
+def test_regimes_decoded_row_empties_vnsearch_caches(monkeypatch) -> None:
+    """The ``--decoded`` row times queries whose postings are decoded, but whose analysis
+    and spellings are not cached: every ``lru_cache`` of vnsearch is emptied."""
+    from vnsearch.ranking import query_text
+
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import bench_regimes
+
+    query_text._recent_text("hà nội mùa thu")
+    assert query_text._recent_text.cache_info().currsize > 0
+    assert bench_regimes._clear_caches("vnsearch") > 0
+    assert query_text._recent_text.cache_info().currsize == 0
