@@ -227,6 +227,13 @@ def test_regimes_child_times_every_query_of_this_checkout_in_order(tmp_path) -> 
     assert "--decoded" in help_out.stdout
 
 
+def test_decode_compiled_shows_its_help() -> None:
+    """``decode_compiled.py`` imports numba (not a dependency) only when it runs."""
+    out = run("decode_compiled.py", "--help")
+    assert out.returncode == 0, out.stderr
+    assert "--warm" in out.stdout and "numba" in out.stdout
+
+
 def test_regimes_decoded_row_empties_vnsearch_caches(monkeypatch) -> None:
     """The ``--decoded`` row times queries whose postings are decoded, but whose analysis
     and spellings are not cached: every ``lru_cache`` of vnsearch is emptied."""
