@@ -26,6 +26,10 @@ again as in a fresh process, and the steady ones cost what the rest of a query c
 (planning, ranking, stored fields) whatever the index format, a floor no decoder can go
 below. Its open and first-query columns are not reported.
 
+Each child imports vnsearch from bytecode compiled before the runs, as an installed copy
+does (the reference machine sets ``PYTHONDONTWRITEBYTECODE``: without this, each fresh
+process compiled vnsearch's sources: ~150 ms of its "open", ~100 of its first query).
+
 Run from the repository root::
 
     python benchmarks/bench_regimes.py --docs 84132 --queries 1200
@@ -96,6 +100,19 @@ def _child(args: argparse.Namespace) -> None:
     print(json.dumps({"open_ns": opened, "times": times}))
 
 
+_NOT_INHERITED = ("PYTHONPATH", "PYTHONDONTWRITEBYTECODE")
+
+
+def _compiled(repo: Path) -> None:
+    """Compile ``repo``'s ``vnsearch`` package to bytecode before the runs, as installing
+    it does: a child that compiled the sources it imports (``PYTHONDONTWRITEBYTECODE``
+    set, as on the reference machine) would count ~150 ms more of "open" and ~100 of its
+    first query, more for more code, which no installed copy pays."""
+    import compileall
+
+    compileall.compile_dir(str(repo / "vnsearch"), quiet=1)
+
+
 def _clear_caches(package: str) -> int:
     """Empty every ``functools.lru_cache`` of ``package``'s code (module functions and the
     ones objects keep); the number emptied."""
@@ -126,7 +143,8 @@ def _run_child(
     try:
         cmd = [sys.executable, __file__, "--child", name, "--path", str(path)]
         cmd += ["--child-queries", f.name, "--repo", repo] + (["--decoded"] if decoded else [])
-        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        # bytecode as an installed package has it (see ``_compiled``)
+        env = {k: v for k, v in os.environ.items() if k not in _NOT_INHERITED}
         out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env)
         return json.loads(out.stdout.strip().splitlines()[-1])
     finally:
@@ -182,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
     labels = [_label(name, repo) for name, _path, _prepared, repo in rows]
     runs: dict[str, list[dict[str, float]]] = {label: [] for label in labels}
     swap = 2 * args.first == len(queries)  # halves of one size: every other run swaps them
+    for repo in {repo for *_rest, repo in rows if repo != DECODED}:
+        _compiled(Path(repo))
     for r in range(args.runs):
         for label, (name, path, prepared, repo) in zip(labels, rows):
             print(f"{label}: run {r + 1} of {args.runs}", file=sys.stderr, flush=True)

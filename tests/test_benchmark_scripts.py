@@ -227,6 +227,19 @@ def test_regimes_child_times_every_query_of_this_checkout_in_order(tmp_path) -> 
     assert "--decoded" in help_out.stdout
 
 
+def test_regimes_compiles_a_checkout_before_timing_it(tmp_path, monkeypatch) -> None:
+    """The children import vnsearch from bytecode, as an installed copy does, whatever
+    ``PYTHONDONTWRITEBYTECODE`` says: the sources are compiled before the runs."""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import bench_regimes
+
+    (tmp_path / "vnsearch").mkdir()
+    (tmp_path / "vnsearch" / "module.py").write_text("X = 1\n")
+    bench_regimes._compiled(tmp_path)
+    assert list((tmp_path / "vnsearch" / "__pycache__").glob("module.*.pyc"))
+    assert "PYTHONDONTWRITEBYTECODE" in bench_regimes._NOT_INHERITED
+
+
 def test_decode_compiled_shows_its_help() -> None:
     """``decode_compiled.py`` imports numba (not a dependency) only when it runs."""
     out = run("decode_compiled.py", "--help")
