@@ -51,13 +51,12 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-DECODED = "<decoded>"  # the repository of the row of ``--decoded``: this one
 
 
-def _label(name: str, repo: str) -> str:
-    if repo == str(HERE.parent):
-        return name
-    return f"{name}, postings decoded" if repo == DECODED else f"{name} ({Path(repo).name})"
+def _label(name: str, repo: str, decoded: bool) -> str:
+    if decoded:
+        return f"{name}, postings decoded"
+    return name if repo == str(HERE.parent) else f"{name} ({Path(repo).name})"
 
 
 def _child(args: argparse.Namespace) -> None:
@@ -184,31 +183,32 @@ def main(argv: list[str] | None = None) -> int:
     engines, _builds, _fold = bench_query.open_engines(
         args.engines.split(","), docs, DEFAULT_CORPUS, False, []
     )
-    rows = [(e.name, e.path, [e.prepare(q) for q in queries], str(HERE.parent)) for e in engines]
+    here = str(HERE.parent)
+    # (engine, index, its queries, the checkout it runs, whether its postings are decoded)
+    rows = [(e.name, e.path, [e.prepare(q) for q in queries], here, False) for e in engines]
     if args.vnsearch_from:
         if args.vnsearch_index is None:
             parser.error("--vnsearch-from needs --vnsearch-index")
         texts = [q.text for q in queries]
-        rows.append(("vnsearch", args.vnsearch_index, texts, args.vnsearch_from))
+        rows.append(("vnsearch", args.vnsearch_index, texts, args.vnsearch_from, False))
     if args.decoded:
-        mine = next((r for r in rows if r[0] == "vnsearch" and r[3] == str(HERE.parent)), None)
+        mine = next((r for r in rows if r[0] == "vnsearch" and r[3] == here), None)
         if mine is None:
             parser.error("--decoded needs vnsearch among --engines")
-        rows.append((*mine[:3], DECODED))
+        rows.append((*mine[:4], True))
     # the runs go round the engines (run 1 of each, then run 2 of each, ...): each process
     # is still alone, and a drift of the machine (page cache, other load) hits all alike
-    labels = [_label(name, repo) for name, _path, _prepared, repo in rows]
+    labels = [_label(name, repo, decoded) for name, _path, _prepared, repo, decoded in rows]
     runs: dict[str, list[dict[str, float]]] = {label: [] for label in labels}
     swap = 2 * args.first == len(queries)  # halves of one size: every other run swaps them
-    for repo in {repo for *_rest, repo in rows if repo != DECODED}:
+    for repo in {row[3] for row in rows}:
         _compiled(Path(repo))
     for r in range(args.runs):
-        for label, (name, path, prepared, repo) in zip(labels, rows):
+        for label, (name, path, prepared, repo, decoded) in zip(labels, rows):
             print(f"{label}: run {r + 1} of {args.runs}", file=sys.stderr, flush=True)
             if swap and r % 2:
                 prepared = prepared[args.first :] + prepared[: args.first]
-            decoded = repo == DECODED
-            got = _run_child(name, path, prepared, str(HERE.parent) if decoded else repo, decoded)
+            got = _run_child(name, path, prepared, repo, decoded)
             ms = [t / 1e6 for t in got["times"]]
             first, steady = ms[: args.first], ms[args.first :]
             runs[label].append(
@@ -235,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
           "| first/steady p50 |")  # fmt: skip
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for label, r in results.items():
-        if label == _label("vnsearch", DECODED):  # its first queries ran once before
+        if label == _label("vnsearch", here, True):  # its first queries ran once before
             steady = f"{r['steady_p50']:.2f} | {r['steady_p95']:.2f}"
             print(f"| {label} | - | - | - | - | {steady} | - |")
             continue

@@ -31,14 +31,6 @@ HERE = Path(__file__).resolve().parent
 QUERIES = HERE / ".cache" / "queries-42-84132-1200.json"
 
 
-def _kernels() -> Any:
-    """The compiled decoder: numba imported and the loop compiled (or read from numba's
-    cache, ``benchmarks/__pycache__``) on first use."""
-    from _compiled_decode import decode
-
-    return decode
-
-
 def compiled_read_many(decode: Any, blocks: list[tuple[bytes, int]]) -> list[tuple]:
     """``read_many``'s answer, from the compiled loop."""
     k = len(blocks)
@@ -126,7 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     from vnsearch.index.postings import PostingArrays
 
     start = time.perf_counter()
-    decode = _kernels()
+    from _compiled_decode import decode  # compiled on first use, or read from numba's cache
+
     compiled_read_many(decode, [(b"\x00\x00", 1)])  # compiles, or loads numba's cache
     first_call = time.perf_counter() - start
     for batch in batches:
@@ -135,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     for data, n in longs:
         arrays = PostingArrays(data, n, False)
         d2, f2, e2 = compiled_read_many(decode, [(data, n)])[0]
-        assert (arrays.docs == d2).all() and (arrays.freqs == f2).all()
+        assert (arrays.docs == d2).all() and (arrays.freqs == f2).all() and e2 == arrays.end
 
     def numpy_batches() -> None:
         for batch in batches:
