@@ -35,15 +35,67 @@ def test_a_snapshot_keeps_its_recent_terms_bounded_and_a_commit_starts_afresh(
         w.add(hand("b", "Tin", "Tin chung", "x"))
     assert ix.snapshot() is not snap
     assert ix.search("chung").total == 2 and snap.postings("body.syllables", "chung").df == 1
-    # two segments: each segment's arrays are kept, the postings joined per lookup
+    # two segments: the postings joined once from each segment's arrays, kept and shared
     two = ix.snapshot()
     assert len(two.segments) == 2 and two._one is None
     joined = two.postings("body.syllables", "chung")
     kept = len(two._recent)
-    again = two.postings("body.syllables", "chung")
-    assert joined.df == again.df == 2 and len(two._recent) == kept
-    assert again.freqs is not joined.freqs  # joined anew
-    assert [p[2] for p in again._parts] == [p[2] for p in joined._parts]  # from kept arrays
+    assert two.postings("body.syllables", "chung") is joined and len(two._recent) == kept
+    assert joined.df == 2 and len(joined._parts) == 2
+    # weighed with each segment's own arrays, which the joined ones copy
+    own = sum(a.docs.nbytes + a.freqs.nbytes for _s, _e, a, _k in joined._parts)
+    assert joined.nbytes == joined.sorted_docs.nbytes + joined.freqs.nbytes + own
+    ix.close()
+
+
+def test_many_segments_and_deletions_read_a_querys_terms_in_one_batch_each(
+    tmp_path, monkeypatch, schema
+):
+    """With several segments, or deleted documents, a query's terms are read together
+    (not a term at a time): the short lists of every segment in one batch, each term
+    joined as a lookup of it alone joins it, and kept."""
+    from vnsearch.index import terms as terms_module
+
+    ix = Index.create(tmp_path / "ix", schema)
+    for part in range(3):
+        with ix.writer() as w:
+            for i in range(40):
+                body = f"Tin chung về Hà Nội số {i} hòa bình {'chính phủ' if i % 3 else 'nhà nước'}"
+                w.add(hand(f"{part}-{i}", "Tin", body, "x"))
+    with ix.writer() as w:
+        w.delete("1-7")
+        w.delete("2-9")
+    terms = [
+        ("body.syllables", "chung"), ("body.folded", "hoa"), ("body.bigrams", "chính phủ"),
+        ("body.folded_bigrams", "hoa binh"), ("body.syllables", "không có"),
+        ("title.syllables", "tin"),
+    ]  # fmt: skip
+    ix.close()
+    one_by_one = []
+    for f, t in terms:  # each from a snapshot of its own: nothing read before
+        with Index.open(tmp_path / "ix") as alone:
+            one_by_one.append(alone.snapshot().postings(f, t))
+    ix = Index.open(tmp_path / "ix")
+    snap = ix.snapshot()
+    assert len(snap.segments) >= 3 and snap._one is None
+    batches = []
+    real = terms_module.read_many
+    monkeypatch.setattr(terms_module, "read_many", lambda b: batches.append(b) or real(b))
+    together = snap.postings_many(terms)
+    assert len(batches) == 1  # every segment's short lists (all of them here) at once
+    assert len(batches[0]) >= 4 * len(snap.segments)  # a block per term and segment, at least
+    for a, b in zip(one_by_one, together):
+        if a is None:
+            assert b is None
+            continue
+        assert b.sorted_docs.tolist() == a.sorted_docs.tolist()
+        assert b.freqs.tolist() == a.freqs.tolist()
+        if all(arrays.has_positions for _s, _e, arrays, _k in b._parts):
+            assert b.position_keys(b.docs, 1).tolist() == a.position_keys(a.docs, 1).tolist()
+        assert snap.live[b.sorted_docs].all()  # no deleted document
+    assert together[0].df == 3 * 40 - 2  # "chung": in every document but the two deleted
+    assert snap.postings_many(terms)[0] is together[0]  # kept: no second batch
+    assert len(batches) == 1
     ix.close()
 
 

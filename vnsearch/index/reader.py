@@ -21,7 +21,7 @@ from vnsearch.index.batch import positions_at
 from vnsearch.index.lengths import per_doc_reader
 from vnsearch.index.recent import ENTRY_BYTES, MISSING, RECENT_BYTES, RECENT_TERMS, Recent
 from vnsearch.index.schema import DATETIME, MISSING_KEY, NUMERIC, TEXT, Schema, view_field
-from vnsearch.index.terms import terms_reader
+from vnsearch.index.terms import arrays_of_many, terms_reader
 
 __all__ = ["FREQUENT_SHARE", "LOOKUP_COST", "Snapshot", "TermPostings", "lookup", "sorted_distinct"]
 
@@ -83,12 +83,15 @@ class TermPostings:
 
     @property
     def nbytes(self) -> int:
-        """The bytes of its arrays: documents, frequencies, positions decoded so far."""
-        return (
-            self.sorted_docs.nbytes
-            + self.freqs.nbytes
-            + sum(arrays.positions_nbytes for _s, _e, arrays, _k in self._parts)
-        )
+        """The bytes of its arrays: documents, frequencies, positions decoded so far, and
+        each segment's own documents and frequencies where they are not these (several
+        segments, deleted documents)."""
+        total = self.sorted_docs.nbytes + self.freqs.nbytes
+        for _s, _e, arrays, _k in self._parts:
+            total += arrays.positions_nbytes
+            if arrays.docs is not self.sorted_docs:
+                total += arrays.docs.nbytes + arrays.freqs.nbytes
+        return total
 
     @property
     def docs(self) -> np.ndarray:
@@ -178,17 +181,16 @@ class Snapshot:
                 self._deleted[base] = (deleted.astype(np.uint32), segment_live)
         self.live = live
         self._only = len(leaves) == 1 and not self._deleted  # global = local numbers
-        # the recent terms, (field, term) -> with one segment without deletions, its
-        # TermPostings (or None): the segment's arrays as they are, shared by the queries
-        # that use the term; otherwise its postings arrays in each segment (None where absent)
+        # the recent terms, (field, term) -> its TermPostings (or None), shared by the
+        # queries that use the term: with one segment without deletions, the segment's
+        # arrays as they are; otherwise joined from each segment's once
         self._one = None
         self._readers: tuple[Any, ...] = ()
         if self._only:
             self._one = terms_reader(leaves[0][0])
-            self._recent = Recent(RECENT_TERMS, RECENT_BYTES, _postings_bytes)
         else:
             self._readers = tuple(terms_reader(r) for r, _ in leaves)
-            self._recent = Recent(RECENT_TERMS, RECENT_BYTES, _arrays_bytes)
+        self._recent = Recent(RECENT_TERMS, RECENT_BYTES, _postings_bytes)
         # global document numbers as the files store local ones while they fit
         self._doc_type = np.uint32 if self.total < 1 << 32 else np.int64
         self.doc_count = int(live.sum())
@@ -287,19 +289,38 @@ class Snapshot:
 
     def postings(self, field: str, term: str | bytes) -> TermPostings | None:
         """The live postings of ``term`` in the hidden or plain field ``field``."""
-        tbytes = term if isinstance(term, bytes) else term.encode("utf-8")
-        if self._one is not None:  # one segment without deletions
-            key = (field, tbytes)
-            p = self._recent.get(key)
-            if p is MISSING:
-                p = _one_segment_postings(self._one.arrays(field, tbytes))
-                self._recent.put(key, p)
-            return p
-        key = (field, tbytes)
-        found = self._recent.get(key)
-        if found is MISSING:
-            found = tuple(r.arrays(field, tbytes) for r in self._readers)
-            self._recent.put(key, found)
+        key = (field, term if isinstance(term, bytes) else term.encode("utf-8"))
+        p = self._recent.get(key)
+        if p is MISSING:
+            if self._one is not None:  # one segment without deletions
+                p = _one_segment_postings(self._one.arrays(*key))
+            else:
+                p = self._joined(tuple(r.arrays(*key) for r in self._readers))
+            self._recent.put(key, p)
+        return p
+
+    def postings_many(self, pairs: list[tuple[str, str | bytes]]) -> list[TermPostings | None]:
+        """:meth:`postings` of many terms: those not used recently are read together (the
+        short lists of every segment in one batch: ``terms.arrays_of_many``), and kept."""
+        keys = [(f, t if isinstance(t, bytes) else t.encode("utf-8")) for f, t in pairs]
+        out = [self._recent.get(key) for key in keys]
+        missing = [k for k, p in enumerate(out) if p is MISSING]
+        if missing:
+            asked = [keys[k] for k in missing]
+            if self._one is not None:  # one segment without deletions: its arrays as they are
+                read = [_one_segment_postings(a) for a in self._one.arrays_many(asked)]
+            else:
+                per_segment = arrays_of_many([(r, asked) for r in self._readers])
+                by_term = zip(*per_segment) if per_segment else [()] * len(asked)  # no segment
+                read = [self._joined(found) for found in by_term]
+            for k, p in zip(missing, read):
+                out[k] = p
+                self._recent.put(keys[k], p)
+        return out
+
+    def _joined(self, found: tuple[Any, ...]) -> TermPostings | None:
+        """A term's postings over every segment from its arrays in each (None where it is
+        absent): global numbers, deleted documents left out."""
         docs, freqs, parts = [], [], []
         count = 0
         for (_r, base), arrays in zip(self.segments, found):
@@ -325,20 +346,6 @@ class Snapshot:
         if len(docs) == 1:
             return TermPostings(docs[0], freqs[0], parts)
         return TermPostings(np.concatenate(docs), np.concatenate(freqs), parts)
-
-    def postings_many(self, pairs: list[tuple[str, str | bytes]]) -> list[TermPostings | None]:
-        """:meth:`postings` of many terms: those not used recently are read together."""
-        if self._one is None:
-            return [self.postings(field, term) for field, term in pairs]
-        keys = [(f, t if isinstance(t, bytes) else t.encode("utf-8")) for f, t in pairs]
-        out = [self._recent.get(key) for key in keys]
-        missing = [k for k, p in enumerate(out) if p is MISSING]
-        if missing:
-            read = self._one.arrays_many([keys[k] for k in missing])
-            for k, arrays in zip(missing, read):
-                out[k] = _one_segment_postings(arrays)
-                self._recent.put(keys[k], out[k])
-        return out
 
     def stored_fields(self, doc: int) -> dict[str, Any]:
         """The stored fields of global document ``doc``."""
@@ -409,9 +416,3 @@ def _one_segment_postings(arrays: Any) -> TermPostings | None:
 
 def _postings_bytes(p: TermPostings | None) -> int:
     return ENTRY_BYTES + (p.nbytes if p is not None else 0)
-
-
-def _arrays_bytes(found: tuple[Any, ...]) -> int:
-    return ENTRY_BYTES + sum(
-        a.docs.nbytes + a.freqs.nbytes + a.positions_nbytes for a in found if a is not None
-    )

@@ -34,6 +34,7 @@ __all__ = [
     "TERMS_EXT",
     "VnTermInfo",
     "VnTermsReader",
+    "arrays_of_many",
     "terms_reader",
 ]
 
@@ -201,9 +202,14 @@ class VnTermsReader(base.TermsReader):
 
     def arrays_many(self, items: list[tuple[str, bytes]]) -> list[PostingArrays | None]:
         """:meth:`arrays` of many terms (a query's): the short lists read together (a
-        derived term's variants' too)."""
-        out: list[PostingArrays | None] = [None] * len(items)
-        reads: dict[tuple[str, int], tuple[FieldTerms, str, int]] = {}  # each read once
+        derived term's variants' too); :func:`arrays_of_many` for several segments."""
+        return arrays_of_many([(self, items)])[0]
+
+    def _lookups(self, items: list[tuple[str, bytes]]) -> tuple[list, list, dict]:
+        """Where ``items`` are: ``(direct, derived, reads)``, the items with a block
+        ``(k, read key)``, the derived ones ``(k, dictionary, number, variants' read
+        keys)``, and each block to read once, ``read key -> (dictionary, field, number)``."""
+        reads: dict[tuple[str, int], tuple[FieldTerms, str, int]] = {}
         direct, derived = [], []
         for k, (fieldname, tbytes) in enumerate(items):
             ft = self._fields.get(fieldname)
@@ -219,39 +225,7 @@ class VnTermsReader(base.TermsReader):
             derived.append((k, ft, i, [(source, v) for v in found]))
             for v in found:
                 reads.setdefault((source, v), (accented, source, v))
-        got = dict(zip(reads, self._read_all(list(reads.values()))))
-        for k, key in direct:
-            out[k] = got[key]
-        for k, ft, i, keys in derived:
-            out[k] = self._derived(ft, i, [got[key] for key in keys])
-        return out
-
-    def _read_all(self, reads: list[tuple[FieldTerms, str, int]]) -> list[PostingArrays]:
-        """The arrays of stored terms ``(dictionary, field, number)``: short lists read
-        together, in batches of at most :data:`BATCH_READ` postings."""
-        out: list[Any] = [None] * len(reads)
-        batch, where = [], []
-        for k, (ft, fieldname, i) in enumerate(reads):
-            offset, length, df = ft.entry(i)
-            if df > BATCH_POSTINGS:
-                out[k] = self._found(self.postings(offset, length, df, ft.positions), ft,
-                                     fieldname, i)  # fmt: skip
-                continue
-            batch.append((self.block(offset, length), df))  # checked whole
-            where.append((k, ft, fieldname, i))
-        start = 0
-        while start < len(batch):
-            stop, size = start, 0
-            while stop < len(batch) and (stop == start or size + batch[stop][1] <= BATCH_READ):
-                size += batch[stop][1]
-                stop += 1
-            for (k, ft, fieldname, i), (data, _n), (docs, freqs, end) in zip(
-                where[start:stop], batch[start:stop], read_many(batch[start:stop])
-            ):
-                arrays = PostingArrays.read(data, docs, freqs, end, ft.positions)
-                out[k] = self._found(arrays, ft, fieldname, i)
-            start = stop
-        return out
+        return direct, derived, reads
 
     def _found(self, arrays: PostingArrays, ft: FieldTerms, fieldname: str, i: int) -> Any:
         """A term's arrays, checked against the segment, with what reads its positions
@@ -394,6 +368,57 @@ class VnTermsReader(base.TermsReader):
     def close(self) -> None:
         self._file.close()
         self._postfile.close()
+
+
+def arrays_of_many(
+    requests: list[tuple[VnTermsReader, list[tuple[str, bytes]]]],
+) -> list[list[PostingArrays | None]]:
+    """:meth:`VnTermsReader.arrays_many` of several readers (the segments of an index),
+    each with its items: every short list of every segment read together, in batches of
+    at most :data:`BATCH_READ` postings (numpy's fixed cost per batch, not per segment)."""
+    lookups = [reader._lookups(items) for reader, items in requests]
+    reads = [
+        (reader, *read) for (reader, _i), lk in zip(requests, lookups) for read in lk[2].values()
+    ]
+    arrays = iter(_read_all(reads))
+    outs = []
+    for (reader, items), (direct, derived, wanted) in zip(requests, lookups):
+        got = dict(zip(wanted, arrays))
+        out: list[PostingArrays | None] = [None] * len(items)
+        for k, key in direct:
+            out[k] = got[key]
+        for k, ft, i, keys in derived:
+            out[k] = reader._derived(ft, i, [got[key] for key in keys])
+        outs.append(out)
+    return outs
+
+
+def _read_all(reads: list[tuple[VnTermsReader, FieldTerms, str, int]]) -> list[PostingArrays]:
+    """The arrays of stored terms ``(reader, dictionary, field, number)``: short lists
+    read together, in batches of at most :data:`BATCH_READ` postings."""
+    out: list[Any] = [None] * len(reads)
+    batch, where = [], []
+    for k, (reader, ft, fieldname, i) in enumerate(reads):
+        offset, length, df = ft.entry(i)
+        if df > BATCH_POSTINGS:
+            arrays = reader.postings(offset, length, df, ft.positions)
+            out[k] = reader._found(arrays, ft, fieldname, i)
+            continue
+        batch.append((reader.block(offset, length), df))  # checked whole
+        where.append((k, reader, ft, fieldname, i))
+    start = 0
+    while start < len(batch):
+        stop, size = start, 0
+        while stop < len(batch) and (stop == start or size + batch[stop][1] <= BATCH_READ):
+            size += batch[stop][1]
+            stop += 1
+        for (k, reader, ft, fieldname, i), (data, _n), (docs, freqs, end) in zip(
+            where[start:stop], batch[start:stop], read_many(batch[start:stop])
+        ):
+            arrays = PostingArrays.read(data, docs, freqs, end, ft.positions)
+            out[k] = reader._found(arrays, ft, fieldname, i)
+        start = stop
+    return out
 
 
 def terms_reader(segment_reader: Any) -> VnTermsReader | None:
