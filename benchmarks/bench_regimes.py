@@ -16,6 +16,8 @@ The query set and the indexes are ``bench_query.py``'s (same ``--docs``, ``--que
 ``--seed``; built into ``benchmarks/.cache`` when missing). ``--vnsearch-from REPO`` adds a
 row for another checkout's vnsearch (say, a worktree of the last commit writing another
 index format) on its own index (``--vnsearch-index DIR``, built by that checkout).
+``--index DIR`` times this checkout on another index of the same documents instead (one
+of several segments, or updated since it was built).
 
 ``--decoded`` adds a row for this checkout with every postings list a query reads already
 decoded: the child runs all its queries once untimed (their postings stay in the index's
@@ -161,6 +163,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--vnsearch-from", help="another checkout of vnsearch: one more row")
     parser.add_argument("--vnsearch-index", type=Path, help="its index")
     parser.add_argument(
+        "--index", type=Path, help="this checkout's vnsearch on this index (say, of several "
+        "segments) instead of the one built for --docs"
+    )  # fmt: skip
+    parser.add_argument(
         "--decoded", action="store_true", help="one more row: postings already decoded (floor)"
     )
     parser.add_argument("--json", action="store_true")
@@ -172,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         _child(args)
         return 0
+    if args.index is not None and "vnsearch" not in args.engines.split(","):
+        parser.error("--index needs vnsearch among --engines")
     sys.path.insert(0, str(HERE))
     import bench_query
     from _common import DEFAULT_CORPUS, machine
@@ -186,6 +194,8 @@ def main(argv: list[str] | None = None) -> int:
     here = str(HERE.parent)
     # (engine, index, its queries, the checkout it runs, whether its postings are decoded)
     rows = [(e.name, e.path, [e.prepare(q) for q in queries], here, False) for e in engines]
+    if args.index is not None:
+        rows = [(n, args.index if n == "vnsearch" else p, *rest) for n, p, *rest in rows]
     if args.vnsearch_from:
         if args.vnsearch_index is None:
             parser.error("--vnsearch-from needs --vnsearch-index")

@@ -224,7 +224,10 @@ def test_regimes_child_times_every_query_of_this_checkout_in_order(tmp_path) -> 
     assert len(json.loads(decoded.stdout.strip().splitlines()[-1])["times"]) == 4
     help_out = run("bench_regimes.py", "--help")
     assert help_out.returncode == 0 and "--first" in help_out.stdout
-    assert "--decoded" in help_out.stdout
+    assert "--decoded" in help_out.stdout and "--index" in help_out.stdout
+    # another index for this checkout's vnsearch: refused at once without vnsearch
+    refused = run("bench_regimes.py", "--engines", "tantivy", "--index", str(tmp_path / "ix"))
+    assert refused.returncode == 2 and "--index needs vnsearch" in refused.stderr
 
 
 def test_regimes_compiles_a_checkout_before_timing_it(tmp_path, monkeypatch) -> None:
