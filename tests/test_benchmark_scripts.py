@@ -262,3 +262,21 @@ def test_regimes_decoded_row_empties_vnsearch_caches(monkeypatch) -> None:
     assert query_text._recent_text.cache_info().currsize > 0
     assert bench_regimes._clear_caches("vnsearch") > 0
     assert query_text._recent_text.cache_info().currsize == 0
+
+
+def test_segments_builds_in_commits_then_merges_them(tmp_path) -> None:
+    """``bench_segments.py`` leaves one segment a commit (Whoosh merges none of three
+    segments) and ``optimize`` merges them into one."""
+    require_data(VNTC)
+    out = run(
+        "bench_segments.py", "--out", str(tmp_path), "--docs", "60", "--commit", "20",
+        "--jobs", "1", "--steps", "commits,optimized",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "commits: " in out.stdout and "segments [20, 20, 20]" in out.stdout
+    assert "optimized: " in out.stdout and "segments [60]" in out.stdout
+    assert out.stdout.count("  commit ") == 3
+    missing = run("bench_segments.py", "--out", str(tmp_path), "--corpus", str(tmp_path / "x"))
+    assert missing.returncode == 2 and "corpus not found" in missing.stderr
+    needs_base = run("bench_segments.py", "--out", str(tmp_path), "--steps", "added")
+    assert needs_base.returncode == 2 and "need --base" in needs_base.stderr
