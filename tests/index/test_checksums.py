@@ -121,7 +121,7 @@ def test_damaged_positions_are_found_by_the_first_search_that_reads_them(
 
     monkeypatch.setattr(checksums, "OPEN_CHECK_BYTES", 0)
     monkeypatch.setattr(checksums, "PAGE", 64)
-    if alone:  # WORD's 20 postings a segment as a long list's are read
+    if alone:  # every list read alone, as a long one is (WORD has 20 postings a segment)
         monkeypatch.setattr(terms, "BATCH_POSTINGS", 0)
     path = two_segments(tmp_path, repeat=30)  # positions: most of WORD's postings
     with Index.open(path) as ix:

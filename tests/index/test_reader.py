@@ -48,9 +48,7 @@ def test_a_snapshot_keeps_its_recent_terms_bounded_and_a_commit_starts_afresh(
     ix.close()
 
 
-def test_many_segments_and_deletions_read_a_querys_terms_in_one_batch_each(
-    tmp_path, monkeypatch, schema
-):
+def test_many_segments_and_deletions_read_a_querys_terms_together(tmp_path, monkeypatch, schema):
     """With several segments, or deleted documents, a query's terms are read together
     (not a term at a time): the short lists of every segment in one batch, each term
     joined as a lookup of it alone joins it, and kept."""
