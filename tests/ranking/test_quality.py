@@ -304,6 +304,11 @@ def test_spellings_written_with_segments_equal_those_read_from_the_terms(tmp_pat
     first = spellings.forms("syllables", "nha")
     assert first and spellings.forms("syllables", "nha") is first
     assert spellings.forms.cache_info().hits >= 1
+    # and the sums over the two segments are kept too: asked again, no segment is asked
+    summed = stored.syllables.get("nha")
+    asked = spellings.forms.cache_info()[:2]  # hits, misses
+    assert summed and stored.syllables.get("nha") is summed
+    assert spellings.forms.cache_info()[:2] == asked
     with ix.writer(jobs=1) as w:
         w.add({"id": "x", "title": "Nhà", "body": "nhà"})
     assert accents.vocabulary(ix.snapshot()) is not stored

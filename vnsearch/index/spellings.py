@@ -208,21 +208,26 @@ class MergedSpellings:
     """One view's accented forms, read from the segments' spellings files (summed over
     segments when there are several): a table looked up term by term."""
 
-    __slots__ = ("_segments", "_view")
+    __slots__ = ("_segments", "_summed", "_view")
 
     def __init__(self, segments: list[SegmentSpellings], view: str) -> None:
         self._segments = segments
         self._view = view
+        # not one segment: the sums for recently asked terms (each costs a lookup in
+        # every segment, and queries come back to common syllables and pairs)
+        self._summed = lru_cache(maxsize=RECENT_FORMS)(self._sum) if len(segments) != 1 else None
 
     def get(self, folded: str, default: Any = ()) -> Forms:
-        if len(self._segments) == 1:
+        if self._summed is None:
             return self._segments[0].forms(self._view, folded) or default
+        return self._summed(folded) or default
+
+    def _sum(self, folded: str) -> Forms:
         counts: dict[str, int] = {}
         for seg in self._segments:
             for form, df in seg.forms(self._view, folded):
                 counts[form] = counts.get(form, 0) + df
-        best = sorted(counts.items(), key=_most_frequent)[:TOP_FORMS]
-        return tuple(best) or default
+        return tuple(sorted(counts.items(), key=_most_frequent)[:TOP_FORMS])
 
     def all_forms(self, folded: str) -> Forms:
         """Every accented form of ``folded`` (not only the best :data:`TOP_FORMS`), with
