@@ -13,9 +13,9 @@ fresh process (its peak RSS its own):
 * ``small``: a copy of ``--base`` with 10 commits of 50 more documents each.
 
 Documents added to a copy take new ids (``<id>#<n>``): the same texts, more documents.
-Whoosh's merge policy (``MERGE_SMALL``) merges the smallest segments only when a few of
-them hold fewer documents than a Fibonacci bound (34 for five, 377 for ten): ``small``
-keeps its 11 segments.
+Whoosh's merge policy (``MERGE_SMALL``) merges the smallest segments only when five or
+more of them hold fewer documents together than a Fibonacci bound (55 for five, 610 for
+ten): ``small`` keeps its 11 segments (an eleventh commit of 50 would merge the ten).
 
     python benchmarks/bench_segments.py --base benchmarks/.cache/vnsearch-84132-<hash> \\
         --out /tmp/segments
