@@ -125,12 +125,7 @@ def check_queries(docs: list[Doc]) -> list[str]:
 def build_vnsearch(path: Path, docs: list[Doc], jobs: int) -> dict[str, float]:
     import vnsearch
 
-    schema = vnsearch.Schema(  # bench_query.py's VnsearchEngine schema
-        id=vnsearch.ID(stored=True, unique=True),
-        title=vnsearch.TEXT(stored=True, boost=2.0),
-        body=vnsearch.TEXT(stored=False),
-    )
-    index = vnsearch.Index.create(path, schema)
+    index = vnsearch.Index.create(path, VnsearchEngine.schema())
     start = time.perf_counter()
     writer = index.writer(jobs=jobs)
     for d in docs:

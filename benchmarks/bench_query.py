@@ -416,13 +416,17 @@ class VnsearchEngine(Engine):
             "schema": "id ID, title TEXT x2 stored, body TEXT",
         }
 
-    def build(self, docs: Sequence[Doc]) -> None:
-        schema = vnsearch.Schema(
+    @staticmethod
+    def schema() -> vnsearch.Schema:
+        """The schema of every benchmark index of VNTC (``bench_index.py``'s too)."""
+        return vnsearch.Schema(
             id=vnsearch.ID(stored=True, unique=True),
             title=vnsearch.TEXT(stored=True, boost=2.0),
             body=vnsearch.TEXT(stored=False),
         )
-        index = vnsearch.Index.create(self.path, schema)
+
+    def build(self, docs: Sequence[Doc]) -> None:
+        index = vnsearch.Index.create(self.path, self.schema())
         with index.writer() as writer:
             for d in docs:
                 writer.add({"id": d.id, "title": d.title, "body": d.body})

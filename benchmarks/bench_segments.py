@@ -39,7 +39,7 @@ sys.path.insert(0, str(HERE.parent))  # this checkout's vnsearch, installed or n
 sys.path.insert(0, str(HERE))
 
 from _common import DEFAULT_CORPUS, corpus_missing, machine  # noqa: E402
-from bench_query import load_docs  # noqa: E402
+from bench_query import VnsearchEngine, load_docs  # noqa: E402
 
 import vnsearch  # noqa: E402
 
@@ -73,13 +73,8 @@ def _child(step: str, out: Path, args: argparse.Namespace) -> dict[str, Any]:
     else:
         docs = load_docs(args.corpus, args.docs)
         if step == "commits":
-            schema = vnsearch.Schema(  # bench_query.py's VnsearchEngine schema
-                id=vnsearch.ID(stored=True, unique=True),
-                title=vnsearch.TEXT(stored=True, boost=2.0),
-                body=vnsearch.TEXT(stored=False),
-            )
             start = time.perf_counter()
-            with vnsearch.Index.create(path, schema) as ix:
+            with vnsearch.Index.create(path, VnsearchEngine.schema()) as ix:
                 got["commits"] = []
                 for at in range(0, len(docs), args.commit):
                     _add(ix, docs[at : at + args.commit], "", args.jobs)

@@ -378,9 +378,11 @@ def arrays_of_many(
     at most :data:`BATCH_READ` postings (numpy's fixed cost per batch, not per segment)."""
     lookups = [reader._lookups(items) for reader, items in requests]
     reads = [
-        (reader, *read) for (reader, _i), lk in zip(requests, lookups) for read in lk[2].values()
+        (reader, *read)
+        for (reader, _items), (_direct, _derived, wanted) in zip(requests, lookups)
+        for read in wanted.values()
     ]
-    arrays = iter(_read_all(reads))
+    arrays = iter(_read_all(reads))  # in the order of ``reads``: each request's in turn
     outs = []
     for (reader, items), (direct, derived, wanted) in zip(requests, lookups):
         got = dict(zip(wanted, arrays))
