@@ -15,27 +15,31 @@ from whoosh.filedb.filestore import FileStorage
 
 from tests.helpers import HAND
 from vnsearch import Index
+from vnsearch.index import runs
 from vnsearch.index.pool import ArrayPool
 
 pytestmark = pytest.mark.usefixtures("private_tempdir")
 
 
-def test_a_build_spilling_many_runs_equals_one_in_memory(tmp_path, schema):
-    """A big build spills sorted runs of postings to disk and merges them at commit (one
-    field at a time). One run per document here (150 runs): the same index as in memory."""
+def test_a_build_spilling_many_runs_equals_one_in_memory(tmp_path, schema, monkeypatch):
+    """A big build spills sorted runs of postings to disk and merges them at commit (a
+    range of a field's keys at a time). One run per document here (150 runs), ranges of
+    a few keys: the same index as in memory."""
 
+    monkeypatch.setattr(runs, "SAMPLE", 2)
     texts = [f"{HAND[i % len(HAND)]['body']} số {i} ngày {i % 7}" for i in range(150)]
     built = []
     for name, limit in (("spilled", 1), ("memory", 10**9)):
         ix = Index.create(tmp_path / name, schema)
         with ix.writer(jobs=1) as w:
             w._w.pool.limit = limit
+            w._w.pool.range_bytes = 0 if name == "spilled" else 10**9
             for i, text in enumerate(texts):
                 w.add({"id": str(i), "title": f"Tin {i}", "body": text})
-            runs = len(w._w.pool.runs)
-        built.append((ix, runs))
-    (spilled, runs), (memory, none) = built
-    assert runs >= 150 and none == 0
+            spills = len(w._w.pool.runs)
+        built.append((ix, spills))
+    (spilled, spills), (memory, none) = built
+    assert spills >= 150 and none == 0
     for q in ("tổ chức", "so 7", '"ngày 3"', "hà nội", "tin 140"):
         a, b = spilled.search(q, limit=20), memory.search(q, limit=20)
         assert [(h.id, h.score) for h in a] == [(h.id, h.score) for h in b] and a.total == b.total
@@ -116,37 +120,54 @@ def _model(docs: list[dict]) -> dict:
 
 def _as_model(pool: ArrayPool) -> dict:
     """What ``pool.fields()`` gives, in the model's form, checking its order on the way:
-    fields by name, terms by bytes, each term's documents ascending."""
+    fields by name, terms by bytes over all the pieces of a field (each term in one
+    piece), each term's documents ascending."""
     out: dict = {}
     names = []
-    for field, fp in pool.fields():
+    for field, pieces in pool.fields():
         names.append(field)
-        assert fp.keys == sorted(fp.keys) and len(fp.starts) == len(fp.keys) + 1
         terms = out.setdefault(field, {})
-        for i, key in enumerate(fp.keys):
-            a, b = int(fp.starts[i]), int(fp.starts[i + 1])
-            assert a < b and np.all(np.diff(fp.docs[a:b].astype(np.int64)) > 0)
-            for j in range(a, b):
-                kept = None
-                if fp.pos_starts is not None:
-                    kept = tuple(fp.positions[fp.pos_starts[j] : fp.pos_starts[j + 1]].tolist())
-                terms.setdefault(key, {})[int(fp.docs[j])] = (float(fp.weights[j]), kept)
+        keys: list[bytes] = []
+        for fp in pieces:
+            assert fp.keys and len(fp.starts) == len(fp.keys) + 1
+            keys += fp.keys
+            for i, key in enumerate(fp.keys):
+                a, b = int(fp.starts[i]), int(fp.starts[i + 1])
+                assert a < b and np.all(np.diff(fp.docs[a:b].astype(np.int64)) > 0)
+                for j in range(a, b):
+                    kept = None
+                    if fp.pos_starts is not None:
+                        at = slice(int(fp.pos_starts[j]), int(fp.pos_starts[j + 1]))
+                        kept = tuple(fp.positions[at].tolist())
+                    terms.setdefault(key, {})[int(fp.docs[j])] = (float(fp.weights[j]), kept)
+        assert keys == sorted(set(keys))  # in order, each key in one piece only
     assert names == sorted(names)
     return out
 
 
+# (keys of a run kept in memory, bytes of postings a range of keys holds): the default,
+# one key a range, and ranges of a few keys found by reading blocks of 3 keys
+MERGES = [(runs.SAMPLE, None), (1, 0), (3, 40)]
+
+
+@pytest.mark.parametrize(("sample", "range_bytes"), MERGES)
 @settings(derandomize=True, max_examples=30, deadline=None)
 @given(pool_documents, st.integers(1, 6))
-def test_array_pool_spilling_runs_gives_the_postings_of_a_plain_model(docs, batch):
+def test_array_pool_spilling_runs_gives_the_postings_of_a_plain_model(
+    sample, range_bytes, docs, batch
+):
     """One pool holds everything in memory and takes views one document at a time
     (``add_view``); the other writes a sorted run to disk after every call and takes
-    views ``batch`` documents at a time (``add_tokens``, as the writer does). Merged at
-    the end, both give exactly the postings of a plain-Python model; ``cleanup`` then
-    deletes the runs."""
-    with tempfile.TemporaryDirectory() as tmp:
+    views ``batch`` documents at a time (``add_tokens``, as the writer does), and merges
+    its runs a range of keys at a time. Merged at the end, both give exactly the postings
+    of a plain-Python model; ``cleanup`` then deletes the runs."""
+    with tempfile.TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as mp:
+        mp.setattr(runs, "SAMPLE", sample)
         in_memory = ArrayPool(FileStorage(f"{tmp}/memory").create(), POSITIONAL, limitmb=1024)
         store = FileStorage(f"{tmp}/spilled").create()
         spilled = ArrayPool(store, POSITIONAL, limitmb=0)  # every call spills a run
+        if range_bytes is not None:
+            spilled.range_bytes = range_bytes
         for docnum, doc in enumerate(docs):
             for view in VIEWS:
                 in_memory.add_view(view, docnum, doc["tokens"], list(range(len(doc["tokens"]))))
@@ -174,3 +195,20 @@ def test_array_pool_spilling_runs_gives_the_postings_of_a_plain_model(docs, batc
         assert _as_model(spilled) == expected
         spilled.cleanup()
         assert not [name for name in store.list() if name.startswith("vnpool")]
+
+
+def test_a_commit_merges_runs_a_bounded_range_of_keys_at_a_time(tmp_path, monkeypatch):
+    """Runs are merged a range of keys at a time, each range about ``range_bytes`` of
+    postings over all runs: 300 runs of 4 new keys each (one posting a key), ranges of
+    at most 10 postings' bytes, whatever the number of runs."""
+    monkeypatch.setattr(runs, "SAMPLE", 1)
+    pool = ArrayPool(FileStorage(str(tmp_path)).create(), {"tags": False}, limitmb=0)
+    pool.range_bytes = 10 * runs.POSTING_BYTES
+    for docnum in range(300):
+        tags = [f"{docnum * 7 % 1000:03d}-{k}".encode() for k in range(4)]
+        pool.add_doc(docnum, [("tags", t, None, 1.0, b"", 1) for t in tags])
+    assert len(pool.runs) == 300
+    (field, pieces), *rest = list(pool.fields())
+    sizes = [len(fp.docs) for fp in pieces]
+    assert field == "tags" and not rest
+    assert sum(sizes) == 1200 and max(sizes) <= 10 and len(sizes) >= 120

@@ -12,6 +12,7 @@ The ``folded_bigrams`` views have no postings blocks: their terms' records are o
 from __future__ import annotations
 
 from array import array
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -108,26 +109,41 @@ class VnFieldWriter(base.FieldWriter):
         if lasttext is not None:
             self.finish_term()
 
-    def add_field_postings(self, fieldname: str, fieldobj: Any, fp: Any) -> None:
-        """Write a whole field from a :class:`vnsearch.index.pool.FieldPostings`: its
-        terms' blocks encoded a group of terms at a time (what :meth:`add_postings` does
-        one posting at a time)."""
-        n = len(fp.keys)
-        if not n:
-            return
+    def add_field_postings(self, fieldname: str, fieldobj: Any, pieces: Iterable[Any]) -> None:
+        """Write a whole field from :class:`vnsearch.index.pool.FieldPostings` of
+        consecutive ranges of its keys (:meth:`~vnsearch.index.pool.ArrayPool.fields`):
+        the terms' blocks encoded a group of terms at a time (what :meth:`add_postings`
+        does one posting at a time), each piece freed before the next is read."""
         source = positions_source(fieldname)
-        positional = isinstance(fieldobj.format, Positions) and fp.pos_starts is not None
-        positional = positional and source is None
-        starts = np.asarray(fp.starts, np.int64)
         derived = postings_source(fieldname)
-        if derived is not None:  # no blocks: records of length 0, the df kept
-            field = DictionaryField.from_arrays(
-                fieldname, fp.keys, np.full(n, self._postfile.tell()), np.zeros(n, np.int64),
-                np.diff(starts),
-            )  # fmt: skip
-            field.postings_from = derived
-            self._fields.append(field)
+        positional = False
+        keys: list[bytes] = []
+        columns: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        for fp in pieces:
+            if not len(fp.keys):
+                continue
+            positional = isinstance(fieldobj.format, Positions) and fp.pos_starts is not None
+            positional = positional and source is None
+            keys += fp.keys
+            columns.append(self._write_piece(fp, positional, derived is not None))
+        if not keys:
             return
+        offsets, sizes, counts = (np.concatenate(c) for c in zip(*columns))
+        field = DictionaryField.from_arrays(
+            fieldname, keys, offsets, sizes, counts, positions=positional and derived is None
+        )
+        field.postings_from = derived
+        if derived is None and source is not None and isinstance(fieldobj.format, Positions):
+            field.positions_from = source
+        self._fields.append(field)
+
+    def _write_piece(self, fp: Any, positional: bool, derived: bool) -> tuple:
+        """Write the blocks of one piece's terms; their ``(offsets, sizes, counts)``.
+        A derived field has no blocks: records of length 0, the df kept."""
+        n = len(fp.keys)
+        starts = np.asarray(fp.starts, np.int64)
+        if derived:
+            return np.full(n, self._postfile.tell()), np.zeros(n, np.int64), np.diff(starts)
         lengths = []
         first = 0
         while first < n:  # groups of about _GROUP postings: bounded memory
@@ -145,12 +161,7 @@ class VnFieldWriter(base.FieldWriter):
             first = last
         size = np.concatenate(lengths)
         offsets = np.cumsum(size) - size + (self._postfile.tell() - int(size.sum()))
-        field = DictionaryField.from_arrays(
-            fieldname, fp.keys, offsets, size, np.diff(starts), positions=positional
-        )
-        if source is not None and isinstance(fieldobj.format, Positions):
-            field.positions_from = source
-        self._fields.append(field)
+        return offsets, size, np.diff(starts)
 
     def close(self) -> None:
         self._postfile.close()

@@ -10,26 +10,32 @@ order and a document's tokens in position order, so one stable ``argsort`` by te
 number at commit lines every term's occurrences up by document and position; runs of
 equal (term, document) are the postings, their lengths the frequencies.
 
-When the arrays outgrow ``limitmb`` they are written, sorted, as *runs* (one file per
-field, each field's buffer freed before the next is sorted) to temporary storage; at
-commit the runs of one field are loaded together (one field at a time) and merged by the
-same sort.
+When the arrays outgrow ``limitmb`` they are written, sorted, as a *run* (one file, each
+field's buffer freed before the next is sorted) to temporary storage; at commit the runs
+of a field are merged by the same sort a range of keys at a time (:mod:`.runs`: at most
+``limitmb`` and 64 MB of postings a range), so that what a commit holds does not grow
+with the segment.
 """
 
 from __future__ import annotations
 
 import contextlib
 from array import array
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
 
-__all__ = ["ArrayPool", "FieldPostings"]
+from vnsearch.index.runs import (
+    POSITION_BYTES,
+    POSTING_BYTES,
+    RANGE_BYTES,
+    Run,
+    key_ranges,
+    write_run,
+)
 
-# Bytes per posting held (term, document, weight, positions count) and per position.
-_POSTING_BYTES = 16
-_POSITION_BYTES = 4
+__all__ = ["ArrayPool", "FieldPostings"]
 
 
 class PendingPostings:
@@ -151,7 +157,10 @@ class ArrayPool:
         self.limit = limitmb * 1024 * 1024
         self.currentsize = 0
         self.fieldnames: set[str] = set()
-        self.runs: list[str] = []
+        self.runs: list[str] = []  # the run files' names
+        self._runs: dict[str, list[Run]] = {}  # each field's part of every run, in order
+        # a field's runs are merged a range of keys holding about this many bytes at a time
+        self.range_bytes = min(self.limit, RANGE_BYTES)
         self._fields: dict[str, PendingPostings] = {}
 
     def _buffer(self, field: str, occurrences: bool) -> PendingPostings:
@@ -230,8 +239,8 @@ class ArrayPool:
                 buf.positions.frombytes(positions.astype(np.uint32).tobytes())
             else:
                 buf.npos.frombytes(bytes(4 * len(docs)))
-            held = _POSTING_BYTES * len(docs)
-            self.currentsize += held + (_POSITION_BYTES * len(positions) if positional else 0)
+            held = POSTING_BYTES * len(docs)
+            self.currentsize += held + (POSITION_BYTES * len(positions) if positional else 0)
         if self.currentsize > self.limit:
             self.save()
 
@@ -272,7 +281,7 @@ class ArrayPool:
                 size += len(value)
             else:
                 buf.npos.append(0)
-        self.currentsize += size + _POSTING_BYTES * len(postings)
+        self.currentsize += size + POSTING_BYTES * len(postings)
         if self.currentsize > self.limit:
             self.save()
 
@@ -304,7 +313,7 @@ class ArrayPool:
             buf.npos.append(len(value) >> 2)
         else:
             buf.npos.append(0)
-        self.currentsize += _POSTING_BYTES + len(value or b"")
+        self.currentsize += POSTING_BYTES + len(value or b"")
         if self.currentsize > self.limit:
             self.save()
 
@@ -330,75 +339,57 @@ class ArrayPool:
         )
 
     def save(self) -> None:
-        """Write the postings held as sorted runs to temporary storage, one file per
-        field, each field's buffer freed before the next is sorted."""
-        for field in sorted(self._fields):
-            fp = _sorted(*self._arrays(field, self._fields.pop(field)))
-            arrays = {
-                "0.name": np.frombuffer(field.encode("utf-8"), dtype=np.uint8),
-                "0.keys": np.frombuffer(b"".join(fp.keys), dtype=np.uint8),
-                "0.key_lengths": np.array([len(k) for k in fp.keys], dtype=np.int64),
-                "0.counts": np.diff(fp.starts),
-                "0.docs": fp.docs,
-                "0.weights": fp.weights,
-            }
-            if fp.pos_starts is not None:
-                arrays["0.npos"] = np.diff(fp.pos_starts).astype(np.uint32)
-                arrays["0.positions"] = fp.positions
-            name = f"vnpool{len(self.runs)}.npz"
-            with self.tempstore.create_file(name).raw_file() as f:
-                np.savez(f, **arrays)
+        """Write the postings held as a sorted run to temporary storage (one file, a field
+        after another), each field's buffer freed before the next is sorted."""
+        name = f"vnpool{len(self.runs)}"
+        with self.tempstore.create_file(name).raw_file() as f:
             self.runs.append(name)
-            del fp, arrays
+            for field in sorted(self._fields):
+                fp = _sorted(*self._arrays(field, self._fields.pop(field)))
+                self._runs.setdefault(field, []).append(write_run(f, self.tempstore, name, fp))
+                del fp
         self.currentsize = 0
 
-    def _run_fields(self) -> dict[str, list[tuple[str, int]]]:
-        """Per field, where its arrays are in the runs: ``(run name, member prefix)``."""
-        out: dict[str, list[tuple[str, int]]] = {}
-        for name in self.runs:
-            with self.tempstore.open_file(name).raw_file() as f:
-                data = np.load(f)
-                i = 0
-                while f"{i}.name" in data:
-                    field = data[f"{i}.name"].tobytes().decode("utf-8")
-                    out.setdefault(field, []).append((name, i))
-                    i += 1
-        return out
+    def fields(self) -> Iterator[tuple[str, Iterator[FieldPostings]]]:
+        """``(field name, its FieldPostings in pieces)`` for every field, in name order:
+        the pieces hold consecutive ranges of keys and must be read before the next field.
+        Without runs, one piece of a field's postings (held in memory, under the limit);
+        with runs, what is still held is saved as one more, and the runs of a field are
+        merged a range of keys of about ``range_bytes`` at a time (:mod:`.runs`)."""
+        if self.runs and self._fields:
+            self.save()
+        if not self.runs:
+            for field in sorted(self._fields):
+                yield field, iter([_sorted(*self._arrays(field, self._fields.pop(field)))])
+            return
+        for field in sorted(self._runs):
+            yield field, self._merged(self._runs[field])
 
-    def _load_run(self, name: str, i: int) -> tuple:
-        """One field's arrays from one run, in the form ``_sorted`` takes (term numbers
-        local to the run; ``keys`` its sorted terms)."""
-        with self.tempstore.open_file(name).raw_file() as f:
-            data = np.load(f)
-            blob = data[f"{i}.keys"].tobytes()
-            ends = np.cumsum(data[f"{i}.key_lengths"]).tolist()
-            keys = [blob[a:b] for a, b in zip([0, *ends[:-1]], ends)]
-            counts = data[f"{i}.counts"]
-            tids = np.repeat(np.arange(len(keys), dtype=np.uint32), counts)
-            if f"{i}.npos" in data:
-                npos, positions = data[f"{i}.npos"], data[f"{i}.positions"]
-            else:
-                npos, positions = np.zeros(len(tids), dtype=np.uint32), None
-            return keys, tids, data[f"{i}.docs"], data[f"{i}.weights"], npos, positions
-
-    def fields(self) -> Any:
-        """``(field name, FieldPostings)`` for every field, in name order, runs merged.
-        Only one field's postings are in memory at a time."""
-        runs = self._run_fields() if self.runs else {}
-        for field in sorted(set(runs) | set(self._fields)):
-            parts = [self._load_run(name, i) for name, i in runs.pop(field, [])]
-            if field in self._fields:
-                parts.append(self._arrays(field, self._fields.pop(field)))
-            fp = _sorted(*_concat(parts))
-            parts = []
-            yield field, fp
-            fp = None  # the caller is done with it: freed before the next field is read
+    def _merged(self, runs: list[Run]) -> Iterator[FieldPostings]:
+        try:
+            for low, high in key_ranges(runs, self.range_bytes):
+                parts = []
+                for run in runs:
+                    a, b = run.lower_bound(low) if low is not None else 0, run.lower_bound(high)
+                    if a < b:
+                        parts.append(run.read(a, b))
+                if parts:
+                    fp = _sorted(*_concat(parts))
+                    yield fp
+                    del fp  # the caller is done with it: freed before the next is read
+        finally:
+            for run in runs:
+                run.close()
 
     def cleanup(self) -> None:
+        for runs in self._runs.values():
+            for run in runs:
+                run.close()
         for name in self.runs:
             with contextlib.suppress(OSError):
                 self.tempstore.delete_file(name)
         self.runs = []
+        self._runs = {}
         self._fields = {}
 
 

@@ -181,9 +181,8 @@ class ArraySegmentWriter(SegmentWriter):
     def _flush_segment(self) -> None:
         self.perdocwriter.close()
         writer = self.fieldwriter
-        for name, fp in self.pool.fields():
-            writer.add_field_postings(name, self.schema[name], fp)
-            del fp  # one field's postings in memory at a time
+        for name, pieces in self.pool.fields():  # a range of a field's keys at a time
+            writer.add_field_postings(name, self.schema[name], pieces)
         writer.close()
 
 
