@@ -212,3 +212,31 @@ def test_a_commit_merges_runs_a_bounded_range_of_keys_at_a_time(tmp_path, monkey
     sizes = [len(fp.docs) for fp in pieces]
     assert field == "tags" and not rest
     assert sum(sizes) == 1200 and max(sizes) <= 10 and len(sizes) >= 120
+
+
+@pytest.mark.parametrize("group", [1, 7])
+def test_a_field_encoded_in_small_groups_of_postings_is_the_same(
+    tmp_path, schema, monkeypatch, group
+):
+    """A field's terms are encoded a group of about ``_GROUP`` postings at a time (a group
+    holds whole terms): groups of 1 or 7 postings write the same postings and the same
+    dictionary as one group for everything."""
+    from vnsearch.index import field_writer
+    from vnsearch.index.terms import terms_reader
+
+    texts = [f"{HAND[i % len(HAND)]['body']} số {i} ngày {i % 7}" for i in range(60)]
+    fields = []
+    for name, size in (("small", group), ("one", 1 << 30)):
+        monkeypatch.setattr(field_writer, "_GROUP", size)
+        ix = Index.create(tmp_path / name, schema)
+        with ix.writer(jobs=1) as w:
+            for i, text in enumerate(texts):
+                w.add({"id": str(i), "title": f"Tin {i}", "body": text})
+        reader = terms_reader(ix.snapshot().reader.leaf_readers()[0][0])
+        fields.append({f: reader.field_postings(f) for f in reader.indexed_field_names()})
+    small, one = fields
+    assert sorted(small) == sorted(one) and "body.syllables" in small
+    for field, (keys, *arrays) in one.items():
+        assert small[field][0] == keys
+        for a, b in zip(small[field][1:], arrays):
+            assert (a is None and b is None) or a.tolist() == b.tolist()

@@ -32,7 +32,7 @@ __all__ = ["POSTS_EXT", "TERMS_EXT", "VnFieldWriter", "pack_block"]
 
 TERMS_EXT = ".vnt"
 POSTS_EXT = ".vnp"
-_GROUP = 1 << 21  # postings encoded at once when writing a field
+_GROUP = 1 << 17  # postings encoded at once when writing a field (fits the caches)
 
 
 class VnFieldWriter(base.FieldWriter):
