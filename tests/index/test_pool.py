@@ -240,3 +240,37 @@ def test_a_field_encoded_in_small_groups_of_postings_is_the_same(
         assert small[field][0] == keys
         for a, b in zip(small[field][1:], arrays):
             assert (a is None and b is None) or a.tolist() == b.tolist()
+
+
+def test_a_merge_reads_each_segment_a_piece_of_terms_at_a_time(tmp_path, schema, monkeypatch):
+    """A merge reads a segment's field in pieces of consecutive terms (``field_pieces``,
+    bounded memory); pieces of one term each merge three segments, with deleted documents,
+    into the same segment as one piece a field."""
+    from vnsearch.index import writer
+    from vnsearch.index.terms import terms_reader
+
+    texts = [f"{HAND[i % len(HAND)]['body']} số {i} ngày {i % 7}" for i in range(60)]
+    merged = []
+    for name, piece in (("pieces", 1), ("whole", None)):
+        ix = Index.create(tmp_path / name, schema)
+        for first in (0, 20, 40):
+            with ix.writer(jobs=1) as w:
+                for i in range(first, first + 20):
+                    w.add({"id": str(i), "title": f"Tin {i}", "body": texts[i]})
+        with ix.writer(jobs=1) as w:
+            w.delete("3")
+            w.delete("45")
+        reader = terms_reader(ix.snapshot().reader.leaf_readers()[0][0])
+        pieces = list(reader.field_pieces("body.syllables", 1))
+        assert len(pieces) == len(reader.field_postings("body.syllables")[0]) > 1
+        monkeypatch.setattr(writer, "MERGE_PIECE_BYTES", piece)
+        ix.optimize()
+        assert len(ix.snapshot().segments) == 1 and ix.doc_count == 58
+        reader = terms_reader(ix.snapshot().reader.leaf_readers()[0][0])
+        merged.append({f: reader.field_postings(f) for f in reader.indexed_field_names()})
+    pieces, whole = merged
+    assert sorted(pieces) == sorted(whole) and "body.folded_bigrams" in whole
+    for field, (keys, *arrays) in whole.items():
+        assert pieces[field][0] == keys
+        for a, b in zip(pieces[field][1:], arrays):
+            assert (a is None and b is None) or a.tolist() == b.tolist()

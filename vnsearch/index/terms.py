@@ -253,12 +253,29 @@ class VnTermsReader(base.TermsReader):
                 table, ft.key_list(), ft.columns()[0], (counts, docs, weights)
             )
             return keys, counts, docs, weights, np.zeros(len(docs), np.uint32), None
-        keys = ft.key_list()
+        return next(self.field_pieces(fieldname))
+
+    def field_pieces(self, fieldname: str, piece_bytes: int | None = None) -> Iterator[tuple]:
+        """A field's postings as :meth:`field_postings` gives them, in pieces of
+        consecutive terms whose blocks take about ``piece_bytes`` (None: one piece; a
+        derived field is always one): what a merge holds in memory at once."""
+        ft = self._fields[fieldname]
+        if ft.postings_from is not None:
+            yield self.field_postings(fieldname)
+            return
         counts, offsets, lengths = ft.columns()
-        lo = int(offsets[0])
-        hi = int(offsets[-1] + lengths[-1])
-        raw = self.block(lo, hi - lo)
-        return keys, counts, *decode_blocks(raw, offsets - lo, counts, ft.positions)
+        ends = np.cumsum(lengths)
+        cuts: list[int] = []
+        if piece_bytes is not None:
+            at = np.arange(piece_bytes, int(ends[-1]), piece_bytes)
+            cuts = np.searchsorted(ends, at, "right").tolist()
+        for a, b in zip([0, *cuts], [*cuts, ft.n]):
+            if a < b:
+                keys = ft.key_list(np.arange(a, b)) if cuts else ft.key_list()
+                lo, hi = int(offsets[a]), int(offsets[b - 1] + lengths[b - 1])
+                raw = self.block(lo, hi - lo)
+                blocks = decode_blocks(raw, offsets[a:b] - lo, counts[a:b], ft.positions)
+                yield keys, counts[a:b], *blocks
 
     def check_ahead(self, min_df: int, stop: threading.Event) -> None:
         """Check, from a background thread, what searches read most: the documents and

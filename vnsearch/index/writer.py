@@ -30,6 +30,10 @@ __all__ = ["MAX_TEXT_MB", "ArraySegmentWriter", "Writer"]
 
 log = logging.getLogger("vnsearch.index")
 
+# a merge reads a segment's field a piece of terms whose blocks take about this many bytes
+# at a time (decoded, ~10-30 times as much in memory)
+MERGE_PIECE_BYTES = 4 << 20
+
 
 class ArraySegmentWriter(SegmentWriter):
     """Whoosh's segment writer with vnsearch's posting pool and a bulk entry point.
@@ -99,8 +103,8 @@ class ArraySegmentWriter(SegmentWriter):
             self.pool.add_tokens(hidden, first, terms, ids, positions, counts)
 
     def add_postings_to_pool(self, reader: Any, startdoc: int, docmap: Any) -> None:
-        """A merged segment's postings, a whole field at a time from its blocks (Whoosh
-        reads them one posting at a time: minutes for a large segment)."""
+        """A merged segment's postings, a piece of a field's terms at a time from its
+        blocks (Whoosh reads them one posting at a time: minutes for a large segment)."""
         terms = terms_reader(reader)
         if terms is None:
             super().add_postings_to_pool(reader, startdoc, docmap)
@@ -110,9 +114,10 @@ class ArraySegmentWriter(SegmentWriter):
         else:  # deleted documents map to -1
             new = np.full(reader.doc_count_all(), -1, dtype=np.int64)
             new[np.fromiter(docmap.keys(), np.int64)] = np.fromiter(docmap.values(), np.int64)
-        for field in sorted(terms.indexed_field_names()):
-            if field in self.schema:
-                keys, counts, docs, weights, npos, positions = terms.field_postings(field)
+        fields = [f for f in sorted(terms.indexed_field_names()) if f in self.schema]
+        for field in fields:  # a piece of a field's terms at a time: bounded memory
+            for piece in terms.field_pieces(field, MERGE_PIECE_BYTES):
+                keys, counts, docs, weights, npos, positions = piece
                 docs = docs.astype(np.int64)
                 if new is None:
                     docs += startdoc
