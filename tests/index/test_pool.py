@@ -214,6 +214,23 @@ def test_a_commit_merges_runs_a_bounded_range_of_keys_at_a_time(tmp_path, monkey
     assert sum(sizes) == 1200 and max(sizes) <= 10 and len(sizes) >= 120
 
 
+def _every_field(ix: Index) -> dict:
+    """Every field's postings in the first segment of ``ix`` (``field_postings``)."""
+    from vnsearch.index.terms import terms_reader
+
+    reader = terms_reader(ix.snapshot().reader.leaf_readers()[0][0])
+    return {f: reader.field_postings(f) for f in reader.indexed_field_names()}
+
+
+def _assert_same_fields(a: dict, b: dict) -> None:
+    """The same fields, keys, documents, frequencies and positions."""
+    assert sorted(a) == sorted(b) and {"body.syllables", "body.folded_bigrams"} <= set(a)
+    for field, (keys, *arrays) in b.items():
+        assert a[field][0] == keys
+        for x, y in zip(a[field][1:], arrays):
+            assert (x is None and y is None) or x.tolist() == y.tolist()
+
+
 @pytest.mark.parametrize("group", [1, 7])
 def test_a_field_encoded_in_small_groups_of_postings_is_the_same(
     tmp_path, schema, monkeypatch, group
@@ -222,7 +239,6 @@ def test_a_field_encoded_in_small_groups_of_postings_is_the_same(
     holds whole terms): groups of 1 or 7 postings write the same postings and the same
     dictionary as one group for everything."""
     from vnsearch.index import field_writer
-    from vnsearch.index.terms import terms_reader
 
     texts = [f"{HAND[i % len(HAND)]['body']} số {i} ngày {i % 7}" for i in range(60)]
     fields = []
@@ -232,14 +248,8 @@ def test_a_field_encoded_in_small_groups_of_postings_is_the_same(
         with ix.writer(jobs=1) as w:
             for i, text in enumerate(texts):
                 w.add({"id": str(i), "title": f"Tin {i}", "body": text})
-        reader = terms_reader(ix.snapshot().reader.leaf_readers()[0][0])
-        fields.append({f: reader.field_postings(f) for f in reader.indexed_field_names()})
-    small, one = fields
-    assert sorted(small) == sorted(one) and "body.syllables" in small
-    for field, (keys, *arrays) in one.items():
-        assert small[field][0] == keys
-        for a, b in zip(small[field][1:], arrays):
-            assert (a is None and b is None) or a.tolist() == b.tolist()
+        fields.append(_every_field(ix))
+    _assert_same_fields(*fields)
 
 
 def test_a_merge_reads_each_segment_a_piece_of_terms_at_a_time(tmp_path, schema, monkeypatch):
@@ -266,11 +276,5 @@ def test_a_merge_reads_each_segment_a_piece_of_terms_at_a_time(tmp_path, schema,
         monkeypatch.setattr(writer, "MERGE_PIECE_BYTES", piece)
         ix.optimize()
         assert len(ix.snapshot().segments) == 1 and ix.doc_count == 58
-        reader = terms_reader(ix.snapshot().reader.leaf_readers()[0][0])
-        merged.append({f: reader.field_postings(f) for f in reader.indexed_field_names()})
-    pieces, whole = merged
-    assert sorted(pieces) == sorted(whole) and "body.folded_bigrams" in whole
-    for field, (keys, *arrays) in whole.items():
-        assert pieces[field][0] == keys
-        for a, b in zip(pieces[field][1:], arrays):
-            assert (a is None and b is None) or a.tolist() == b.tolist()
+        merged.append(_every_field(ix))
+    _assert_same_fields(*merged)
