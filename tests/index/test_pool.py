@@ -254,9 +254,11 @@ def test_a_field_encoded_in_small_groups_of_postings_is_the_same(
 
 def test_a_merge_reads_each_segment_a_piece_of_terms_at_a_time(tmp_path, schema, monkeypatch):
     """A merge reads a segment's field in pieces of consecutive terms (``field_pieces``,
-    bounded memory); pieces of one term each merge three segments, with deleted documents,
-    into the same segment as one piece a field."""
+    bounded memory; a derived field's from its variants' blocks); pieces of one term each
+    merge three segments, with deleted documents, into the same segment as one piece a
+    field."""
     from vnsearch.index import writer
+    from vnsearch.index.pieces import field_pieces
     from vnsearch.index.terms import terms_reader
 
     texts = [f"{HAND[i % len(HAND)]['body']} số {i} ngày {i % 7}" for i in range(60)]
@@ -271,8 +273,9 @@ def test_a_merge_reads_each_segment_a_piece_of_terms_at_a_time(tmp_path, schema,
             w.delete("3")
             w.delete("45")
         reader = terms_reader(ix.snapshot().reader.leaf_readers()[0][0])
-        pieces = list(reader.field_pieces("body.syllables", 1))
-        assert len(pieces) == len(reader.field_postings("body.syllables")[0]) > 1
+        for field in ("body.syllables", "body.folded_bigrams"):  # one term a piece
+            pieces = list(field_pieces(reader, field, 1))
+            assert [len(p[0]) for p in pieces] == [1] * len(reader.field_postings(field)[0])
         monkeypatch.setattr(writer, "MERGE_PIECE_BYTES", piece)
         ix.optimize()
         assert len(ix.snapshot().segments) == 1 and ix.doc_count == 58

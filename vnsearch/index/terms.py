@@ -21,14 +21,15 @@ from whoosh.codec import base
 from whoosh.reading import TermInfo, TermNotFound
 
 from vnsearch.errors import DamagedFile
-from vnsearch.index.batch import decode_blocks, read_many
+from vnsearch.index.batch import read_many
 from vnsearch.index.checksums import PageChecks, page_checks
 from vnsearch.index.field_terms import FieldTerms, read_dictionary
 from vnsearch.index.field_writer import POSTS_EXT, TERMS_EXT
 from vnsearch.index.files import buffer_of, mapped_range, open_mapped
+from vnsearch.index.pieces import field_pieces
 from vnsearch.index.postings import PostingArrays
 from vnsearch.index.spellings import read_spellings
-from vnsearch.index.variants import derived_field, union_postings, variant_positions
+from vnsearch.index.variants import union_postings, variant_positions
 
 __all__ = [
     "TERMS_EXT",
@@ -242,40 +243,7 @@ class VnTermsReader(base.TermsReader):
         docs, weights, npos, positions)`` (``npos`` zeros and ``positions`` None without
         positions), for merging segments without a Python object per posting (see
         :func:`~vnsearch.index.postings.decode_blocks`)."""
-        ft = self._fields[fieldname]
-        if ft.postings_from is not None:  # derived: from the whole accented field
-            source = self._fields.get(ft.postings_from)
-            if source is None or self.spellings is None:
-                raise DamagedFile(f"postings of {fieldname} cannot be derived")
-            _keys, counts, docs, weights, _npos, _pos = self.field_postings(ft.postings_from)
-            table = self.spellings.table(fieldname)
-            keys, counts, docs, weights = derived_field(
-                table, ft.key_list(), ft.columns()[0], (counts, docs, weights)
-            )
-            return keys, counts, docs, weights, np.zeros(len(docs), np.uint32), None
-        return next(self.field_pieces(fieldname))
-
-    def field_pieces(self, fieldname: str, piece_bytes: int | None = None) -> Iterator[tuple]:
-        """A field's postings as :meth:`field_postings` gives them, in pieces of
-        consecutive terms whose blocks take about ``piece_bytes`` (None: one piece; a
-        derived field is always one): what a merge holds in memory at once."""
-        ft = self._fields[fieldname]
-        if ft.postings_from is not None:
-            yield self.field_postings(fieldname)
-            return
-        counts, offsets, lengths = ft.columns()
-        ends = np.cumsum(lengths)
-        cuts: list[int] = []
-        if piece_bytes is not None:
-            at = np.arange(piece_bytes, int(ends[-1]), piece_bytes)
-            cuts = np.searchsorted(ends, at, "right").tolist()
-        for a, b in zip([0, *cuts], [*cuts, ft.n]):
-            if a < b:
-                keys = ft.key_list(np.arange(a, b)) if cuts else ft.key_list()
-                lo, hi = int(offsets[a]), int(offsets[b - 1] + lengths[b - 1])
-                raw = self.block(lo, hi - lo)
-                blocks = decode_blocks(raw, offsets[a:b] - lo, counts[a:b], ft.positions)
-                yield keys, counts[a:b], *blocks
+        return next(field_pieces(self, fieldname))
 
     def check_ahead(self, min_df: int, stop: threading.Event) -> None:
         """Check, from a background thread, what searches read most: the documents and

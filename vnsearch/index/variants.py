@@ -16,7 +16,7 @@ bit-packed at one width. It serves two readers:
 * postings of the ``folded_bigrams`` view (format 5): not stored either, a folded
   bigram's documents and frequencies are the union of its variants' in the ``bigrams``
   view, frequencies summed per document (:func:`union_postings` for a term,
-  :func:`derived_field` for a whole field); the dictionary keeps its document frequency.
+  :func:`derived_pieces` for a whole field); the dictionary keeps its document frequency.
 
 >>> from vnsearch.index.dictionary import DictionaryField
 >>> syl = DictionaryField.from_arrays("body.syllables", ["ha".encode(), "hà".encode(),
@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import json
 import struct
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -44,7 +44,7 @@ __all__ = [
     "FOLDED",
     "VARIANTS_EXT",
     "Variants",
-    "derived_field",
+    "derived_pieces",
     "positions_of",
     "positions_source",
     "postings_source",
@@ -197,26 +197,39 @@ def _into(big: Any, docs: np.ndarray, freqs: np.ndarray) -> tuple[np.ndarray, np
     return np.insert(big.docs, where[new], docs[new]), np.insert(summed, where[new], freqs[new])
 
 
-def derived_field(
-    table: Variants, keys: list[bytes], dfs: np.ndarray, source: tuple
-) -> tuple[list[bytes], np.ndarray, np.ndarray, np.ndarray]:
-    """The postings of a whole derived field (``folded_bigrams``) from its accented
-    field's: ``source`` is ``(counts, docs, weights)`` of every accented term in term
-    order, ``keys`` and ``dfs`` the derived field's dictionary. Returns ``(keys, counts,
-    docs, weights)`` in term order, as ``VnTermsReader.field_postings`` gives them;
-    document frequencies other than the stored ones are damage."""
-    counts, docs, weights = source
-    fold_of = np.full(table.m, -1, np.int64)
+def derived_pieces(
+    table: Variants, dfs: np.ndarray, source: tuple, read: Any, piece_bytes: int | None
+) -> Iterator[tuple[int, int, np.ndarray, np.ndarray, np.ndarray]]:
+    """The postings of a derived field (``folded_bigrams``) from its accented field's, in
+    pieces of consecutive terms whose accented blocks take about ``piece_bytes`` (None:
+    one piece): ``(a, b, counts, docs, weights)`` of derived terms ``a:b``. ``dfs`` are
+    the derived field's document frequencies, ``source`` the accented field's ``(counts,
+    lengths)`` of blocks, ``read(rows)`` the accented terms ``rows``' ``(docs, weights,
+    ...)`` joined. Document frequencies other than the stored ones are damage."""
+    counts, lengths = source
     starts, order = table.arrays()
-    fold_of[order] = np.repeat(np.arange(table.n, dtype=np.int64), np.diff(starts))
-    folded = np.repeat(fold_of, np.asarray(counts, np.int64))
-    keep = folded >= 0
-    key = (folded[keep] << 32) | np.asarray(docs, np.int64)[keep]
-    key, w = _summed_by(key, np.asarray(weights)[keep])
-    got = np.bincount(key >> 32, minlength=table.n)
-    if len(got) != len(dfs) or not np.array_equal(got, dfs):
+    if len(dfs) != table.n:
         raise DamagedFile("derived postings disagree with the document frequencies")
-    return keys, got, (key & 0xFFFFFFFF).astype(np.uint32), w
+    ends = np.cumsum(np.asarray(lengths, np.int64)[order])[starts[1:] - 1]
+    ends[starts[1:] == 0] = 0  # a term without variants holds no bytes
+    cuts: list[int] = []
+    if piece_bytes is not None and len(ends):
+        cuts = np.searchsorted(ends, np.arange(piece_bytes, int(ends[-1]), piece_bytes), "right")
+        cuts = cuts.tolist()
+    for a, b in zip([0, *cuts], [*cuts, table.n]):
+        if a == b:
+            continue
+        rows = order[starts[a] : starts[b]]
+        fold = np.repeat(np.arange(b - a, dtype=np.int64), np.diff(starts[a : b + 1]))
+        by_row = np.argsort(rows, kind="stable")  # read in the file's order
+        rows, fold = rows[by_row], fold[by_row]
+        docs, weights, *_rest = read(rows)
+        folded = np.repeat(fold, np.asarray(counts, np.int64)[rows])
+        key, w = _summed_by((folded << 32) | np.asarray(docs, np.int64), np.asarray(weights))
+        got = np.bincount(key >> 32, minlength=b - a)
+        if len(got) != b - a or not np.array_equal(got, dfs[a:b]):
+            raise DamagedFile("derived postings disagree with the document frequencies")
+        yield a, b, got, (key & 0xFFFFFFFF).astype(np.uint32), w
 
 
 def positions_of(arrays: Any, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -17,6 +17,7 @@ from vnsearch.index.checksums import verify_segment, write_checksums
 from vnsearch.index.documents import MAX_TEXT_MB, document_fields
 from vnsearch.index.durable import write_error
 from vnsearch.index.integrity import DAMAGE, corrupted
+from vnsearch.index.pieces import field_pieces
 from vnsearch.index.pool import ArrayPool
 from vnsearch.index.schema import (
     Schema,
@@ -116,7 +117,7 @@ class ArraySegmentWriter(SegmentWriter):
             new[np.fromiter(docmap.keys(), np.int64)] = np.fromiter(docmap.values(), np.int64)
         fields = [f for f in sorted(terms.indexed_field_names()) if f in self.schema]
         for field in fields:  # a piece of a field's terms at a time: bounded memory
-            for piece in terms.field_pieces(field, MERGE_PIECE_BYTES):
+            for piece in field_pieces(terms, field, MERGE_PIECE_BYTES):
                 keys, counts, docs, weights, npos, positions = piece
                 docs = docs.astype(np.int64)
                 if new is None:
