@@ -5,7 +5,7 @@ read each segment's fields whole held ~2 GB for segments of 21k articles, and wo
 several times that for larger ones. :func:`field_pieces` gives a field's postings in
 pieces of consecutive terms whose blocks take about a given number of bytes; a derived
 field (``folded_bigrams``, no blocks of its own) in pieces of terms whose variants'
-blocks do (:func:`~vnsearch.index.variants.derived_pieces`).
+blocks do (:func:`derived_pieces`).
 
 >>> import vnsearch
 >>> from vnsearch.index.terms import terms_reader
@@ -30,9 +30,9 @@ import numpy as np
 
 from vnsearch.errors import DamagedFile
 from vnsearch.index.batch import decode_blocks
-from vnsearch.index.variants import derived_pieces
+from vnsearch.index.variants import Variants, summed_by
 
-__all__ = ["field_pieces"]
+__all__ = ["derived_pieces", "field_pieces"]
 
 
 def field_pieces(terms: Any, fieldname: str, piece_bytes: int | None = None) -> Iterator[tuple]:
@@ -47,18 +47,25 @@ def field_pieces(terms: Any, fieldname: str, piece_bytes: int | None = None) -> 
         yield from _derived(terms, fieldname, ft, piece_bytes)
         return
     counts, offsets, lengths = ft.columns()
-    ends = np.cumsum(lengths)
+    for a, b in _ranges(np.cumsum(lengths), piece_bytes):
+        keys = ft.key_list(np.arange(a, b)) if piece_bytes else ft.key_list()
+        lo, hi = int(offsets[a]), int(offsets[b - 1] + lengths[b - 1])
+        raw = terms.block(lo, hi - lo)
+        blocks = decode_blocks(raw, offsets[a:b] - lo, counts[a:b], ft.positions)
+        yield keys, counts[a:b], *blocks
+
+
+def _ranges(ends: np.ndarray, piece_bytes: int | None) -> Iterator[tuple[int, int]]:
+    """Ranges ``[a, b)`` of consecutive terms, none empty, covering all of them, each
+    ending where the bytes held so far (``ends``: through each term) pass the next
+    multiple of ``piece_bytes`` (None: one range)."""
     cuts: list[int] = []
-    if piece_bytes is not None:
+    if piece_bytes is not None and len(ends):
         at = np.arange(piece_bytes, int(ends[-1]), piece_bytes)
         cuts = np.searchsorted(ends, at, "right").tolist()
-    for a, b in zip([0, *cuts], [*cuts, ft.n]):
+    for a, b in zip([0, *cuts], [*cuts, len(ends)]):
         if a < b:
-            keys = ft.key_list(np.arange(a, b)) if cuts else ft.key_list()
-            lo, hi = int(offsets[a]), int(offsets[b - 1] + lengths[b - 1])
-            raw = terms.block(lo, hi - lo)
-            blocks = decode_blocks(raw, offsets[a:b] - lo, counts[a:b], ft.positions)
-            yield keys, counts[a:b], *blocks
+            yield a, b
 
 
 def _derived(terms: Any, fieldname: str, ft: Any, piece_bytes: int | None) -> Iterator[tuple]:
@@ -81,3 +88,32 @@ def _derived(terms: Any, fieldname: str, ft: Any, piece_bytes: int | None) -> It
     for a, b, got, docs, weights in pieces:
         keys = ft.key_list(np.arange(a, b)) if piece_bytes else ft.key_list()
         yield keys, got, docs, weights, np.zeros(len(docs), np.uint32), None
+
+
+def derived_pieces(
+    table: Variants, dfs: np.ndarray, source: tuple, read: Any, piece_bytes: int | None
+) -> Iterator[tuple[int, int, np.ndarray, np.ndarray, np.ndarray]]:
+    """The postings of a derived field (``folded_bigrams``) from its accented field's, in
+    pieces of consecutive terms whose accented blocks take about ``piece_bytes`` (None:
+    one piece): ``(a, b, counts, docs, weights)`` of derived terms ``a:b``. ``dfs`` are
+    the derived field's document frequencies, ``source`` the accented field's ``(counts,
+    lengths)`` of blocks, ``read(rows)`` the accented terms ``rows``' ``(docs, weights,
+    ...)`` joined. Document frequencies other than the stored ones are damage."""
+    counts, lengths = source
+    starts, order = table.arrays()
+    if len(dfs) != table.n:
+        raise DamagedFile("derived postings disagree with the document frequencies")
+    held = np.zeros(len(order) + 1, np.int64)  # the variants' bytes before each of them
+    np.cumsum(np.asarray(lengths, np.int64)[order], out=held[1:])
+    for a, b in _ranges(held[starts[1:]], piece_bytes):
+        rows = order[starts[a] : starts[b]]
+        fold = np.repeat(np.arange(b - a, dtype=np.int64), np.diff(starts[a : b + 1]))
+        by_row = np.argsort(rows, kind="stable")  # read in the file's order
+        rows, fold = rows[by_row], fold[by_row]
+        docs, weights, *_rest = read(rows)
+        folded = np.repeat(fold, np.asarray(counts, np.int64)[rows])
+        key, w = summed_by((folded << 32) | np.asarray(docs, np.int64), np.asarray(weights))
+        got = np.bincount(key >> 32, minlength=b - a)
+        if len(got) != b - a or not np.array_equal(got, dfs[a:b]):
+            raise DamagedFile("derived postings disagree with the document frequencies")
+        yield a, b, got, (key & 0xFFFFFFFF).astype(np.uint32), w

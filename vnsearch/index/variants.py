@@ -16,7 +16,8 @@ bit-packed at one width. It serves two readers:
 * postings of the ``folded_bigrams`` view (format 5): not stored either, a folded
   bigram's documents and frequencies are the union of its variants' in the ``bigrams``
   view, frequencies summed per document (:func:`union_postings` for a term,
-  :func:`derived_pieces` for a whole field); the dictionary keeps its document frequency.
+  :func:`~vnsearch.index.pieces.derived_pieces` for a whole field); the dictionary keeps
+  its document frequency.
 
 >>> from vnsearch.index.dictionary import DictionaryField
 >>> syl = DictionaryField.from_arrays("body.syllables", ["ha".encode(), "hà".encode(),
@@ -31,7 +32,7 @@ from __future__ import annotations
 
 import json
 import struct
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -44,11 +45,11 @@ __all__ = [
     "FOLDED",
     "VARIANTS_EXT",
     "Variants",
-    "derived_pieces",
     "positions_of",
     "positions_source",
     "postings_source",
     "read_variants",
+    "summed_by",
     "union_postings",
     "variant_chunks",
     "variant_positions",
@@ -167,10 +168,10 @@ def union_postings(parts: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
         rest = union_postings([p for n, p in enumerate(parts) if n != longest])
         return _into(parts[longest], *rest)
     docs = np.concatenate([p.docs for p in parts])
-    return _summed_by(docs, np.concatenate([p.freqs for p in parts]))
+    return summed_by(docs, np.concatenate([p.freqs for p in parts]))
 
 
-def _summed_by(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def summed_by(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``keys`` sorted, each once, and the ``values`` of equal keys summed (sorted runs:
     the stable sort merges them)."""
     order = np.argsort(keys, kind="stable")
@@ -195,41 +196,6 @@ def _into(big: Any, docs: np.ndarray, freqs: np.ndarray) -> tuple[np.ndarray, np
     if not new.any():
         return big.docs, summed
     return np.insert(big.docs, where[new], docs[new]), np.insert(summed, where[new], freqs[new])
-
-
-def derived_pieces(
-    table: Variants, dfs: np.ndarray, source: tuple, read: Any, piece_bytes: int | None
-) -> Iterator[tuple[int, int, np.ndarray, np.ndarray, np.ndarray]]:
-    """The postings of a derived field (``folded_bigrams``) from its accented field's, in
-    pieces of consecutive terms whose accented blocks take about ``piece_bytes`` (None:
-    one piece): ``(a, b, counts, docs, weights)`` of derived terms ``a:b``. ``dfs`` are
-    the derived field's document frequencies, ``source`` the accented field's ``(counts,
-    lengths)`` of blocks, ``read(rows)`` the accented terms ``rows``' ``(docs, weights,
-    ...)`` joined. Document frequencies other than the stored ones are damage."""
-    counts, lengths = source
-    starts, order = table.arrays()
-    if len(dfs) != table.n:
-        raise DamagedFile("derived postings disagree with the document frequencies")
-    ends = np.cumsum(np.asarray(lengths, np.int64)[order])[starts[1:] - 1]
-    ends[starts[1:] == 0] = 0  # a term without variants holds no bytes
-    cuts: list[int] = []
-    if piece_bytes is not None and len(ends):
-        cuts = np.searchsorted(ends, np.arange(piece_bytes, int(ends[-1]), piece_bytes), "right")
-        cuts = cuts.tolist()
-    for a, b in zip([0, *cuts], [*cuts, table.n]):
-        if a == b:
-            continue
-        rows = order[starts[a] : starts[b]]
-        fold = np.repeat(np.arange(b - a, dtype=np.int64), np.diff(starts[a : b + 1]))
-        by_row = np.argsort(rows, kind="stable")  # read in the file's order
-        rows, fold = rows[by_row], fold[by_row]
-        docs, weights, *_rest = read(rows)
-        folded = np.repeat(fold, np.asarray(counts, np.int64)[rows])
-        key, w = _summed_by((folded << 32) | np.asarray(docs, np.int64), np.asarray(weights))
-        got = np.bincount(key >> 32, minlength=b - a)
-        if len(got) != b - a or not np.array_equal(got, dfs[a:b]):
-            raise DamagedFile("derived postings disagree with the document frequencies")
-        yield a, b, got, (key & 0xFFFFFFFF).astype(np.uint32), w
 
 
 def positions_of(arrays: Any, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
