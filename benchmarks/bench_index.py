@@ -26,8 +26,8 @@ Then the incremental step (vnsearch, ``--add`` documents, 0 to skip) runs in a f
 subprocess: open the built index, add the next ``--add`` documents of the corpus (if the
 corpus has no more, the last ones again under new ids ``<id>#2``), commit; it reports the
 seconds and the segment count after the commit. ``--rounds R`` repeats that R times, one
-commit each, and reports the segment count after each: Whoosh's merge policy, which
-vnsearch's writer keeps, merges the smallest segments once enough of them pile up.
+commit each, and reports the segment count after each: vnsearch's merge policy
+(``vnsearch.index.merges``) merges segments of about the same size once five are there.
 
 Run from the repository root::
 

@@ -13,9 +13,9 @@ fresh process (its peak RSS its own):
 * ``small``: a copy of ``--base`` with 10 commits of 50 more documents each.
 
 Documents added to a copy take new ids (``<id>#<n>``): the same texts, more documents.
-Whoosh's merge policy (``MERGE_SMALL``) merges the smallest segments only when five or
-more of them hold fewer documents together than a Fibonacci bound (55 for five, 610 for
-ten): ``small`` keeps its 11 segments (an eleventh commit of 50 would merge the ten).
+vnsearch's merge policy (``vnsearch.index.merges``) merges the segments of a level
+(below 1,000 documents, 1,000-4,999, ...) once a commit would leave five there: ``small``
+ends with 3 segments (Whoosh's ``MERGE_SMALL`` kept all 11).
 
     python benchmarks/bench_segments.py --base benchmarks/.cache/vnsearch-84132-<hash> \\
         --out /tmp/segments

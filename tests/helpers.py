@@ -131,7 +131,7 @@ def small_index(tmp_path=None) -> Index:
 
 def segmented(ix: Index) -> Index:
     """Many commits (segments), with deletes and updates along the way."""
-    # four segments at most: Whoosh's default merge policy folds five small ones into one
+    # four segments at most: the merge policy folds a fifth small one and the four into one
     docs = ALL_DOCS
     for start in range(0, len(docs), 7):
         with ix.writer() as w:

@@ -119,8 +119,8 @@ examples:
 """
 
 OPTIMIZE_EXAMPLES = """\
-Each run of "vnsearch index" commits a new segment; once many small ones pile up, a
-later run merges them. A search reads every segment. Optimizing rewrites them all as one
+Each run of "vnsearch index" commits a new segment; once five of about the same size
+are there, the run merges them. A search reads every segment. Optimizing rewrites them all as one
 and drops deleted (replaced) documents for good; on a large index that takes minutes.
 Searches keep working meanwhile; other writers wait for it.
 

@@ -17,6 +17,7 @@ from vnsearch.index.checksums import verify_segment, write_checksums
 from vnsearch.index.documents import MAX_TEXT_MB, document_fields
 from vnsearch.index.durable import write_error
 from vnsearch.index.integrity import DAMAGE, corrupted
+from vnsearch.index.merges import merge_levels
 from vnsearch.index.pieces import field_pieces
 from vnsearch.index.pool import ArrayPool
 from vnsearch.index.schema import (
@@ -169,7 +170,13 @@ class ArraySegmentWriter(SegmentWriter):
                     self.writelock.release()
 
     def _merge_segments(self, mergetype: Any, optimize: bool, merge: bool) -> Any:
-        """Whoosh's merge of small segments into the new one, logged."""
+        """The merge of segments into the new one (vnsearch's policy,
+        :func:`~vnsearch.index.merges.merge_levels`, unless Whoosh is told to optimize,
+        not to merge, or another policy), logged."""
+        optimize = self.optimize if optimize is None else optimize
+        merge = self.merge if merge is None else merge
+        if mergetype is None and merge and not optimize:
+            mergetype = merge_levels
         start = time.perf_counter()
         kept = super()._merge_segments(mergetype, optimize, merge)
         merged = len(self.segments) - len(kept)
