@@ -42,10 +42,42 @@ def test_a_snapshot_keeps_its_recent_terms_bounded_and_a_commit_starts_afresh(
     kept = len(two._recent)
     assert two.postings("body.syllables", "chung") is joined and len(two._recent) == kept
     assert joined.df == 2 and len(joined._parts) == 2
-    # weighed with each segment's own arrays, which the joined ones copy
-    own = sum(a.docs.nbytes + a.freqs.nbytes for _s, _e, a, _k in joined._parts)
-    assert joined.nbytes == joined.sorted_docs.nbytes + joined.freqs.nbytes + own
+    # each segment's arrays are parts of the joined ones (held once, weighed once)
+    for start, end, a, _k in joined._parts:
+        assert np.shares_memory(a.docs, joined.sorted_docs) and a.docs is not joined.sorted_docs
+        assert (a.docs == joined.sorted_docs[start:end]).all()
+        assert np.shares_memory(a.freqs, joined.freqs)
+    assert joined.nbytes == joined.sorted_docs.nbytes + joined.freqs.nbytes
+    # and their positions still read (the second segment's numbers less its base)
+    assert sorted(h.id for h in ix.search('"tin chung"')) == ["a", "b"]
+    assert [h.id for h in ix.search('"tin chung ve"')] == ["a"]
     ix.close()
+
+
+def test_joined_postings_read_derived_positions_in_every_segment(tmp_path, schema):
+    """Unaccented phrases read the folded view's positions from the accented terms': with
+    several segments (the later ones' documents numbered from a base), they find what
+    one segment of the same documents finds."""
+    docs = [
+        hand(f"d{i}", "Tin", f"Hôm nay {w} Hà Nội, mùa thu {w} hà nội {i}", "x")
+        for i, w in enumerate(["ở", "tại", "về", "ở", "qua", "ở"])
+    ]
+    ix, one = Index.create(tmp_path / "ix", schema), Index.create(tmp_path / "one", schema)
+    for k in range(0, len(docs), 2):
+        with ix.writer() as w:
+            for d in docs[k : k + 2]:
+                w.add(d)
+    with one.writer() as w:
+        for d in docs:
+            w.add(d)
+    assert len(ix.snapshot().segments) == 3
+    for q in ['"o ha noi"', '"thu o ha"', '"ve ha noi"', '"hom nay qua"', '"mua thu"']:
+        got = [(h.id, h.score) for h in ix.search(q, limit=10)]
+        want = [(h.id, h.score) for h in one.search(q, limit=10)]
+        assert [i for i, _ in got] == [i for i, _ in want] and got, q
+        assert np.allclose([s for _, s in got], [s for _, s in want])
+    ix.close()
+    one.close()
 
 
 def test_many_segments_and_deletions_read_a_querys_terms_together(tmp_path, monkeypatch, schema):

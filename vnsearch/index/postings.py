@@ -61,12 +61,13 @@ def _chunks(n: int) -> int:
 
 
 class PostingArrays:
-    """A term's postings in one segment, as numpy arrays: ``docs`` (``uint32``, sorted)
-    and ``freqs`` (``float32``); positions decoded when first asked for."""
+    """A term's postings in one segment, as numpy arrays: ``docs`` (``uint32``, sorted;
+    the segment's numbers plus ``base``, 0 unless :meth:`sharing`) and ``freqs``
+    (``float32``); positions decoded when first asked for."""
 
     __slots__ = (
-        "_data", "_pos_at", "_positions", "derive", "docs", "freqs", "has_positions",
-        "positions_check",
+        "_data", "_pos_at", "_positions", "base", "derive", "docs", "freqs",
+        "has_positions", "positions_check",
     )  # fmt: skip
 
     def __init__(
@@ -136,6 +137,7 @@ class PostingArrays:
         self.positions_check: tuple[Any, int, int] | None = None
         self._positions: tuple[np.ndarray, np.ndarray] | None = None
         self.derive: Callable[[PostingArrays], tuple[np.ndarray, np.ndarray]] | None = None
+        self.base = 0
         if checks is not None and has_positions and end < len(data):
             self.positions_check = (checks[0], checks[1] + end, checks[1] + len(data))
 
@@ -150,6 +152,17 @@ class PostingArrays:
         self.docs, self.freqs = docs, freqs
         self._positions_at(data, end, positions, None)
         return self
+
+    def sharing(self, docs: np.ndarray, freqs: np.ndarray, base: int) -> PostingArrays:
+        """These postings with ``docs`` (their documents plus ``base``) and ``freqs``
+        (equal to theirs) in place of their own arrays, positions read as before: the
+        segment's part of a snapshot's postings joined over segments, which then holds
+        each document and frequency once, not twice."""
+        other = PostingArrays.__new__(PostingArrays)
+        for name in PostingArrays.__slots__:
+            setattr(other, name, getattr(self, name))
+        other.docs, other.freqs, other.base = docs, freqs, base
+        return other
 
     @property
     def positions_nbytes(self) -> int:

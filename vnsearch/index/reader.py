@@ -89,7 +89,7 @@ class TermPostings:
         total = self.sorted_docs.nbytes + self.freqs.nbytes
         for _s, _e, arrays, _k in self._parts:
             total += arrays.positions_nbytes
-            if arrays.docs is not self.sorted_docs:
+            if not np.may_share_memory(arrays.docs, self.sorted_docs):
                 total += arrays.docs.nbytes + arrays.freqs.nbytes
         return total
 
@@ -321,7 +321,7 @@ class Snapshot:
     def _joined(self, found: tuple[Any, ...]) -> TermPostings | None:
         """A term's postings over every segment from its arrays in each (None where it is
         absent): global numbers, deleted documents left out."""
-        docs, freqs, parts = [], [], []
+        docs, freqs, parts, bases = [], [], [], []
         count = 0
         for (_r, base), arrays in zip(self.segments, found):
             if arrays is None:
@@ -340,12 +340,22 @@ class Snapshot:
             docs.append(glob)
             freqs.append(tf)
             parts.append((count, count + len(glob), arrays, keep))
+            bases.append(base)
             count += len(glob)
         if not docs:
             return None
-        if len(docs) == 1:
-            return TermPostings(docs[0], freqs[0], parts)
-        return TermPostings(np.concatenate(docs), np.concatenate(freqs), parts)
+        joined = (
+            (docs[0], freqs[0]) if len(docs) == 1 else (np.concatenate(docs), np.concatenate(freqs))
+        )
+        # a segment's arrays without deleted postings share the joined ones (one copy of
+        # each document and frequency: the recent terms hold as many as with one segment)
+        parts = [
+            (s, e, a.sharing(joined[0][s:e], joined[1][s:e], base), k)
+            if k is None and a.docs is not joined[0]
+            else (s, e, a, k)
+            for (s, e, a, k), base in zip(parts, bases)
+        ]
+        return TermPostings(*joined, parts)
 
     def stored_fields(self, doc: int) -> dict[str, Any]:
         """The stored fields of global document ``doc``."""

@@ -206,7 +206,7 @@ def positions_of(arrays: Any, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     offsets = np.zeros(len(counts) + 1, np.int64)
     np.cumsum(counts, out=offsets[1:])
     if len(keys) != offsets[-1] or not np.array_equal(
-        keys >> 32, np.repeat(arrays.docs.astype(np.int64), counts)
+        keys >> 32, np.repeat(arrays.docs.astype(np.int64) - arrays.base, counts)
     ):
         raise DamagedFile("positions of a folded term disagree with its postings")
     return offsets.astype("<u4"), (keys & 0xFFFFFFFF).astype("<u4")
