@@ -10,12 +10,14 @@ fresh process (its peak RSS its own):
   (``Index.optimize``): seconds and peak RSS;
 * ``added``: a copy of ``--base`` (an index of the documents in one segment, say the one
   ``bench_query.py`` built) with 1,000 more added and 20 updated, as a live index has;
-* ``small``: a copy of ``--base`` with 10 commits of 50 more documents each.
+* ``small``: a copy of ``--base`` with 10 commits of 50 more documents each;
+* ``thousands``: a copy of ``--base`` with 10 commits of 1,000 more documents each
+  (seconds after each commit: the merges the policy makes show).
 
 Documents added to a copy take new ids (``<id>#<n>``): the same texts, more documents.
 vnsearch's merge policy (``vnsearch.index.merges``) merges the segments of a level
 (below 1,000 documents, 1,000-4,999, ...) once a commit would leave five there: ``small``
-ends with 3 segments (Whoosh's ``MERGE_SMALL`` kept all 11).
+and ``thousands`` end with 3 segments (Whoosh's ``MERGE_SMALL`` kept all 11).
 
     python benchmarks/bench_segments.py --base benchmarks/.cache/vnsearch-84132-<hash> \\
         --out /tmp/segments
@@ -43,7 +45,9 @@ from bench_query import VnsearchEngine, load_docs  # noqa: E402
 
 import vnsearch  # noqa: E402
 
-STEPS = ("commits", "optimized", "added", "small")
+STEPS = ("commits", "optimized", "added", "small", "thousands")
+# steps of 10 commits on a copy of ``--base``: documents a commit
+SERIES = {"small": 50, "thousands": 1000}
 
 
 def _peak_mb() -> float:
@@ -89,8 +93,10 @@ def _child(step: str, out: Path, args: argparse.Namespace) -> dict[str, Any]:
                         for d in docs[:20]:
                             w.update({"id": d.id, "title": d.title, "body": d.body})
                 else:
+                    size, got["commits"] = SERIES[step], []
                     for n in range(10):
-                        _add(ix, docs[50 * n : 50 * (n + 1)], f"#{n}", 1)
+                        _add(ix, docs[size * n : size * (n + 1)], f"#{n}", 1)
+                        got["commits"].append([time.perf_counter() - start, _peak_mb()])
     got["seconds"] = time.perf_counter() - start
     got["peak_rss_mb"] = _peak_mb()
     got["segments"] = _segments(path)
@@ -118,8 +124,8 @@ def main(argv: list[str] | None = None) -> int:
     steps = [s for s in args.steps.split(",") if s]
     if unknown := set(steps) - set(STEPS):
         parser.error(f"unknown steps: {', '.join(sorted(unknown))}")
-    if {"added", "small"} & set(steps) and args.base is None:
-        parser.error("the added and small steps need --base")
+    if {"added", *SERIES} & set(steps) and args.base is None:
+        parser.error("the added, small and thousands steps need --base")
     if "optimized" in steps and "commits" not in steps and not (args.out / "commits").exists():
         parser.error("the optimized step needs the commits step's index")
     args.out.mkdir(parents=True, exist_ok=True)
