@@ -265,8 +265,8 @@ def test_regimes_decoded_row_empties_vnsearch_caches(monkeypatch) -> None:
 
 
 def test_segments_builds_in_commits_then_merges_them(tmp_path) -> None:
-    """``bench_segments.py`` leaves one segment a commit (Whoosh merges none of three
-    segments) and ``optimize`` merges them into one."""
+    """``bench_segments.py`` leaves one segment a commit (three segments: no level full)
+    and ``optimize`` merges them into one."""
     require_data(VNTC)
     out = run(
         "bench_segments.py", "--out", str(tmp_path), "--docs", "60", "--commit", "20",
@@ -280,3 +280,17 @@ def test_segments_builds_in_commits_then_merges_them(tmp_path) -> None:
     assert missing.returncode == 2 and "corpus not found" in missing.stderr
     needs_base = run("bench_segments.py", "--out", str(tmp_path), "--steps", "added")
     assert needs_base.returncode == 2 and "need --base" in needs_base.stderr
+
+
+def test_merge_policies_replays_the_commits_with_each_policy() -> None:
+    """``merge_policies.py`` prints a row per sequence of commits: vnsearch's levels leave
+    fewer segments on average, and at most, than Whoosh's ``MERGE_SMALL``."""
+    out = run("merge_policies.py")
+    assert out.returncode == 0, out.stderr
+    rows = [line.split(" | ") for line in out.stdout.splitlines() if " x " in line]
+    assert len(rows) == 4
+    for row in rows:
+        (small_mean, small_most), (five_mean, five_most) = (
+            (float(c.split(" / ")[0]), int(c.split(" / ")[1].split(",")[0])) for c in row[1:3]
+        )
+        assert five_mean < small_mean and five_most < small_most, row
