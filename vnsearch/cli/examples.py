@@ -120,9 +120,9 @@ examples:
 
 OPTIMIZE_EXAMPLES = """\
 Each run of "vnsearch index" commits a new segment; once five of about the same size
-are there, the run merges them. A search reads every segment. Optimizing rewrites them all as one
-and drops deleted (replaced) documents for good; on a large index that takes minutes.
-Searches keep working meanwhile; other writers wait for it.
+are there, the run merges them. A search reads every segment. Optimizing rewrites them
+all as one and drops deleted (replaced) documents for good; on a large index that takes
+minutes. Searches keep working meanwhile; other writers wait for it.
 
 examples:
   vnsearch optimize --index tin-tuc.idx

@@ -1,7 +1,7 @@
 """Which segments a commit merges: few segments, each document rewritten a few times.
 
 Every segment costs every query its own dictionary lookups, variants and spellings (an
-index of 11 segments answers ~2x slower than one of the same documents), and a merge
+index of 11 segments answered 1.8-2.8x slower than one of the same documents), and a merge
 rewrites documents (about a millisecond each on a 2-core machine). Whoosh's own policy
 (``MERGE_SMALL``) merges only while five or more segments hold fewer documents than a small
 Fibonacci bound, so commits of 1,000 documents pile up to 17 segments and commits of
