@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections import Counter
 
 import pytest
 
@@ -294,3 +295,24 @@ def test_merge_policies_replays_the_commits_with_each_policy() -> None:
             (float(c.split(" / ")[0]), int(c.split(" / ")[1].split(",")[0])) for c in row[1:3]
         )
         assert five_mean < small_mean and five_most < small_most, row
+
+
+def test_build_copies_indexes_the_documents_copies_times_over(tmp_path) -> None:
+    """``build_copies.py`` builds one commit of ``--copies`` x ``--docs`` documents under
+    new ids, searchable; a missing corpus is a one-line error."""
+    require_data(VNTC)
+    out = run(
+        "build_copies.py", "--out", str(tmp_path / "ix"), "--copies", "3", "--docs", "20",
+        "--jobs", "1",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "60 documents (3 x 20)" in out.stdout
+    import vnsearch
+
+    with vnsearch.Index.open(tmp_path / "ix") as ix:
+        assert ix.doc_count == 60 and len(ix.snapshot().segments) == 1
+        hits = list(ix.search("của", limit=60))  # a word of nearly every article
+        found = Counter(h.id.split("#")[0] for h in hits)
+        assert len(found) > 10 and set(found.values()) == {3}  # each copy found
+    missing = run("build_copies.py", "--out", str(tmp_path / "x"), "--corpus", str(tmp_path / "y"))
+    assert missing.returncode == 2 and "corpus not found" in missing.stderr
