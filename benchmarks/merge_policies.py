@@ -44,15 +44,7 @@ def merge_small(sizes: list[int], new: int) -> list[int]:
 
 
 def levels_of(factor: int) -> Callable[[list[int], int], list[int]]:
-    def choose(sizes: list[int], new: int) -> list[int]:
-        saved = merges.MERGE_FACTOR
-        merges.MERGE_FACTOR = factor
-        try:
-            return merges.merged_by_levels(sizes, new)
-        finally:
-            merges.MERGE_FACTOR = saved
-
-    return choose
+    return lambda sizes, new: merges.merged_by_levels(sizes, new, factor)
 
 
 def replay(policy: Callable[[list[int], int], list[int]], base: int, size: int, n: int):

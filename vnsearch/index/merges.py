@@ -35,35 +35,35 @@ MERGE_FACTOR = 5
 FLOOR = 1_000
 
 
-def levels(sizes: Sequence[int]) -> list[int]:
+def levels(sizes: Sequence[int], factor: int = MERGE_FACTOR) -> list[int]:
     """The level of a segment of each of ``sizes`` live documents: 0 below :data:`FLOOR`,
-    then ``1 + k`` from ``FLOOR * MERGE_FACTOR**k`` documents on (integers: no rounding)."""
+    then ``1 + k`` from ``FLOOR * factor**k`` documents on (integers: no rounding)."""
     out = []
     for size in sizes:
         level, bound = 0, FLOOR
         while size >= bound:
             level += 1
-            bound *= MERGE_FACTOR
+            bound *= factor
         out.append(level)
     return out
 
 
-def merged_by_levels(sizes: Sequence[int], new: int) -> list[int]:
+def merged_by_levels(sizes: Sequence[int], new: int, factor: int = MERGE_FACTOR) -> list[int]:
     """Which of the segments of ``sizes`` live documents a commit of ``new`` documents
     merges (their indexes, smallest levels first): from the new segment's level up,
-    each level that would hold :data:`MERGE_FACTOR` segments with the new one (grown by
-    the levels merged below) is merged into it."""
-    level_of = levels(sizes)
+    each level that would hold ``factor`` segments with the new one (grown by the levels
+    merged below) is merged into it."""
+    level_of = levels(sizes, factor)
     merged: list[int] = []
     size = new
-    level = levels([size])[0] if new else 0
+    level = levels([size], factor)[0]
     while True:
         here = [i for i, lv in enumerate(level_of) if lv == level and i not in merged]
-        if len(here) + (1 if size else 0) < MERGE_FACTOR:
+        if len(here) + (1 if size else 0) < factor:
             return merged
         merged += here
         size += sum(sizes[i] for i in here)
-        level = max(level + 1, levels([size])[0])
+        level = max(level + 1, levels([size], factor)[0])
 
 
 def merge_levels(writer: Any, segments: list[Any]) -> list[Any]:

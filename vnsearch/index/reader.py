@@ -89,8 +89,9 @@ class TermPostings:
         total = self.sorted_docs.nbytes + self.freqs.nbytes
         for _s, _e, arrays, _k in self._parts:
             total += arrays.positions_nbytes
-            if not np.may_share_memory(arrays.docs, self.sorted_docs):
-                total += arrays.docs.nbytes + arrays.freqs.nbytes
+            docs = arrays.docs  # the joined ones, a view of them, or (deletions) its own
+            if docs is not self.sorted_docs and not np.may_share_memory(docs, self.sorted_docs):
+                total += docs.nbytes + arrays.freqs.nbytes
         return total
 
     @property
@@ -321,7 +322,7 @@ class Snapshot:
     def _joined(self, found: tuple[Any, ...]) -> TermPostings | None:
         """A term's postings over every segment from its arrays in each (None where it is
         absent): global numbers, deleted documents left out."""
-        docs, freqs, parts, bases = [], [], [], []
+        docs, freqs, parts = [], [], []
         count = 0
         for (_r, base), arrays in zip(self.segments, found):
             if arrays is None:
@@ -339,8 +340,7 @@ class Snapshot:
                     glob, tf = glob[keep], tf[keep]
             docs.append(glob)
             freqs.append(tf)
-            parts.append((count, count + len(glob), arrays, keep))
-            bases.append(base)
+            parts.append((count, count + len(glob), arrays, keep, base))
             count += len(glob)
         if not docs:
             return None
@@ -349,13 +349,12 @@ class Snapshot:
         )
         # a segment's arrays without deleted postings share the joined ones (one copy of
         # each document and frequency: the recent terms hold as many as with one segment)
-        parts = [
-            (s, e, a.sharing(joined[0][s:e], joined[1][s:e], base), k)
-            if k is None and a.docs is not joined[0]
-            else (s, e, a, k)
-            for (s, e, a, k), base in zip(parts, bases)
-        ]
-        return TermPostings(*joined, parts)
+        shared = []
+        for s, e, a, k, base in parts:
+            if k is None and a.docs is not joined[0]:
+                a = a.sharing(joined[0][s:e], joined[1][s:e], base)
+            shared.append((s, e, a, k))
+        return TermPostings(*joined, shared)
 
     def stored_fields(self, doc: int) -> dict[str, Any]:
         """The stored fields of global document ``doc``."""
