@@ -14,7 +14,7 @@ from vnsearch.errors import DamagedFile
 from vnsearch.index.batch import decode_blocks, read_many
 from vnsearch.index.encode import encode_block, encode_blocks
 from vnsearch.index.field_writer import pack_block
-from vnsearch.index.postings import CHUNK, PostingArrays
+from vnsearch.index.postings import CHUNK, PostingArrays, compact_freqs
 from vnsearch.index.schema import RawPositions
 
 
@@ -132,15 +132,19 @@ def test_a_field_written_at_once_equals_its_terms_written_one_at_a_time(field):
     else:
         assert got[2].tolist() == [0] * len(docs) and got[3] is None
     many = read_many([(block, len(t)) for t, block in zip(field_terms, one_by_one)])
+    # frequencies come in the smallest unsigned type holding them: a batch's largest
+    batch_type = compact_freqs(freqs).dtype
+    assert all(m_freqs.dtype == batch_type for _d, m_freqs, _e in many)
     for t, block, (m_docs, m_freqs, m_end) in zip(field_terms, one_by_one, many):
         want = ([d for d, _f, _p in t], [f for _d, f, _p in t], [p for *_x, p in t])
         assert _naive(block, len(t), positional) == (*want[:2], want[2] if positional else [])
         arrays = PostingArrays(block, len(t), positional)
         assert m_docs.tolist() == want[0] and m_freqs.tolist() == want[1]
-        assert m_docs.dtype == np.uint32 and m_freqs.dtype == np.float32
+        assert m_docs.dtype == np.uint32
         assert m_end == arrays.end and (positional or m_end == len(block))
         assert arrays.docs.tolist() == want[0] and arrays.freqs.tolist() == want[1]
-        assert arrays.docs.dtype == np.uint32 and arrays.freqs.dtype == np.float32
+        assert arrays.docs.dtype == np.uint32
+        assert arrays.freqs.dtype == compact_freqs(np.array(want[1])).dtype
         if positional:
             offsets, flat = arrays.all_positions()
             assert [flat[a:b].tolist() for a, b in zip(offsets[:-1], offsets[1:])] == want[2]
@@ -280,7 +284,7 @@ def test_dense_lists_are_bitmaps_read_back_by_every_reader(positional):
         arrays = PostingArrays(block, len(t), positional)
         for d, f in ((m_docs, m_freqs), (arrays.docs, arrays.freqs)):
             assert d.tolist() == want[0] and f.tolist() == want[1]
-            assert d.dtype == np.uint32 and f.dtype == np.float32
+            assert d.dtype == np.uint32 and f.dtype == np.uint8  # frequencies of 1-3
         assert m_end == arrays.end
         if positional:
             offs, flat = arrays.all_positions()
@@ -311,3 +315,19 @@ def test_a_damaged_bitmap_is_damaged_for_every_reader():
             decode_blocks(bad, [0], np.array([len(docs)]), False)
     with pytest.raises(DamagedFile, match="bitmap"):  # fewer documents than its count
         PostingArrays(block, len(docs) + 1, False)
+
+
+@pytest.mark.parametrize("n", [3, 3 * CHUNK])  # read with Python integers, and with numpy
+@pytest.mark.parametrize(
+    ("top", "kind"), [(1, np.uint8), (128, np.uint8), (129, np.uint16), (2**20, np.uint32)]
+)
+def test_frequencies_are_kept_in_the_smallest_type_that_holds_them(n, top, kind):
+    docs = np.arange(0, 3 * n, 3)
+    freqs = np.ones(n, np.int64)
+    freqs[n // 2] = top
+    block = encode_block(docs, freqs)
+    arrays = PostingArrays(block, n, False)
+    ((m_docs, m_freqs, _end),) = read_many([(block, n)])
+    for got in (arrays.freqs, m_freqs):
+        assert got.dtype == kind and got.tolist() == freqs.tolist()
+    assert arrays.docs.tolist() == m_docs.tolist() == docs.tolist()

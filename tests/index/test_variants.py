@@ -4,9 +4,14 @@ view, they equal the positions the analyzer gives the folded view."""
 from __future__ import annotations
 
 from collections import defaultdict
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
 
 from vnsearch.analysis import analyze
 from vnsearch.index.terms import terms_reader
+from vnsearch.index.variants import union_postings
 
 
 def _folded_positions(docs: list[dict], field: str) -> dict[str, dict[int, list[int]]]:
@@ -62,3 +67,19 @@ def test_a_phrase_without_accents_finds_what_the_accented_one_does(seeded_index,
             ix.optimize()
         hits = {h.id for h in ix.search(f'"{phrase}"', limit=100)}
         assert hits == want | {i + "-2" for i in want}, phrase
+
+
+@pytest.mark.parametrize("long", [False, True])  # sorted together; or inserted into the longest
+def test_a_union_sums_frequencies_past_their_parts_type(long):
+    """The frequencies of a folded term are its variants' summed: two variants' 200 and
+    100 in one document give 300, however narrow the parts' frequencies are kept."""
+    size = 2000 if long else 3
+    big = SimpleNamespace(docs=np.arange(size, dtype=np.uint32), freqs=np.ones(size, np.uint8))
+    big.freqs[1] = 200
+    small = SimpleNamespace(
+        docs=np.array([1, size + 5], np.uint32), freqs=np.array([100, 255], np.uint8)
+    )
+    docs, freqs = union_postings([big, small])
+    assert docs.tolist() == [*range(size), size + 5]
+    assert freqs.tolist() == [1, 300, *[1] * (size - 2), 255]
+    assert freqs.dtype == np.uint16

@@ -18,6 +18,7 @@ from vnsearch.index.bitmaps import BITMAP, bitmap_sizes, read_bitmaps
 from vnsearch.index.bitpack import in_document, offsets_within, ranks, unpack, word_view
 from vnsearch.index.postings import (
     CHUNK,
+    FREQ_TYPES,
     MASKS,
     MASKS32,
     PAD,
@@ -139,7 +140,8 @@ def read_many(blocks: list[tuple[Any, int]]) -> list[tuple[np.ndarray, np.ndarra
     fblock = np.repeat(np.arange(k), nf)
     frank = ranks(nf)
     fw = heads[(at + 1 + ng)[fblock] + frank].astype(np.int64)
-    if max(int(w0.max()), int(gw.max(initial=0)), int(fw.max())) > 32:
+    widest = int(fw.max())  # of the frequencies: their type
+    if max(int(w0.max()), int(gw.max(initial=0)), widest) > 32:
         raise DamagedFile("postings block: a width over 32 bits")
     dstart = at + 1 + ng + nf
     gcount = np.minimum(CHUNK, (n - 1)[gblock] - CHUNK * grank)
@@ -166,8 +168,8 @@ def read_many(blocks: list[tuple[Any, int]]) -> list[tuple[np.ndarray, np.ndarra
     docs = sums - np.repeat(sums[starts] - steps[starts], n)
     if int(docs.max()) >> 32:
         raise DamagedFile("postings block: a document number over 2**32")
-    freqs = _chunk_values(words, fbit, fw, fcount).astype(np.float32)
-    freqs += np.float32(1)
+    freqs = _chunk_values(words, fbit, fw, fcount).astype(FREQ_TYPES[widest])
+    freqs += 1
     docs32 = docs.astype(np.uint32)
     bounds = starts.tolist()
     bounds.append(len(steps))

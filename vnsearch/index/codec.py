@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from whoosh.codec import whoosh3
 from whoosh.formats import Format, Positions
 from whoosh.matching import ListMatcher
@@ -84,7 +85,7 @@ class VnCodec(whoosh3.W3Codec):
         """Whoosh's ``ListMatcher`` over a term's arrays (Whoosh's own searcher, merges of
         Whoosh's writer and the tests' oracle read postings through it)."""
         docs = arrays.docs.tolist()
-        weights = arrays.freqs.tolist()
+        weights = arrays.freqs.astype(np.float64).tolist()  # Whoosh's weights: floats
         if arrays.has_positions:
             offsets, flat = arrays.all_positions()
             raw = flat.astype("<u4").tobytes()

@@ -24,8 +24,8 @@ reading a short list (most terms) is a few Python integer operations.
 >>> from vnsearch.index.encode import encode_block
 >>> block = encode_block(np.array([3, 7, 8]), np.array([1, 2, 1]))
 >>> arrays = PostingArrays(block, 3, False)
->>> arrays.docs.tolist(), arrays.freqs.tolist(), len(block)
-([3, 7, 8], [1.0, 2.0, 1.0], 5)
+>>> arrays.docs.tolist(), arrays.freqs.tolist(), arrays.freqs.dtype, len(block)
+([3, 7, 8], [1, 2, 1], dtype('uint8'), 5)
 """
 
 from __future__ import annotations
@@ -43,17 +43,37 @@ from vnsearch.index.bitpack import in_document
 
 __all__ = [
     "CHUNK",
+    "FREQ_TYPES",
     "MASKS",
     "MASKS32",
     "PAD",
     "PostingArrays",
+    "compact_freqs",
     "doc_slots",
 ]
 
 CHUNK = 128  # values per width byte
 _SMALL = CHUNK  # lists of one chunk are read with Python integers (faster than numpy)
 _U4 = np.dtype("<u4")
-_F4 = np.dtype("<f4")
+# Frequencies are kept in the smallest unsigned type that holds them, found from the
+# widest of their chunks (values stored minus one): most terms' fit a byte, so a kept
+# posting weighs 5 bytes (its ``uint32`` document and a ``uint8``), not 8 with
+# ``float32`` frequencies, and the recent terms of a given budget are 1.6x as many.
+# Scoring widens them to ``float64`` as it joins them (``bm25_many``): the same scores.
+FREQ_TYPES = tuple(
+    np.dtype(np.uint8 if w < 8 else np.uint16 if w < 16 else np.uint32 if w < 32 else np.int64)
+    for w in range(33)
+)
+
+
+def compact_freqs(values: np.ndarray) -> np.ndarray:
+    """Frequencies (integers from 1) in the type :data:`FREQ_TYPES` gives their largest.
+
+    >>> compact_freqs(np.array([1, 3])).dtype, compact_freqs(np.array([1, 300])).dtype
+    (dtype('uint8'), dtype('uint16'))
+    """
+    top = int(values.max(initial=1))
+    return values.astype(FREQ_TYPES[min(top - 1, (1 << 32) - 1).bit_length()], copy=False)
 
 
 def _chunks(n: int) -> int:
@@ -62,8 +82,9 @@ def _chunks(n: int) -> int:
 
 class PostingArrays:
     """A term's postings in one segment, as numpy arrays: ``docs`` (``uint32``, sorted;
-    the segment's numbers plus ``base``, 0 unless :meth:`sharing`) and ``freqs``
-    (``float32``); positions decoded when first asked for."""
+    the segment's numbers plus ``base``, 0 unless :meth:`sharing`) and ``freqs`` (the
+    smallest unsigned type that holds them: :data:`FREQ_TYPES`); positions decoded when
+    first asked for."""
 
     __slots__ = (
         "_data", "_pos_at", "_positions", "base", "derive", "docs", "freqs",
@@ -108,7 +129,7 @@ class PostingArrays:
         if n <= _SMALL:
             docs, freqs = _small(data, n, nd + nf, dend, end, w0, wg, wf)
             self.docs = np.array(docs, _U4)
-            self.freqs = np.array(freqs, _F4)
+            self.freqs = np.array(freqs, FREQ_TYPES[wf])
         else:
             # the streams read with numpy, padded (read past the end: zeros); a bitmap is
             # read in place
@@ -121,9 +142,10 @@ class PostingArrays:
                 self.docs = _gaps_read(raw, nd + nf, hw[:nd], n)
             fw = hw[nd:]
             if fw.any():
-                self.freqs = np.add(_stream(raw, dend - start, fw, n), 1, dtype=_F4)
+                kind = FREQ_TYPES[int(fw.max())]
+                self.freqs = np.add(_stream(raw, dend - start, fw, n), 1, dtype=kind)
             else:
-                self.freqs = np.ones(n, _F4)
+                self.freqs = np.ones(n, np.uint8)
         self._positions_at(data, end, has_positions, checks)
 
     def _positions_at(

@@ -40,6 +40,7 @@ import numpy as np
 from vnsearch.analysis.fold import fold
 from vnsearch.errors import DamagedFile
 from vnsearch.index.bitpack import bit_lengths, pack, unpack, word_view
+from vnsearch.index.postings import compact_freqs
 
 __all__ = [
     "FOLDED",
@@ -155,10 +156,10 @@ def union_postings(parts: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
 
     >>> class P:
     ...     def __init__(self, d, f):
-    ...         self.docs, self.freqs = np.array(d, "<u4"), np.array(f, "<f4")
+    ...         self.docs, self.freqs = np.array(d, "<u4"), np.array(f, "<u1")
     >>> docs, freqs = union_postings([P([1, 5], [1, 2]), P([2, 5], [1, 1])])
     >>> docs.tolist(), freqs.tolist()
-    ([1, 2, 5], [1.0, 1.0, 3.0])
+    ([1, 2, 5], [1, 1, 3])
     """
     if len(parts) == 1:
         return parts[0].docs, parts[0].freqs
@@ -168,7 +169,9 @@ def union_postings(parts: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
         rest = union_postings([p for n, p in enumerate(parts) if n != longest])
         return _into(parts[longest], *rest)
     docs = np.concatenate([p.docs for p in parts])
-    return summed_by(docs, np.concatenate([p.freqs for p in parts]))
+    # summed wide, then kept in the smallest type that holds the sums
+    docs, freqs = summed_by(docs, np.concatenate([p.freqs for p in parts], dtype=np.int64))
+    return docs, compact_freqs(freqs)
 
 
 def summed_by(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -190,12 +193,13 @@ def _into(big: Any, docs: np.ndarray, freqs: np.ndarray) -> tuple[np.ndarray, np
     their ``freqs``: those ``big`` holds added to its frequencies, the others inserted."""
     where = big.docs.searchsorted(docs)
     held = big.docs.take(where, mode="clip") == docs
-    summed = big.freqs.copy()
+    summed = big.freqs.astype(np.int64)
     summed[where[held]] += freqs[held]
     new = ~held
     if not new.any():
-        return big.docs, summed
-    return np.insert(big.docs, where[new], docs[new]), np.insert(summed, where[new], freqs[new])
+        return big.docs, compact_freqs(summed)
+    summed = np.insert(summed, where[new], freqs[new])
+    return np.insert(big.docs, where[new], docs[new]), compact_freqs(summed)
 
 
 def positions_of(arrays: Any, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
