@@ -161,10 +161,10 @@ class FieldTerms:
         self._pages = None
 
     def _check_index(self, pages: PageChecks) -> None:
-        """Check the three small arrays against the checksums (once all matched, a
-        lookup no longer scans their pages' flags)."""
-        if self._index_span is not None:
-            pages.check(*self._index_span)
+        """Check the three index arrays against the checksums, once (then lookups skip it)."""
+        span = self._index_span  # read once: the thread checking ahead may clear it
+        if span is not None:
+            pages.check(*span)
             self._index_span = None
 
     def _checked(self, pages: PageChecks, b: int) -> None:
