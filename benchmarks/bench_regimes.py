@@ -70,7 +70,8 @@ def _child(args: argparse.Namespace) -> None:
 
         assert Path(vnsearch.__file__).resolve().is_relative_to(Path(args.repo).resolve())
         start = time.perf_counter_ns()
-        index = vnsearch.Index.open(args.path)
+        cache = {} if args.cache_mb is None else {"cache_mb": args.cache_mb}
+        index = vnsearch.Index.open(args.path, **cache)
         opened = time.perf_counter_ns() - start
 
         def search(q: str) -> None:
@@ -137,13 +138,15 @@ def _percentile(values: list[float], p: float) -> float:
 
 
 def _run_child(
-    name: str, path: Path, queries: list[str], repo: str, decoded: bool = False
-) -> dict[str, Any]:
+    name: str, path: Path, queries: list[str], repo: str, decoded: bool = False,
+    cache_mb: float | None = None,
+) -> dict[str, Any]:  # fmt: skip
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as f:
         json.dump(queries, f, ensure_ascii=False)
     try:
         cmd = [sys.executable, __file__, "--child", name, "--path", str(path)]
         cmd += ["--child-queries", f.name, "--repo", repo] + (["--decoded"] if decoded else [])
+        cmd += [] if cache_mb is None else ["--cache-mb", str(cache_mb)]
         # bytecode as an installed package has it (see ``_compiled``)
         env = {k: v for k, v in os.environ.items() if k not in _NOT_INHERITED}
         out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env)
@@ -169,6 +172,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--decoded", action="store_true", help="one more row: postings already decoded (floor)"
     )
+    parser.add_argument(
+        "--cache-mb", type=float, help="this checkout's vnsearch opens its index with "
+        "Index.open(..., cache_mb=MB): the decoded postings it keeps (default 512)"
+    )  # fmt: skip
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--path", help=argparse.SUPPRESS)
@@ -218,7 +225,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{label}: run {r + 1} of {args.runs}", file=sys.stderr, flush=True)
             if swap and r % 2:
                 prepared = prepared[args.first :] + prepared[: args.first]
-            got = _run_child(name, path, prepared, repo, decoded)
+            cache = args.cache_mb if name == "vnsearch" and repo == here else None
+            got = _run_child(name, path, prepared, repo, decoded, cache)
             ms = [t / 1e6 for t in got["times"]]
             first, steady = ms[: args.first], ms[args.first :]
             runs[label].append(
@@ -241,6 +249,8 @@ def main(argv: list[str] | None = None) -> int:
           f"first {args.first} after open, the other {len(queries) - args.first} steady"
           f"{' (every other run the other half first)' if swap else ''}; "
           f"medians of {args.runs} fresh processes; ms")  # fmt: skip
+    if args.cache_mb is not None:
+        print(f"cache     this checkout's vnsearch: Index.open(..., cache_mb={args.cache_mb:g})")
     print("| engine | open | first p50 | first p95 | first mean | steady p50 | steady p95 "
           "| first/steady p50 |")  # fmt: skip
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")

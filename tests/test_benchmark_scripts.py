@@ -219,13 +219,14 @@ def test_regimes_child_times_every_query_of_this_checkout_in_order(tmp_path) -> 
     assert len(got["times"]) == 4 and all(t > 0 for t in got["times"]) and got["open_ns"] > 0
     decoded = run(
         "bench_regimes.py", "--child", "vnsearch", "--path", str(tmp_path / "ix"),
-        "--child-queries", str(queries), "--repo", str(ROOT), "--decoded",
+        "--child-queries", str(queries), "--repo", str(ROOT), "--decoded", "--cache-mb", "1",
     )  # fmt: skip
     assert decoded.returncode == 0, decoded.stderr
     assert len(json.loads(decoded.stdout.strip().splitlines()[-1])["times"]) == 4
     help_out = run("bench_regimes.py", "--help")
     assert help_out.returncode == 0 and "--first" in help_out.stdout
     assert "--decoded" in help_out.stdout and "--index" in help_out.stdout
+    assert "--cache-mb" in help_out.stdout
     # another index for this checkout's vnsearch: refused at once without vnsearch
     refused = run("bench_regimes.py", "--engines", "tantivy", "--index", str(tmp_path / "ix"))
     assert refused.returncode == 2 and "--index needs vnsearch" in refused.stderr

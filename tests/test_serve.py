@@ -263,3 +263,28 @@ def test_the_command_refuses_a_port_in_use_in_one_line(tmp_path: Path) -> None:
     assert proc.returncode == 3 and out == ""
     assert err.startswith(f"vnsearch: error: cannot listen on 127.0.0.1:{port}: ")
     assert len(err.splitlines()) == 1
+
+
+def test_the_command_opens_the_index_with_the_cache_asked_for(tmp_path, monkeypatch, capsys):
+    """``--cache-mb`` bounds the decoded postings the served index keeps; a size that is
+    not a number of megabytes is a one-line usage error."""
+    from vnsearch.cli import main
+    from vnsearch.cli import serve as serve_module
+
+    Index.create(tmp_path / "ix", Schema(body=TEXT())).close()
+    budgets = []
+
+    def refuse(index: Index, host: str, port: int) -> SearchServer:
+        budgets.append(index.snapshot()._recent._budget)
+        raise OSError(98, "Address already in use")
+
+    monkeypatch.setattr(serve_module, "make_server", refuse)
+    for extra, budget in (([], 512 << 20), (["--cache-mb", "1.5"], 3 << 19)):
+        assert main(["serve", "--index", str(tmp_path / "ix"), *extra]) == 3
+        assert budgets.pop() == budget
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exc:
+        main(["serve", "--index", str(tmp_path / "ix"), "--cache-mb", "-1"])
+    assert exc.value.code == 2 and "--cache-mb: must be a number above 0, got -1" in (
+        capsys.readouterr().err
+    )

@@ -129,10 +129,10 @@ def test_many_segments_and_deletions_read_a_querys_terms_together(tmp_path, monk
     ix.close()
 
 
-def test_the_recent_terms_are_bounded_in_bytes_positions_included(tmp_path, monkeypatch, schema):
+def test_the_recent_terms_are_bounded_in_bytes_positions_included(tmp_path, schema):
     """Long lists of a large index must not fill memory: the recent terms weigh their
-    arrays (positions too, once a phrase decoded them) and the oldest go past the budget."""
-    from vnsearch.index import reader as snapshot
+    arrays (positions too, once a phrase decoded them) and the oldest go past the budget
+    (``Index.open(..., cache_mb=...)``'s)."""
     from vnsearch.index.recent import ENTRY_BYTES
 
     ix = Index.create(tmp_path / "ix", schema)
@@ -142,10 +142,11 @@ def test_the_recent_terms_are_bounded_in_bytes_positions_included(tmp_path, monk
     one = ix.snapshot().postings("body.syllables", "tin")
     assert one.nbytes == 300 * (4 + 1)  # uint32 documents, frequencies in a byte each
     weight = ENTRY_BYTES + one.nbytes
-    monkeypatch.setattr(snapshot, "RECENT_BYTES", 3 * weight)
-    with ix.writer() as w:  # a new snapshot, with the small budget
+    with ix.writer() as w:
         w.add(hand("x", "Tin", "khác", "x"))
     ix.optimize()
+    ix.close()
+    ix = Index.open(tmp_path / "ix", cache_mb=3 * weight / (1 << 20))
     snap = ix.snapshot()
     assert snap._one is not None
     for term in ("tin", "chung", "về", "hà", "nội"):
@@ -220,4 +221,26 @@ def test_many_terms_read_together_equal_those_read_one_by_one(tmp_path, schema, 
                 .tolist()
             )
     assert len(pairs) > 100
+    ix.close()
+
+
+@pytest.mark.parametrize("bad", [-1, float("nan"), float("inf"), "512", True])
+def test_a_cache_size_that_is_not_megabytes_is_refused(tmp_path, schema, bad):
+    Index.create(tmp_path / "ix", schema).close()
+    with pytest.raises(ValueError, match="cache_mb must be a number of megabytes"):
+        Index.open(tmp_path / "ix", cache_mb=bad)
+
+
+def test_a_cache_of_nothing_keeps_one_term_and_searches_alike(tmp_path, schema):
+    """``cache_mb=0``: every search decodes its terms again, with the same hits."""
+    ix = Index.create(tmp_path / "ix", schema)
+    with ix.writer() as w:
+        for i in range(50):
+            w.add(hand(str(i), "Tin", f"Tin chung về Hà Nội số {i}", "x"))
+    want = [(h.id, h.score) for h in ix.search("tin Hà Nội", limit=5)]
+    ix.close()
+    ix = Index.open(tmp_path / "ix", cache_mb=0)
+    for _ in range(2):
+        assert [(h.id, h.score) for h in ix.search("tin Hà Nội", limit=5)] == want
+        assert len(ix.snapshot()._recent) == 1
     ix.close()

@@ -274,6 +274,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--port", type=int, default=8000, help="the port (default 8000; 0: any)")
     p.add_argument("--quiet", "-q", action="store_true", help="no line per request")
+    p.add_argument(
+        "--cache-mb",
+        type=megabytes,
+        metavar="MB",
+        help="decoded postings kept for the next searches (default 512): more for a large index",
+    )
 
     p = sub.add_parser(
         "analyze",

@@ -24,10 +24,11 @@ def is_index(path: Path) -> bool:
     return (path / "vnsearch.json").is_file()  # vnsearch.index.storage.SCHEMA_FILE
 
 
-def open_index(path: Path, sharded: bool = False) -> Any:
-    """``vnsearch.Index.open(path)``, its errors as one-line user errors; with ``sharded``,
-    a sharded index's folder opens as a :class:`vnsearch.ShardedIndex` (which searches as
-    an index does), else it is an error that says which commands read it."""
+def open_index(path: Path, sharded: bool = False, cache_mb: float | None = None) -> Any:
+    """``vnsearch.Index.open(path, cache_mb=cache_mb)``, its errors as one-line user
+    errors; with ``sharded``, a sharded index's folder opens as a
+    :class:`vnsearch.ShardedIndex` (which searches as an index does), else it is an error
+    that says which commands read it."""
     from vnsearch.index import Index
 
     try:
@@ -41,7 +42,7 @@ def open_index(path: Path, sharded: bool = False) -> Any:
             from vnsearch.shards import ShardedIndex
 
             return ShardedIndex.open(path)
-        return Index.open(path)
+        return Index.open(path, cache_mb=cache_mb)
     except VnsearchError as exc:
         raise UserError(str(exc)) from None
     except OSError as exc:

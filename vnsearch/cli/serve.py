@@ -190,7 +190,7 @@ def serve(args: argparse.Namespace) -> int:
     from vnsearch.cli.locate import open_index
 
     path = resolve_index(args.index)
-    ix = open_index(path)
+    ix = open_index(path, cache_mb=args.cache_mb)
     try:
         try:
             server = make_server(ix, args.host, args.port)

@@ -159,7 +159,7 @@ def _kept(docs: np.ndarray, deleted: np.ndarray, live: np.ndarray) -> np.ndarray
 class Snapshot:
     """Searcher state of one commit; immutable and safe to share between threads."""
 
-    def __init__(self, schema: Schema, whoosh_index: Any) -> None:
+    def __init__(self, schema: Schema, whoosh_index: Any, cache_bytes: int | None = None) -> None:
         self.schema = schema
         self.reader = whoosh_index.reader()
         self.generation = self.reader.generation()
@@ -191,7 +191,8 @@ class Snapshot:
             self._one = terms_reader(leaves[0][0])
         else:
             self._readers = tuple(terms_reader(r) for r, _ in leaves)
-        self._recent = Recent(RECENT_TERMS, RECENT_BYTES, _postings_bytes)
+        budget = RECENT_BYTES if cache_bytes is None else cache_bytes
+        self._recent = Recent(RECENT_TERMS, budget, _postings_bytes)
         # global document numbers as the files store local ones while they fit
         self._doc_type = np.uint32 if self.total < 1 << 32 else np.int64
         self.doc_count = int(live.sum())

@@ -12,24 +12,46 @@ memory. :class:`Recent` is a least-recently-used map bounded both in entries and
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["ENTRY_BYTES", "MISSING", "RECENT_BYTES", "RECENT_TERMS", "Recent"]
+__all__ = ["ENTRY_BYTES", "MISSING", "RECENT_BYTES", "RECENT_TERMS", "Recent", "cache_bytes"]
 
 # The terms whose postings a snapshot keeps at hand, most recently used: common words come
 # back query after query, and decoding a long list costs far more than keeping it. At most
 # this many terms, holding at most this many bytes of decoded arrays (documents,
 # frequencies, and positions once a phrase decoded them): without the bound, long lists
-# of a large index would fill memory (8,192 terms of the 84k-document VNTC index held
-# 338 MB after 1,200 queries).
+# of a large index would fill memory (the 84k-document VNTC index: 1,200 queries read
+# 15,685 terms, 284 MB; three copies of it, 252k documents: over 800 MB).
 RECENT_TERMS = 16384
-RECENT_BYTES = 512 << 20
+RECENT_BYTES = 512 << 20  # ``Index.open(path, cache_mb=...)`` sets another
 ENTRY_BYTES = 256  # what an entry costs beyond its arrays (key, objects): about
 
 MISSING: Any = object()  # what ``get`` returns for a key it does not hold
+
+
+def cache_bytes(cache_mb: float | None) -> int:
+    """The budget of ``cache_mb`` megabytes (None: :data:`RECENT_BYTES`), checked.
+
+    >>> cache_bytes(64), cache_bytes(None) == RECENT_BYTES
+    (67108864, True)
+    >>> cache_bytes(-1)
+    Traceback (most recent call last):
+    ...
+    ValueError: cache_mb must be a number of megabytes from 0, got -1
+    """
+    if cache_mb is None:
+        return RECENT_BYTES
+    if (
+        isinstance(cache_mb, bool)
+        or not isinstance(cache_mb, (int, float))
+        or not (0 <= cache_mb < math.inf)
+    ):
+        raise ValueError(f"cache_mb must be a number of megabytes from 0, got {cache_mb!r}")
+    return int(cache_mb * (1 << 20))
 
 
 class Recent:
