@@ -331,3 +331,11 @@ def test_frequencies_are_kept_in_the_smallest_type_that_holds_them(n, top, kind)
     for got in (arrays.freqs, m_freqs):
         assert got.dtype == kind and got.tolist() == freqs.tolist()
     assert arrays.docs.tolist() == m_docs.tolist() == docs.tolist()
+
+
+@pytest.mark.parametrize(("last", "kind"), [(65535, np.uint16), (65536, np.uint32)])
+def test_decoded_positions_are_kept_in_two_bytes_when_they_fit(last, kind):
+    block = encode_block(np.array([2, 9]), np.array([2, 1]), np.array([0, 7, last]))
+    offsets, flat = PostingArrays(block, 2, True).all_positions()
+    assert flat.dtype == kind and flat.tolist() == [0, 7, last]
+    assert offsets.tolist() == [0, 2, 3]

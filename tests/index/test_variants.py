@@ -35,6 +35,7 @@ def test_folded_positions_read_from_the_syllables_are_the_analyzers(seeded_index
         arrays = terms.arrays("body.folded", term.encode())
         assert arrays is not None and arrays.has_positions
         offsets, flat = arrays.all_positions()
+        assert flat.dtype == np.uint16  # kept in 2 bytes: short documents
         got = {
             int(d): flat[a:b].tolist()
             for d, a, b in zip(arrays.docs, offsets[:-1].tolist(), offsets[1:].tolist())

@@ -50,6 +50,7 @@ __all__ = [
     "PostingArrays",
     "compact_freqs",
     "doc_slots",
+    "narrow_positions",
 ]
 
 CHUNK = 128  # values per width byte
@@ -74,6 +75,16 @@ def compact_freqs(values: np.ndarray) -> np.ndarray:
     """
     top = int(values.max(initial=1))
     return values.astype(FREQ_TYPES[min(top - 1, (1 << 32) - 1).bit_length()], copy=False)
+
+
+def narrow_positions(flat: np.ndarray) -> np.ndarray:
+    """Positions (``uint32``) as ``uint16`` when every one is below 2**16 (a document of
+    fewer syllables: nearly all), as a recent term keeps them.
+
+    >>> [narrow_positions(np.array(p, np.uint32)).dtype.name for p in ([3, 70000], [3])]
+    ['uint32', 'uint16']
+    """
+    return flat.astype(np.uint16) if len(flat) and int(flat.max()) < 1 << 16 else flat
 
 
 def _chunks(n: int) -> int:
@@ -212,7 +223,7 @@ class PostingArrays:
         offsets = np.zeros(len(self.freqs) + 1, np.int64)
         np.cumsum(self.freqs.astype(np.int64), out=offsets[1:])
         flat = in_document(_stream(raw, 0, head, int(offsets[-1])), offsets)
-        return offsets.astype(_U4), flat
+        return offsets.astype(_U4), narrow_positions(flat)
 
     def positions_stream(self) -> tuple[np.ndarray, np.ndarray, int] | None:
         """The stored positions, checked: ``(their chunks' widths, their bytes padded to

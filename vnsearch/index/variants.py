@@ -40,7 +40,7 @@ import numpy as np
 from vnsearch.analysis.fold import fold
 from vnsearch.errors import DamagedFile
 from vnsearch.index.bitpack import bit_lengths, pack, unpack, word_view
-from vnsearch.index.postings import compact_freqs
+from vnsearch.index.postings import compact_freqs, narrow_positions
 
 __all__ = [
     "FOLDED",
@@ -213,7 +213,7 @@ def positions_of(arrays: Any, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]
         keys >> 32, np.repeat(arrays.docs.astype(np.int64) - arrays.base, counts)
     ):
         raise DamagedFile("positions of a folded term disagree with its postings")
-    return offsets.astype("<u4"), (keys & 0xFFFFFFFF).astype("<u4")
+    return offsets.astype("<u4"), narrow_positions((keys & 0xFFFFFFFF).astype("<u4"))
 
 
 def variant_positions(terms: Any, fieldname: str, i: int, arrays: Any) -> tuple:
