@@ -133,5 +133,6 @@ SERVE_EXAMPLES = """\
 examples:
   vnsearch serve --index tin-tuc.idx             then open http://127.0.0.1:8000/
   vnsearch serve --port 8080                     the bundled demo documents
+  vnsearch serve --index big.idx --cache-mb 2048 keep more decoded postings (default 512)
   curl 'http://127.0.0.1:8000/search?q=ha+noi&limit=5&offset=5'
 """

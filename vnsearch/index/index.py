@@ -132,7 +132,7 @@ class Index:
         ``synonyms`` sets :attr:`synonyms`: a synonym file's path or a mapping (added to
         the built-in abbreviations), a :class:`~vnsearch.Synonyms`, or ``False`` (none).
         ``cache_mb``: the megabytes of decoded postings kept for the next searches (512
-        by default; 1,200 queries read 284 MB of an index of 84k news articles): more
+        by default; 1,200 queries read 266 MB of an index of 84k news articles): more
         spares a larger index's searches decoding the same terms again.
         """
         cache_bytes(cache_mb)  # checked before any file is read

@@ -328,7 +328,7 @@ class Snapshot:
         for (_r, base), arrays in zip(self.segments, found):
             if arrays is None:
                 continue
-            # the file's own uint32 numbers and float32 frequencies, as one segment's are
+            # the decoded uint32 numbers and narrow frequencies, as one segment's are
             # used: a copy only to add the segment's base, none to widen them
             glob, tf = arrays.docs, arrays.freqs
             if base:

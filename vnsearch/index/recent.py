@@ -25,7 +25,7 @@ __all__ = ["ENTRY_BYTES", "MISSING", "RECENT_BYTES", "RECENT_TERMS", "Recent", "
 # this many terms, holding at most this many bytes of decoded arrays (documents,
 # frequencies, and positions once a phrase decoded them): without the bound, long lists
 # of a large index would fill memory (the 84k-document VNTC index: 1,200 queries read
-# 15,685 terms, 284 MB; three copies of it, 252k documents: over 800 MB).
+# 15,685 terms, 266 MB; three copies of it, 252k documents: 790 MB).
 RECENT_TERMS = 16384
 RECENT_BYTES = 512 << 20  # ``Index.open(path, cache_mb=...)`` sets another
 ENTRY_BYTES = 256  # what an entry costs beyond its arrays (key, objects): about

@@ -223,8 +223,8 @@ def bm25_many(
 ) -> np.ndarray:  # fmt: skip
     """:func:`bm25` of several terms' postings at once: term ``i`` has ``counts[i]`` of the
     concatenated frequencies and norms, and its values are multiplied by ``scales[i]``."""
-    # the ``float32`` frequencies widened as they are joined: ``float64`` arithmetic on a
-    # mix of the two casts in buffered chunks (the same values, more slowly)
+    # the frequencies (narrow unsigned integers) widened as they are joined: ``float64``
+    # arithmetic on a mix of types casts in buffered chunks (the same values, more slowly)
     tf = np.concatenate(tfs, dtype=np.float64)
     values = bm25(tf, np.concatenate(norms), 1.0, delta)
     # ``array.repeat``: numpy's ``np.repeat`` of a list costs a caught exception first
