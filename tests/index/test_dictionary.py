@@ -157,3 +157,25 @@ def test_a_damaged_entry_is_found_when_it_is_read(what):
     read = read_dictionary(whole[: len(data)], "test", pages)[0]["body"]
     assert read.find("từ 17".encode()) == i
     assert read.entry(i) == ft.entry(i)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(key_sets, st.integers(1, 7))
+def test_shared_lengths_are_the_same_computed_a_few_keys_at_a_time(terms, chunk):
+    """Front coding compares each key with the one before, a bounded number of keys at a
+    time: the shared lengths do not depend on where the chunks end."""
+    from vnsearch.index import dictionary
+
+    ordered = sorted(terms)
+    want = [0] + [
+        next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b), 255))
+        for a, b in zip(ordered, ordered[1:])
+    ]
+    want = [min(w, 255) for w in want][: len(ordered)]
+    default = dictionary._CHUNK_KEYS
+    try:
+        dictionary._CHUNK_KEYS = chunk
+        assert dictionary._shared_lengths(ordered).tolist() == want
+    finally:
+        dictionary._CHUNK_KEYS = default
+    assert dictionary._shared_lengths(ordered).tolist() == want

@@ -147,6 +147,7 @@ def _field_arrays(fb: DictionaryField) -> dict[str, bytes]:
 
 
 _CHUNK_BLOCKS = 1 << 14  # blocks written at once (their keys' arrays: a few MB)
+_CHUNK_KEYS = 1 << 16  # keys compared at once by ``_shared_lengths``
 
 
 def _blocks(
@@ -201,17 +202,26 @@ def _offsets_type(largest: int) -> str:
 
 
 def _shared_lengths(keys: list[bytes], width: int = 24) -> np.ndarray:
-    """How many leading bytes each key shares with the one before (at most 255)."""
+    """How many leading bytes each key shares with the one before (at most 255).
+
+    >>> _shared_lengths([b"ha", b"hai", b"han", b"noi"]).tolist()
+    [0, 2, 2, 0]
+    """
     n = len(keys)
     out = np.zeros(n, np.int64)
     if n < 2:
         return out
     lens = np.fromiter(map(len, keys), np.int64, n)
-    grid = np.frombuffer(b"".join(k[:width].ljust(width, b"\0") for k in keys), np.uint8)
-    grid = grid.reshape(n, width)
-    differ = grid[1:] != grid[:-1]
-    first = np.where(differ.any(axis=1), differ.argmax(axis=1), width)
-    out[1:] = np.minimum(first, np.minimum(lens[1:], lens[:-1]))
+    # a grid of every key's first ``width`` bytes, a bounded number of keys at a time (a
+    # field's whole grid and its comparisons took ~3 x 24 bytes a key at once)
+    for a in range(1, n, _CHUNK_KEYS):
+        b = min(n, a + _CHUNK_KEYS)
+        part = keys[a - 1 : b]
+        grid = np.frombuffer(b"".join(k[:width].ljust(width, b"\0") for k in part), np.uint8)
+        grid = grid.reshape(len(part), width)
+        differ = grid[1:] != grid[:-1]
+        first = np.where(differ.any(axis=1), differ.argmax(axis=1), width)
+        out[a:b] = np.minimum(first, np.minimum(lens[a:b], lens[a - 1 : b - 1]))
     for i in np.flatnonzero(out[1:] == width).tolist():  # longer shared parts
         a, b = keys[i], keys[i + 1]
         top, m = min(len(a), len(b), 255), width
