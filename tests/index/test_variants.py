@@ -84,3 +84,24 @@ def test_a_union_sums_frequencies_past_their_parts_type(long):
     assert docs.tolist() == [*range(size), size + 5]
     assert freqs.tolist() == [1, 300, *[1] * (size - 2), 255]
     assert freqs.dtype == np.uint16
+
+
+@pytest.mark.parametrize("bigrams", [False, True])
+def test_the_variants_table_is_the_same_folded_a_few_keys_at_a_time(monkeypatch, bigrams):
+    """A segment's accented keys are folded a bounded number at a time: the table of
+    each folded term's variants does not depend on where the chunks end."""
+    from vnsearch.index import variants
+
+    words = ["hòa", "hoà", "hoa", "hóa", "Đường", "đường", "duong", "nội", "noi", "nỗi", "x"]
+    keys = [f"{a} {b}" if bigrams else a + b for a in words for b in words]
+    accented = sorted({k.lower().encode() for k in keys})
+    folded = sorted(set(variants._folds(accented, bigrams)) - {accented[0]})  # one missing
+    whole = variants._table(accented, folded, bigrams)
+    monkeypatch.setattr(variants, "_FOLD_KEYS", 7)
+    parts = variants._table(accented, folded, bigrams)
+    assert [a.tolist() for a in parts] == [a.tolist() for a in whole]
+    starts, order = whole
+    assert len(order) < len(accented)  # the key whose fold is missing has no folded term
+    for i, f in enumerate(folded):  # each folded term's variants are the keys folding to it
+        got = {accented[j] for j in order[starts[i] : starts[i + 1]].tolist()}
+        assert got == {a for a, g in zip(accented, variants._folds(accented, bigrams)) if g == f}
