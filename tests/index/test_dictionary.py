@@ -88,7 +88,7 @@ def test_every_key_written_is_found_with_its_record_and_no_other_is(body, title,
         assert list(zip(offsets.tolist(), lengths.tolist(), counts.tolist())) == list(
             _records(field).values()
         )
-        assert terms.key_list() == field.keys
+        assert terms.key_list() == list(field.keys)
         assert terms.key_list(np.array([terms.n - 1, 0])) == [field.keys[-1], field.keys[0]]
     for key in (body | title | {b"", b"absent", "vắng".encode()}) - (body & title):
         for field in fields[::2]:
@@ -172,10 +172,36 @@ def test_shared_lengths_are_the_same_computed_a_few_keys_at_a_time(terms, chunk)
         for a, b in zip(ordered, ordered[1:])
     ]
     want = [min(w, 255) for w in want][: len(ordered)]
+    packed = dictionary.PackedKeys.of(ordered)
     default = dictionary._CHUNK_KEYS
     try:
         dictionary._CHUNK_KEYS = chunk
-        assert dictionary._shared_lengths(ordered).tolist() == want
+        assert dictionary._shared_lengths(packed).tolist() == want
     finally:
         dictionary._CHUNK_KEYS = default
-    assert dictionary._shared_lengths(ordered).tolist() == want
+    assert dictionary._shared_lengths(packed).tolist() == want
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(st.lists(st.lists(keys, max_size=8), max_size=6), st.integers(-70, 70), st.integers(-70, 70))
+def test_packed_keys_read_as_the_list_of_keys_they_hold(batches, a, b):
+    """A field's keys are kept packed until its dictionary is written: every read gives
+    the keys added, in order, as a list of them would."""
+    from vnsearch.index.dictionary import PackedKeys
+
+    packed, plain = PackedKeys(), []
+    for i, batch in enumerate(batches):
+        if i % 2 and batch:
+            packed.append(batch[0])
+            plain.append(batch[0])
+            batch = batch[1:]
+        packed.extend(batch)
+        plain.extend(batch)
+    assert len(packed) == len(plain) and list(packed) == plain
+    assert packed[a:b] == plain[a:b] and packed[a:] == plain[a:] and packed[:b] == plain[:b]
+    for i in (a, b):
+        if -len(plain) <= i < len(plain):
+            assert packed[i] == plain[i]
+        else:
+            with pytest.raises(IndexError):
+                packed[i]

@@ -33,20 +33,101 @@ from __future__ import annotations
 
 import json
 import struct
-from collections.abc import Sequence
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import accumulate
 from typing import Any
 
 import numpy as np
 
 from vnsearch.index.bitpack import bit_lengths, pack_into, ranks
 
-__all__ = ["BLOCK", "LONG_KEY", "MAGIC", "DictionaryField", "dictionary_chunks", "key_prefix"]
+__all__ = [
+    "BLOCK",
+    "LONG_KEY",
+    "MAGIC",
+    "DictionaryField",
+    "PackedKeys",
+    "dictionary_chunks",
+    "key_prefix",
+]
 
 MAGIC = b"VNT3"
 BLOCK = 16  # keys per block
 # A key's head: one byte ``shared << 4 | length`` when both are below 15; else
 # ``LONG_KEY``, the shared length (a byte) and the length (a byte, or 255 and a uint32)
 LONG_KEY = 0xFF
+
+
+class PackedKeys:
+    """Keys (``bytes``) held as one buffer of their bytes and where each ends: a field's
+    millions of keys, kept until its segment's dictionaries are written, cost their
+    bytes and 8 more each, not a ``bytes`` object and a list slot each (~60 more). Reads
+    (an index, a slice, iteration) give ``bytes``.
+
+    >>> keys = PackedKeys(); keys.extend([b"ha", b"hai"]); keys.append(b"noi")
+    >>> len(keys), keys[1], keys[-1], keys[1:], list(keys) == [b"ha", b"hai", b"noi"]
+    (3, b'hai', b'noi', [b'hai', b'noi'], True)
+    """
+
+    __slots__ = ("_blob", "_ends")
+
+    def __init__(self) -> None:
+        self._blob = bytearray()
+        self._ends = array("q")
+
+    def extend(self, keys: Iterable[bytes]) -> None:
+        keys = list(keys)
+        at = len(self._blob)
+        self._blob += b"".join(keys)
+        ends = accumulate(map(len, keys), initial=at)
+        next(ends)
+        self._ends.extend(ends)
+
+    def append(self, key: bytes) -> None:
+        self._blob += key
+        self._ends.append(len(self._blob))
+
+    @classmethod
+    def of(cls, keys: Iterable[bytes]) -> PackedKeys:
+        """``keys`` packed (a ``PackedKeys`` as it is)."""
+        if isinstance(keys, PackedKeys):
+            return keys
+        packed = cls()
+        packed.extend(keys)
+        return packed
+
+    def bytes_of(self, a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
+        """Keys ``a`` to ``b - 1``: their bytes one after another (a copy) and lengths."""
+        if b <= a:
+            return np.empty(0, np.uint8), np.empty(0, np.int64)
+        # slices of the array and the buffer are copies: nothing holds on to them (they
+        # could not grow again while a view of them lived)
+        ends = np.frombuffer(self._ends[a:b], np.int64)
+        start = self._ends[a - 1] if a else 0
+        raw = np.frombuffer(self._blob[start : int(ends[-1])], np.uint8)
+        return raw, np.diff(ends, prepend=start)
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    def __getitem__(self, i: Any) -> Any:
+        ends, blob = self._ends, self._blob
+        if isinstance(i, slice):
+            a, b, step = i.indices(len(ends))
+            if step != 1:
+                raise ValueError("PackedKeys: slices of consecutive keys only")
+            if b <= a:
+                return []
+            starts = ends[a - 1 : b - 1] if a else [0, *ends[: b - 1]]
+            with memoryview(blob) as view:  # released: the buffer may grow again
+                return [view[s:e].tobytes() for s, e in zip(starts, ends[a:b])]
+        i = range(len(ends))[i]  # negative numbers count from the end; IndexError past it
+        return bytes(blob[ends[i - 1] if i else 0 : ends[i]])
+
+    def __iter__(self) -> Iterator[bytes]:
+        for a in range(0, len(self._ends), 1 << 16):
+            yield from self[a : a + (1 << 16)]
 
 
 class DictionaryField:
@@ -66,7 +147,7 @@ class DictionaryField:
         # for a field whose postings are not stored (records of length 0), the field
         # they are derived from (see :mod:`vnsearch.index.variants`)
         self.postings_from: str | None = None
-        self.keys: list[bytes] = []
+        self.keys: Any = PackedKeys()  # or, ``from_arrays``, a list
         self.offsets: Any = []
         self.lengths: Any = []
         self.counts_: Any = []
@@ -75,7 +156,7 @@ class DictionaryField:
     def from_arrays(
         cls,
         name: str,
-        keys: list[bytes],
+        keys: PackedKeys | list[bytes],
         offsets: Any,
         lengths: Any,
         counts: Any,
@@ -108,7 +189,7 @@ def key_prefix(key: bytes) -> int:
 
 
 def _field_arrays(fb: DictionaryField) -> dict[str, bytes]:
-    keys = fb.keys
+    keys = PackedKeys.of(fb.keys)
     n = len(keys)
     offsets = np.asarray(fb.offsets, np.int64)
     lengths = np.asarray(fb.lengths, np.int64)
@@ -124,20 +205,24 @@ def _field_arrays(fb: DictionaryField) -> dict[str, bytes]:
         raise ValueError("a count or a block of records over 2**32")
     shared = _shared_lengths(keys)
     shared[firsts] = 0
-    parts = []
+    parts, prefixes = [], []
     block_at = [0]
     for b0 in range(0, nb, _CHUNK_BLOCKS):  # a bounded number of keys' arrays at a time
         b1 = min(nb, b0 + _CHUNK_BLOCKS)
         k0, k1 = BLOCK * b0, min(n, BLOCK * b1)
+        raw, lens = keys.bytes_of(k0, k1)
         blob, at = _blocks(
-            keys[k0:k1], shared[k0:k1], counts[k0:k1], rels[k0:k1], cw[b0:b1], rw[b0:b1]
+            raw, lens, shared[k0:k1], counts[k0:k1], rels[k0:k1], cw[b0:b1], rw[b0:b1]
         )
         parts.append(blob)
         block_at.extend((block_at[-1] + at[1:]).tolist())
+        # each block's first key's first 8 bytes, big-endian (``key_prefix``)
+        heads = _leading(raw, lens, 8, BLOCK).astype(np.uint64)
+        prefixes.append((heads << np.arange(56, -1, -8, dtype=np.uint64)).sum(axis=1))
     bases = np.zeros(nb + 1, np.uint64)
     bases[:nb] = offsets[firsts]
     bases[nb] = int(offsets[-1] + lengths[-1]) if n else 0
-    prefixes = np.array([key_prefix(keys[i]) for i in firsts.tolist()], dtype=np.uint64)
+    prefixes = np.concatenate(prefixes) if prefixes else np.empty(0, np.uint64)
     return {
         "prefixes": prefixes.astype("<u8").tobytes(),  # read as native: little-endian only
         "block_at": np.array(block_at, _offsets_type(block_at[-1])).tobytes(),
@@ -151,7 +236,8 @@ _CHUNK_KEYS = 1 << 16  # keys compared at once by ``_shared_lengths``
 
 
 def _blocks(
-    keys: list[bytes],
+    raw: np.ndarray,
+    lens: np.ndarray,
     shared: np.ndarray,
     counts: np.ndarray,
     rels: np.ndarray,
@@ -160,13 +246,13 @@ def _blocks(
 ) -> tuple[bytes, np.ndarray]:
     """Consecutive blocks (the first key of each ``shared`` 0), as bytes, and where each
     starts in them (and the last ends): per block its two widths, its keys' counts and
-    distances bit-packed, each key's head and new bytes. Numpy over every key at once:
-    no Python object per key."""
-    n, nb = len(keys), len(cw)
+    distances bit-packed, each key's head and new bytes. The keys are ``raw`` (their bytes
+    one after another) and their ``lens``. Numpy over every key at once: no Python
+    object per key."""
+    n, nb = len(lens), len(cw)
     sizes = np.minimum(BLOCK, n - BLOCK * np.arange(nb))
     blk = np.repeat(np.arange(nb), sizes)
     j = np.arange(n) - BLOCK * blk
-    lens = np.fromiter(map(len, keys), np.int64, n)
     rest = lens - shared
     small = (shared < 15) & (rest < 15)
     head = np.where(small, 1, np.where(rest < 255, 3, 7))
@@ -190,7 +276,6 @@ def _blocks(
     for byte in range(4):
         out[eat[huge] + 3 + byte] = (rest[huge] >> (8 * byte)) & 0xFF
     within = ranks(rest)
-    raw = np.frombuffer(b"".join(keys), np.uint8)
     src = np.repeat(np.cumsum(lens) - lens + shared, rest) + within
     out[np.repeat(eat + head, rest) + within] = raw[src]
     return out[:-8].tobytes(), at
@@ -201,27 +286,37 @@ def _offsets_type(largest: int) -> str:
     return "<u4" if largest < 1 << 32 else "<u8"
 
 
-def _shared_lengths(keys: list[bytes], width: int = 24) -> np.ndarray:
+def _leading(raw: np.ndarray, lens: np.ndarray, width: int, step: int = 1) -> np.ndarray:
+    """The first ``width`` bytes of every ``step``-th key, zeros past its end: a row per
+    key (the keys' bytes are ``raw``, one after another; their lengths ``lens``)."""
+    starts = (np.cumsum(lens) - lens)[::step]
+    lens = lens[::step]
+    cols = np.arange(width)
+    padded = np.concatenate((raw, np.zeros(width, np.uint8)))
+    grid = padded[starts[:, None] + cols]
+    grid[cols >= lens[:, None]] = 0
+    return grid
+
+
+def _shared_lengths(keys: PackedKeys, width: int = 24) -> np.ndarray:
     """How many leading bytes each key shares with the one before (at most 255).
 
-    >>> _shared_lengths([b"ha", b"hai", b"han", b"noi"]).tolist()
+    >>> _shared_lengths(PackedKeys.of([b"ha", b"hai", b"han", b"noi"])).tolist()
     [0, 2, 2, 0]
     """
     n = len(keys)
     out = np.zeros(n, np.int64)
     if n < 2:
         return out
-    lens = np.fromiter(map(len, keys), np.int64, n)
-    # a grid of every key's first ``width`` bytes, a bounded number of keys at a time (a
+    # a grid of the keys' first ``width`` bytes, a bounded number of keys at a time (a
     # field's whole grid and its comparisons took ~3 x 24 bytes a key at once)
     for a in range(1, n, _CHUNK_KEYS):
         b = min(n, a + _CHUNK_KEYS)
-        part = keys[a - 1 : b]
-        grid = np.frombuffer(b"".join(k[:width].ljust(width, b"\0") for k in part), np.uint8)
-        grid = grid.reshape(len(part), width)
+        raw, lens = keys.bytes_of(a - 1, b)
+        grid = _leading(raw, lens, width)
         differ = grid[1:] != grid[:-1]
         first = np.where(differ.any(axis=1), differ.argmax(axis=1), width)
-        out[a:b] = np.minimum(first, np.minimum(lens[a:b], lens[a - 1 : b - 1]))
+        out[a:b] = np.minimum(first, np.minimum(lens[1:], lens[:-1]))
     for i in np.flatnonzero(out[1:] == width).tolist():  # longer shared parts
         a, b = keys[i], keys[i + 1]
         top, m = min(len(a), len(b), 255), width

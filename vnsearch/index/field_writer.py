@@ -19,7 +19,7 @@ import numpy as np
 from whoosh.codec import base
 from whoosh.formats import Positions
 
-from vnsearch.index.dictionary import DictionaryField, dictionary_chunks
+from vnsearch.index.dictionary import DictionaryField, PackedKeys, dictionary_chunks
 from vnsearch.index.encode import encode_block, encode_blocks
 from vnsearch.index.variants import (
     VARIANTS_EXT,
@@ -117,16 +117,16 @@ class VnFieldWriter(base.FieldWriter):
         source = positions_source(fieldname)
         derived = postings_source(fieldname)
         positional = False
-        keys: list[bytes] = []
+        keys = PackedKeys()  # kept until the segment's dictionaries are written
         columns: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         for fp in pieces:
             if not len(fp.keys):
                 continue
             positional = isinstance(fieldobj.format, Positions) and fp.pos_starts is not None
             positional = positional and source is None
-            keys += fp.keys
+            keys.extend(fp.keys)
             columns.append(self._write_piece(fp, positional, derived is not None))
-        if not keys:
+        if not len(keys):
             return
         offsets, sizes, counts = (np.concatenate(c) for c in zip(*columns))
         field = DictionaryField.from_arrays(
