@@ -291,3 +291,19 @@ def test_a_shard_replica_refuses_a_missing_shard_or_stale_statistics(served, tmp
     with pytest.raises(Exception, match=r"shard 2 of 3 is missing"):
         ShardSearcher(str(copy), 2)
     assert (copy / MANIFEST).is_file()
+
+
+def test_a_sharded_index_splits_the_cache_it_is_given_among_its_shards(tmp_path):
+    """``ShardedIndex.open(..., cache_mb=...)`` bounds the decoded postings of all its
+    shards together; searches give the same hits; a bad size is refused first."""
+    docs = small_docs()
+    in_process(tmp_path / "sh", docs, 3).close()
+    with ShardedIndex.open(tmp_path / "sh") as plain:
+        want = {q: [(h.id, h.score) for h in plain.search(q, 5)] for q in QUERIES}
+        assert {s.snapshot()._recent._budget for s in plain.shards} == {512 << 20}
+    with ShardedIndex.open(tmp_path / "sh", cache_mb=6) as small:
+        assert [s.snapshot()._recent._budget for s in small.shards] == [2 << 20] * 3
+        for q in QUERIES:
+            assert [(h.id, h.score) for h in small.search(q, 5)] == want[q], q
+    with pytest.raises(ValueError, match="cache_mb"):
+        ShardedIndex.open(tmp_path / "nowhere", cache_mb=-1)

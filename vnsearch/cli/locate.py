@@ -41,7 +41,7 @@ def open_index(path: Path, sharded: bool = False, cache_mb: float | None = None)
                 )
             from vnsearch.shards import ShardedIndex
 
-            return ShardedIndex.open(path)
+            return ShardedIndex.open(path, cache_mb=cache_mb)
         return Index.open(path, cache_mb=cache_mb)
     except VnsearchError as exc:
         raise UserError(str(exc)) from None

@@ -25,6 +25,7 @@ from typing import Any
 
 from vnsearch.errors import DocumentError, IndexNotFound, SchemaError
 from vnsearch.index import Index, Schema
+from vnsearch.index.recent import cache_bytes
 from vnsearch.index.schema import ORDER_FIELD
 from vnsearch.index.storage import check_new_folder
 from vnsearch.query import MatchAll, QueryLimits
@@ -88,18 +89,27 @@ class ShardedIndex:
         return cls(schema, indexes, folder)
 
     @classmethod
-    def open(cls, path: str | Path, check_reads: bool = True, synonyms: Any = None) -> ShardedIndex:
+    def open(
+        cls, path: str | Path, check_reads: bool = True, synonyms: Any = None,
+        cache_mb: float | None = None,
+    ) -> ShardedIndex:  # fmt: skip
         """Open the sharded index in ``path``. A shard missing is :class:`IndexNotFound`,
-        a damaged one :class:`~vnsearch.IndexCorrupted`, each naming the shard."""
+        a damaged one :class:`~vnsearch.IndexCorrupted`, each naming the shard.
+        ``cache_mb``: the decoded postings the shards keep together, split evenly (by
+        default each keeps up to :meth:`Index.open`'s 512 MB)."""
+        cache_bytes(cache_mb)  # checked before any file is read
         folder = Path(path)
         count, schema = read_manifest(folder)
+        each_mb = None if cache_mb is None else cache_mb / count
         indexes = []
         for i in range(count):
             where = shard_folder(folder, i)
             if not where.is_dir():
                 raise IndexNotFound(f"{folder}: shard {i} of {count} is missing ({where})")
             each = schema.with_order()
-            indexes.append(Index.open(where, each, check_reads=check_reads, synonyms=synonyms))
+            indexes.append(
+                Index.open(where, each, check_reads, synonyms=synonyms, cache_mb=each_mb)
+            )
         return cls(schema, indexes, folder)
 
     @classmethod
