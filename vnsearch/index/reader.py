@@ -19,7 +19,7 @@ import numpy as np
 from vnsearch.analysis import VIEWS
 from vnsearch.index.batch import positions_at
 from vnsearch.index.lengths import per_doc_reader
-from vnsearch.index.recent import ENTRY_BYTES, MISSING, RECENT_BYTES, RECENT_TERMS, Recent
+from vnsearch.index.recent import ENTRY_BYTES, MISSING, RECENT_TERMS, Recent
 from vnsearch.index.schema import DATETIME, MISSING_KEY, NUMERIC, TEXT, Schema, view_field
 from vnsearch.index.terms import arrays_of_many, terms_reader
 
@@ -159,7 +159,7 @@ def _kept(docs: np.ndarray, deleted: np.ndarray, live: np.ndarray) -> np.ndarray
 class Snapshot:
     """Searcher state of one commit; immutable and safe to share between threads."""
 
-    def __init__(self, schema: Schema, whoosh_index: Any, cache_bytes: int | None = None) -> None:
+    def __init__(self, schema: Schema, whoosh_index: Any, budget: int) -> None:
         self.schema = schema
         self.reader = whoosh_index.reader()
         self.generation = self.reader.generation()
@@ -191,7 +191,7 @@ class Snapshot:
             self._one = terms_reader(leaves[0][0])
         else:
             self._readers = tuple(terms_reader(r) for r, _ in leaves)
-        budget = RECENT_BYTES if cache_bytes is None else cache_bytes
+        # ``budget``: the bytes they may hold (``recent.cache_bytes``: Index.open's cache_mb)
         self._recent = Recent(RECENT_TERMS, budget, _postings_bytes)
         # global document numbers as the files store local ones while they fit
         self._doc_type = np.uint32 if self.total < 1 << 32 else np.int64
